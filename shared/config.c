@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config: one table of every setting; the file parser and the environment both go through
+ * it.  Errors are collected, one a line, and returned together so that an operator fixes a
+ * file in one go.  The strings of a struct fb_config are owned by it (config_free).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "mem.h"
+
+enum opt_type { OPT_STR, OPT_INT, OPT_LL };
+
+struct opt {
+	struct config_key key;
+	enum opt_type type;
+	size_t offset;
+	long long min, max;
+	int reloadable;
+};
+
+#define F(field) offsetof(struct fb_config, field)
+
+static const struct opt opts[] = {
+	{{"db", "conninfo", "dbname=flowbatch", "libpq connection string"},
+	 OPT_STR, F(db_conninfo), 0, 0, 0},
+	{{"redis", "host", "127.0.0.1", "Redis host (or a unix socket path starting with /)"},
+	 OPT_STR, F(redis_host), 0, 0, 0},
+	{{"redis", "port", "6379", "Redis TCP port"}, OPT_INT, F(redis_port), 1, 65535, 0},
+	{{"redis", "password", "", "Redis AUTH password (empty: none)"},
+	 OPT_STR, F(redis_password), 0, 0, 0},
+	{{"redis", "db", "0", "Redis logical database"}, OPT_INT, F(redis_db), 0, 255, 0},
+	{{"redis", "prefix", "flowbatch", "prefix of every Redis key (streams, locks, settings)"},
+	 OPT_STR, F(redis_prefix), 0, 0, 0},
+	{{"web", "listen", "/run/flowbatch/web.sock",
+	  "FastCGI socket: a unix socket path, or host:port"},
+	 OPT_STR, F(web_listen), 0, 0, 0},
+	{{"web", "threads", "8", "request threads of flowbatch-web"},
+	 OPT_INT, F(web_threads), 1, 256, 0},
+	{{"web", "max_body", "67108864", "largest request body accepted, in bytes"},
+	 OPT_LL, F(web_max_body), 1024, 1LL << 32, 0},
+	{{"web", "tmpdir", "/tmp", "directory for temporary files (exports, uploads)"},
+	 OPT_STR, F(web_tmpdir), 0, 0, 0},
+	{{"auth", "secret", "", "HMAC key for login tokens and template signatures (required, 16+ chars)"},
+	 OPT_STR, F(auth_secret), 0, 0, 0},
+	{{"auth", "token_ttl", "604800", "lifetime of a login token, in seconds"},
+	 OPT_INT, F(auth_token_ttl), 1, 31536000, 0},
+	{{"auth", "cookie", "fb_token", "name of the login cookie"},
+	 OPT_STR, F(auth_cookie), 0, 0, 0},
+	{{"runner", "high", "2", "workers that take only high-priority jobs"},
+	 OPT_INT, F(runner_high), 0, 64, 1},
+	{{"runner", "common", "2", "workers that take high, then common jobs"},
+	 OPT_INT, F(runner_common), 0, 64, 1},
+	{{"runner", "low", "1", "workers that take high, then common, then low jobs"},
+	 OPT_INT, F(runner_low), 0, 64, 1},
+	{{"runner", "visibility_timeout", "300",
+	  "seconds a job may stay unacknowledged before another worker reclaims it"},
+	 OPT_INT, F(runner_visibility_timeout), 1, 86400, 1},
+	{{"runner", "block_ms", "2000", "how long an idle worker waits for a job, in ms"},
+	 OPT_INT, F(runner_block_ms), 10, 60000, 1},
+	{{"runner", "max_deliveries", "10", "deliveries of one entry before it is dead-lettered"},
+	 OPT_INT, F(runner_max_deliveries), 1, 1000, 1},
+	{{"batch", "max_tasks", "20000", "most tasks in one batch"},
+	 OPT_INT, F(batch_max_tasks), 1, 1000000, 1},
+	{{"batch", "chunk_size", "200", "items a worker takes from a batch at a time"},
+	 OPT_INT, F(batch_chunk_size), 1, 10000, 1},
+	{{"batch", "max_concurrency", "4", "workers that may execute one batch at once"},
+	 OPT_INT, F(batch_max_concurrency), 1, 256, 1},
+	{{"batch", "retry_limit", "3", "failed attempts after which an item's task is unlocked"},
+	 OPT_INT, F(batch_retry_limit), 1, 100, 1},
+	{{"batch", "stale_minutes", "10",
+	  "a running batch without heartbeat for this long is resumed by recovery"},
+	 OPT_INT, F(batch_stale_minutes), 1, 1440, 1},
+	{{"batch", "init_grace_seconds", "60",
+	  "a batch never started after this long is enqueued again by recovery"},
+	 OPT_INT, F(batch_init_grace_seconds), 1, 86400, 1},
+	{{"batch", "retry_backoff_seconds", "60",
+	  "first automatic retry delay of a failed item; doubles with each attempt"},
+	 OPT_INT, F(batch_retry_backoff_seconds), 1, 86400, 1},
+	{{"paths", "migrations", FB_PKGDATADIR "/migrations", "directory of the SQL migrations"},
+	 OPT_STR, F(paths_migrations), 0, 0, 0},
+	{{"log", "level", "info", "debug, info, warn or error"}, OPT_STR, F(log_level), 0, 0, 1},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct opt *
+find_opt(const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strcmp(opts[i].key.section, section) == 0 && strcmp(opts[i].key.name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+const struct config_key *
+config_keys(int *n)
+{
+	static struct config_key keys[NOPTS];
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		keys[i] = opts[i].key;
+	*n = (int)NOPTS;
+	return keys;
+}
+
+int
+config_reloadable(const char *section, const char *name)
+{
+	const struct opt *o = find_opt(section, name);
+
+	return o != NULL && o->reloadable;
+}
+
+/* Set one option from text; a problem is appended to errs. */
+static void
+set_opt(struct fb_config *cfg, const struct opt *o, const char *value, const char *where,
+        struct buf *errs)
+{
+	char *p = (char *)cfg + o->offset;
+	char *end;
+	long long v;
+
+	if (o->type == OPT_STR) {
+		free(*(char **)p);
+		*(char **)p = xstrdup(value);
+		return;
+	}
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0') {
+		buf_printf(errs, "%s: %s.%s: \"%s\" is not a whole number\n", where,
+		           o->key.section, o->key.name, value);
+		return;
+	}
+	if (v < o->min || v > o->max) {
+		buf_printf(errs, "%s: %s.%s: %lld is out of range [%lld, %lld]\n", where,
+		           o->key.section, o->key.name, v, o->min, o->max);
+		return;
+	}
+	if (o->type == OPT_INT)
+		*(int *)p = (int)v;
+	else
+		*(long long *)p = v;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void
+parse_text(struct fb_config *cfg, const char *text, const char *origin, struct buf *errs)
+{
+	char *copy = xstrdup(text), *line;
+	char section[64] = "";
+	int lineno = 0;
+	char *cursor = copy;
+
+	/* strtok_r would merge empty lines and break line numbers; split by hand. */
+	while ((line = cursor) != NULL) {
+		char *nl = strchr(line, '\n'), *s, *eq, where[300];
+		const struct opt *o;
+
+		if (nl != NULL) {
+			*nl = '\0';
+			cursor = nl + 1;
+		} else {
+			cursor = NULL;
+		}
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", origin, lineno);
+		s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+
+			if (close == NULL || close[1] != '\0' || (size_t)(close - s - 1) >= sizeof(section)) {
+				buf_printf(errs, "%s: malformed section header\n", where);
+				section[0] = '\0';
+				continue;
+			}
+			*close = '\0';
+			snprintf(section, sizeof(section), "%s", trim(s + 1));
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			buf_printf(errs, "%s: expected key = value\n", where);
+			continue;
+		}
+		*eq = '\0';
+		o = find_opt(section, trim(s));
+		if (o == NULL) {
+			buf_printf(errs, "%s: unknown key %s.%s\n", where, section, trim(s));
+			continue;
+		}
+		set_opt(cfg, o, trim(eq + 1), where, errs);
+	}
+	free(copy);
+}
+
+static void
+apply_env(struct fb_config *cfg, struct buf *errs)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++) {
+		char name[128], *p;
+		const char *v;
+
+		snprintf(name, sizeof(name), "FLOWBATCH_%s_%s", opts[i].key.section, opts[i].key.name);
+		for (p = name; *p != '\0'; p++)
+			*p = (char)toupper((unsigned char)*p);
+		v = getenv(name);
+		if (v != NULL)
+			set_opt(cfg, &opts[i], v, name, errs);
+	}
+}
+
+static void
+check_whole(const struct fb_config *cfg, struct buf *errs)
+{
+	if (strlen(cfg->auth_secret) < 16)
+		buf_printf(errs, "auth.secret: must be set, at least 16 characters\n");
+	if (cfg->runner_high + cfg->runner_common + cfg->runner_low > 256)
+		buf_printf(errs, "runner: more than 256 workers in all\n");
+	if (cfg->redis_prefix[0] == '\0' || strpbrk(cfg->redis_prefix, " \t\r\n") != NULL)
+		buf_printf(errs, "redis.prefix: must be non-empty without spaces\n");
+	if (cfg->auth_cookie[0] == '\0' || strpbrk(cfg->auth_cookie, " \t;,=\"") != NULL)
+		buf_printf(errs, "auth.cookie: not a valid cookie name\n");
+	if (strcmp(cfg->log_level, "debug") != 0 && strcmp(cfg->log_level, "info") != 0 &&
+	    strcmp(cfg->log_level, "warn") != 0 && strcmp(cfg->log_level, "error") != 0)
+		buf_printf(errs, "log.level: \"%s\" is not debug, info, warn or error\n",
+		           cfg->log_level);
+}
+
+static struct fb_config *
+build(const char *text, const char *origin, int use_env, struct fb_err *err)
+{
+	struct fb_config *cfg = xcalloc(1, sizeof(*cfg));
+	struct buf errs = {0};
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		set_opt(cfg, &opts[i], opts[i].key.def, "default", &errs);
+	if (text != NULL)
+		parse_text(cfg, text, origin, &errs);
+	if (use_env)
+		apply_env(cfg, &errs);
+	if (errs.len == 0)
+		check_whole(cfg, &errs);
+	if (errs.len > 0) {
+		if (errs.data[errs.len - 1] == '\n')
+			errs.data[--errs.len] = '\0';
+		fb_err_set(err, FB_EINVAL, "%s", errs.data);
+		free(errs.data);
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct fb_config *
+config_parse(const char *text, int use_env, struct fb_err *err)
+{
+	return build(text, "config", use_env, err);
+}
+
+struct fb_config *
+config_load(const char *path, struct fb_err *err)
+{
+	struct fb_config *cfg;
+	struct buf text = {0};
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	if (path == NULL)
+		path = getenv("FLOWBATCH_CONFIG");
+	if (path == NULL || path[0] == '\0')
+		return build(NULL, NULL, 1, err);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		fb_err_set(err, FB_EIO, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_add(&text, chunk, n);
+		if (text.len > 1 << 20) {
+			fclose(f);
+			free(text.data);
+			fb_err_set(err, FB_ETOOBIG, "%s: larger than 1 MiB", path);
+			return NULL;
+		}
+	}
+	fclose(f);
+	cfg = build(buf_cstr(&text), path, 1, err);
+	free(text.data);
+	return cfg;
+}
+
+void
+config_free(struct fb_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].type == OPT_STR)
+			free(*(char **)((char *)cfg + opts[i].offset));
+	free(cfg);
+}

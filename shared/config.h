@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config: the settings of all three programs, from one INI-style file and FLOWBATCH_*
+ * environment variables (FLOWBATCH_DB_CONNINFO overrides [db] conninfo).
+ *
+ * One declarative table in config.c names every key with its type, default, bounds,
+ * whether SIGHUP may change it, and a line of help; the README documents the same keys
+ * (a test keeps them in step).  Every error in a file is collected and reported together.
+ * A struct fb_config owns its strings; free it with config_free().
+ */
+#ifndef FB_CONFIG_H
+#define FB_CONFIG_H
+
+#include "err.h"
+
+struct fb_config {
+	/* [db] */
+	char *db_conninfo;
+	/* [redis] */
+	char *redis_host;
+	int redis_port;
+	char *redis_password;
+	int redis_db;
+	char *redis_prefix;
+	/* [web] */
+	char *web_listen;
+	int web_threads;
+	long long web_max_body;
+	char *web_tmpdir;
+	/* [auth] */
+	char *auth_secret;
+	int auth_token_ttl;
+	char *auth_cookie;
+	/* [runner] */
+	int runner_high;
+	int runner_common;
+	int runner_low;
+	int runner_visibility_timeout;
+	int runner_block_ms;
+	int runner_max_deliveries;
+	/* [batch] */
+	int batch_max_tasks;
+	int batch_chunk_size;
+	int batch_max_concurrency;
+	int batch_retry_limit;
+	int batch_stale_minutes;
+	int batch_init_grace_seconds;
+	int batch_retry_backoff_seconds;
+	/* [paths] */
+	char *paths_migrations;
+	/* [log] */
+	char *log_level;
+};
+
+struct config_key {
+	const char *section;
+	const char *name;
+	const char *def;
+	const char *help;
+};
+
+/*
+ * Load defaults, then path (NULL: $FLOWBATCH_CONFIG, else none), then the environment.
+ * Returns a config the caller frees, or NULL with every problem in err->msg (one a line).
+ */
+struct fb_config *config_load(const char *path, struct fb_err *err) FB_MUSTCHECK;
+/* The same from a string (for tests); env applies when use_env. */
+struct fb_config *config_parse(const char *text, int use_env, struct fb_err *err) FB_MUSTCHECK;
+void config_free(struct fb_config *cfg);
+/* The key table, for documentation checks: *n gets its length. */
+const struct config_key *config_keys(int *n);
+/* True if section.name may change at run time (SIGHUP). */
+int config_reloadable(const char *section, const char *name);
+
+#endif

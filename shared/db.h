@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * db: one PostgreSQL connection per thread, with parameters only.
+ *
+ * A struct db owns its PGconn and the set of statements prepared on it.  Results returned
+ * by db_query() belong to the caller (PQclear).  db_tx() runs a function inside BEGIN ..
+ * COMMIT and runs it again, a bounded number of times, when PostgreSQL reports a
+ * serialization failure or a deadlock (40001/40P01), or when the connection dropped before
+ * COMMIT was acknowledged.  The function must therefore be safe to run again from scratch.
+ */
+#ifndef FB_DB_H
+#define FB_DB_H
+
+#include <libpq-fe.h>
+#include "err.h"
+
+struct db;
+
+/* Connect (keepalives and a connect timeout are added).  Caller closes with db_close(). */
+struct db *db_open(const char *conninfo, struct fb_err *err) FB_MUSTCHECK;
+void db_close(struct db *db);
+/* The raw connection, borrowed: for COPY and pipeline mode. */
+PGconn *db_pg(struct db *db);
+/* Reconnect if the connection is bad, with backoff; 0 when usable. */
+int db_check(struct db *db, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Run sql with text parameters (NULL entries are SQL NULL).  With a name, the statement is
+ * prepared once per connection and executed by name.  Returns a PGRES_TUPLES_OK or
+ * PGRES_COMMAND_OK result (caller PQclears) or NULL with err filled (FB_EDB and sqlstate).
+ */
+PGresult *db_query(struct db *db, const char *name, const char *sql, int nparams,
+                   const char *const *params, struct fb_err *err) FB_MUSTCHECK;
+/* The same, for statements whose result is not needed.  0 / -1. */
+int db_exec(struct db *db, const char *name, const char *sql, int nparams,
+            const char *const *params, struct fb_err *err) FB_MUSTCHECK;
+
+typedef int (*db_tx_fn)(struct db *db, void *arg, struct fb_err *err);
+/* BEGIN; fn; COMMIT, retried on 40001/40P01 and dropped connections.  fn returns 0 / -1. */
+int db_tx(struct db *db, db_tx_fn fn, void *arg, struct fb_err *err) FB_MUSTCHECK;
+
+/* True when err carries a SQLSTATE worth retrying the whole transaction for. */
+int db_err_retryable(const struct fb_err *err);
+
+/* Convenience readers over a result: value or NULL when SQL NULL. */
+const char *db_val(const PGresult *res, int row, int col);
+long long db_ll(const PGresult *res, int row, int col);
+
+#endif

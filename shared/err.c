@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * err: filling and mapping struct fb_err.  See err.h for the ownership of details.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "err.h"
+
+void
+fb_err_vset(struct fb_err *err, enum fb_code code, const char *fmt, va_list ap)
+{
+	if (err == NULL)
+		return;
+	err->code = code;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+}
+
+void
+fb_err_set(struct fb_err *err, enum fb_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fb_err_vset(err, code, fmt, ap);
+	va_end(ap);
+}
+
+void
+fb_err_detail(struct fb_err *err, struct json_object *detail)
+{
+	if (err == NULL) {
+		json_object_put(detail);
+		return;
+	}
+	if (err->details == NULL)
+		err->details = json_object_new_array();
+	json_object_array_add(err->details, detail);
+}
+
+void
+fb_err_clear(struct fb_err *err)
+{
+	if (err->details != NULL)
+		json_object_put(err->details);
+	memset(err, 0, sizeof(*err));
+}
+
+static const struct {
+	const char *name;
+	int status;
+} codes[] = {
+	[FB_OK] = {"ok", 200},
+	[FB_EINVAL] = {"bad_request", 400},
+	[FB_EAUTH] = {"unauthorized", 401},
+	[FB_EFORBIDDEN] = {"forbidden", 403},
+	[FB_ENOTFOUND] = {"not_found", 404},
+	[FB_EMETHOD] = {"method_not_allowed", 405},
+	[FB_ECONFLICT] = {"conflict", 409},
+	[FB_ETOOBIG] = {"too_large", 413},
+	[FB_EMEDIA] = {"unsupported_media_type", 415},
+	[FB_EVALIDATION] = {"validation_failed", 422},
+	[FB_EDB] = {"database_error", 503},
+	[FB_EREDIS] = {"queue_error", 503},
+	[FB_EIO] = {"io_error", 500},
+	[FB_EINTERNAL] = {"internal_error", 500},
+};
+
+int
+fb_err_status(const struct fb_err *err)
+{
+	if ((size_t)err->code >= sizeof(codes) / sizeof(codes[0]))
+		return 500;
+	return codes[err->code].status;
+}
+
+const char *
+fb_err_name(enum fb_code code)
+{
+	if ((size_t)code >= sizeof(codes) / sizeof(codes[0]))
+		return "internal_error";
+	return codes[code].name;
+}

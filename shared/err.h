@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * err: the error a fallible function fills for its caller.
+ *
+ * Lower layers fill a struct fb_err and return -1 or NULL; the layer that decides (an HTTP
+ * handler, the job loop) logs it once and maps the code to a status.  The struct lives on
+ * the caller's stack.  `details`, when set, is a json-c array owned by the error and
+ * released by fb_err_clear().
+ */
+#ifndef FB_ERR_H
+#define FB_ERR_H
+
+#include <stdarg.h>
+
+#define FB_MUSTCHECK __attribute__((warn_unused_result))
+#define FB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+enum fb_code {
+	FB_OK = 0,
+	FB_EINVAL,      /* 400: malformed request or argument */
+	FB_EAUTH,       /* 401: no identity */
+	FB_EFORBIDDEN,  /* 403 */
+	FB_ENOTFOUND,   /* 404 */
+	FB_EMETHOD,     /* 405 */
+	FB_ECONFLICT,   /* 409 */
+	FB_ETOOBIG,     /* 413 */
+	FB_EMEDIA,      /* 415 */
+	FB_EVALIDATION, /* 422: details say what */
+	FB_EDB,         /* PostgreSQL failed; sqlstate says how */
+	FB_EREDIS,      /* Redis failed; the connection must be reopened */
+	FB_EIO,         /* files, sockets */
+	FB_EINTERNAL,
+};
+
+struct json_object;
+
+struct fb_err {
+	enum fb_code code;
+	char sqlstate[6];
+	char msg[512];
+	struct json_object *details;
+};
+
+void fb_err_set(struct fb_err *err, enum fb_code code, const char *fmt, ...) FB_PRINTF(3, 4);
+void fb_err_vset(struct fb_err *err, enum fb_code code, const char *fmt, va_list ap);
+/* Append one detail object (stolen) to err->details. */
+void fb_err_detail(struct fb_err *err, struct json_object *detail);
+void fb_err_clear(struct fb_err *err);
+/* The HTTP status and the stable code string of an error. */
+int fb_err_status(const struct fb_err *err);
+const char *fb_err_name(enum fb_code code);
+
+#endif

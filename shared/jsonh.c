@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jsonh: strict parsing and typed access over json-c (see jsonh.h for ownership).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonh.h"
+#include "mem.h"
+
+/*
+ * json-c's strict mode still takes single quotes, comments and NaN: refuse any byte
+ * outside a string that RFC 8259 does not allow there.
+ */
+static int
+outside_strings_ok(const char *text, size_t len)
+{
+	int in_string = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '\'' || c == '/' || c == '#' ||
+		           (((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) &&
+		            strchr("truefalsnE", c) == NULL)) {
+			/* Letters only as in true, false, null and exponents: no NaN, no Infinity. */
+			return 0;
+		}
+	}
+	return 1;
+}
+
+struct json_object *
+jsonh_parse(const char *text, size_t len, struct fb_err *err)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	enum json_tokener_error jerr;
+	size_t end;
+
+	if (len > INT32_MAX) {
+		fb_err_set(err, FB_ETOOBIG, "JSON document is too large");
+		return NULL;
+	}
+	if (!outside_strings_ok(text, len)) {
+		fb_err_set(err, FB_EINVAL, "invalid JSON: unexpected character outside a string");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(JSONH_MAX_DEPTH);
+	if (tok == NULL)
+		abort();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* Incomplete input; a bare number also ends here and needs a final flush. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
+	if (jerr != json_tokener_success) {
+		fb_err_set(err, FB_EINVAL, "invalid JSON: %s", json_tokener_error_desc(jerr));
+		json_tokener_free(tok);
+		json_object_put(obj);
+		return NULL;
+	}
+	while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' ||
+	                     text[end] == '\r'))
+		end++;
+	json_tokener_free(tok);
+	if (end != len) {
+		fb_err_set(err, FB_EINVAL, "invalid JSON: unexpected data after the document");
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+const char *
+jsonh_str(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+	                                               JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static int
+member(struct json_object *obj, const char *key, struct json_object **v)
+{
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return 0;
+	if (!json_object_object_get_ex(obj, key, v) || *v == NULL)
+		return 0;
+	return 1;
+}
+
+int
+jsonh_get_str(struct json_object *obj, const char *key, const char **out, struct fb_err *err)
+{
+	struct json_object *v;
+
+	if (!member(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string)) {
+		fb_err_set(err, FB_EINVAL, "\"%s\" must be a string", key);
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	return 1;
+}
+
+int
+jsonh_get_int(struct json_object *obj, const char *key, int64_t min, int64_t max,
+              int64_t *out, struct fb_err *err)
+{
+	struct json_object *v;
+	int64_t x;
+
+	if (!member(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int)) {
+		fb_err_set(err, FB_EINVAL, "\"%s\" must be an integer", key);
+		return -1;
+	}
+	errno = 0;
+	x = json_object_get_int64(v);
+	if (errno != 0 || x < min || x > max) {
+		fb_err_set(err, FB_EINVAL, "\"%s\" must be between %lld and %lld", key,
+		           (long long)min, (long long)max);
+		return -1;
+	}
+	*out = x;
+	return 1;
+}
+
+int
+jsonh_get_bool(struct json_object *obj, const char *key, int *out, struct fb_err *err)
+{
+	struct json_object *v;
+
+	if (!member(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		fb_err_set(err, FB_EINVAL, "\"%s\" must be true or false", key);
+		return -1;
+	}
+	*out = json_object_get_boolean(v);
+	return 1;
+}
+
+int
+jsonh_get_obj(struct json_object *obj, const char *key, struct json_object **out,
+              struct fb_err *err)
+{
+	struct json_object *v;
+
+	if (!member(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_object)) {
+		fb_err_set(err, FB_EINVAL, "\"%s\" must be an object", key);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+int
+jsonh_get_array(struct json_object *obj, const char *key, struct json_object **out,
+                struct fb_err *err)
+{
+	struct json_object *v;
+
+	if (!member(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_array)) {
+		fb_err_set(err, FB_EINVAL, "\"%s\" must be an array", key);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+int
+jsonh_only_keys(struct json_object *obj, const char *const *allowed, struct fb_err *err)
+{
+	const char *const *a;
+
+	json_object_object_foreach(obj, key, val) {
+		(void)val;
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (*a == NULL) {
+			fb_err_set(err, FB_EINVAL, "unknown member \"%.64s\"", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+jsonh_id_array(struct json_object *arr, const char *name, size_t max, int64_t **ids,
+               size_t *n, struct fb_err *err)
+{
+	size_t len = json_object_array_length(arr), i;
+	int64_t *out;
+
+	if (len > max) {
+		fb_err_set(err, FB_ETOOBIG, "\"%s\" has %zu entries; at most %zu are allowed", name,
+		           len, max);
+		return -1;
+	}
+	out = xmalloc(sizeof(*out) * (len ? len : 1));
+	for (i = 0; i < len; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+
+		errno = 0;
+		if (!json_object_is_type(v, json_type_int) || (out[i] = json_object_get_int64(v)) <= 0 ||
+		    errno != 0) {
+			fb_err_set(err, FB_EINVAL, "\"%s\"[%zu] must be a positive integer id", name, i);
+			free(out);
+			return -1;
+		}
+	}
+	*ids = out;
+	*n = len;
+	return 0;
+}
+
+struct json_object *
+jsonh_detail(const char *field, const char *message)
+{
+	struct json_object *d = json_object_new_object();
+
+	if (field != NULL)
+		jsonh_add_str(d, "field", field);
+	jsonh_add_str(d, "message", message);
+	return d;
+}
+
+void
+jsonh_add_str(struct json_object *obj, const char *key, const char *val)
+{
+	json_object_object_add(obj, key, val ? json_object_new_string(val) : NULL);
+}
+
+void
+jsonh_add_int(struct json_object *obj, const char *key, int64_t val)
+{
+	json_object_object_add(obj, key, json_object_new_int64(val));
+}
+
+void
+jsonh_add_bool(struct json_object *obj, const char *key, int val)
+{
+	json_object_object_add(obj, key, json_object_new_boolean(val));
+}
+
+void
+jsonh_add_double(struct json_object *obj, const char *key, double val)
+{
+	json_object_object_add(obj, key, json_object_new_double(val));
+}
+
+void
+jsonh_add_null(struct json_object *obj, const char *key)
+{
+	json_object_object_add(obj, key, NULL);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * queue: jobs on three Redis Streams (high, common, low) read by one consumer group.
+ *
+ * A job is the JSON {"id","type","args","enqueued_at","attempt"} in the field "job" of a
+ * stream entry.  A struct queue owns one hiredis context (one per thread); after any error
+ * the context is dropped and the next call reconnects, re-creating the groups.  Entries are
+ * acknowledged only by queue_ack(), after the job's effects are committed.
+ */
+#ifndef FB_QUEUE_H
+#define FB_QUEUE_H
+
+#include "config.h"
+#include "err.h"
+
+enum queue_prio { QUEUE_HIGH, QUEUE_COMMON, QUEUE_LOW, QUEUE_NPRIO };
+
+struct queue;
+struct json_object;
+
+struct queue_msg {
+	enum queue_prio prio;
+	char entry_id[64];   /* stream entry id */
+	char *job;           /* the raw job JSON, owned: queue_msg_clear() frees it */
+	long long deliveries; /* times delivered, when known (reclaimed entries) */
+};
+
+struct queue *queue_open(const struct fb_config *cfg, struct fb_err *err) FB_MUSTCHECK;
+void queue_close(struct queue *q);
+const char *queue_prio_name(enum queue_prio prio);
+int queue_prio_parse(const char *name, enum queue_prio *out);
+/* The stream key of a priority: "<prefix>:jobs:<name>". Borrowed from q. */
+const char *queue_stream(const struct queue *q, enum queue_prio prio);
+
+/* PING; 0 when Redis answers. */
+int queue_ping(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
+/* Create the consumer group on all three streams (existing groups are fine). */
+int queue_ensure_groups(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Publish a job.  args is borrowed.  job_id (may be NULL) receives the job's id (36 bytes
+ * + NUL); a caller that passes a non-empty job_id keeps that id (idempotent re-publishing).
+ */
+int queue_publish(struct queue *q, enum queue_prio prio, const char *type,
+                  struct json_object *args, char job_id[37], struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Take one job for consumer, trying high, then common, then low, down to and including
+ * lowest; when all are empty, block up to block_ms on all of them.  First returns this
+ * consumer's own pending entries (after a restart).  Returns 1 with msg filled, 0 when
+ * nothing arrived, -1 on error.
+ */
+int queue_take(struct queue *q, const char *consumer, enum queue_prio lowest, int block_ms,
+               struct queue_msg *msg, struct fb_err *err) FB_MUSTCHECK;
+/* Claim one entry idle longer than idle_ms from any stream down to lowest (XAUTOCLAIM). */
+int queue_reclaim(struct queue *q, const char *consumer, enum queue_prio lowest, long idle_ms,
+                  struct queue_msg *msg, struct fb_err *err) FB_MUSTCHECK;
+int queue_ack(struct queue *q, const struct queue_msg *msg, struct fb_err *err) FB_MUSTCHECK;
+void queue_msg_clear(struct queue_msg *msg);
+
+struct queue_stats {
+	long long length[QUEUE_NPRIO];
+	long long pending[QUEUE_NPRIO];
+};
+int queue_stats(struct queue *q, struct queue_stats *st, struct fb_err *err) FB_MUSTCHECK;
+
+/* Consumer counts stored in Redis (hash <prefix>:consumers); -1 where unset. */
+int queue_get_consumers(struct queue *q, int counts[QUEUE_NPRIO], struct fb_err *err) FB_MUSTCHECK;
+int queue_set_consumers(struct queue *q, const int counts[QUEUE_NPRIO], struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * A lock: SET key token NX PX ttl_ms.  token receives a random 128-bit hex token.  Returns
+ * 1 when taken, 0 when held by someone else, -1 on error.
+ */
+int queue_lock(struct queue *q, const char *name, long ttl_ms, char token[33],
+               struct fb_err *err) FB_MUSTCHECK;
+/* Release only if still ours (compare-and-delete).  1 released, 0 not ours, -1 error. */
+int queue_unlock(struct queue *q, const char *name, const char token[33], struct fb_err *err);
+/* Extend only if still ours.  1 extended, 0 not ours, -1 error. */
+int queue_lock_extend(struct queue *q, const char *name, const char token[33], long ttl_ms,
+                      struct fb_err *err) FB_MUSTCHECK;
+
+#endif

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests: configuration defaults, file parsing, environment overrides, errors. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static const char *base = "[auth]\nsecret = 0123456789abcdef\n";
+
+START_TEST(defaults)
+{
+	struct fb_err err = {0};
+	struct fb_config *c = config_parse(base, 0, &err);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->db_conninfo, "dbname=flowbatch");
+	ck_assert_int_eq(c->redis_port, 6379);
+	ck_assert_int_eq(c->batch_retry_limit, 3);
+	ck_assert_int_eq(c->web_max_body, 67108864);
+	ck_assert_str_eq(c->auth_cookie, "fb_token");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(file_values)
+{
+	struct fb_err err = {0};
+	struct fb_config *c = config_parse("# comment\n; other\n\n[db]\nconninfo = host=/tmp port=5 "
+	                                   "\n[redis]\nport=7000\n prefix = 审批 \n[auth]\nsecret="
+	                                   "0123456789abcdefXYZ\n[batch]\nretry_limit = 5\n",
+	                                   0, &err);
+
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	ck_assert_str_eq(c->db_conninfo, "host=/tmp port=5");
+	ck_assert_int_eq(c->redis_port, 7000);
+	ck_assert_str_eq(c->redis_prefix, "审批");
+	ck_assert_int_eq(c->batch_retry_limit, 5);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(env_overrides)
+{
+	struct fb_err err = {0};
+	struct fb_config *c;
+
+	setenv("FLOWBATCH_REDIS_PORT", "6390", 1);
+	setenv("FLOWBATCH_DB_CONNINFO", "dbname=x", 1);
+	c = config_parse("[redis]\nport=7000\n[auth]\nsecret=0123456789abcdef\n", 1, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	ck_assert_int_eq(c->redis_port, 6390);
+	ck_assert_str_eq(c->db_conninfo, "dbname=x");
+	config_free(c);
+	setenv("FLOWBATCH_REDIS_PORT", "seventy", 1);
+	c = config_parse(base, 1, &err);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err.msg, "FLOWBATCH_REDIS_PORT: redis.port: \"seventy\" is not a whole "
+	                              "number") != NULL, "%s", err.msg);
+	unsetenv("FLOWBATCH_REDIS_PORT");
+	unsetenv("FLOWBATCH_DB_CONNINFO");
+}
+END_TEST
+
+START_TEST(errors_collected)
+{
+	struct fb_err err = {0};
+	struct fb_config *c = config_parse("[redis]\nport = 0\nnope = 1\n[web\nthreads = x\n"
+	                                   "[batch]\nretry_limit=1000\njunk line\n",
+	                                   0, &err);
+
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(err.code, FB_EINVAL);
+	ck_assert_msg(strstr(err.msg, "config:2: redis.port: 0 is out of range [1, 65535]"), "%s",
+	              err.msg);
+	ck_assert(strstr(err.msg, "config:3: unknown key redis.nope") != NULL);
+	ck_assert(strstr(err.msg, "config:4: malformed section header") != NULL);
+	ck_assert(strstr(err.msg, "config:7: batch.retry_limit: 1000 is out of range") != NULL);
+	ck_assert(strstr(err.msg, "config:8: expected key = value") != NULL);
+}
+END_TEST
+
+START_TEST(secret_required)
+{
+	struct fb_err err = {0};
+
+	ck_assert_ptr_null(config_parse("", 0, &err));
+	ck_assert(strstr(err.msg, "auth.secret") != NULL);
+	ck_assert_ptr_null(config_parse("[auth]\nsecret=short\n", 0, &err));
+}
+END_TEST
+
+START_TEST(key_table)
+{
+	int n, i;
+	const struct config_key *k = config_keys(&n);
+
+	ck_assert_int_gt(n, 20);
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(k[i].help);
+		ck_assert_ptr_nonnull(k[i].def);
+	}
+	ck_assert(config_reloadable("runner", "high"));
+	ck_assert(!config_reloadable("db", "conninfo"));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, file_values);
+	tcase_add_test(tc, env_overrides);
+	tcase_add_test(tc, errors_collected);
+	tcase_add_test(tc, secret_required);
+	tcase_add_test(tc, key_table);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests: query strings, percent-decoding, cookies, UTF-8 and the router. */
+#include <check.h>
+#include <string.h>
+
+#include "request.h"
+#include "router.h"
+
+START_TEST(query_basic)
+{
+	struct arena *a = arena_new();
+	struct fb_err err = {0};
+	struct kv *kv;
+	size_t n;
+
+	ck_assert_int_eq(query_parse(a, "node_id=7&keyword=%E5%AE%A1%E6%89%B9+%E5%8D%95&f.city="
+	                                "%E5%B9%BF%E5%B7%9E&&empty=&flag",
+	                             &kv, &n, 10, &err), 0);
+	ck_assert_int_eq(n, 5);
+	ck_assert_str_eq(kv[0].key, "node_id");
+	ck_assert_str_eq(kv[0].value, "7");
+	ck_assert_str_eq(kv[1].value, "审批 单");
+	ck_assert_str_eq(kv[2].key, "f.city");
+	ck_assert_str_eq(kv[2].value, "广州");
+	ck_assert_str_eq(kv[3].value, "");
+	ck_assert_str_eq(kv[4].key, "flag");
+	ck_assert_int_eq(query_parse(a, NULL, &kv, &n, 10, &err), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(query_parse(a, "&&&", &kv, &n, 10, &err), 0);
+	ck_assert_int_eq(n, 0);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(query_bad)
+{
+	struct arena *a = arena_new();
+	struct fb_err err = {0};
+	struct kv *kv;
+	size_t n;
+	static const char *const bad[] = {"a=%", "a=%4", "a=%zz", "a=%00", "a=%ff%fe", "%C0%AF=1",
+	                                  "a=%ED%A0%80"};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(query_parse(a, bad[i], &kv, &n, 10, &err) == -1, "accepted %s", bad[i]);
+		ck_assert_int_eq(err.code, FB_EINVAL);
+	}
+	ck_assert_int_eq(query_parse(a, "a=1&b=2&c=3", &kv, &n, 2, &err), -1);
+	ck_assert(strstr(err.msg, "too many") != NULL);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(cookies)
+{
+	struct arena *a = arena_new();
+
+	ck_assert_str_eq(cookie_get(a, "a=1; fb_token=v1.x.y; b=2", "fb_token"), "v1.x.y");
+	ck_assert_str_eq(cookie_get(a, "fb_token=\"q\"", "fb_token"), "q");
+	ck_assert_ptr_null(cookie_get(a, "xfb_token=1; fb_tok=2", "fb_token"));
+	ck_assert_ptr_null(cookie_get(a, "", "fb_token"));
+	ck_assert_str_eq(cookie_get(a, "fb_token=", "fb_token") ? "set" : "null", "null");
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(utf8)
+{
+	ck_assert(utf8_valid("审批", strlen("审批")));
+	ck_assert(utf8_valid("\xf0\x9f\x98\x80", 4));
+	ck_assert(!utf8_valid("\xe5\xae", 2));
+	ck_assert(!utf8_valid("\xc0\x80", 2));
+	ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4));
+}
+END_TEST
+
+static int
+h1(struct request *r, struct fb_err *err)
+{
+	return 1;
+}
+
+static int
+h2(struct request *r, struct fb_err *err)
+{
+	return 2;
+}
+
+static const struct route table[] = {
+	{"GET", "/api/batch/{id}", h1, ROUTE_USER},
+	{"POST", "/api/batch/{id}/retry", h2, ROUTE_USER},
+	{"GET", "/api/batch/nodes", h2, ROUTE_USER},
+	{"GET", "/api/x/{name}/y", h2, ROUTE_USER},
+	{NULL, NULL, NULL, 0},
+};
+
+START_TEST(router)
+{
+	struct arena *a = arena_new();
+	struct fb_err err = {0};
+	const char *args[REQUEST_MAX_PATH_ARGS] = {0};
+	const struct route *rt;
+
+	rt = router_match(table, a, "GET", "/api/batch/42", args, &err);
+	ck_assert_ptr_eq(rt, &table[0]);
+	ck_assert_str_eq(args[0], "42");
+	rt = router_match(table, a, "POST", "/api/batch/9/retry", args, &err);
+	ck_assert_ptr_eq(rt, &table[1]);
+	ck_assert_str_eq(args[0], "9");
+	rt = router_match(table, a, "GET", "/api/batch/nodes", args, &err);
+	ck_assert_ptr_eq(rt, &table[2]);
+	rt = router_match(table, a, "GET", "/api/x/审批/y", args, &err);
+	ck_assert_ptr_eq(rt, &table[3]);
+	ck_assert_str_eq(args[0], "审批");
+	ck_assert_ptr_null(router_match(table, a, "DELETE", "/api/batch/42", args, &err));
+	ck_assert_int_eq(err.code, FB_EMETHOD);
+	ck_assert_ptr_null(router_match(table, a, "GET", "/api/batch/042", args, &err));
+	ck_assert_int_eq(err.code, FB_ENOTFOUND);
+	ck_assert_ptr_null(router_match(table, a, "GET", "/api/batch/1234567890123456789", args, &err));
+	ck_assert_ptr_null(router_match(table, a, "GET", "/api/batch/42/", args, &err));
+	ck_assert_ptr_null(router_match(table, a, "GET", "/api/x//y", args, &err));
+	ck_assert_ptr_null(router_match(table, a, "GET", "/", args, &err));
+	ck_assert_int_eq(err.code, FB_ENOTFOUND);
+	/* The application's own table serves the foundation routes. */
+	ck_assert_ptr_nonnull(router_match(router_routes, a, "GET", "/api/me", args, &err));
+	ck_assert_ptr_null(router_match(router_routes, a, "POST", "/api/me", args, &err));
+	ck_assert_int_eq(err.code, FB_EMETHOD);
+	arena_free(a);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("request");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, query_basic);
+	tcase_add_test(tc, query_bad);
+	tcase_add_test(tc, cookies);
+	tcase_add_test(tc, utf8);
+	tcase_add_test(tc, router);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * handlers: one file per resource.  A handler parses and authorizes, calls the model,
+ * and answers; it never writes SQL.  Each returns 0 after answering, or -1 with err for
+ * the server to answer and log.
+ */
+#ifndef FB_HANDLERS_H
+#define FB_HANDLERS_H
+
+#include "request.h"
+
+/* health.c */
+int handle_healthz(struct request *r, struct fb_err *err);
+/* auth.c */
+int handle_auth_verify(struct request *r, struct fb_err *err);
+int handle_auth_login(struct request *r, struct fb_err *err);
+int handle_auth_logout(struct request *r, struct fb_err *err);
+/* me.c */
+int handle_me(struct request *r, struct fb_err *err);
+
+#endif

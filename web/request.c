@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * request: parsing of what FastCGI hands us and writing of what we answer.
+ *
+ * All allocations come from the request's arena (see request.h).  Responses are written
+ * straight to the FastCGI output stream; large bodies go out in 64 KiB pieces.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <json-c/json.h>
+
+#include "db.h"
+#include "jsonh.h"
+#include "queue.h"
+#include "request.h"
+
+int
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned c = *p;
+		size_t n;
+		unsigned cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if ((size_t)(end - p) <= n)
+			return 0;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+url_decode(struct arena *a, const char *s, size_t len, int form)
+{
+	char *out = arena_alloc(a, len + 1);
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			int h, l;
+
+			if (len - i < 3)
+				return NULL;
+			h = hexval(s[i + 1]);
+			l = hexval(s[i + 2]);
+			if (h < 0 || l < 0 || (h == 0 && l == 0))
+				return NULL;
+			out[o++] = (char)(h << 4 | l);
+			i += 2;
+		} else if (s[i] == '+' && form) {
+			out[o++] = ' ';
+		} else if (s[i] == '\0') {
+			return NULL;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	if (!utf8_valid(out, o))
+		return NULL;
+	return out;
+}
+
+int
+query_parse(struct arena *a, const char *qs, struct kv **out, size_t *n, size_t max,
+            struct fb_err *err)
+{
+	size_t count = 0, cap = 8;
+	struct kv *kv = arena_alloc(a, cap * sizeof(*kv));
+	const char *p = qs ? qs : "";
+
+	while (*p != '\0') {
+		const char *amp = strchr(p, '&'), *eq;
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		char *k, *v;
+
+		eq = memchr(p, '=', len);
+		if (len == 0) {
+			p += amp ? 1 : 0;
+			if (amp == NULL)
+				break;
+			continue;
+		}
+		if (count == max) {
+			fb_err_set(err, FB_EINVAL, "too many query parameters (at most %zu)", max);
+			return -1;
+		}
+		k = url_decode(a, p, eq ? (size_t)(eq - p) : len, 1);
+		v = eq ? url_decode(a, eq + 1, len - (size_t)(eq - p) - 1, 1) : arena_strdup(a, "");
+		if (k == NULL || v == NULL) {
+			fb_err_set(err, FB_EINVAL,
+			           "query string has a bad percent-escape or is not UTF-8 near \"%.*s\"",
+			           (int)(len > 40 ? 40 : len), p);
+			return -1;
+		}
+		if (count == cap) {
+			struct kv *bigger = arena_alloc(a, 2 * cap * sizeof(*kv));
+
+			memcpy(bigger, kv, cap * sizeof(*kv));
+			kv = bigger;
+			cap *= 2;
+		}
+		kv[count].key = k;
+		kv[count].value = v;
+		count++;
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	*out = kv;
+	*n = count;
+	return 0;
+}
+
+const char *
+cookie_get(struct arena *a, const char *header, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = header;
+
+	while (p != NULL && *p != '\0') {
+		const char *end;
+
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > nlen + 1 && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			size_t vlen = (size_t)(end - v);
+
+			while (vlen > 0 && v[vlen - 1] == ' ')
+				vlen--;
+			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+				v++;
+				vlen -= 2;
+			}
+			return arena_strndup(a, v, vlen);
+		}
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+const char *
+request_env(struct request *r, const char *name)
+{
+	return r->fcgi ? FCGX_GetParam(name, r->fcgi->envp) : NULL;
+}
+
+const char *
+request_param(struct request *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].key, name) == 0)
+			return r->params[i].value;
+	return NULL;
+}
+
+int
+request_param_int(struct request *r, const char *name, int64_t min, int64_t max, int64_t def,
+                  int64_t *out, struct fb_err *err)
+{
+	const char *v = request_param(r, name);
+	char *end;
+	long long x;
+
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || x < min || x > max) {
+		fb_err_set(err, FB_EINVAL, "parameter \"%s\" must be a whole number from %lld to %lld",
+		           name, (long long)min, (long long)max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+int
+request_read_body(struct request *r, struct fb_err *err)
+{
+	size_t cap, got = 0;
+
+	if (r->body_read)
+		return 0;
+	if (r->content_length > r->cfg->web_max_body) {
+		fb_err_set(err, FB_ETOOBIG, "request body of %lld bytes exceeds the limit of %lld",
+		           r->content_length, r->cfg->web_max_body);
+		return -1;
+	}
+	cap = (size_t)r->content_length;
+	r->body = arena_alloc(r->arena, cap + 1);
+	while (got < cap && r->fcgi != NULL) {
+		int n = FCGX_GetStr(r->body + got, (int)(cap - got > 65536 ? 65536 : cap - got),
+		                    r->fcgi->in);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != cap) {
+		fb_err_set(err, FB_EINVAL, "request body ended after %zu of %zu bytes", got, cap);
+		return -1;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	r->body_read = 1;
+	return 0;
+}
+
+static void
+put_json(void *obj)
+{
+	json_object_put(obj);
+}
+
+struct json_object *
+request_json(struct request *r, struct fb_err *err)
+{
+	struct json_object *obj;
+	const char *ct = r->content_type ? r->content_type : "";
+	size_t n = strcspn(ct, "; ");
+
+	if (n != strlen("application/json") || strncasecmp(ct, "application/json", n) != 0) {
+		fb_err_set(err, FB_EMEDIA, "Content-Type must be application/json");
+		return NULL;
+	}
+	if (request_read_body(r, err) < 0)
+		return NULL;
+	obj = jsonh_parse(r->body, r->body_len, err);
+	if (obj == NULL)
+		return NULL;
+	arena_defer(r->arena, put_json, obj);
+	if (!json_object_is_type(obj, json_type_object)) {
+		fb_err_set(err, FB_EINVAL, "the request body must be a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+struct db *
+request_db(struct request *r, struct fb_err *err)
+{
+	struct web_thread *t = r->thread;
+
+	if (t->db == NULL) {
+		t->db = db_open(t->cfg->db_conninfo, err);
+		return t->db;
+	}
+	if (db_check(t->db, err) < 0)
+		return NULL;
+	return t->db;
+}
+
+struct queue *
+request_queue(struct request *r, struct fb_err *err)
+{
+	struct web_thread *t = r->thread;
+
+	if (t->queue == NULL)
+		t->queue = queue_open(t->cfg, err);
+	return t->queue;
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 503: return "Service Unavailable";
+	default: return status >= 500 ? "Internal Server Error" : "Error";
+	}
+}
+
+int
+respond_start(struct request *r, int status, const char *const *headers, size_t nheaders)
+{
+	size_t i;
+
+	r->status = status;
+	r->responded = 1;
+	if (r->fcgi == NULL)
+		return 0;
+	if (FCGX_FPrintF(r->fcgi->out, "Status: %d %s\r\nX-Request-Id: %s\r\n", status,
+	                 status_text(status), r->request_id) < 0)
+		return -1;
+	for (i = 0; i < nheaders; i++)
+		if (FCGX_FPrintF(r->fcgi->out, "%s\r\n", headers[i]) < 0)
+			return -1;
+	return FCGX_PutS("\r\n", r->fcgi->out) < 0 ? -1 : 0;
+}
+
+int
+respond_write(struct request *r, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0 && r->fcgi != NULL) {
+		int n = (int)(len > 65536 ? 65536 : len);
+
+		if (FCGX_PutStr(p, n, r->fcgi->out) != n)
+			return -1;
+		r->bytes_out += n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+respond_raw(struct request *r, int status, const char *const *headers, size_t nheaders,
+            const void *data, size_t len)
+{
+	if (respond_start(r, status, headers, nheaders) == 0)
+		(void)respond_write(r, data, len);
+}
+
+void
+respond_json(struct request *r, int status, struct json_object *body)
+{
+	static const char *const hdr[] = {"Content-Type: application/json; charset=utf-8",
+	                                  "Cache-Control: no-store"};
+	const char *text = jsonh_str(body);
+
+	respond_raw(r, status, hdr, 2, text, strlen(text));
+	json_object_put(body);
+}
+
+void
+respond_error(struct request *r, const struct fb_err *err)
+{
+	struct json_object *body = json_object_new_object(), *e = json_object_new_object();
+	int status = fb_err_status(err);
+
+	jsonh_add_str(e, "code", fb_err_name(err->code));
+	/* Database and internal failures keep their detail in the log, not in the answer. */
+	if (status >= 500)
+		jsonh_add_str(e, "message", err->code == FB_EDB || err->code == FB_EREDIS
+		                                ? "the service is temporarily unavailable"
+		                                : "internal error");
+	else
+		jsonh_add_str(e, "message", err->msg);
+	if (err->details != NULL && status < 500)
+		json_object_object_add(e, "details", json_object_get(err->details));
+	json_object_object_add(body, "error", e);
+	respond_json(r, status, body);
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * request: one HTTP request as flowbatch-web sees it through FastCGI, and its response.
+ *
+ * Everything hanging off a struct request is allocated from r->arena and released at once
+ * when the request ends; handlers never free.  Strings from FastCGI params are borrowed
+ * until FCGX_Finish_r.  Handlers answer through respond_*() exactly once.  The parsing
+ * helpers (query strings, cookies) are pure and take an arena, so tests call them alone.
+ */
+#ifndef FB_REQUEST_H
+#define FB_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "err.h"
+#include "mem.h"
+#include "user.h"
+
+struct json_object;
+struct db;
+struct queue;
+
+struct kv {
+	const char *key;
+	const char *value;
+};
+
+/* What a request thread shares with its requests: config and its own connections. */
+struct web_thread {
+	const struct fb_config *cfg;
+	int index;
+	struct db *db;       /* opened on first use, reopened when broken */
+	struct queue *queue; /* likewise */
+};
+
+#define REQUEST_MAX_PARAMS 256
+#define REQUEST_MAX_PATH_ARGS 4
+
+struct request {
+	struct arena *arena;
+	struct web_thread *thread;
+	const struct fb_config *cfg;
+	FCGX_Request *fcgi;
+	char request_id[17];
+
+	const char *method;
+	const char *path;
+	const char *query;
+	const char *content_type;
+	long long content_length;
+	const char *remote_user;
+	struct kv *params;
+	size_t nparams;
+	const char *path_args[REQUEST_MAX_PATH_ARGS];
+	struct user_rec *user; /* set for routes that need a login */
+
+	char *body;
+	size_t body_len;
+	int body_read;
+
+	int status;
+	int responded;
+	long long bytes_out;
+};
+
+/* Percent-decode and split a query string; values borrowed from a.  -1 with FB_EINVAL. */
+int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *n, size_t max,
+                struct fb_err *err) FB_MUSTCHECK;
+/* Percent-decode s (with + as space when form); NULL on a bad escape, a NUL or bad UTF-8. */
+char *url_decode(struct arena *a, const char *s, size_t len, int form);
+/* The value of cookie name in a Cookie header, or NULL; borrowed from a. */
+const char *cookie_get(struct arena *a, const char *header, const char *name);
+/* True if s is valid UTF-8 (no overlongs, no surrogates). */
+int utf8_valid(const char *s, size_t len);
+
+/* A FastCGI param, or NULL. */
+const char *request_env(struct request *r, const char *name);
+/* A query parameter, or NULL. */
+const char *request_param(struct request *r, const char *name);
+/*
+ * An integer query parameter in [min, max]; def when absent.  -1 with FB_EINVAL naming it.
+ */
+int request_param_int(struct request *r, const char *name, int64_t min, int64_t max,
+                      int64_t def, int64_t *out, struct fb_err *err) FB_MUSTCHECK;
+/* Read the whole body, bounded by web.max_body (FB_ETOOBIG). */
+int request_read_body(struct request *r, struct fb_err *err) FB_MUSTCHECK;
+/* The body as a JSON object (415 unless application/json; 400 when not an object). */
+struct json_object *request_json(struct request *r, struct fb_err *err) FB_MUSTCHECK;
+/* This thread's database / queue, connected; NULL with FB_EDB / FB_EREDIS. */
+struct db *request_db(struct request *r, struct fb_err *err) FB_MUSTCHECK;
+struct queue *request_queue(struct request *r, struct fb_err *err) FB_MUSTCHECK;
+
+/* Responses.  Headers are "Name: value" lines without CRLF. */
+void respond_json(struct request *r, int status, struct json_object *body); /* steals body */
+void respond_error(struct request *r, const struct fb_err *err);
+void respond_raw(struct request *r, int status, const char *const *headers, size_t nheaders,
+                 const void *data, size_t len);
+/* Start a streamed response; then respond_write() the parts.  -1 when the client left. */
+int respond_start(struct request *r, int status, const char *const *headers, size_t nheaders);
+int respond_write(struct request *r, const void *data, size_t len);
+
+#endif

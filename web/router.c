@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * router: the route table and its matcher.  Matching allocates only the captured
+ * segments, from the request arena.
+ */
+#include <string.h>
+
+#include "handlers/handlers.h"
+#include "router.h"
+
+const struct route router_routes[] = {
+	{"GET", "/healthz", handle_healthz, ROUTE_PUBLIC},
+	{"GET", "/auth/verify", handle_auth_verify, ROUTE_PUBLIC},
+	{"GET", "/auth/login", handle_auth_login, ROUTE_PUBLIC},
+	{"POST", "/auth/logout", handle_auth_logout, ROUTE_PUBLIC},
+	{"GET", "/api/me", handle_me, ROUTE_USER},
+	{NULL, NULL, NULL, 0},
+};
+
+/* Match one pattern; 1 on match with args filled. */
+static int
+match(const char *pattern, const char *path, struct arena *a,
+      const char *args[REQUEST_MAX_PATH_ARGS])
+{
+	const char *p = pattern, *s = path;
+	int nargs = 0;
+
+	while (*p != '\0' && *s != '\0') {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			size_t seglen = strcspn(s, "/");
+			int is_id = close != NULL && (size_t)(close - p) == 3 && strncmp(p, "{id}", 4) == 0;
+
+			if (close == NULL || seglen == 0 || nargs == REQUEST_MAX_PATH_ARGS)
+				return 0;
+			if (is_id) {
+				size_t i;
+
+				if (seglen > 18 || s[0] == '0')
+					return 0;
+				for (i = 0; i < seglen; i++)
+					if (s[i] < '0' || s[i] > '9')
+						return 0;
+			}
+			args[nargs++] = arena_strndup(a, s, seglen);
+			p = close + 1;
+			s += seglen;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *p == '\0' && *s == '\0';
+}
+
+const struct route *
+router_match(const struct route *table, struct arena *a, const char *method, const char *path,
+             const char *args[REQUEST_MAX_PATH_ARGS], struct fb_err *err)
+{
+	const struct route *rt;
+	int path_known = 0;
+
+	for (rt = table; rt->method != NULL; rt++) {
+		if (!match(rt->pattern, path, a, args))
+			continue;
+		if (strcmp(rt->method, method) == 0)
+			return rt;
+		path_known = 1;
+	}
+	if (path_known)
+		fb_err_set(err, FB_EMETHOD, "%s is not allowed on %s", method, path);
+	else
+		fb_err_set(err, FB_ENOTFOUND, "no such resource: %s", path);
+	return NULL;
+}

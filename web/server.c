@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server: accepts FastCGI requests on web.threads threads and dispatches them through
+ * the router.
+ *
+ * Each thread owns a struct web_thread (its db and queue connections) and one arena per
+ * request, freed after FCGX_Finish_r.  Stopping follows LIBNOTES: the main thread waits
+ * for SIGTERM/SIGINT with sigwait, tells libfcgi to shut down, and interrupts the threads
+ * blocked in accept() with SIGUSR1 until all have left.  A request in progress finishes.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+
+#include "db.h"
+#include "log.h"
+#include "mem.h"
+#include "queue.h"
+#include "rand.h"
+#include "request.h"
+#include "router.h"
+#include "server.h"
+#include "user.h"
+
+struct server {
+	const struct fb_config *cfg;
+	int listen_fd;
+	volatile sig_atomic_t stopping;
+	struct worker {
+		struct server *srv;
+		pthread_t tid;
+		int started;
+		volatile int done;
+		struct web_thread thread;
+	} *workers;
+	int nworkers;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Resolve REMOTE_USER for routes that need it. */
+static int
+authenticate(struct request *r, const struct route *rt, struct fb_err *err)
+{
+	struct user_rec *u;
+	struct db *db;
+	int found;
+
+	if (rt->flags == ROUTE_PUBLIC)
+		return 0;
+	if (r->remote_user == NULL || r->remote_user[0] == '\0') {
+		fb_err_set(err, FB_EAUTH, "not signed in");
+		return -1;
+	}
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	u = arena_alloc(r->arena, sizeof(*u));
+	found = user_find(db, r->remote_user, u, err);
+	if (found < 0)
+		return -1;
+	if (found == 0) {
+		fb_err_set(err, FB_EAUTH, "user \"%.128s\" is not known to flowbatch", r->remote_user);
+		return -1;
+	}
+	if (rt->flags == ROUTE_ADMIN && !u->is_admin) {
+		fb_err_set(err, FB_EFORBIDDEN, "this needs an administrator");
+		return -1;
+	}
+	r->user = u;
+	return 0;
+}
+
+static void
+serve_one(struct worker *w, FCGX_Request *fr)
+{
+	struct request r = {0};
+	struct fb_err err = {0};
+	const struct route *rt;
+	const char *cl, *uri;
+	double t0 = now_ms();
+	int rc = -1;
+
+	r.arena = arena_new();
+	r.thread = &w->thread;
+	r.cfg = w->srv->cfg;
+	r.fcgi = fr;
+	fb_random_hex(r.request_id, 8);
+	r.method = request_env(&r, "REQUEST_METHOD");
+	r.path = request_env(&r, "DOCUMENT_URI");
+	if (r.path == NULL)
+		r.path = request_env(&r, "SCRIPT_NAME");
+	r.query = request_env(&r, "QUERY_STRING");
+	r.content_type = request_env(&r, "CONTENT_TYPE");
+	r.remote_user = request_env(&r, "REMOTE_USER");
+	cl = request_env(&r, "CONTENT_LENGTH");
+	if (r.method == NULL || r.path == NULL) {
+		fb_err_set(&err, FB_EINVAL, "request without method or path");
+		goto answer;
+	}
+	if (cl != NULL && *cl != '\0') {
+		char *end;
+
+		errno = 0;
+		r.content_length = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || r.content_length < 0) {
+			fb_err_set(&err, FB_EINVAL, "bad Content-Length");
+			goto answer;
+		}
+	}
+	if (strlen(r.path) > 2048) {
+		fb_err_set(&err, FB_EINVAL, "path too long");
+		goto answer;
+	}
+	if (query_parse(r.arena, r.query, &r.params, &r.nparams, REQUEST_MAX_PARAMS, &err) < 0)
+		goto answer;
+	rt = router_match(router_routes, r.arena, r.method, r.path, r.path_args, &err);
+	if (rt == NULL || authenticate(&r, rt, &err) < 0)
+		goto answer;
+	if (rt->flags != ROUTE_PUBLIC && r.content_length > 0 && strcmp(r.method, "GET") == 0) {
+		fb_err_set(&err, FB_EINVAL, "GET requests take no body");
+		goto answer;
+	}
+	rc = rt->handler(&r, &err);
+answer:
+	if (rc < 0 && !r.responded) {
+		if (err.code == FB_OK)
+			fb_err_set(&err, FB_EINTERNAL, "handler failed without a reason");
+		respond_error(&r, &err);
+	}
+	uri = request_env(&r, "REQUEST_URI");
+	if (r.status >= 500)
+		log_error("request failed", "request_id", LOG_STR(r.request_id), "method",
+		          LOG_STR(r.method), "uri", LOG_STR(uri), "status", LOG_INT(r.status), "error",
+		          LOG_STR(err.msg), "sqlstate", LOG_STR(err.sqlstate), NULL);
+	log_info("request", "request_id", LOG_STR(r.request_id), "method", LOG_STR(r.method), "uri",
+	         LOG_STR(uri), "user", LOG_STR(r.remote_user), "status", LOG_INT(r.status), "ms",
+	         LOG_INT(now_ms() - t0), NULL);
+	fb_err_clear(&err);
+	arena_free(r.arena);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	FCGX_Request fr;
+
+	if (FCGX_InitRequest(&fr, w->srv->listen_fd, 0) != 0) {
+		log_error("FCGX_InitRequest failed", NULL);
+		w->done = 1;
+		return NULL;
+	}
+	while (!w->srv->stopping) {
+		if (FCGX_Accept_r(&fr) < 0)
+			break;
+		serve_one(w, &fr);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	db_close(w->thread.db);
+	queue_close(w->thread.queue);
+	w->done = 1;
+	return NULL;
+}
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static int
+open_listener(const struct fb_config *cfg, struct fb_err *err)
+{
+	int fd;
+
+	fd = FCGX_OpenSocket(cfg->web_listen, 128);
+	if (fd < 0) {
+		fb_err_set(err, FB_EIO, "cannot listen on %s: %s", cfg->web_listen, strerror(errno));
+		return -1;
+	}
+	/* nginx runs as another user: let it connect to the unix socket. */
+	if (cfg->web_listen[0] == '/' && chmod(cfg->web_listen, 0666) < 0) {
+		fb_err_set(err, FB_EIO, "chmod %s: %s", cfg->web_listen, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+server_run(const struct fb_config *cfg, struct fb_err *err)
+{
+	struct server srv = {0};
+	struct sigaction sa = {0};
+	sigset_t wait_set;
+	int i, sig, alive;
+
+	if (FCGX_Init() != 0) {
+		fb_err_set(err, FB_EINTERNAL, "FCGX_Init failed");
+		return -1;
+	}
+	/* Our SIGUSR1 only interrupts accept(); no SA_RESTART, so accept returns EINTR. */
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	srv.cfg = cfg;
+	srv.listen_fd = open_listener(cfg, err);
+	if (srv.listen_fd < 0)
+		return -1;
+	srv.nworkers = cfg->web_threads;
+	srv.workers = xcalloc((size_t)srv.nworkers, sizeof(*srv.workers));
+	for (i = 0; i < srv.nworkers; i++) {
+		struct worker *w = &srv.workers[i];
+
+		w->srv = &srv;
+		w->thread.cfg = cfg;
+		w->thread.index = i;
+		if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+			log_error("cannot start a request thread", "index", LOG_INT(i), NULL);
+			w->done = 1;
+			continue;
+		}
+		w->started = 1;
+	}
+	log_info("flowbatch-web listening", "listen", LOG_STR(cfg->web_listen), "threads",
+	         LOG_INT(srv.nworkers), NULL);
+
+	sigemptyset(&wait_set);
+	sigaddset(&wait_set, SIGTERM);
+	sigaddset(&wait_set, SIGINT);
+	do {
+		if (sigwait(&wait_set, &sig) != 0)
+			sig = SIGTERM;
+	} while (sig != SIGTERM && sig != SIGINT);
+	log_info("stopping", "signal", LOG_INT(sig), NULL);
+	srv.stopping = 1;
+	FCGX_ShutdownPending();
+	do {
+		struct timespec ts = {0, 50 * 1000000L};
+
+		alive = 0;
+		for (i = 0; i < srv.nworkers; i++) {
+			if (srv.workers[i].started && !srv.workers[i].done) {
+				alive = 1;
+				pthread_kill(srv.workers[i].tid, SIGUSR1);
+			}
+		}
+		if (alive)
+			nanosleep(&ts, NULL);
+	} while (alive);
+	for (i = 0; i < srv.nworkers; i++)
+		if (srv.workers[i].started)
+			pthread_join(srv.workers[i].tid, NULL);
+	close(srv.listen_fd);
+	if (cfg->web_listen[0] == '/')
+		unlink(cfg->web_listen);
+	free(srv.workers);
+	log_info("flowbatch-web stopped", NULL);
+	return 0;
+}
