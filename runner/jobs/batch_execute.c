@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * batch_execute: the jobs batch.execute and batch.retry — run a batch's pending items
+ * through the engine.
+ *
+ * args: {"batch_id": N, "helper": bool}.  A job that is not a helper first asks for up to
+ * batch.max_concurrency - 1 helper jobs, so that other workers and other runners share a
+ * large batch; every executor claims its own chunks, and whoever finds nothing left
+ * finishes the batch.  A drained executor with items left publishes a continuation
+ * before it is acknowledged.
+ */
+#include <json-c/json.h>
+
+#include "batch.h"
+#include "engine.h"
+#include "jobs.h"
+#include "jsonh.h"
+#include "log.h"
+#include "rand.h"
+
+static int
+publish_helpers(struct job_ctx *ctx, int64_t id, const char *type, int n, struct fb_err *err)
+{
+	struct json_object *args = json_object_new_object();
+	int i, rc = 0;
+
+	jsonh_add_int(args, "batch_id", id);
+	jsonh_add_bool(args, "helper", 1);
+	for (i = 0; i < n && rc == 0; i++) {
+		char job[37] = "";
+
+		rc = queue_publish(ctx->q, QUEUE_COMMON, type, args, job, err);
+	}
+	json_object_put(args);
+	return rc;
+}
+
+static int
+run(struct job_ctx *ctx, struct json_object *args, const char *type, struct fb_err *err)
+{
+	struct engine_result r = {0};
+	int64_t id;
+	int helper = 0;
+	unsigned slot;
+
+	if (jsonh_get_int(args, "batch_id", 1, INT64_MAX, &id, err) != 1) {
+		if (err->code == FB_OK)
+			fb_err_set(err, FB_EINVAL, "args.batch_id is required");
+		return -1;
+	}
+	if (jsonh_get_bool(args, "helper", &helper, err) < 0)
+		return -1;
+	if (!helper) {
+		long long pending;
+		int want;
+
+		if (batch_pending(ctx->db, id, &pending, err) < 0)
+			return -1;
+		want = (int)((pending + ctx->cfg->batch_chunk_size - 1) / ctx->cfg->batch_chunk_size) - 1;
+		if (want > ctx->cfg->batch_max_concurrency - 1)
+			want = ctx->cfg->batch_max_concurrency - 1;
+		if (want > 0 && publish_helpers(ctx, id, type, want, err) < 0)
+			return -1;
+	}
+	fb_random_bytes(&slot, sizeof(slot));
+	if (engine_run(ctx->db, ctx->cfg, id, (int)(slot % 16), ctx->stopping, &r, err) < 0)
+		return -1;
+	if (r.more && publish_helpers(ctx, id, type, 1, err) < 0)
+		return -1;
+	log_info("batch executor done", "job_id", LOG_STR(ctx->job_id), "batch_id", LOG_INT(id),
+	         "success", LOG_INT(r.success), "failed", LOG_INT(r.failed), "ignored",
+	         LOG_INT(r.ignored), "finished", LOG_INT(r.finished), "more", LOG_INT(r.more), NULL);
+	return 0;
+}
+
+int
+job_batch_execute(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
+{
+	return run(ctx, args, "batch.execute", err);
+}
+
+int
+job_batch_retry(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
+{
+	return run(ctx, args, "batch.retry", err);
+}

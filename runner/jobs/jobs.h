@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jobs: the job types the runner knows, and the parsing of a job message.
+ *
+ * A job type is a name, a handler and the priority its jobs are published with by default.
+ * The table lives in registry.c; adding a type is one line there plus a file in
+ * runner/jobs/ with its handler.  A handler runs with everything it needs in struct
+ * job_ctx (all borrowed for the duration of the call) and must be idempotent: the same
+ * job may be delivered again after a crash or a lost acknowledgement.
+ */
+#ifndef FB_JOBS_H
+#define FB_JOBS_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+#include "queue.h"
+
+struct db;
+struct json_object;
+
+struct job_ctx {
+	const struct fb_config *cfg; /* the current settings */
+	struct db *db;               /* this worker's PostgreSQL connection */
+	struct queue *q;             /* this worker's Redis connection (publish, locks) */
+	const char *consumer;        /* "host:pid:n" */
+	const char *job_id;
+	int attempt;                 /* 1 on the first run, counted in job_runs */
+	volatile int *stopping;      /* non-zero once the runner drains: finish, start nothing new */
+};
+
+/*
+ * 0: done (recorded and acknowledged).  -1: failed, err says why.  A failure whose code is
+ * FB_EDB or FB_EREDIS is transient: the job stays unacknowledged and runs again later; any
+ * other failure is recorded and acknowledged.
+ */
+typedef int (*job_fn)(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+
+struct job_type {
+	const char *name;
+	job_fn run;
+	enum queue_prio prio;
+};
+
+/* The type called name, or NULL.  Borrowed from a static table. */
+const struct job_type *jobs_find(const char *type);
+/* Every registered type; *n gets the count. */
+const struct job_type *jobs_all(int *n);
+
+/* Largest job message accepted, in bytes. */
+#define JOBS_MAX_MSG (1024 * 1024)
+
+/* A parsed job message. */
+struct job_msg {
+	char id[65];
+	char type[65];
+	int attempt;
+	struct json_object *args; /* owned: job_msg_clear() releases it; an object, never NULL */
+};
+
+/*
+ * Parse {"id","type","args","enqueued_at","attempt"} (strict JSON, valid UTF-8, bounded
+ * size and depth).  On success the caller clears msg with job_msg_clear().
+ */
+int jobs_parse_msg(const char *text, size_t len, struct job_msg *msg,
+                   struct fb_err *err) FB_MUSTCHECK;
+void job_msg_clear(struct job_msg *msg);
+
+/* Handlers, one per file in runner/jobs/. */
+int job_noop(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_batch_execute(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_batch_retry(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+
+#endif

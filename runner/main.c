@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * flowbatch-runner: parse arguments, load the config, take the signals, run the worker
+ * pool until SIGTERM/SIGINT.
+ *
+ *   flowbatch-runner [-c CONFIG]      (default: $FLOWBATCH_CONFIG, else built-in defaults)
+ *
+ * SIGTERM/SIGINT drain: every worker finishes and acknowledges the job in hand, then the
+ * program exits 0 (a second signal exits at once, 1; unfinished entries stay claimable).
+ * SIGHUP re-reads the config file and the Redis consumer counts.  The signals are blocked
+ * in every thread and taken here with sigtimedwait.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "schedule.h"
+#include "worker.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: flowbatch-runner [-c CONFIG]\n");
+}
+
+static void
+apply_log_level(const struct fb_config *cfg)
+{
+	enum log_level level;
+
+	if (log_parse_level(cfg->log_level, &level) == 0)
+		log_set_level(level);
+	else
+		log_warn("unknown log level; keeping the current one", "level",
+		         LOG_STR(cfg->log_level), NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = NULL;
+	struct fb_config *cfg;
+	struct worker_pool *pool;
+	struct schedule *sched;
+	const struct fb_config *cur;
+	struct fb_err err = {0};
+	struct timespec tick = {1, 0};
+	sigset_t set;
+	int opt, draining = 0;
+
+	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if ((cfg = config_load(path, &err)) == NULL) {
+		fprintf(stderr, "flowbatch-runner: configuration errors:\n%s\n", err.msg);
+		fb_err_clear(&err);
+		return 1;
+	}
+	if (path == NULL)
+		path = getenv("FLOWBATCH_CONFIG");
+	apply_log_level(cfg);
+
+	/* Blocked before any thread starts, so every worker inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("runner starting", "pid", LOG_INT(getpid()), NULL);
+	cur = cfg;
+	if ((pool = worker_pool_start(cfg, &err)) == NULL) {
+		log_error("cannot start the workers", "error", LOG_STR(err.msg), NULL);
+		fb_err_clear(&err);
+		return 1;
+	}
+	sched = schedule_new();
+	for (;;) {
+		int sig = sigtimedwait(&set, NULL, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			if (draining) {
+				log_warn("second signal: exiting without draining", NULL);
+				_exit(1);
+			}
+			log_info("draining: finishing the jobs in hand", "signal",
+			         LOG_STR(sig == SIGTERM ? "TERM" : "INT"), NULL);
+			draining = 1;
+			tick.tv_sec = 0;
+			tick.tv_nsec = 100000000L;
+			worker_pool_stop(pool);
+		} else if (sig == SIGHUP && !draining) {
+			struct fb_config *next = config_load(path, &err);
+
+			if (next == NULL) {
+				log_error("reload failed; keeping the running config", "error",
+				          LOG_STR(err.msg), NULL);
+				fb_err_clear(&err);
+			} else {
+				apply_log_level(next);
+				cur = next;
+				worker_pool_reload(pool, next);
+				log_info("config reloaded", NULL);
+			}
+		} else if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+			log_error("sigtimedwait failed", "error", LOG_STR(strerror(errno)), NULL);
+		}
+		worker_pool_tick(pool);
+		if (!draining)
+			schedule_tick(sched, cur);
+		if (draining && worker_pool_alive(pool) == 0)
+			break;
+	}
+	schedule_free(sched);
+	worker_pool_free(pool);
+	log_info("runner stopped", NULL);
+	return 0;
+}

@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker: the pool of job-running threads and the job loop each of them runs.
+ *
+ * The loop of a worker: reclaim an entry idle past the visibility timeout (every few
+ * seconds), else take the next one by priority; parse the job; record it as running in
+ * job_runs (a job already 'done' there is only acknowledged: redelivery is harmless); run
+ * the handler; record the outcome and acknowledge.  A transient failure (PostgreSQL or
+ * Redis) leaves the entry unacknowledged so that it is reclaimed later; an entry delivered
+ * more than runner.max_deliveries times is dead-lettered (recorded failed, acknowledged).
+ *
+ * Memory: the pool owns its workers, every config it was given (kept until
+ * worker_pool_free, since a worker may still read an older one) and a control Redis
+ * connection used only by the control thread.  Each worker thread owns its own db and
+ * queue connections and frees them when it exits.  The worker list and the current config
+ * pointer are guarded by the pool's mutex.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "jobs/jobs.h"
+#include "log.h"
+#include "mem.h"
+#include "queue.h"
+#include "worker.h"
+
+#define WORKER_POLL_MS 5000       /* re-read the Redis consumer counts this often */
+#define WORKER_RECLAIM_MAX_MS 5000 /* look for abandoned entries at least this often */
+#define WORKER_BACKOFF_MAX_MS 5000
+#define WORKER_TRANSIENT_PAUSE_MS 1000
+
+struct worker {
+	struct worker_pool *pool;
+	int n;
+	enum queue_prio cls;
+	pthread_t thread;
+	volatile int stop;   /* asked to stop after the job in hand (also ctx->stopping) */
+	volatile int exited; /* the thread function returned: joinable */
+	char consumer[300];
+};
+
+struct cfg_node {
+	struct fb_config *cfg;
+	struct cfg_node *next;
+};
+
+struct worker_pool {
+	pthread_mutex_t mu;
+	struct cfg_node *cfgs;   /* newest first; the head is current */
+	struct worker **w;
+	int nw, capw;
+	int next_n;
+	int stopping;
+	char host[256];
+	long pid;
+	struct queue *ctl;       /* control connection, control thread only */
+	long long next_poll_ms;
+	int last_counts[QUEUE_NPRIO];
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+should_stop(const struct worker *w)
+{
+	return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);
+}
+
+/* Sleep up to ms, waking early when the worker is asked to stop. */
+static void
+nap(const struct worker *w, long ms)
+{
+	while (ms > 0 && !should_stop(w)) {
+		long slice = ms < 100 ? ms : 100;
+		struct timespec ts = {0, slice * 1000000L};
+
+		nanosleep(&ts, NULL);
+		ms -= slice;
+	}
+}
+
+/* The current config, borrowed: it lives until worker_pool_free. */
+static const struct fb_config *
+pool_cfg(struct worker_pool *pool)
+{
+	const struct fb_config *cfg;
+
+	pthread_mutex_lock(&pool->mu);
+	cfg = pool->cfgs->cfg;
+	pthread_mutex_unlock(&pool->mu);
+	return cfg;
+}
+
+void
+worker_counts_merge(const struct fb_config *cfg, const int redis[QUEUE_NPRIO],
+                    int out[QUEUE_NPRIO])
+{
+	const int fromcfg[QUEUE_NPRIO] = {cfg->runner_high, cfg->runner_common, cfg->runner_low};
+	int p;
+
+	for (p = 0; p < QUEUE_NPRIO; p++) {
+		int v = redis != NULL && redis[p] >= 0 ? redis[p] : fromcfg[p];
+
+		if (v < 0)
+			v = 0;
+		out[p] = v > WORKER_MAX_PER_CLASS ? WORKER_MAX_PER_CLASS : v;
+	}
+}
+
+/* ---- job_runs ---------------------------------------------------------------------- */
+
+/*
+ * Record the start of a run.  Returns 1 with *attempt set when the job should run, 0 when
+ * job_runs already says it is done, -1 on a database error.
+ */
+static int
+runs_start(struct db *db, const struct job_msg *jm, const char *stream, const char *consumer,
+           int *attempt, struct fb_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO job_runs (job_id, type, stream, consumer, status, attempt, error,"
+		" started, finished) VALUES ($1, $2, $3, $4, 'running', $5, NULL, now(), NULL)"
+		" ON CONFLICT (job_id) DO UPDATE SET type = EXCLUDED.type, stream = EXCLUDED.stream,"
+		" consumer = EXCLUDED.consumer, status = 'running', attempt = job_runs.attempt + 1,"
+		" error = NULL, started = now(), finished = NULL"
+		" WHERE job_runs.status <> 'done' RETURNING attempt";
+	char att[16];
+	const char *params[5] = {jm->id, jm->type, stream, consumer, att};
+	PGresult *res;
+	int rc;
+
+	snprintf(att, sizeof(att), "%d", jm->attempt);
+	res = db_query(db, "runner_runs_start", sql, 5, params, err);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res) == 1 ? 1 : 0;
+	if (rc == 1)
+		*attempt = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+static int
+runs_done(struct db *db, const char *job_id, struct fb_err *err)
+{
+	const char *params[1] = {job_id};
+
+	return db_exec(db, "runner_runs_done",
+	               "UPDATE job_runs SET status = 'done', error = NULL, finished = now()"
+	               " WHERE job_id = $1",
+	               1, params, err);
+}
+
+/*
+ * Record a final failure (also for jobs that never ran: unknown type, dead-lettered).
+ * A job already done stays done.
+ */
+static int
+runs_failed(struct db *db, const struct job_msg *jm, const char *stream, const char *consumer,
+            const char *error, struct fb_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO job_runs (job_id, type, stream, consumer, status, attempt, error,"
+		" started, finished) VALUES ($1, $2, $3, $4, 'failed', $5, $6, now(), now())"
+		" ON CONFLICT (job_id) DO UPDATE SET status = 'failed', consumer = EXCLUDED.consumer,"
+		" error = EXCLUDED.error, finished = now() WHERE job_runs.status <> 'done'";
+	char att[16];
+	const char *params[6] = {jm->id, jm->type, stream, consumer, att, error};
+
+	snprintf(att, sizeof(att), "%d", jm->attempt);
+	return db_exec(db, "runner_runs_failed", sql, 6, params, err);
+}
+
+/* Note a transient error on a running job, best effort (the database may be the cause). */
+static void
+runs_note(struct db *db, const char *job_id, const char *error)
+{
+	const char *params[2] = {job_id, error};
+	struct fb_err err = {0};
+
+	if (db_exec(db, "runner_runs_note",
+	            "UPDATE job_runs SET error = $2 WHERE job_id = $1 AND status = 'running'", 2,
+	            params, &err) < 0)
+		fb_err_clear(&err);
+}
+
+/* ---- one job ------------------------------------------------------------------------ */
+
+static void
+ack(struct worker *w, struct queue *q, const struct queue_msg *m, const char *job_id)
+{
+	struct fb_err err = {0};
+
+	if (queue_ack(q, m, &err) < 0) {
+		log_warn("ack failed; the entry will be redelivered and skipped", "consumer",
+		         LOG_STR(w->consumer), "job_id", LOG_STR(job_id), "entry_id",
+		         LOG_STR(m->entry_id), "error", LOG_STR(err.msg), NULL);
+		fb_err_clear(&err);
+	}
+}
+
+/*
+ * Handle one delivered entry.  Returns 0 when it is settled (acknowledged, or left for
+ * reclaim after a handler's transient failure), 1 when a database or Redis problem kept it
+ * unsettled and the worker should pause.
+ */
+static int
+handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config *cfg,
+       const struct queue_msg *m)
+{
+	const char *stream = queue_prio_name(m->prio);
+	const struct job_type *type;
+	struct fb_err err = {0};
+	struct job_msg jm;
+	struct job_ctx ctx;
+	long long t0;
+	int attempt = 1, rc, ret = 0;
+
+	if (jobs_parse_msg(m->job, strlen(m->job), &jm, &err) < 0) {
+		log_error("malformed job message dropped", "consumer", LOG_STR(w->consumer),
+		          "stream", LOG_STR(stream), "entry_id", LOG_STR(m->entry_id), "error",
+		          LOG_STR(err.msg), NULL);
+		fb_err_clear(&err);
+		ack(w, q, m, "");
+		return 0;
+	}
+	if (db_check(db, &err) < 0)
+		goto transient;
+	if (m->deliveries > cfg->runner_max_deliveries) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "dead-lettered after %lld deliveries", m->deliveries);
+		if (runs_failed(db, &jm, stream, w->consumer, why, &err) < 0)
+			goto transient;
+		log_error("job dead-lettered", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
+		          "stream", LOG_STR(stream), "entry_id", LOG_STR(m->entry_id), "deliveries",
+		          LOG_INT(m->deliveries), NULL);
+		ack(w, q, m, jm.id);
+		goto out;
+	}
+	if ((type = jobs_find(jm.type)) == NULL) {
+		if (runs_failed(db, &jm, stream, w->consumer, "unknown job type", &err) < 0)
+			goto transient;
+		log_error("job failed", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
+		          "error", LOG_STR("unknown job type"), NULL);
+		ack(w, q, m, jm.id);
+		goto out;
+	}
+	rc = runs_start(db, &jm, stream, w->consumer, &attempt, &err);
+	if (rc < 0)
+		goto transient;
+	if (rc == 0) {
+		log_debug("job already done; acknowledged", "job_id", LOG_STR(jm.id), NULL);
+		ack(w, q, m, jm.id);
+		goto out;
+	}
+	ctx = (struct job_ctx){.cfg = cfg, .db = db, .q = q, .consumer = w->consumer,
+	                       .job_id = jm.id, .attempt = attempt, .stopping = &w->stop};
+	t0 = now_ms();
+	if (type->run(&ctx, jm.args, &err) == 0) {
+		if (runs_done(db, jm.id, &err) < 0)
+			goto transient;
+		log_debug("job done", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
+		          "consumer", LOG_STR(w->consumer), "ms", LOG_INT(now_ms() - t0), NULL);
+		ack(w, q, m, jm.id);
+		goto out;
+	}
+	if (err.code == FB_EDB || err.code == FB_EREDIS) {
+		log_warn("job failed transiently; it will be reclaimed", "job_id", LOG_STR(jm.id),
+		         "type", LOG_STR(jm.type), "attempt", LOG_INT(attempt), "error",
+		         LOG_STR(err.msg), NULL);
+		runs_note(db, jm.id, err.msg);
+		ret = 1;
+		goto out;
+	}
+	log_error("job failed", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type), "attempt",
+	          LOG_INT(attempt), "error", LOG_STR(err.msg), NULL);
+	{
+		struct fb_err err2 = {0};
+
+		if (runs_failed(db, &jm, stream, w->consumer, err.msg, &err2) < 0) {
+			fb_err_clear(&err);
+			err = err2;
+			goto transient;
+		}
+	}
+	ack(w, q, m, jm.id);
+	goto out;
+transient:
+	log_warn("job left for redelivery", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
+	         "consumer", LOG_STR(w->consumer), "error", LOG_STR(err.msg), NULL);
+	ret = 1;
+out:
+	fb_err_clear(&err);
+	job_msg_clear(&jm);
+	return ret;
+}
+
+/* ---- the worker thread -------------------------------------------------------------- */
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct db *db = NULL;
+	struct queue *q = NULL;
+	long long next_reclaim = 0;
+	long backoff = 0;
+	int failing = 0;
+
+	log_info("worker started", "consumer", LOG_STR(w->consumer), "lowest",
+	         LOG_STR(queue_prio_name(w->cls)), NULL);
+	while (!should_stop(w)) {
+		const struct fb_config *cfg = pool_cfg(w->pool);
+		struct fb_err err = {0};
+		struct queue_msg m;
+		int r = 0;
+
+		if (db == NULL)
+			db = db_open(cfg->db_conninfo, &err);
+		if (db != NULL && q == NULL)
+			q = queue_open(cfg, &err);
+		if (db != NULL && q != NULL) {
+			long long now = now_ms();
+
+			if (now >= next_reclaim) {
+				long vis_ms = (long)cfg->runner_visibility_timeout * 1000L;
+				long period = vis_ms / 2;
+
+				r = queue_reclaim(q, w->consumer, w->cls, vis_ms, &m, &err);
+				if (r == 0) {
+					if (period > WORKER_RECLAIM_MAX_MS)
+						period = WORKER_RECLAIM_MAX_MS;
+					next_reclaim = now + (period < 200 ? 200 : period);
+				} else if (r == 1) {
+					log_info("reclaimed an abandoned job", "consumer",
+					         LOG_STR(w->consumer), "entry_id", LOG_STR(m.entry_id),
+					         "deliveries", LOG_INT(m.deliveries), NULL);
+				}
+			}
+			if (r == 0)
+				r = queue_take(q, w->consumer, w->cls, cfg->runner_block_ms, &m, &err);
+		} else {
+			r = -1;
+		}
+		if (r < 0) {
+			if (!failing)
+				log_warn("worker cannot reach PostgreSQL or Redis; retrying", "consumer",
+				         LOG_STR(w->consumer), "error", LOG_STR(err.msg), NULL);
+			failing = 1;
+			fb_err_clear(&err);
+			backoff = backoff == 0 ? 100 : backoff * 2;
+			if (backoff > WORKER_BACKOFF_MAX_MS)
+				backoff = WORKER_BACKOFF_MAX_MS;
+			nap(w, backoff);
+			continue;
+		}
+		if (failing)
+			log_info("worker connected again", "consumer", LOG_STR(w->consumer), NULL);
+		failing = 0;
+		backoff = 0;
+		if (r == 0)
+			continue;
+		if (handle(w, db, q, cfg, &m) != 0)
+			nap(w, WORKER_TRANSIENT_PAUSE_MS);
+		queue_msg_clear(&m);
+	}
+	queue_close(q);
+	db_close(db);
+	log_info("worker stopped", "consumer", LOG_STR(w->consumer), NULL);
+	__atomic_store_n(&w->exited, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* ---- the pool ----------------------------------------------------------------------- */
+
+/* Start one worker of class cls; called with the mutex held. */
+static int
+spawn(struct worker_pool *pool, enum queue_prio cls)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	int e;
+
+	w->pool = pool;
+	w->cls = cls;
+	w->n = pool->next_n++;
+	snprintf(w->consumer, sizeof(w->consumer), "%s:%ld:%d", pool->host, pool->pid, w->n);
+	if ((e = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
+		log_error("cannot start a worker thread", "error", LOG_STR(strerror(e)), NULL);
+		free(w);
+		return -1;
+	}
+	if (pool->nw == pool->capw) {
+		pool->capw = pool->capw ? pool->capw * 2 : 16;
+		pool->w = xrealloc(pool->w, (size_t)pool->capw * sizeof(*pool->w));
+	}
+	pool->w[pool->nw++] = w;
+	return 0;
+}
+
+/* Grow or shrink each class to want[]; called with the mutex held. */
+static void
+resize(struct worker_pool *pool, const int want[QUEUE_NPRIO])
+{
+	int p, i;
+
+	if (pool->stopping)
+		return;
+	for (p = 0; p < QUEUE_NPRIO; p++) {
+		int alive = 0;
+
+		for (i = 0; i < pool->nw; i++)
+			if (pool->w[i]->cls == (enum queue_prio)p && !pool->w[i]->stop)
+				alive++;
+		while (alive < want[p] && spawn(pool, (enum queue_prio)p) == 0)
+			alive++;
+		while (alive > want[p]) {
+			struct worker *top = NULL;
+
+			for (i = 0; i < pool->nw; i++) {
+				struct worker *w = pool->w[i];
+
+				if (w->cls == (enum queue_prio)p && !w->stop && (top == NULL || w->n > top->n))
+					top = w;
+			}
+			__atomic_store_n(&top->stop, 1, __ATOMIC_RELEASE);
+			alive--;
+		}
+	}
+	if (memcmp(want, pool->last_counts, sizeof(pool->last_counts)) != 0) {
+		log_info("worker counts", "high", LOG_INT(want[QUEUE_HIGH]), "common",
+		         LOG_INT(want[QUEUE_COMMON]), "low", LOG_INT(want[QUEUE_LOW]), NULL);
+		memcpy(pool->last_counts, want, sizeof(pool->last_counts));
+	}
+}
+
+/* Read the Redis overrides (control connection) and resize to the merged counts. */
+static void
+apply_counts(struct worker_pool *pool)
+{
+	const struct fb_config *cfg = pool_cfg(pool);
+	struct fb_err err = {0};
+	int redis[QUEUE_NPRIO] = {-1, -1, -1};
+	int want[QUEUE_NPRIO];
+
+	if (pool->ctl == NULL)
+		pool->ctl = queue_open(cfg, &err);
+	if (pool->ctl == NULL || queue_get_consumers(pool->ctl, redis, &err) < 0) {
+		log_warn("cannot read consumer counts from Redis", "error", LOG_STR(err.msg), NULL);
+		fb_err_clear(&err);
+		pool->next_poll_ms = now_ms() + WORKER_POLL_MS;
+		/* Running already: keep the counts as they are until Redis answers. */
+		if (pool->last_counts[0] >= 0)
+			return;
+	}
+	worker_counts_merge(cfg, redis, want);
+	pthread_mutex_lock(&pool->mu);
+	resize(pool, want);
+	pthread_mutex_unlock(&pool->mu);
+	pool->next_poll_ms = now_ms() + WORKER_POLL_MS;
+}
+
+struct worker_pool *
+worker_pool_start(struct fb_config *cfg, struct fb_err *err)
+{
+	struct worker_pool *pool = xcalloc(1, sizeof(*pool));
+	int p;
+
+	if (pthread_mutex_init(&pool->mu, NULL) != 0) {
+		fb_err_set(err, FB_EINTERNAL, "cannot create a mutex");
+		free(pool);
+		config_free(cfg);
+		return NULL;
+	}
+	pool->cfgs = xcalloc(1, sizeof(*pool->cfgs));
+	pool->cfgs->cfg = cfg;
+	if (gethostname(pool->host, sizeof(pool->host) - 1) != 0)
+		snprintf(pool->host, sizeof(pool->host), "localhost");
+	pool->pid = (long)getpid();
+	for (p = 0; p < QUEUE_NPRIO; p++)
+		pool->last_counts[p] = -1;
+	apply_counts(pool);
+	return pool;
+}
+
+void
+worker_pool_reload(struct worker_pool *pool, struct fb_config *cfg)
+{
+	struct cfg_node *node = xcalloc(1, sizeof(*node));
+
+	node->cfg = cfg;
+	pthread_mutex_lock(&pool->mu);
+	node->next = pool->cfgs;
+	pool->cfgs = node;
+	pthread_mutex_unlock(&pool->mu);
+	apply_counts(pool);
+}
+
+/* Join and free the workers that have exited. */
+static void
+reap(struct worker_pool *pool)
+{
+	int i = 0;
+
+	pthread_mutex_lock(&pool->mu);
+	while (i < pool->nw) {
+		struct worker *w = pool->w[i];
+
+		if (__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE)) {
+			pthread_join(w->thread, NULL);
+			free(w);
+			pool->w[i] = pool->w[--pool->nw];
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&pool->mu);
+}
+
+void
+worker_pool_tick(struct worker_pool *pool)
+{
+	reap(pool);
+	if (!pool->stopping && now_ms() >= pool->next_poll_ms)
+		apply_counts(pool);
+}
+
+void
+worker_pool_stop(struct worker_pool *pool)
+{
+	int i;
+
+	pthread_mutex_lock(&pool->mu);
+	pool->stopping = 1;
+	for (i = 0; i < pool->nw; i++)
+		__atomic_store_n(&pool->w[i]->stop, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pool->mu);
+}
+
+int
+worker_pool_alive(struct worker_pool *pool)
+{
+	int i, n = 0;
+
+	pthread_mutex_lock(&pool->mu);
+	for (i = 0; i < pool->nw; i++)
+		if (!__atomic_load_n(&pool->w[i]->exited, __ATOMIC_ACQUIRE))
+			n++;
+	pthread_mutex_unlock(&pool->mu);
+	return n;
+}
+
+void
+worker_pool_free(struct worker_pool *pool)
+{
+	struct cfg_node *node, *next;
+	int i;
+
+	if (pool == NULL)
+		return;
+	worker_pool_stop(pool);
+	for (i = 0; i < pool->nw; i++) {
+		pthread_join(pool->w[i]->thread, NULL);
+		free(pool->w[i]);
+	}
+	free(pool->w);
+	queue_close(pool->ctl);
+	for (node = pool->cfgs; node != NULL; node = next) {
+		next = node->next;
+		config_free(node->cfg);
+		free(node);
+	}
+	pthread_mutex_destroy(&pool->mu);
+	free(pool);
+}
