@@ -18,4 +18,16 @@ int handle_auth_logout(struct request *r, struct fb_err *err);
 /* me.c */
 int handle_me(struct request *r, struct fb_err *err);
 
+/* tasks.c */
+int handle_batch_nodes(struct request *r, struct fb_err *err);
+int handle_batch_tasks(struct request *r, struct fb_err *err);
+
+/* batch.c */
+int handle_batch_submit(struct request *r, struct fb_err *err);
+int handle_batch_list(struct request *r, struct fb_err *err);
+int handle_batch_get(struct request *r, struct fb_err *err);
+int handle_batch_details(struct request *r, struct fb_err *err);
+int handle_batch_retry(struct request *r, struct fb_err *err);
+int handle_batch_cancel(struct request *r, struct fb_err *err);
+
 #endif

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * batch: submission, reads, cancel, retry and recovery of batches (see batch.h).
+ *
+ * Submission writes the batch row, one detail per task and the batch lock of every free
+ * task in one transaction of three statements, whatever the number of tasks: ids go to
+ * PostgreSQL as one array parameter.  Reads are scoped to the batch's creator; another
+ * user's batch is "not found", not "forbidden", so that ids reveal nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "batch.h"
+#include "jsonh.h"
+#include "mem.h"
+#include "node.h"
+#include "queue.h"
+#include "schema.h"
+
+#define ID_MAX 24
+
+static void
+id_str(char buf[ID_MAX], int64_t id)
+{
+	snprintf(buf, ID_MAX, "%lld", (long long)id);
+}
+
+/* "{1,2,3}" for a bigint[] parameter; caller frees. */
+static char *
+id_array(const int64_t *ids, size_t n)
+{
+	struct buf b = {0};
+	size_t i;
+
+	buf_add(&b, "{", 1);
+	for (i = 0; i < n; i++)
+		buf_printf(&b, i ? ",%lld" : "%lld", (long long)ids[i]);
+	buf_add(&b, "}", 1);
+	return b.data;
+}
+
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* A user lookup for 'user' fields and assignees, through the submission's connection. */
+static int
+user_exists_cb(void *arg, const char *login, struct fb_err *err)
+{
+	struct user_rec u;
+
+	return user_find(arg, login, &u, err);
+}
+
+int
+batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_spec *spec,
+                    struct fb_err *err)
+{
+	struct node_info *node = NULL;
+	struct schema_env env = {.user_exists = user_exists_cb, .arg = db};
+	int rc = -1;
+
+	(void)u;
+	node = node_load(db, spec->node_id, err);
+	if (node == NULL)
+		return -1;
+	if (spec->comment != NULL && utf8_chars(spec->comment) > BATCH_MAX_COMMENT)
+		fb_err_detail(err, jsonh_detail("examine.comment", "comment is longer than 2000 characters"));
+	if (spec->form != NULL) {
+		struct fb_err ferr = {0};
+
+		if (schema_check_input(node->schema, node->view, spec->form, &env, &ferr) < 0) {
+			if (ferr.code == FB_EDB) {
+				fb_err_set(err, FB_EDB, "%s", ferr.msg);
+				fb_err_clear(&ferr);
+				goto out;
+			}
+			if (ferr.details != NULL) {
+				size_t i, n = json_object_array_length(ferr.details);
+
+				for (i = 0; i < n; i++)
+					fb_err_detail(err, json_object_get(json_object_array_get_idx(ferr.details, i)));
+			} else {
+				fb_err_detail(err, jsonh_detail("form", ferr.msg));
+			}
+		}
+		fb_err_clear(&ferr);
+	}
+	if (!spec->reject && node->next.id != 0 && node->next.choose) {
+		if (spec->assignee == NULL || spec->assignee[0] == '\0') {
+			if (spec->row_data == NULL)
+				fb_err_detail(err, jsonh_detail("assignee.user",
+				                                "the next node needs an assignee: name one"));
+		} else {
+			struct fb_err uerr = {0};
+			int found = user_exists_cb(db, spec->assignee, &uerr);
+
+			fb_err_clear(&uerr);
+			if (found < 0) {
+				fb_err_set(err, FB_EDB, "cannot look up the assignee");
+				goto out;
+			}
+			if (found == 0)
+				fb_err_detail(err, jsonh_detail("assignee.user", "no such user"));
+		}
+	}
+	if (err->details != NULL) {
+		fb_err_set(err, FB_EVALIDATION, "the submission is not valid");
+		goto out;
+	}
+	rc = 0;
+out:
+	node_free(node);
+	return rc;
+}
+
+struct submit_ctx {
+	const struct fb_config *cfg;
+	const struct user_rec *u;
+	const struct batch_spec *spec;
+	int64_t node_app_version;
+	int64_t batch_id;
+	int total, failed;
+};
+
+static int
+submit_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct submit_ctx *c = arg;
+	const struct batch_spec *s = c->spec;
+	char node[ID_MAX], av[ID_MAX], creator[ID_MAX], bid[ID_MAX], owner[40], limit[16];
+	char backoff[16];
+	char *ids = NULL, *rows = NULL, *rownos = NULL, *form = NULL;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	id_str(node, s->node_id);
+	id_str(av, c->node_app_version);
+	id_str(creator, c->u->id);
+	snprintf(limit, sizeof(limit), "%d", c->cfg->batch_retry_limit);
+	snprintf(backoff, sizeof(backoff), "%d", c->cfg->batch_retry_backoff_seconds);
+	form = s->form ? xstrdup(jsonh_str(s->form)) : NULL;
+	{
+		const char *p[8] = {av, node, s->reject ? "reject" : "approve", s->comment,
+		                    s->assignee, form, creator, s->source ? s->source : "web"};
+
+		res = db_query(db, "batch_insert",
+		               "INSERT INTO batch_task (app_version_id, node_id, action, comment, "
+		               "assignee_login, post_data, creator, source, is_single, priority) "
+		               "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, 'high') RETURNING id",
+		               9, (const char *[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
+		                                    s->is_single ? "t" : "f"},
+		               err);
+	}
+	if (res == NULL)
+		goto out;
+	c->batch_id = db_ll(res, 0, 0);
+	PQclear(res);
+	id_str(bid, c->batch_id);
+	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->batch_id);
+	ids = id_array(s->task_ids, s->ntasks);
+	if (s->row_data != NULL) {
+		struct json_object *arr = json_object_new_array();
+		struct buf nos = {0};
+		size_t i;
+
+		buf_add(&nos, "{", 1);
+		for (i = 0; i < s->ntasks; i++) {
+			json_object_array_add(arr, s->row_data[i] ? json_object_get(s->row_data[i]) : NULL);
+			buf_printf(&nos, i ? ",%d" : "%d", s->row_no ? s->row_no[i] : 0);
+		}
+		buf_add(&nos, "}", 1);
+		rows = xstrdup(jsonh_str(arr));
+		json_object_put(arr);
+		rownos = nos.data;
+	}
+	/*
+	 * Lock the free tasks that are ours, pending and at this node; record every task.
+	 * Tasks that are not ours or are locked by someone else fail at once (and are never
+	 * locked by us); the rest wait for the engine, which also classifies the tasks that
+	 * are no longer pending.  Both sides of the statement see the same snapshot, so t.*
+	 * below is the task as it was before our UPDATE.
+	 */
+	{
+		const char *p[9] = {bid, ids, owner, creator, node, rows, rownos, limit, backoff};
+
+		res = db_query(
+		    db, "batch_details_insert",
+		    "WITH req AS ("
+		    "  SELECT u.id AS task_id, u.ord FROM unnest($2::bigint[]) WITH ORDINALITY u(id, ord)),"
+		    " locked AS ("
+		    "  UPDATE tasks t SET lock_kind = 'batch', lock_owner = $3, locked_at = now()"
+		    "  FROM req WHERE t.id = req.task_id AND t.assignee = $4 AND t.state = 'pending'"
+		    "  AND t.node_id = $5 AND t.lock_kind IS NULL RETURNING t.id),"
+		    " cls AS ("
+		    "  SELECT req.task_id, req.ord,"
+		    "   CASE WHEN t.assignee <> $4 THEN 'this task is not assigned to you'"
+		    "        WHEN l.id IS NULL AND t.state = 'pending' AND t.lock_kind = 'person'"
+		    "          THEN 'locked by ' || t.lock_owner || ', who is handling it in person'"
+		    "        WHEN l.id IS NULL AND t.state = 'pending' AND t.lock_kind = 'batch'"
+		    "          AND t.lock_owner <> $3"
+		    "          THEN 'locked by another batch (' || replace(t.lock_owner, ':', ' ') || ')'"
+		    "   END AS error,"
+		    "   t.assignee <> $4 AS permanent"
+		    "  FROM req JOIN tasks t ON t.id = req.task_id LEFT JOIN locked l ON l.id = t.id),"
+		    " ins AS ("
+		    "  INSERT INTO batch_task_detail (batch_id, task_id, status, error, retry_count,"
+		    "   next_retry_at, finished, post_data, row_no)"
+		    "  SELECT $1, task_id, CASE WHEN error IS NULL THEN 'pending' ELSE 'failed' END, error,"
+		    "   CASE WHEN error IS NULL THEN 0 WHEN permanent THEN $8::int ELSE 1 END,"
+		    "   CASE WHEN error IS NOT NULL AND NOT permanent"
+		    "     THEN now() + make_interval(secs => $9::int) END,"
+		    "   CASE WHEN error IS NULL THEN NULL ELSE now() END,"
+		    "   ($6::jsonb) -> (ord::int - 1), ($7::int[])[ord]"
+		    "  FROM cls ORDER BY ord RETURNING status)"
+		    " SELECT count(*), count(*) FILTER (WHERE status = 'failed') FROM ins",
+		    9, p, err);
+	}
+	if (res == NULL) {
+		if (strcmp(err->sqlstate, "23505") == 0) {
+			fb_err_clear(err);
+			fb_err_set(err, FB_EINVAL, "task_ids lists a task more than once");
+		}
+		goto out;
+	}
+	c->total = (int)db_ll(res, 0, 0);
+	c->failed = (int)db_ll(res, 0, 1);
+	PQclear(res);
+	res = NULL;
+	if ((size_t)c->total != s->ntasks) {
+		fb_err_set(err, FB_EVALIDATION, "some tasks do not exist");
+		fb_err_detail(err, jsonh_detail("task_ids", "some of these tasks do not exist"));
+		goto out;
+	}
+	{
+		char total[16], failed[16];
+		const char *p[3] = {bid, total, failed};
+
+		snprintf(total, sizeof(total), "%d", c->total);
+		snprintf(failed, sizeof(failed), "%d", c->failed);
+		if (db_exec(db, "batch_set_total",
+		            "UPDATE batch_task SET total = $2, failed = $3 WHERE id = $1", 3, p, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	free(ids);
+	free(rows);
+	free(rownos);
+	free(form);
+	return rc;
+}
+
+int
+batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
+             const struct batch_spec *spec, int64_t *batch_id, int *total, struct fb_err *err)
+{
+	struct submit_ctx c = {.cfg = cfg, .u = u, .spec = spec};
+	struct node_info *node;
+
+	if (spec->ntasks == 0) {
+		fb_err_set(err, FB_EVALIDATION, "no tasks selected");
+		fb_err_detail(err, jsonh_detail("task_ids", "select at least one task"));
+		return -1;
+	}
+	if (spec->ntasks > (size_t)cfg->batch_max_tasks) {
+		fb_err_set(err, FB_ETOOBIG, "%zu tasks selected; one batch takes at most %d",
+		           spec->ntasks, cfg->batch_max_tasks);
+		return -1;
+	}
+	if (batch_validate_spec(db, u, spec, err) < 0)
+		return -1;
+	node = node_load(db, spec->node_id, err);
+	if (node == NULL)
+		return -1;
+	c.node_app_version = node->app_version_id;
+	node_free(node);
+	if (db_tx(db, submit_tx, &c, err) < 0)
+		return -1;
+	*batch_id = c.batch_id;
+	*total = c.total;
+	return 0;
+}
+
+int
+batch_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
+{
+	char bid[ID_MAX];
+	PGresult *res;
+
+	id_str(bid, id);
+	res = db_query(db, "batch_pending",
+	               "SELECT count(*) FROM batch_task_detail WHERE batch_id = $1 AND status = 'pending'",
+	               1, (const char *[]){bid}, err);
+	if (res == NULL)
+		return -1;
+	*n = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
+batch_publish(struct queue *q, const char *type, int64_t id, struct fb_err *err)
+{
+	struct json_object *args = json_object_new_object();
+	char job[37] = "";
+	int rc;
+
+	jsonh_add_int(args, "batch_id", id);
+	rc = queue_publish(q, strcmp(type, "batch.execute") == 0 ? QUEUE_HIGH : QUEUE_COMMON, type,
+	                   args, job, err);
+	json_object_put(args);
+	return rc;
+}
+
+/* The counts of a batch: submission-time columns plus the executors' deltas. */
+#define BATCH_COUNTS_SQL                                                                     \
+	"b.total, b.success + coalesce(c.success, 0), b.failed + coalesce(c.failed, 0), "         \
+	"b.ignored + coalesce(c.ignored, 0), b.cancelled + coalesce(c.cancelled, 0)"
+#define BATCH_COUNTS_JOIN                                                                    \
+	"LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed, "             \
+	"sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM batch_counter "              \
+	"WHERE batch_id = b.id) c ON true "
+
+static const char *const status_cols =
+	"SELECT b.id, b.status, b.node_id, n.name, a.name, b.action, b.comment, b.source, "
+	"b.is_single, to_char(b.created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"to_char(b.started AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"to_char(b.finished AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"extract(epoch FROM coalesce(b.finished, now()) - b.started), " BATCH_COUNTS_SQL " ";
+
+/* One batch row (columns of status_cols) as API JSON. */
+static struct json_object *
+batch_json(const PGresult *res, int row)
+{
+	struct json_object *o = json_object_new_object();
+	long long total = db_ll(res, row, 13), success = db_ll(res, row, 14),
+	          failed = db_ll(res, row, 15), ignored = db_ll(res, row, 16),
+	          cancelled = db_ll(res, row, 17);
+	long long done = success + failed + ignored + cancelled, pending = total - done;
+	const char *elapsed = db_val(res, row, 12);
+	static const char *const ts_names[] = {"created", "started", "finished"};
+	int i;
+
+	jsonh_add_int(o, "batch_id", db_ll(res, row, 0));
+	jsonh_add_str(o, "status", PQgetvalue(res, row, 1));
+	jsonh_add_int(o, "node_id", db_ll(res, row, 2));
+	jsonh_add_str(o, "node_name", PQgetvalue(res, row, 3));
+	jsonh_add_str(o, "app_name", PQgetvalue(res, row, 4));
+	jsonh_add_str(o, "action", PQgetvalue(res, row, 5));
+	jsonh_add_str(o, "comment", db_val(res, row, 6));
+	jsonh_add_str(o, "source", PQgetvalue(res, row, 7));
+	jsonh_add_bool(o, "is_single", strcmp(PQgetvalue(res, row, 8), "t") == 0);
+	for (i = 0; i < 3; i++)
+		jsonh_add_str(o, ts_names[i], db_val(res, row, 9 + i));
+	jsonh_add_int(o, "total", total);
+	jsonh_add_int(o, "success", success);
+	jsonh_add_int(o, "failed", failed);
+	jsonh_add_int(o, "ignored", ignored);
+	jsonh_add_int(o, "cancelled", cancelled);
+	jsonh_add_int(o, "pending", pending);
+	jsonh_add_double(o, "progress", total > 0 ? (double)done / (double)total : 1.0);
+	/* Throughput since the start predicts the rest; nothing to predict before it. */
+	if (pending > 0 && elapsed != NULL && atof(elapsed) > 0 && done > 0) {
+		double rate = (double)(done - (long long)0) / atof(elapsed);
+
+		jsonh_add_int(o, "eta_seconds", (int64_t)((double)pending / rate + 0.5));
+	} else if (pending == 0) {
+		jsonh_add_int(o, "eta_seconds", 0);
+	} else {
+		jsonh_add_null(o, "eta_seconds");
+	}
+	return o;
+}
+
+int
+batch_status(struct db *db, const struct user_rec *u, int64_t id, struct json_object **out,
+             struct fb_err *err)
+{
+	char bid[ID_MAX], uid[ID_MAX];
+	const char *p[2] = {bid, uid};
+	char *sql;
+	PGresult *res;
+
+	id_str(bid, id);
+	id_str(uid, u->id);
+	sql = xasprintf("%sFROM batch_task b JOIN nodes n ON n.id = b.node_id "
+	                "JOIN app_versions av ON av.id = b.app_version_id JOIN apps a ON a.id = av.app_id "
+	                BATCH_COUNTS_JOIN "WHERE b.id = $1 AND b.creator = $2",
+	                status_cols);
+	res = db_query(db, "batch_status", sql, 2, p, err);
+	free(sql);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)id);
+		return -1;
+	}
+	*out = batch_json(res, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int
+valid_status(const char *s, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		if (strcmp(s, *allowed) == 0)
+			return 1;
+	return 0;
+}
+
+static struct json_object *
+page_json(struct json_object *items, long long total, int64_t page, int64_t size)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "items", items);
+	jsonh_add_int(o, "total", total);
+	jsonh_add_int(o, "page", page);
+	jsonh_add_int(o, "page_size", size);
+	return o;
+}
+
+int
+batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t page,
+           int64_t page_size, struct json_object **out, struct fb_err *err)
+{
+	static const char *const statuses[] = {"init", "running", "finished", "cancelled", NULL};
+	char uid[ID_MAX], lim[24], off[24];
+	const char *p[4] = {uid, status, lim, off};
+	struct json_object *items;
+	PGresult *res;
+	char *sql;
+	long long total = 0;
+	int i;
+
+	if (status != NULL && !valid_status(status, statuses)) {
+		fb_err_set(err, FB_EINVAL, "status must be init, running, finished or cancelled");
+		return -1;
+	}
+	id_str(uid, u->id);
+	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
+	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	sql = xasprintf("%s, count(*) OVER () FROM batch_task b JOIN nodes n ON n.id = b.node_id "
+	                "JOIN app_versions av ON av.id = b.app_version_id JOIN apps a ON a.id = av.app_id "
+	                BATCH_COUNTS_JOIN
+	                "WHERE b.creator = $1 AND ($2::text IS NULL OR b.status = $2) "
+	                "ORDER BY b.id DESC LIMIT $3 OFFSET $4",
+	                status_cols);
+	res = db_query(db, "batch_list", sql, 4, p, err);
+	free(sql);
+	if (res == NULL)
+		return -1;
+	items = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		json_object_array_add(items, batch_json(res, i));
+		total = db_ll(res, i, 18);
+	}
+	if (PQntuples(res) == 0 && page > 1) {
+		/* Past the end: the window count is unknown; count separately. */
+		PGresult *c = db_query(db, "batch_list_count",
+		                       "SELECT count(*) FROM batch_task WHERE creator = $1 "
+		                       "AND ($2::text IS NULL OR status = $2)",
+		                       2, p, err);
+
+		if (c == NULL) {
+			json_object_put(items);
+			PQclear(res);
+			return -1;
+		}
+		total = db_ll(c, 0, 0);
+		PQclear(c);
+	}
+	PQclear(res);
+	*out = page_json(items, total, page, page_size);
+	return 0;
+}
+
+int
+batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *status,
+              int64_t page, int64_t page_size, struct json_object **out, struct fb_err *err)
+{
+	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
+	                                       "cancelled", NULL};
+	char bid[ID_MAX], uid[ID_MAX], lim[24], off[24];
+	const char *p[5] = {bid, uid, status, lim, off};
+	struct json_object *items;
+	PGresult *res;
+	long long total = 0;
+	int i;
+
+	if (status != NULL && !valid_status(status, statuses)) {
+		fb_err_set(err, FB_EINVAL,
+		           "status must be pending, success, failed, ignored or cancelled");
+		return -1;
+	}
+	id_str(bid, id);
+	id_str(uid, u->id);
+	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
+	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	res = db_query(db, "batch_owner", "SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2",
+	               2, p, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)id);
+		return -1;
+	}
+	PQclear(res);
+	res = db_query(db, "batch_details",
+	               "SELECT d.task_id, d.status, d.error, d.retry_count, "
+	               "to_char(d.finished AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	               "d.row_no, s.title, count(*) OVER () "
+	               "FROM batch_task_detail d LEFT JOIN tasks t ON t.id = d.task_id "
+	               "LEFT JOIN app_sessions s ON s.id = t.session_id "
+	               "WHERE d.batch_id = $1 "
+	               "AND EXISTS (SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2) "
+	               "AND ($3::text IS NULL OR d.status = $3) ORDER BY d.id LIMIT $4 OFFSET $5",
+	               5, p, err);
+	if (res == NULL)
+		return -1;
+	items = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		struct json_object *o = json_object_new_object();
+
+		jsonh_add_int(o, "task_id", db_ll(res, i, 0));
+		jsonh_add_str(o, "status", PQgetvalue(res, i, 1));
+		jsonh_add_str(o, "error", db_val(res, i, 2));
+		jsonh_add_int(o, "retry_count", db_ll(res, i, 3));
+		jsonh_add_str(o, "finished", db_val(res, i, 4));
+		if (db_val(res, i, 5) != NULL)
+			jsonh_add_int(o, "row", db_ll(res, i, 5));
+		jsonh_add_str(o, "title", db_val(res, i, 6));
+		json_object_array_add(items, o);
+		total = db_ll(res, i, 7);
+	}
+	PQclear(res);
+	*out = page_json(items, total, page, page_size);
+	return 0;
+}
+
+struct cancel_ctx {
+	int64_t id, uid;
+	int n;
+};
+
+static int
+cancel_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct cancel_ctx *c = arg;
+	char bid[ID_MAX], uid[ID_MAX], owner[40];
+	const char *p[3] = {bid, uid, owner};
+	PGresult *res;
+
+	id_str(bid, c->id);
+	id_str(uid, c->uid);
+	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->id);
+	res = db_query(db, "batch_lock_owned",
+	               "SELECT status FROM batch_task WHERE id = $1 AND creator = $2 FOR UPDATE",
+	               2, p, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)c->id);
+		return -1;
+	}
+	PQclear(res);
+	/*
+	 * Items in flight are locked by their executor; this waits for its commit and then
+	 * sees them final, so they finish rather than being cancelled half-way.
+	 */
+	res = db_query(db, "batch_cancel",
+	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
+	               "  error = 'cancelled by the user' WHERE batch_id = $1 AND status = 'pending'"
+	               "  AND EXISTS (SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2)"
+	               "  RETURNING task_id),"
+	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
+	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $3)"
+	               " SELECT count(*) FROM d",
+	               3, p, err);
+	if (res == NULL)
+		return -1;
+	c->n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	{
+		char n[16];
+		const char *q[2] = {bid, n};
+
+		snprintf(n, sizeof(n), "%d", c->n);
+		if (db_exec(db, "batch_cancel_count",
+		            "UPDATE batch_task SET cancelled = cancelled + $2::int, modified = now(),"
+		            " status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"
+		            " finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"
+		            " WHERE id = $1",
+		            2, q, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+batch_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n, struct fb_err *err)
+{
+	struct cancel_ctx c = {.id = id, .uid = u->id};
+
+	if (db_tx(db, cancel_tx, &c, err) < 0)
+		return -1;
+	*n = c.n;
+	return 0;
+}
+
+struct retry_ctx {
+	int64_t id, uid;
+	const int64_t *task_ids;
+	size_t ntask_ids;
+	int n;
+};
+
+/* Failed items back to pending, with the failed count moved in the same commit. */
+static int
+retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *err)
+{
+	char bid[ID_MAX], cnt[16];
+	const char *p[2] = {bid, ids};
+	PGresult *res;
+
+	id_str(bid, id);
+	res = db_query(db, "batch_retry_items",
+	               "WITH d AS (UPDATE batch_task_detail SET status = 'pending', next_retry_at = NULL,"
+	               "  finished = NULL WHERE batch_id = $1 AND status = 'failed'"
+	               "  AND ($2::bigint[] IS NULL OR task_id = ANY ($2::bigint[])) RETURNING 1)"
+	               " SELECT count(*) FROM d",
+	               2, p, err);
+	if (res == NULL)
+		return -1;
+	*n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	if (*n == 0)
+		return 0;
+	snprintf(cnt, sizeof(cnt), "%d", *n);
+	return db_exec(db, "batch_retry_count",
+	               "UPDATE batch_task SET failed = failed - $2::int, modified = now(),"
+	               " status = 'running', finished = NULL WHERE id = $1",
+	               2, (const char *[]){bid, cnt}, err);
+}
+
+static int
+retry_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct retry_ctx *c = arg;
+	char bid[ID_MAX], uid[ID_MAX], *ids = NULL;
+	const char *p[2] = {bid, uid};
+	PGresult *res;
+	int rc;
+
+	id_str(bid, c->id);
+	id_str(uid, c->uid);
+	res = db_query(db, "batch_lock_owned",
+	               "SELECT status FROM batch_task WHERE id = $1 AND creator = $2 FOR UPDATE",
+	               2, p, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)c->id);
+		return -1;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ECONFLICT, "batch %lld was cancelled", (long long)c->id);
+		return -1;
+	}
+	PQclear(res);
+	if (c->task_ids != NULL)
+		ids = id_array(c->task_ids, c->ntask_ids);
+	rc = retry_items(db, c->id, ids, &c->n, err);
+	free(ids);
+	return rc;
+}
+
+int
+batch_retry_prepare(struct db *db, const struct user_rec *u, int64_t id,
+                    const int64_t *task_ids, size_t ntask_ids, int *n, struct fb_err *err)
+{
+	struct retry_ctx c = {.id = id, .uid = u->id, .task_ids = task_ids, .ntask_ids = ntask_ids};
+
+	if (db_tx(db, retry_tx, &c, err) < 0)
+		return -1;
+	*n = c.n;
+	return 0;
+}
+
+static int
+collect_ids(PGresult *res, int64_t **ids, size_t *n)
+{
+	int i, rows = PQntuples(res);
+
+	*ids = xmalloc(sizeof(**ids) * (size_t)(rows ? rows : 1));
+	for (i = 0; i < rows; i++)
+		(*ids)[i] = db_ll(res, i, 0);
+	*n = (size_t)rows;
+	return 0;
+}
+
+struct recover_ctx {
+	const struct fb_config *cfg;
+	int64_t *retry_ids;
+	size_t nretry;
+};
+
+static int
+recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct recover_ctx *c = arg;
+	char limit[16];
+	const char *p[1] = {limit};
+	PGresult *res;
+	size_t i;
+
+	snprintf(limit, sizeof(limit), "%d", c->cfg->batch_retry_limit);
+	/* Batches finished in the last day with failed items whose backoff has passed. */
+	res = db_query(db, "batch_recover_due",
+	               "SELECT DISTINCT d.batch_id FROM batch_task_detail d "
+	               "JOIN batch_task b ON b.id = d.batch_id "
+	               "WHERE d.status = 'failed' AND d.next_retry_at <= now() "
+	               "AND d.retry_count < $1::int AND b.status = 'finished' "
+	               "AND b.finished > now() - interval '24 hours' "
+	               "ORDER BY 1 LIMIT 100 FOR UPDATE OF b SKIP LOCKED",
+	               1, p, err);
+	if (res == NULL)
+		return -1;
+	free(c->retry_ids);
+	collect_ids(res, &c->retry_ids, &c->nretry);
+	PQclear(res);
+	for (i = 0; i < c->nretry; i++) {
+		char bid[ID_MAX], cnt[16];
+		int n;
+
+		id_str(bid, c->retry_ids[i]);
+		res = db_query(db, "batch_recover_items",
+		               "WITH d AS (UPDATE batch_task_detail SET status = 'pending',"
+		               "  next_retry_at = NULL, finished = NULL WHERE batch_id = $1"
+		               "  AND status = 'failed' AND next_retry_at <= now() AND retry_count < $2::int"
+		               "  RETURNING 1) SELECT count(*) FROM d",
+		               2, (const char *[]){bid, limit}, err);
+		if (res == NULL)
+			return -1;
+		n = (int)db_ll(res, 0, 0);
+		PQclear(res);
+		snprintf(cnt, sizeof(cnt), "%d", n);
+		if (db_exec(db, "batch_retry_count",
+		            "UPDATE batch_task SET failed = failed - $2::int, modified = now(),"
+		            " status = 'running', finished = NULL WHERE id = $1",
+		            2, (const char *[]){bid, cnt}, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+batch_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, size_t *nids,
+                   int64_t **retry_ids, size_t *nretry, struct fb_err *err)
+{
+	struct recover_ctx c = {.cfg = cfg};
+	char stale[16], grace[16];
+	const char *p[2] = {stale, grace};
+	PGresult *res;
+
+	snprintf(stale, sizeof(stale), "%d", cfg->batch_stale_minutes * 60);
+	snprintf(grace, sizeof(grace), "%d", cfg->batch_init_grace_seconds);
+	/* Running without a heartbeat, or never started: the job or its runner was lost. */
+	res = db_query(db, "batch_recover_stale",
+	               "SELECT id FROM batch_task WHERE "
+	               "(status = 'running' AND coalesce(heartbeat, started, modified) < "
+	               "  now() - make_interval(secs => $1::int)) "
+	               "OR (status = 'init' AND created < now() - make_interval(secs => $2::int)) "
+	               "ORDER BY id LIMIT 1000",
+	               2, p, err);
+	if (res == NULL)
+		return -1;
+	collect_ids(res, ids, nids);
+	PQclear(res);
+	if (db_tx(db, recover_retry_tx, &c, err) < 0) {
+		free(*ids);
+		free(c.retry_ids);
+		*ids = NULL;
+		return -1;
+	}
+	*retry_ids = c.retry_ids;
+	*nretry = c.nretry;
+	return 0;
+}

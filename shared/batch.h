@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * batch: what a batch is and does — submission (validate, then create the batch, its
+ * details and the task locks in one transaction), the reads behind the API (status,
+ * details, listing), cancel, retry, and the recovery scan.  Execution of the items is the
+ * engine's (engine.h).
+ *
+ * A batch's counts are the submission-time counts in batch_task plus the per-slot deltas
+ * in batch_counter that executors add once per chunk; success + failed + ignored +
+ * cancelled + pending = total at every commit.
+ *
+ * JSON objects returned through out parameters are new (caller puts them); inputs are
+ * borrowed.
+ */
+#ifndef FB_BATCH_H
+#define FB_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "user.h"
+
+struct json_object;
+
+#define BATCH_MAX_COMMENT 2000 /* characters */
+
+struct batch_spec {
+	int64_t node_id;
+	const int64_t *task_ids;
+	size_t ntasks;
+	int reject;                  /* 0 approve, 1 reject */
+	const char *comment;         /* may be NULL */
+	struct json_object *form;    /* values for writable fields; may be NULL */
+	const char *assignee;        /* next assignee login for a 'choose' node; may be NULL */
+	const char *source;          /* "web" or "import" */
+	int is_single;
+	/* Per-task values from an import, parallel to task_ids; NULL for web submissions. */
+	struct json_object *const *row_data;
+	const int *row_no;
+};
+
+/*
+ * Validate spec for user u and create the batch.  Everything is checked before anything
+ * is written: FB_EVALIDATION with every problem in err->details, FB_ENOTFOUND for an
+ * unknown node, FB_ETOOBIG past batch.max_tasks.  *batch_id and *total on success.  The
+ * caller then publishes batch.execute (batch_publish_execute).
+ */
+int batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
+                 const struct batch_spec *spec, int64_t *batch_id, int *total,
+                 struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Validate the batch-wide part of a submission (node, action, comment, form, assignee)
+ * without tasks; used by submit and by the Excel import.  Fills err->details.
+ */
+int batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_spec *spec,
+                        struct fb_err *err) FB_MUSTCHECK;
+
+/* Status of one of u's batches as the API shows it; FB_ENOTFOUND for someone else's. */
+int batch_status(struct db *db, const struct user_rec *u, int64_t id, struct json_object **out,
+                 struct fb_err *err) FB_MUSTCHECK;
+/* u's batches, newest first; status may be NULL. */
+int batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t page,
+               int64_t page_size, struct json_object **out, struct fb_err *err) FB_MUSTCHECK;
+/* Details of one of u's batches; status may be NULL. */
+int batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *status,
+                  int64_t page, int64_t page_size, struct json_object **out,
+                  struct fb_err *err) FB_MUSTCHECK;
+/* Pending items become cancelled and their tasks unlocked; *n counts them. */
+int batch_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n,
+                 struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Failed items (all, or those of task_ids) become pending again; *n counts them.  The
+ * caller publishes batch.retry when *n > 0.
+ */
+int batch_retry_prepare(struct db *db, const struct user_rec *u, int64_t id,
+                        const int64_t *task_ids, size_t ntask_ids, int *n,
+                        struct fb_err *err) FB_MUSTCHECK;
+
+/* Items of batch id still pending (not final). */
+int batch_pending(struct db *db, int64_t id, long long *n, struct fb_err *err) FB_MUSTCHECK;
+
+/* Publish the job that executes a batch (high for new batches, common for retries). */
+struct queue;
+int batch_publish(struct queue *q, const char *type, int64_t id, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The recovery scan: batches to run again (stale running, never started init) and failed
+ * items due for an automatic retry (made pending again).  *ids gets malloc'ed batch ids
+ * to publish batch.execute for, *retry_ids those to publish batch.retry for.
+ */
+int batch_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, size_t *nids,
+                       int64_t **retry_ids, size_t *nretry, struct fb_err *err) FB_MUSTCHECK;
+
+#endif

@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine: the approval step of DESIGN.md applied chunk by chunk (see engine.h).
+ *
+ * Memory: struct exec holds the batch and its node for one engine_run() call and frees
+ * them at the end; everything per chunk is freed before the chunk's transaction returns,
+ * since db_tx() may run it again.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "engine.h"
+#include "jsonh.h"
+#include "log.h"
+#include "mem.h"
+#include "node.h"
+#include "schema.h"
+#include "user.h"
+
+#define ID_MAX 24
+
+enum outcome { OUT_NONE, OUT_SUCCESS, OUT_FAILED, OUT_IGNORED, OUT_DEFER };
+
+/* The batch being executed, loaded once per engine_run(). */
+struct exec {
+	const struct fb_config *cfg;
+	int64_t id;
+	int slot;
+	int64_t node_id;
+	int64_t creator;
+	char creator_login[129];
+	int reject;
+	char *comment;
+	char *assignee;            /* the batch's next assignee login, or NULL */
+	struct json_object *form;  /* the batch's form values, or NULL */
+	struct node_info *node;
+	char owner[40];            /* "batch:<id>" */
+	int limit;                 /* items per transaction */
+	int64_t isolate_detail;    /* in one-item mode: the detail being tried */
+	struct engine_result res;
+};
+
+/* One claimed item and what became of it. */
+struct item {
+	int64_t detail_id, task_id, session_id, task_node, assignee;
+	int retry_count;
+	const char *task_state, *lock_kind, *lock_owner, *session_state;
+	struct json_object *row;   /* detail post_data (owned) */
+	struct json_object *form;  /* session form_data (owned) */
+	int found;
+	enum outcome out;
+	char error[600];
+	int unlock;
+};
+
+static void
+id_str(char buf[ID_MAX], int64_t id)
+{
+	snprintf(buf, ID_MAX, "%lld", (long long)id);
+}
+
+static int
+exec_load(struct db *db, struct exec *x, struct fb_err *err)
+{
+	char bid[ID_MAX];
+	const char *p[1] = {bid};
+	PGresult *res;
+	const char *form;
+
+	id_str(bid, x->id);
+	res = db_query(db, "engine_batch",
+	               "SELECT b.status, b.node_id, b.creator, u.login, b.action, b.comment, "
+	               "b.assignee_login, b.post_data FROM batch_task b JOIN users u ON u.id = b.creator "
+	               "WHERE b.id = $1",
+	               1, p, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "batch %lld does not exist", (long long)x->id);
+		return -1;
+	}
+	x->node_id = db_ll(res, 0, 1);
+	x->creator = db_ll(res, 0, 2);
+	snprintf(x->creator_login, sizeof(x->creator_login), "%s", PQgetvalue(res, 0, 3));
+	x->reject = strcmp(PQgetvalue(res, 0, 4), "reject") == 0;
+	x->comment = db_val(res, 0, 5) ? xstrdup(db_val(res, 0, 5)) : NULL;
+	x->assignee = db_val(res, 0, 6) ? xstrdup(db_val(res, 0, 6)) : NULL;
+	form = db_val(res, 0, 7);
+	if (form != NULL && (x->form = jsonh_parse(form, strlen(form), err)) == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	snprintf(x->owner, sizeof(x->owner), "batch:%lld", (long long)x->id);
+	x->node = node_load(db, x->node_id, err);
+	return x->node ? 0 : -1;
+}
+
+static void
+exec_free(struct exec *x)
+{
+	free(x->comment);
+	free(x->assignee);
+	json_object_put(x->form);
+	node_free(x->node);
+}
+
+static int
+user_exists_cb(void *arg, const char *login, struct fb_err *err)
+{
+	struct user_rec u;
+
+	return user_find(arg, login, &u, err);
+}
+
+static void
+fail(struct item *it, const char *fmt, ...) FB_PRINTF(2, 3);
+
+static void
+fail(struct item *it, const char *fmt, ...)
+{
+	va_list ap;
+
+	it->out = OUT_FAILED;
+	va_start(ap, fmt);
+	vsnprintf(it->error, sizeof(it->error), fmt, ap);
+	va_end(ap);
+}
+
+/* Join the messages of a validation error into one line for the detail row. */
+static void
+fail_validation(struct item *it, const struct fb_err *e)
+{
+	struct buf b = {0};
+	size_t i, n;
+
+	if (e->details == NULL) {
+		fail(it, "%s", e->msg);
+		return;
+	}
+	n = json_object_array_length(e->details);
+	for (i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(e->details, i), *m;
+
+		if (json_object_object_get_ex(d, "message", &m))
+			buf_printf(&b, "%s%s", i ? "; " : "", json_object_get_string(m));
+	}
+	fail(it, "%s", b.len ? b.data : e->msg);
+	free(b.data);
+}
+
+/* The row's own value of key (an import's per-row action, comment, assignee), or NULL. */
+static const char *
+row_str(const struct item *it, const char *key)
+{
+	struct json_object *v;
+
+	if (it->row == NULL || !json_object_object_get_ex(it->row, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The batch's form values with the row's own values laid over them; new object. */
+static struct json_object *
+merged_input(const struct exec *x, const struct item *it)
+{
+	struct json_object *rowform = NULL;
+
+	if (it->row != NULL && json_object_object_get_ex(it->row, "form", &rowform) &&
+	    !json_object_is_type(rowform, json_type_object))
+		rowform = NULL;
+	return schema_overlay(x->form, rowform);
+}
+
+/* {"key":{"old":..,"new":..}} for the keys the step changed; new object. */
+static struct json_object *
+form_diff(struct json_object *before, struct json_object *after, struct json_object *input)
+{
+	struct json_object *diff = json_object_new_object();
+
+	json_object_object_foreach(input, k, v) {
+		struct json_object *old = NULL, *now = NULL, *d;
+
+		(void)v;
+		json_object_object_get_ex(before, k, &old);
+		json_object_object_get_ex(after, k, &now);
+		if (json_object_equal(old, now))
+			continue;
+		d = json_object_new_object();
+		json_object_object_add(d, "old", json_object_get(old));
+		json_object_object_add(d, "new", json_object_get(now));
+		json_object_object_add(diff, k, d);
+	}
+	return diff;
+}
+
+static int
+find_user_id(struct db *db, const char *login, int64_t *id, struct fb_err *err)
+{
+	struct user_rec u;
+	int found = user_find(db, login, &u, err);
+
+	if (found == 1)
+		*id = u.id;
+	return found;
+}
+
+/*
+ * Classify one item and, when it advances, write the whole step in one statement.
+ * Returns -1 only for database errors (the chunk is then redone or isolated).
+ */
+static int
+step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
+{
+	const struct node_info *node = x->node;
+	struct schema_env env = {.user_exists = user_exists_cb, .arg = db};
+	struct json_object *input = NULL, *merged = NULL, *diff = NULL;
+	struct fb_err verr = {0};
+	const char *action, *comment, *who;
+	int reject, rc = -1, finish = 0;
+	int64_t next_node = 0, next_assignee = 0;
+
+	if (!it->found || strcmp(it->task_state, "pending") != 0) {
+		it->out = OUT_IGNORED;
+		snprintf(it->error, sizeof(it->error), "the task is no longer pending");
+		it->unlock = 1;
+		return 0;
+	}
+	if (it->task_node != x->node_id) {
+		it->out = OUT_IGNORED;
+		snprintf(it->error, sizeof(it->error), "the task has moved to another node");
+		it->unlock = 1;
+		return 0;
+	}
+	if (strcmp(it->session_state, "finished") == 0 || strcmp(it->session_state, "stopped") == 0 ||
+	    strcmp(it->session_state, "deleted") == 0) {
+		it->out = OUT_IGNORED;
+		snprintf(it->error, sizeof(it->error), "the process instance is %s", it->session_state);
+		it->unlock = 1;
+		return 0;
+	}
+	if (it->assignee != x->creator) {
+		fail(it, "this task is not assigned to you");
+		return 0;
+	}
+	if (it->lock_kind != NULL && strcmp(it->lock_kind, "person") == 0) {
+		fail(it, "locked by %s, who is handling it in person", it->lock_owner);
+		return 0;
+	}
+	if (it->lock_kind != NULL && strcmp(it->lock_owner, x->owner) != 0) {
+		fail(it, "locked by another batch (%s)", it->lock_owner);
+		return 0;
+	}
+	if (strcmp(it->session_state, "suspended") == 0) {
+		fail(it, "the process instance is suspended");
+		return 0;
+	}
+	action = row_str(it, "action");
+	reject = action ? strcmp(action, "reject") == 0 : x->reject;
+	comment = row_str(it, "comment");
+	if (comment == NULL)
+		comment = x->comment;
+	input = merged_input(x, it);
+	if (schema_merge(node->schema, node->view, it->form, input, &env, &merged, &verr) < 0) {
+		if (verr.code == FB_EDB) {
+			fb_err_set(err, FB_EDB, "%s", verr.msg);
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", verr.sqlstate);
+			goto out;
+		}
+		fail_validation(it, &verr);
+		rc = 0;
+		goto out;
+	}
+	if (!reject) {
+		if (node->next.id == 0) {
+			finish = 1;
+		} else {
+			next_node = node->next.id;
+			if (node->next.choose) {
+				who = row_str(it, "assignee");
+				if (who == NULL)
+					who = x->assignee;
+				if (who == NULL || *who == '\0') {
+					fail(it, "the next node \"%s\" needs an assignee", node->next.name);
+					rc = 0;
+					goto out;
+				}
+				switch (find_user_id(db, who, &next_assignee, err)) {
+				case -1:
+					goto out;
+				case 0:
+					fail(it, "the next assignee \"%s\" does not exist", who);
+					rc = 0;
+					goto out;
+				}
+			} else if ((next_assignee = node->next.assignee_id) == 0) {
+				fail(it, "the next node \"%s\" has no assignee configured", node->next.name);
+				rc = 0;
+				goto out;
+			}
+		}
+	} else if (node->prev.id == 0) {
+		finish = 1;
+	} else {
+		char sid[ID_MAX], nid[ID_MAX];
+		PGresult *res;
+
+		next_node = node->prev.id;
+		id_str(sid, it->session_id);
+		id_str(nid, node->prev.id);
+		res = db_query(db, "engine_prev_assignee",
+		               "SELECT assignee FROM tasks WHERE session_id = $1 AND node_id = $2 "
+		               "AND state = 'done' ORDER BY id DESC LIMIT 1",
+		               2, (const char *[]){sid, nid}, err);
+		if (res == NULL)
+			goto out;
+		next_assignee = PQntuples(res) ? db_ll(res, 0, 0) : node->prev.assignee_id;
+		PQclear(res);
+		if (next_assignee == 0) {
+			fail(it, "nobody to send the rejection back to at \"%s\"", node->prev.name);
+			rc = 0;
+			goto out;
+		}
+	}
+	diff = form_diff(it->form, merged, input);
+	{
+		char tid[ID_MAX], sid[ID_MAX], nid[ID_MAX], cur[ID_MAX], actor[ID_MAX], bid[ID_MAX];
+		char nas[ID_MAX], did[ID_MAX];
+		const char *form_text = xstrdup(jsonh_str(merged));
+		const char *diff_text = xstrdup(jsonh_str(diff));
+		const char *p[12];
+		int qrc;
+
+		id_str(tid, it->task_id);
+		id_str(sid, it->session_id);
+		id_str(nid, next_node);
+		id_str(cur, x->node_id);
+		id_str(actor, x->creator);
+		id_str(bid, x->id);
+		id_str(nas, next_assignee);
+		id_str(did, it->detail_id);
+		p[0] = tid;
+		p[1] = form_text;
+		p[2] = finish ? NULL : nid;
+		p[3] = finish ? (reject ? "rejected" : "approved") : NULL;
+		p[4] = sid;
+		p[5] = cur;
+		p[6] = actor;
+		p[7] = reject ? "reject" : "approve";
+		p[8] = comment;
+		p[9] = diff_text;
+		p[10] = bid;
+		p[11] = finish ? NULL : nas;
+		qrc = db_exec(
+		    db, "engine_advance",
+		    "WITH t AS (UPDATE tasks SET state = 'done', finished = now(), lock_kind = NULL,"
+		    "  lock_owner = NULL, locked_at = NULL WHERE id = $1),"
+		    " s AS (UPDATE app_sessions SET form_data = $2::jsonb,"
+		    "  current_node_id = coalesce($3::bigint, current_node_id),"
+		    "  state = CASE WHEN $4::text IS NULL THEN state ELSE 'finished' END,"
+		    "  outcome = $4::text, modified = now(),"
+		    "  finished = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END WHERE id = $5),"
+		    " h AS (INSERT INTO task_history (task_id, session_id, node_id, actor, action, comment,"
+		    "  form_diff, batch_id) VALUES ($1, $5, $6, $7, $8, $9, $10::jsonb, $11)),"
+		    " n AS (INSERT INTO tasks (session_id, node_id, assignee)"
+		    "  SELECT $5, $3::bigint, $12::bigint WHERE $12::bigint IS NOT NULL)"
+		    " UPDATE batch_task_detail SET status = 'success', error = NULL, finished = now(),"
+		    "  next_retry_at = NULL WHERE id = $13",
+		    13, (const char *[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9],
+		                         p[10], p[11], did},
+		    err);
+		free((char *)form_text);
+		free((char *)diff_text);
+		if (qrc < 0)
+			goto out;
+	}
+	it->out = OUT_SUCCESS;
+	rc = 0;
+out:
+	fb_err_clear(&verr);
+	json_object_put(input);
+	json_object_put(merged);
+	json_object_put(diff);
+	return rc;
+}
+
+static void
+items_free(struct item *items, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		json_object_put(items[i].row);
+		json_object_put(items[i].form);
+	}
+	free(items);
+}
+
+/* Write the outcomes that are not successes, the counters and the heartbeat. */
+static int
+finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb_err *err)
+{
+	struct buf ids = {0}, st = {0}, rc = {0}, bo = {0}, unlock = {0};
+	struct json_object *errors = json_object_new_array();
+	int i, nout = 0, nunlock = 0, s = 0, f = 0, g = 0, ret = -1;
+	char bid[ID_MAX], slot[8], cs[16], cf[16], cg[16];
+
+	buf_add(&ids, "{", 1);
+	buf_add(&st, "{", 1);
+	buf_add(&rc, "{", 1);
+	buf_add(&bo, "{", 1);
+	buf_add(&unlock, "{", 1);
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		int count = it->out == OUT_FAILED ? it->retry_count + 1 : it->retry_count;
+		long backoff = 0;
+
+		if (it->out == OUT_SUCCESS) {
+			s++;
+			continue;
+		}
+		if (it->out != OUT_FAILED && it->out != OUT_IGNORED)
+			continue;
+		if (it->out == OUT_FAILED) {
+			f++;
+			if (count >= x->cfg->batch_retry_limit)
+				it->unlock = 1;
+			else
+				backoff = (long)x->cfg->batch_retry_backoff_seconds << (count - 1 < 20 ? count - 1 : 20);
+		} else {
+			g++;
+		}
+		buf_printf(&ids, "%s%lld", nout ? "," : "", (long long)it->detail_id);
+		buf_printf(&st, "%s%s", nout ? "," : "", it->out == OUT_FAILED ? "failed" : "ignored");
+		buf_printf(&rc, "%s%d", nout ? "," : "", count);
+		buf_printf(&bo, "%s%ld", nout ? "," : "", backoff);
+		json_object_array_add(errors, json_object_new_string(it->error));
+		nout++;
+		if (it->unlock) {
+			buf_printf(&unlock, "%s%lld", nunlock ? "," : "", (long long)it->task_id);
+			nunlock++;
+		}
+	}
+	buf_add(&ids, "}", 1);
+	buf_add(&st, "}", 1);
+	buf_add(&rc, "}", 1);
+	buf_add(&bo, "}", 1);
+	buf_add(&unlock, "}", 1);
+	id_str(bid, x->id);
+	if (nout > 0 &&
+	    db_exec(db, "engine_outcomes",
+	            "UPDATE batch_task_detail d SET status = o.status,"
+	            " error = ($5::jsonb) ->> (o.ord::int - 1), retry_count = o.retry_count,"
+	            " finished = now(), next_retry_at = CASE WHEN o.backoff > 0"
+	            "  THEN now() + make_interval(secs => o.backoff) END"
+	            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[])"
+	            "  WITH ORDINALITY AS o(id, status, retry_count, backoff, ord)"
+	            " WHERE d.id = o.id",
+	            5, (const char *[]){ids.data, st.data, rc.data, bo.data, jsonh_str(errors)}, err) < 0)
+		goto out;
+	if (nunlock > 0 &&
+	    db_exec(db, "engine_unlock",
+	            "UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
+	            " WHERE id = ANY ($1::bigint[]) AND lock_owner = $2",
+	            2, (const char *[]){unlock.data, x->owner}, err) < 0)
+		goto out;
+	snprintf(slot, sizeof(slot), "%d", x->slot);
+	snprintf(cs, sizeof(cs), "%d", s);
+	snprintf(cf, sizeof(cf), "%d", f);
+	snprintf(cg, sizeof(cg), "%d", g);
+	if (s + f + g > 0 &&
+	    db_exec(db, "engine_count",
+	            "INSERT INTO batch_counter AS c (batch_id, slot, success, failed, ignored)"
+	            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (batch_id, slot) DO UPDATE SET"
+	            " success = c.success + excluded.success, failed = c.failed + excluded.failed,"
+	            " ignored = c.ignored + excluded.ignored",
+	            5, (const char *[]){bid, slot, cs, cf, cg}, err) < 0)
+		goto out;
+	if (db_exec(db, "engine_heartbeat",
+	            "UPDATE batch_task SET heartbeat = now(), modified = now() WHERE id = $1", 1,
+	            (const char *[]){bid}, err) < 0)
+		goto out;
+	x->res.success += s;
+	x->res.failed += f;
+	x->res.ignored += g;
+	ret = 0;
+out:
+	json_object_put(errors);
+	free(ids.data);
+	free(st.data);
+	free(rc.data);
+	free(bo.data);
+	free(unlock.data);
+	return ret;
+}
+
+/* Claim and process one chunk.  Sets *claimed to the number of items taken. */
+struct chunk_arg {
+	struct exec *x;
+	int claimed;
+	int cancelled;
+};
+
+static int
+chunk_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct chunk_arg *c = arg;
+	struct exec *x = c->x;
+	struct item *items = NULL;
+	struct buf tids = {0};
+	PGresult *res = NULL;
+	char bid[ID_MAX], lim[16];
+	int i, j, n = 0, ret = -1;
+
+	c->claimed = 0;
+	c->cancelled = 0;
+	id_str(bid, x->id);
+	snprintf(lim, sizeof(lim), "%d", x->limit);
+	res = db_query(db, "engine_status", "SELECT status FROM batch_task WHERE id = $1", 1,
+	               (const char *[]){bid}, err);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
+		c->cancelled = 1;
+		ret = 0;
+		goto out;
+	}
+	PQclear(res);
+	res = db_query(db, "engine_claim",
+	               "SELECT id, task_id, post_data, retry_count FROM batch_task_detail"
+	               " WHERE batch_id = $1 AND status = 'pending' ORDER BY id LIMIT $2"
+	               " FOR UPDATE SKIP LOCKED",
+	               2, (const char *[]){bid, lim}, err);
+	if (res == NULL)
+		goto out;
+	n = PQntuples(res);
+	items = xcalloc((size_t)(n ? n : 1), sizeof(*items));
+	buf_add(&tids, "{", 1);
+	for (i = 0; i < n; i++) {
+		const char *row = db_val(res, i, 2);
+
+		items[i].detail_id = db_ll(res, i, 0);
+		items[i].task_id = db_ll(res, i, 1);
+		items[i].retry_count = (int)db_ll(res, i, 3);
+		if (row != NULL && strcmp(row, "null") != 0)
+			items[i].row = jsonh_parse(row, strlen(row), err);
+		buf_printf(&tids, "%s%lld", i ? "," : "", (long long)items[i].task_id);
+	}
+	buf_add(&tids, "}", 1);
+	PQclear(res);
+	res = NULL;
+	c->claimed = n;
+	if (n == 1)
+		x->isolate_detail = items[0].detail_id;
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* Lock the tasks and their sessions, sessions first in id order. */
+	res = db_query(db, "engine_lock",
+	               "SELECT t.id, t.session_id, t.node_id, t.assignee, t.state, t.lock_kind,"
+	               " t.lock_owner, s.state, s.form_data FROM tasks t"
+	               " JOIN app_sessions s ON s.id = t.session_id WHERE t.id = ANY ($1::bigint[])"
+	               " ORDER BY s.id, t.id FOR UPDATE OF s, t",
+	               1, (const char *[]){tids.data}, err);
+	if (res == NULL)
+		goto out;
+	for (j = 0; j < PQntuples(res); j++) {
+		int64_t tid = db_ll(res, j, 0);
+
+		for (i = 0; i < n; i++) {
+			struct item *it = &items[i];
+			const char *form;
+
+			if (it->task_id != tid)
+				continue;
+			it->found = 1;
+			it->session_id = db_ll(res, j, 1);
+			it->task_node = db_ll(res, j, 2);
+			it->assignee = db_ll(res, j, 3);
+			it->task_state = PQgetvalue(res, j, 4);
+			it->lock_kind = db_val(res, j, 5);
+			it->lock_owner = db_val(res, j, 6);
+			it->session_state = PQgetvalue(res, j, 7);
+			form = PQgetvalue(res, j, 8);
+			it->form = jsonh_parse(form, strlen(form), err);
+			if (it->form == NULL)
+				it->form = json_object_new_object();
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+
+		/* A second task of one session in one chunk waits for the next chunk. */
+		for (j = 0; j < i && it->found; j++) {
+			if (items[j].found && items[j].session_id == it->session_id &&
+			    items[j].out == OUT_SUCCESS) {
+				it->out = OUT_DEFER;
+				break;
+			}
+		}
+		if (it->out == OUT_DEFER)
+			continue;
+		if (step(db, x, it, err) < 0)
+			goto out;
+	}
+	if (finish_chunk(db, x, items, n, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	PQclear(res);
+	items_free(items, n);
+	free(tids.data);
+	return ret;
+}
+
+/* In one-item mode, the item whose own write failed is failed and unlocked alone. */
+struct fail_arg {
+	struct exec *x;
+	int64_t detail_id;
+	const char *why;
+};
+
+static int
+fail_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct fail_arg *a = arg;
+	char did[ID_MAX], bid[ID_MAX], slot[8], limit[16];
+	PGresult *res;
+	int n;
+
+	id_str(did, a->detail_id);
+	id_str(bid, a->x->id);
+	snprintf(slot, sizeof(slot), "%d", a->x->slot);
+	snprintf(limit, sizeof(limit), "%d", a->x->cfg->batch_retry_limit);
+	res = db_query(db, "engine_fail_one",
+	               "WITH d AS (UPDATE batch_task_detail SET status = 'failed', finished = now(),"
+	               "  error = $2, retry_count = greatest(retry_count + 1, $4::int),"
+	               "  next_retry_at = NULL WHERE id = $1 AND status = 'pending' RETURNING task_id),"
+	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
+	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $3)"
+	               " SELECT count(*) FROM d",
+	               4, (const char *[]){did, a->why, a->x->owner, limit}, err);
+	if (res == NULL)
+		return -1;
+	n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	if (n == 0)
+		return 0;
+	a->x->res.failed++;
+	return db_exec(db, "engine_count_fail",
+	               "INSERT INTO batch_counter AS c (batch_id, slot, failed) VALUES ($1, $2, 1)"
+	               " ON CONFLICT (batch_id, slot) DO UPDATE SET failed = c.failed + 1",
+	               2, (const char *[]){bid, slot}, err);
+}
+
+static int
+start_batch(struct db *db, struct exec *x, struct fb_err *err)
+{
+	char bid[ID_MAX];
+	PGresult *res;
+
+	id_str(bid, x->id);
+	res = db_query(db, "engine_start",
+	               "UPDATE batch_task SET status = 'running', started = coalesce(started, now()),"
+	               " heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init'"
+	               " RETURNING 1",
+	               1, (const char *[]){bid}, err);
+	if (res == NULL)
+		return -1;
+	x->res.started = PQntuples(res) == 1;
+	PQclear(res);
+	return 0;
+}
+
+static int
+try_finish(struct db *db, struct exec *x, struct fb_err *err)
+{
+	char bid[ID_MAX];
+	PGresult *res;
+
+	id_str(bid, x->id);
+	res = db_query(db, "engine_finish",
+	               "UPDATE batch_task SET status = 'finished', finished = now(), modified = now()"
+	               " WHERE id = $1 AND status = 'running' AND NOT EXISTS"
+	               " (SELECT 1 FROM batch_task_detail WHERE batch_id = $1 AND status = 'pending')"
+	               " RETURNING 1",
+	               1, (const char *[]){bid}, err);
+	if (res == NULL)
+		return -1;
+	x->res.finished = PQntuples(res) == 1;
+	PQclear(res);
+	return 0;
+}
+
+int
+engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
+           volatile int *stopping, struct engine_result *out, struct fb_err *err)
+{
+	struct exec x = {.cfg = cfg, .id = id, .slot = slot, .limit = cfg->batch_chunk_size};
+	int isolate_left = 0, rc = -1;
+
+	if (exec_load(db, &x, err) < 0)
+		goto out;
+	if (start_batch(db, &x, err) < 0)
+		goto out;
+	for (;;) {
+		struct chunk_arg c = {.x = &x};
+
+		if (stopping != NULL && *stopping) {
+			x.res.more = 1;
+			break;
+		}
+		x.limit = isolate_left > 0 ? 1 : cfg->batch_chunk_size;
+		x.isolate_detail = 0;
+		if (db_tx(db, chunk_tx, &c, err) < 0) {
+			struct fail_arg fa;
+			char why[600];
+
+			if (err->code != FB_EDB || db_pg(db) == NULL ||
+			    PQstatus(db_pg(db)) != CONNECTION_OK || db_err_retryable(err))
+				goto out;
+			if (isolate_left == 0) {
+				/* Redo this chunk one item at a time to find the item at fault. */
+				log_warn("chunk failed; isolating its items", "batch_id", LOG_INT(id),
+				         "error", LOG_STR(err->msg), NULL);
+				isolate_left = cfg->batch_chunk_size;
+				fb_err_clear(err);
+				continue;
+			}
+			snprintf(why, sizeof(why), "unexpected error: %s", err->msg);
+			log_error("item failed unexpectedly", "batch_id", LOG_INT(id), "detail_id",
+			          LOG_INT(x.isolate_detail), "error", LOG_STR(err->msg), NULL);
+			fb_err_clear(err);
+			fa.x = &x;
+			fa.detail_id = x.isolate_detail;
+			fa.why = why;
+			if (fa.detail_id == 0 || db_tx(db, fail_tx, &fa, err) < 0)
+				goto out;
+			isolate_left--;
+			continue;
+		}
+		if (isolate_left > 0)
+			isolate_left--;
+		if (c.cancelled)
+			break;
+		if (c.claimed == 0) {
+			if (try_finish(db, &x, err) < 0)
+				goto out;
+			break;
+		}
+	}
+	rc = 0;
+out:
+	*out = x.res;
+	exec_free(&x);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node: one step of an app version as the batch engine needs it — its form schema and
+ * view parsed, and its neighbours (the node an approval moves to, the node a rejection
+ * goes back to).
+ *
+ * A struct node_info owns its parsed schema and view; free it with node_free().
+ */
+#ifndef FB_NODE_H
+#define FB_NODE_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "err.h"
+
+struct schema;
+struct view;
+
+struct node_ref {
+	int64_t id; /* 0: none (the end of the process) */
+	char name[256];
+	int choose; /* assignee_rule 'choose' */
+	int64_t assignee_id; /* for 'fixed'; 0 when not configured */
+};
+
+struct node_info {
+	int64_t id;
+	int64_t app_version_id;
+	int64_t app_id;
+	char app_name[256];
+	char name[256];
+	int seq;
+	int choose;
+	int64_t assignee_id;
+	struct schema *schema;
+	struct view *view;
+	struct node_ref next;
+	struct node_ref prev;
+};
+
+/*
+ * Load node id.  Returns a node the caller frees with node_free(), or NULL with err:
+ * FB_ENOTFOUND when there is no such node, FB_EINTERNAL when its schema or view is broken.
+ */
+struct node_info *node_load(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
+void node_free(struct node_info *n);
+
+#endif

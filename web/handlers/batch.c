@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * batch: the batch resource — submit, list, status, details, retry, cancel.
+ *
+ * Handlers parse and bound the request, then call shared/batch.c.  A batch is published
+ * to the runner after its transaction commits; if that publish is lost, the recovery scan
+ * finds the batch still 'init' and publishes it again, so the answer is 201 either way.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "batch.h"
+#include "handlers.h"
+#include "jsonh.h"
+#include "log.h"
+#include "task.h"
+
+static void
+free_ptr(void *p)
+{
+	free(p);
+}
+
+/* The id in the path (router guarantees digits). */
+static int64_t
+path_id(struct request *r)
+{
+	return strtoll(r->path_args[0], NULL, 10);
+}
+
+static int
+parse_examine(struct json_object *body, struct batch_spec *spec, struct fb_err *err)
+{
+	static const char *const keys[] = {"action", "comment", NULL};
+	struct json_object *ex = NULL;
+	const char *action = NULL;
+
+	if (jsonh_get_obj(body, "examine", &ex, err) <= 0) {
+		if (err->code == FB_OK)
+			fb_err_set(err, FB_EINVAL, "\"examine\" is required");
+		return -1;
+	}
+	if (jsonh_only_keys(ex, keys, err) < 0 || jsonh_get_str(ex, "action", &action, err) < 0 ||
+	    jsonh_get_str(ex, "comment", &spec->comment, err) < 0)
+		return -1;
+	if (action == NULL || (strcmp(action, "approve") != 0 && strcmp(action, "reject") != 0)) {
+		fb_err_set(err, FB_EINVAL, "\"examine.action\" must be \"approve\" or \"reject\"");
+		return -1;
+	}
+	spec->reject = strcmp(action, "reject") == 0;
+	return 0;
+}
+
+int
+handle_batch_submit(struct request *r, struct fb_err *err)
+{
+	static const char *const keys[] = {"node_id", "task_ids", "filter", "examine", "form",
+	                                   "assignee", NULL};
+	struct batch_spec spec = {.source = "web"};
+	struct json_object *body, *ids = NULL, *filter = NULL, *assignee = NULL, *out;
+	struct task_filter f;
+	struct db *db;
+	struct queue *q;
+	struct fb_err perr = {0};
+	int64_t *task_ids = NULL, batch_id;
+	size_t n = 0;
+	int total, rc;
+
+	if ((body = request_json(r, err)) == NULL)
+		return -1;
+	if (jsonh_only_keys(body, keys, err) < 0)
+		return -1;
+	if (jsonh_get_int(body, "node_id", 1, INT64_MAX, &spec.node_id, err) <= 0) {
+		if (err->code == FB_OK)
+			fb_err_set(err, FB_EINVAL, "\"node_id\" is required");
+		return -1;
+	}
+	if (parse_examine(body, &spec, err) < 0 || jsonh_get_obj(body, "form", &spec.form, err) < 0 ||
+	    jsonh_get_array(body, "task_ids", &ids, err) < 0 ||
+	    jsonh_get_obj(body, "filter", &filter, err) < 0 ||
+	    jsonh_get_obj(body, "assignee", &assignee, err) < 0)
+		return -1;
+	if (assignee != NULL) {
+		static const char *const akeys[] = {"user", NULL};
+
+		if (jsonh_only_keys(assignee, akeys, err) < 0 ||
+		    jsonh_get_str(assignee, "user", &spec.assignee, err) < 0)
+			return -1;
+	}
+	if ((ids == NULL) == (filter == NULL)) {
+		fb_err_set(err, FB_EINVAL, "give either \"task_ids\" or \"filter\"");
+		return -1;
+	}
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	if (ids != NULL) {
+		if (jsonh_id_array(ids, "task_ids", (size_t)r->cfg->batch_max_tasks, &task_ids, &n,
+		                   err) < 0)
+			return -1;
+	} else {
+		task_filter_init(&f);
+		rc = task_filter_from_json(&f, "filter", filter, err);
+		if (rc == 0 && f.node_id != 0 && f.node_id != spec.node_id) {
+			fb_err_set(err, FB_EINVAL, "\"filter.node_id\" differs from \"node_id\"");
+			rc = -1;
+		}
+		f.node_id = spec.node_id;
+		if (rc == 0)
+			rc = task_filter_ids(db, r->user->id, &f, (size_t)r->cfg->batch_max_tasks,
+			                     &task_ids, &n, err);
+		task_filter_free(&f);
+		if (rc < 0)
+			return -1;
+	}
+	arena_defer(r->arena, free_ptr, task_ids);
+	spec.task_ids = task_ids;
+	spec.ntasks = n;
+	if (batch_submit(db, r->cfg, r->user, &spec, &batch_id, &total, err) < 0)
+		return -1;
+	if ((q = request_queue(r, &perr)) == NULL ||
+	    batch_publish(q, "batch.execute", batch_id, &perr) < 0)
+		log_warn("batch not published; recovery will start it", "batch_id", LOG_INT(batch_id),
+		         "error", LOG_STR(perr.msg), NULL);
+	fb_err_clear(&perr);
+	log_info("batch submitted", "request_id", LOG_STR(r->request_id), "batch_id",
+	         LOG_INT(batch_id), "total", LOG_INT(total), "user", LOG_STR(r->user->login), NULL);
+	out = json_object_new_object();
+	jsonh_add_int(out, "batch_id", batch_id);
+	jsonh_add_int(out, "total", total);
+	respond_json(r, 201, out);
+	return 0;
+}
+
+static int
+paging(struct request *r, int64_t *page, int64_t *size, struct fb_err *err)
+{
+	if (request_param_int(r, "page", 1, 1000000, 1, page, err) < 0 ||
+	    request_param_int(r, "page_size", 1, 500, 50, size, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+handle_batch_list(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+	int64_t page, size;
+
+	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+		return -1;
+	if (batch_list(db, r->user, request_param(r, "status"), page, size, &out, err) < 0)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_batch_get(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	if (batch_status(db, r->user, path_id(r), &out, err) < 0)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_batch_details(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+	int64_t page, size;
+
+	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+		return -1;
+	if (batch_details(db, r->user, path_id(r), request_param(r, "status"), page, size, &out,
+	                  err) < 0)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_batch_retry(struct request *r, struct fb_err *err)
+{
+	static const char *const keys[] = {"task_ids", NULL};
+	struct json_object *body = NULL, *ids = NULL, *out;
+	struct fb_err perr = {0};
+	struct queue *q;
+	struct db *db;
+	int64_t *task_ids = NULL, id = path_id(r);
+	size_t n = 0;
+	int count;
+
+	/* The body is optional: no body retries every failed item. */
+	if (r->content_length > 0) {
+		if ((body = request_json(r, err)) == NULL || jsonh_only_keys(body, keys, err) < 0 ||
+		    jsonh_get_array(body, "task_ids", &ids, err) < 0)
+			return -1;
+		if (ids != NULL) {
+			if (jsonh_id_array(ids, "task_ids", 100000, &task_ids, &n, err) < 0)
+				return -1;
+			arena_defer(r->arena, free_ptr, task_ids);
+		}
+	}
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	if (batch_retry_prepare(db, r->user, id, task_ids, n, &count, err) < 0)
+		return -1;
+	if (count > 0 && ((q = request_queue(r, &perr)) == NULL ||
+	                  batch_publish(q, "batch.retry", id, &perr) < 0))
+		log_warn("retry not published; recovery will resume it", "batch_id", LOG_INT(id),
+		         "error", LOG_STR(perr.msg), NULL);
+	fb_err_clear(&perr);
+	out = json_object_new_object();
+	jsonh_add_int(out, "batch_id", id);
+	jsonh_add_int(out, "retrying", count);
+	respond_json(r, 202, out);
+	return 0;
+}
+
+int
+handle_batch_cancel(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+	int64_t id = path_id(r);
+	int count;
+
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	if (batch_cancel(db, r->user, id, &count, err) < 0)
+		return -1;
+	out = json_object_new_object();
+	jsonh_add_int(out, "batch_id", id);
+	jsonh_add_int(out, "cancelled", count);
+	respond_json(r, 202, out);
+	return 0;
+}
