@@ -734,12 +734,12 @@ recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 	snprintf(limit, sizeof(limit), "%d", c->cfg->batch_retry_limit);
 	/* Batches finished in the last day with failed items whose backoff has passed. */
 	res = db_query(db, "batch_recover_due",
-	               "SELECT DISTINCT d.batch_id FROM batch_task_detail d "
-	               "JOIN batch_task b ON b.id = d.batch_id "
-	               "WHERE d.status = 'failed' AND d.next_retry_at <= now() "
-	               "AND d.retry_count < $1::int AND b.status = 'finished' "
-	               "AND b.finished > now() - interval '24 hours' "
-	               "ORDER BY 1 LIMIT 100 FOR UPDATE OF b SKIP LOCKED",
+	               "SELECT b.id FROM batch_task b WHERE b.status = 'finished' "
+	               "AND b.finished > now() - interval '24 hours' AND EXISTS ("
+	               " SELECT 1 FROM batch_task_detail d WHERE d.batch_id = b.id"
+	               " AND d.status = 'failed' AND d.next_retry_at <= now()"
+	               " AND d.retry_count < $1::int) "
+	               "ORDER BY b.id LIMIT 100 FOR UPDATE SKIP LOCKED",
 	               1, p, err);
 	if (res == NULL)
 		return -1;

@@ -126,11 +126,11 @@ void *
 arena_alloc(struct arena *a, size_t n)
 {
 	struct block *b = a->blocks;
-	size_t need = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	size_t need = (n + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
 	void *p;
 
 	if (need == 0)
-		need = sizeof(max_align_t);
+		need = _Alignof(max_align_t);
 	if (b == NULL || b->size - b->used < need) {
 		size_t size = need > ARENA_BLOCK / 2 ? need : ARENA_BLOCK;
 

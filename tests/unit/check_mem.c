@@ -25,7 +25,7 @@ START_TEST(arena_basics)
 	for (i = 0; i < 1000; i++) {
 		void *p = arena_alloc(a, (size_t)(i % 37) + 1);
 
-		ck_assert_int_eq((uintptr_t)p % sizeof(max_align_t), 0);
+		ck_assert_int_eq((uintptr_t)p % _Alignof(max_align_t), 0);
 		memset(p, 0xab, (size_t)(i % 37) + 1);
 	}
 	big = arena_alloc(a, 100000);
