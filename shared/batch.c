@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "utf8.h"
 #include "node.h"
 #include "queue.h"
 #include "schema.h"
@@ -39,17 +40,6 @@ id_array(const int64_t *ids, size_t n)
 		buf_printf(&b, i ? ",%lld" : "%lld", (long long)ids[i]);
 	buf_add(&b, "}", 1);
 	return b.data;
-}
-
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 /* A user lookup for 'user' fields and assignees, through the submission's connection. */

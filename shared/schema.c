@@ -18,6 +18,7 @@
 
 #include "mem.h"
 #include "schema.h"
+#include "utf8.h"
 
 struct child_list {
 	char *parent_value;
@@ -70,57 +71,6 @@ static const char *const type_names[] = {
 static const double pow10_tab[SCHEMA_MAX_DECIMALS + 1] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
 
 /* ---- text helpers ------------------------------------------------------------------------ */
-
-/*
- * Check that len bytes are well-formed UTF-8 (no overlong forms, no surrogates, nothing
- * past U+10FFFF) and count the characters.  0, or -1 when malformed.
- */
-static int
-utf8_scan(const char *s, size_t len, size_t *nchars)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n = 0, j, k;
-	unsigned cp, min;
-
-	while (i < len) {
-		unsigned c = p[i];
-
-		if (c < 0x80) {
-			i++;
-			n++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			return -1;
-		}
-		if (len - i <= k)
-			return -1;
-		for (j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (p[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return -1;
-		i += k + 1;
-		n++;
-	}
-	if (nchars != NULL)
-		*nchars = n;
-	return 0;
-}
 
 static int
 is_space(char c)

@@ -23,6 +23,7 @@
 
 #include "jsonh.h"
 #include "mem.h"
+#include "utf8.h"
 #include "task.h"
 
 #define TASK_FIELD_KEY_MAX 128
@@ -65,18 +66,6 @@ bad_param(struct fb_err *err, const char *param, const char *fmt, ...)
 	va_end(ap);
 	fb_err_set(err, FB_EINVAL, "parameter \"%.80s\": %s", param, msg);
 	fb_err_detail(err, jsonh_detail(param, msg));
-}
-
-/* Characters (code points) in valid UTF-8. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 int

@@ -17,6 +17,7 @@
 
 #include "mem.h"
 #include "multipart.h"
+#include "utf8.h"
 
 static int
 is_ws(char c)
@@ -24,43 +25,11 @@ is_ws(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Header values: UTF-8 without NUL bytes. */
 static int
 utf8_ok(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end) {
-		unsigned c = *p;
-		size_t n, i;
-		unsigned long cp;
-
-		if (c < 0x80) {
-			if (c == 0)
-				return 0;
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return 0;
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
+	return memchr(s, '\0', len) == NULL && utf8_valid(s, len);
 }
 
 /* ---- Content-Type -------------------------------------------------------------------- */

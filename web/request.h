@@ -73,8 +73,6 @@ int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *n, siz
 char *url_decode(struct arena *a, const char *s, size_t len, int form);
 /* The value of cookie name in a Cookie header, or NULL; borrowed from a. */
 const char *cookie_get(struct arena *a, const char *header, const char *name);
-/* True if s is valid UTF-8 (no overlongs, no surrogates). */
-int utf8_valid(const char *s, size_t len);
 
 /* A FastCGI param, or NULL. */
 const char *request_env(struct request *r, const char *name);

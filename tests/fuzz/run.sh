@@ -24,7 +24,7 @@ xlsx)
 	pkgs="libzip libxml-2.0 json-c"
 	;;
 multipart)
-	srcs="shared/err.c shared/mem.c web/multipart.c"
+	srcs="shared/err.c shared/mem.c shared/utf8.c web/multipart.c"
 	pkgs="json-c"
 	;;
 *) usage ;;

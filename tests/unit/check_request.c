@@ -5,6 +5,7 @@
 
 #include "request.h"
 #include "router.h"
+#include "utf8.h"
 
 START_TEST(query_basic)
 {

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * utf8: validation and counting of UTF-8 (see utf8.h).
+ */
+#include "utf8.h"
+
+int
+utf8_scan(const char *s, size_t len, size_t *nchars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n = 0, j, k;
+	unsigned cp, min;
+
+	while (i < len) {
+		unsigned c = p[i];
+
+		if (c < 0x80) {
+			i++;
+			n++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else {
+			return -1;
+		}
+		if (len - i <= k)
+			return -1;
+		for (j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return -1;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return -1;
+		i += k + 1;
+		n++;
+	}
+	if (nchars != NULL)
+		*nchars = n;
+	return 0;
+}
+
+int
+utf8_valid(const char *s, size_t len)
+{
+	return utf8_scan(s, len, NULL) == 0;
+}
+
+size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}

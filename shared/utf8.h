@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * utf8: checking and counting UTF-8 text from outside — query strings, JSON values,
+ * multipart headers, cells.  Pure functions; nothing is allocated.
+ */
+#ifndef FB_UTF8_H
+#define FB_UTF8_H
+
+#include <stddef.h>
+
+/*
+ * Check that len bytes are well-formed UTF-8 (no overlong forms, no surrogates, nothing
+ * past U+10FFFF) and count the characters into *nchars (may be NULL).  0, or -1.
+ */
+int utf8_scan(const char *s, size_t len, size_t *nchars);
+/* True when len bytes are well-formed UTF-8. */
+int utf8_valid(const char *s, size_t len);
+/* Characters in the NUL-terminated s, which must already be valid UTF-8. */
+size_t utf8_chars(const char *s);
+
+#endif
