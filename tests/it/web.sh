@@ -130,7 +130,13 @@ it_assert_eq method_not_allowed "$(it_json error.code <<<"$IT_BODY")" "405 envel
 # --- the console ---
 it_curl GET /
 it_assert_status 200 "console index"
-if grep -q '/api/me' <<<"$IT_BODY"; then
+console=$IT_BODY
+# The page's scripts, as nginx serves them.
+for js in $(grep -oE 'src="[^"]+\.js"' <<<"$IT_BODY" | sed -E 's/^src="\/?//; s/"$//'); do
+	it_curl GET "/$js"
+	console+=$IT_BODY
+done
+if grep -q '/api/me' <<<"$console"; then
 	it_ok "console calls /api/me"
 else
 	it_fail "console page does not call /api/me"

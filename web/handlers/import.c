@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * import: batches from filled Excel templates, and the error workbook of a batch.
+ *
+ * POST /api/batch/import — multipart/form-data with the part "file" (a single-layout
+ * .xlsx, or a .zip of multi-layout workbooks; a multi-layout workbook alone is a pack of
+ * one) and optionally dry_run=1 and node_id (the node the user imports at: a template of
+ * another node is refused), each as a query parameter or a form field.  The body is read
+ * whole (web.max_body) and the file is read from memory: nothing touches the disk.
+ * Rules, as the template tells its users:
+ *   - columns are matched by header text against the template's signed meta, so they may
+ *     be moved; headers the meta does not know (such as 错误原因) are ignored; a missing
+ *     任务ID, 操作 or required writable column is an error;
+ *   - a row whose 操作 is blank is not processed (skipped), whatever else it holds; a row
+ *     with an action needs a task id that is one of the user's pending tasks at the node;
+ *   - a blank writable cell leaves that field as it is; other cells are converted by the
+ *     form schema and the row is checked merged over the session's current form, as the
+ *     engine will execute it; 下一处理人 is required when approving into a 'choose' node;
+ *   - any problem anywhere → 422 validation_failed listing every problem (row, column,
+ *     field, message; "file" for a workbook of a zip), and nothing is created.
+ * Answers: 201 {"batch_id","total"}; dry run 200 {"valid":true,"total":N}.
+ *
+ * GET /api/batch/{id}/errors.xlsx — the failed items of one of the user's batches as a
+ * workbook in the single template layout with a reason column, ready to fix and upload.
+ * The temporary file is unlinked when the request's arena is freed, on every path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "batch.h"
+#include "errbook.h"
+#include "handlers.h"
+#include "import.h"
+#include "jsonh.h"
+#include "log.h"
+#include "multipart.h"
+#include "template.h"
+
+#define IMPORT_MAX_PARTS 8
+#define CHUNK 65536
+
+/* The parsed parts of a request, released with its arena. */
+struct parts_hold {
+	struct multipart_part *parts;
+	size_t n;
+};
+
+static void
+parts_free(void *p)
+{
+	struct parts_hold *h = p;
+
+	multipart_free(h->parts, h->n);
+}
+
+static void
+result_free(void *p)
+{
+	import_result_free(p);
+}
+
+static void
+path_unlink(void *path)
+{
+	unlink(path);
+}
+
+static int
+truthy(const char *s, size_t n)
+{
+	return (n == 1 && s[0] == '1') || (n == 4 && strncasecmp(s, "true", 4) == 0) ||
+	       (n == 3 && strncasecmp(s, "yes", 3) == 0);
+}
+
+int
+handle_batch_import(struct request *r, struct fb_err *err)
+{
+	char boundary[MULTIPART_BOUNDARY_MAX + 1];
+	struct multipart_part *parts = NULL;
+	struct parts_hold *hold;
+	const struct multipart_part *file, *dry, *nodep;
+	struct import_result *res;
+	struct batch_spec spec = {.source = "import"};
+	struct json_object *out;
+	struct fb_err perr = {0};
+	struct queue *q;
+	struct db *db;
+	const char *qdry;
+	size_t nparts = 0;
+	int64_t batch_id, node_id = 0;
+	char *end;
+	int dry_run = 0, total;
+
+	if (r->content_type == NULL) {
+		fb_err_set(err, FB_EMEDIA, "upload the file as multipart/form-data (part \"file\")");
+		return -1;
+	}
+	if (multipart_boundary(r->content_type, boundary, sizeof(boundary), err) < 0)
+		return -1;
+	if (request_read_body(r, err) < 0)
+		return -1;
+	if (multipart_parse(r->body, r->body_len, boundary, &parts, &nparts, IMPORT_MAX_PARTS,
+	                    err) < 0)
+		return -1;
+	hold = arena_alloc(r->arena, sizeof(*hold));
+	hold->parts = parts;
+	hold->n = nparts;
+	arena_defer(r->arena, parts_free, hold);
+	file = multipart_find(parts, nparts, "file");
+	if (file == NULL) {
+		fb_err_set(err, FB_EINVAL, "the form has no \"file\" part");
+		fb_err_detail(err, jsonh_detail("file", "required"));
+		return -1;
+	}
+	qdry = request_param(r, "dry_run");
+	dry = multipart_find(parts, nparts, "dry_run");
+	if ((qdry != NULL && truthy(qdry, strlen(qdry))) || (dry != NULL && truthy(dry->data, dry->len)))
+		dry_run = 1;
+	nodep = multipart_find(parts, nparts, "node_id");
+	if (nodep != NULL) {
+		char tmp[24];
+
+		if (nodep->len == 0 || nodep->len >= sizeof(tmp)) {
+			fb_err_set(err, FB_EINVAL, "\"node_id\" must be a positive integer");
+			return -1;
+		}
+		memcpy(tmp, nodep->data, nodep->len);
+		tmp[nodep->len] = '\0';
+		node_id = strtoll(tmp, &end, 10);
+		if (*end != '\0' || node_id < 1) {
+			fb_err_set(err, FB_EINVAL, "\"node_id\" must be a positive integer");
+			return -1;
+		}
+	} else if (request_param_int(r, "node_id", 1, INT64_MAX, 0, &node_id, err) < 0) {
+		return -1;
+	}
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	res = arena_alloc(r->arena, sizeof(*res));
+	memset(res, 0, sizeof(*res));
+	arena_defer(r->arena, result_free, res);
+	if (import_load(db, r->cfg, r->user, node_id, file->data, file->len, res, err) < 0) {
+		log_info("import rejected", "request_id", LOG_STR(r->request_id), "user",
+		         LOG_STR(r->user->login), "error", LOG_STR(err->msg), NULL);
+		return -1;
+	}
+	if (dry_run) {
+		out = json_object_new_object();
+		jsonh_add_bool(out, "valid", 1);
+		jsonh_add_int(out, "total", (int64_t)res->n);
+		respond_json(r, 200, out);
+		return 0;
+	}
+	spec.node_id = res->node_id;
+	spec.task_ids = res->task_ids;
+	spec.ntasks = res->n;
+	spec.is_single = res->is_single;
+	spec.row_data = res->row_data;
+	spec.row_no = res->row_no;
+	if (batch_submit(db, r->cfg, r->user, &spec, &batch_id, &total, err) < 0)
+		return -1;
+	if ((q = request_queue(r, &perr)) == NULL ||
+	    batch_publish(q, "batch.execute", batch_id, &perr) < 0)
+		log_warn("batch not published; recovery will start it", "batch_id", LOG_INT(batch_id),
+		         "error", LOG_STR(perr.msg), NULL);
+	fb_err_clear(&perr);
+	log_info("batch imported", "request_id", LOG_STR(r->request_id), "batch_id",
+	         LOG_INT(batch_id), "total", LOG_INT(total), "user", LOG_STR(r->user->login), NULL);
+	out = json_object_new_object();
+	jsonh_add_int(out, "batch_id", batch_id);
+	jsonh_add_int(out, "total", total);
+	respond_json(r, 201, out);
+	return 0;
+}
+
+int
+handle_batch_errors(struct request *r, struct fb_err *err)
+{
+	int64_t id = strtoll(r->path_args[0], NULL, 10);
+	const char *hdr[5];
+	struct stat st;
+	struct db *db;
+	char *path, *cd, *name, *buf;
+	size_t rows = 0;
+	ssize_t got;
+	int fd;
+
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	path = arena_printf(r->arena, "%s/fb-errors-%s-XXXXXX", r->cfg->web_tmpdir, r->request_id);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		fb_err_set(err, FB_EIO, "cannot create a file in %s: %s", r->cfg->web_tmpdir,
+		           strerror(errno));
+		return -1;
+	}
+	close(fd);
+	arena_defer(r->arena, path_unlink, path);
+	if (errbook_write(db, r->cfg, r->user, id, path, &rows, err) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fb_err_set(err, FB_EIO, "cannot read the error workbook: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	name = arena_printf(r->arena, "batch-%lld-errors.xlsx", (long long)id);
+	cd = template_content_disposition(name, name);
+	hdr[0] = "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+	hdr[1] = arena_printf(r->arena, "Content-Disposition: %s", cd);
+	hdr[2] = arena_printf(r->arena, "Content-Length: %lld", (long long)st.st_size);
+	hdr[3] = "Cache-Control: no-store";
+	hdr[4] = "X-Content-Type-Options: nosniff";
+	free(cd);
+	log_info("error workbook written", "request_id", LOG_STR(r->request_id), "batch_id",
+	         LOG_INT(id), "rows", LOG_INT(rows), NULL);
+	buf = arena_alloc(r->arena, CHUNK);
+	if (respond_start(r, 200, hdr, 5) < 0)
+		goto done;
+	while ((got = read(fd, buf, CHUNK)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("error workbook read failed", "request_id", LOG_STR(r->request_id),
+			          "error", LOG_STR(strerror(errno)), NULL);
+			break;
+		}
+		if (respond_write(r, buf, (size_t)got) < 0)
+			break;
+	}
+done:
+	close(fd);
+	return 0;
+}
