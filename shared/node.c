@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * node: loading a node with its app version's schema and its neighbours.  Two queries;
- * the result owns the parsed schema and view.
+ * node: loading a node with its app version's schema and its neighbours (two queries; the
+ * result owns the parsed schema and view), and the node's form as JSON for the console
+ * (a new object built from the schema accessors; the node is only read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,4 +110,173 @@ node_free(struct node_info *n)
 	schema_free(n->schema);
 	view_free(n->view);
 	free(n);
+}
+
+/* ---- the form as the console needs it ------------------------------------------------ */
+
+/* A number as JSON: whole values within int64 as integers, others as doubles. */
+static void
+add_number(struct json_object *o, const char *key, double v)
+{
+	if (v == (double)(int64_t)v && v > -9.2e18 && v < 9.2e18)
+		jsonh_add_int(o, key, (int64_t)v);
+	else
+		jsonh_add_double(o, key, v);
+}
+
+/*
+ * Append to arr (no duplicates) the values a select field can take: a plain select's
+ * options, a dependent select's options under every value its parent can take.  depth
+ * bounds the walk up the chain of parents.
+ */
+static void
+select_values(const struct schema_field *f, struct json_object *arr, int depth)
+{
+	const struct schema_field *parent = schema_field_parent(f);
+	const char *const *opts;
+	size_t n, i, j, k, m;
+
+	if (parent == NULL) {
+		opts = schema_field_options(f, &n);
+		for (i = 0; i < n; i++)
+			json_object_array_add(arr, json_object_new_string(opts[i]));
+		return;
+	}
+	if (depth >= SCHEMA_MAX_FIELDS)
+		return;
+	{
+		struct json_object *pv = json_object_new_array();
+
+		select_values(parent, pv, depth + 1);
+		m = json_object_array_length(pv);
+		for (i = 0; i < m; i++) {
+			opts = schema_field_child_options(
+				f, json_object_get_string(json_object_array_get_idx(pv, i)), &n);
+			for (j = 0; j < n; j++) {
+				size_t have = json_object_array_length(arr);
+
+				for (k = 0; k < have; k++)
+					if (strcmp(json_object_get_string(json_object_array_get_idx(arr, k)),
+					           opts[j]) == 0)
+						break;
+				if (k == have)
+					json_object_array_add(arr, json_object_new_string(opts[j]));
+			}
+		}
+		json_object_put(pv);
+	}
+}
+
+/* The type-specific members of a field or table column. */
+static void
+field_constraints(struct json_object *o, const struct schema_field *f)
+{
+	const struct schema_field *parent;
+	const char *const *opts;
+	size_t n, i;
+
+	switch (schema_field_type(f)) {
+	case SCHEMA_TEXT:
+		jsonh_add_int(o, "max_length", schema_field_max_length(f));
+		break;
+	case SCHEMA_NUMBER:
+		add_number(o, "min", schema_field_min(f));
+		add_number(o, "max", schema_field_max(f));
+		jsonh_add_int(o, "decimals", schema_field_decimals(f));
+		break;
+	case SCHEMA_SELECT:
+		parent = schema_field_parent(f);
+		if (parent == NULL) {
+			struct json_object *arr = json_object_new_array();
+
+			opts = schema_field_options(f, &n);
+			for (i = 0; i < n; i++)
+				json_object_array_add(arr, json_object_new_string(opts[i]));
+			json_object_object_add(o, "options", arr);
+		} else {
+			struct json_object *by = json_object_new_object(), *pv = json_object_new_array();
+
+			jsonh_add_str(o, "depends_on", schema_field_depends_on(f));
+			select_values(parent, pv, 0);
+			for (i = 0; i < json_object_array_length(pv); i++) {
+				const char *p = json_object_get_string(json_object_array_get_idx(pv, i));
+				struct json_object *arr = json_object_new_array();
+				size_t j;
+
+				opts = schema_field_child_options(f, p, &n);
+				for (j = 0; j < n; j++)
+					json_object_array_add(arr, json_object_new_string(opts[j]));
+				json_object_object_add(by, p, arr);
+			}
+			json_object_put(pv);
+			json_object_object_add(o, "options_by_parent", by);
+		}
+		break;
+	case SCHEMA_TABLE: {
+		struct json_object *cols = json_object_new_array();
+
+		jsonh_add_int(o, "max_rows", schema_field_max_rows(f));
+		for (i = 0; i < schema_field_ncolumns(f); i++) {
+			const struct schema_field *c = schema_field_column(f, i);
+			struct json_object *co = json_object_new_object();
+
+			jsonh_add_str(co, "key", schema_field_key(c));
+			jsonh_add_str(co, "label", schema_field_label(c));
+			jsonh_add_str(co, "type", schema_type_name(schema_field_type(c)));
+			field_constraints(co, c);
+			json_object_array_add(cols, co);
+		}
+		json_object_object_add(o, "columns", cols);
+		break;
+	}
+	case SCHEMA_DATE:
+	case SCHEMA_USER:
+		break;
+	}
+}
+
+static struct json_object *
+ref_json(const struct node_ref *ref)
+{
+	struct json_object *o;
+
+	if (ref->id == 0)
+		return NULL;
+	o = json_object_new_object();
+	jsonh_add_int(o, "id", ref->id);
+	jsonh_add_str(o, "name", ref->name);
+	jsonh_add_bool(o, "choose", ref->choose);
+	return o;
+}
+
+struct json_object *
+node_form_json(const struct node_info *n)
+{
+	struct json_object *o = json_object_new_object(), *fields = json_object_new_array();
+	size_t i;
+
+	jsonh_add_int(o, "node_id", n->id);
+	jsonh_add_str(o, "node_name", n->name);
+	jsonh_add_int(o, "app_id", n->app_id);
+	jsonh_add_str(o, "app_name", n->app_name);
+	jsonh_add_int(o, "app_version_id", n->app_version_id);
+	json_object_object_add(o, "next", ref_json(&n->next));
+	json_object_object_add(o, "prev", ref_json(&n->prev));
+	for (i = 0; i < schema_nfields(n->schema); i++) {
+		const struct schema_field *f = schema_field_at(n->schema, i);
+		const char *key = schema_field_key(f);
+		struct json_object *fo = json_object_new_object();
+
+		jsonh_add_str(fo, "key", key);
+		jsonh_add_str(fo, "label", schema_field_label(f));
+		jsonh_add_str(fo, "type", schema_type_name(schema_field_type(f)));
+		field_constraints(fo, f);
+		jsonh_add_bool(fo, "visible", view_is_visible(n->view, key));
+		jsonh_add_bool(fo, "writable", view_is_writable(n->view, key));
+		jsonh_add_bool(fo, "required", view_is_required(n->view, key));
+		jsonh_add_bool(fo, "searchable", view_is_searchable(n->view, key));
+		json_object_array_add(fields, fo);
+	}
+	json_object_object_add(o, "fields", fields);
+	return o;
 }

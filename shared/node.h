@@ -14,6 +14,7 @@
 #include "db.h"
 #include "err.h"
 
+struct json_object;
 struct schema;
 struct view;
 
@@ -45,5 +46,15 @@ struct node_info {
  */
 struct node_info *node_load(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
 void node_free(struct node_info *n);
+
+/*
+ * The node's form as the batch console builds its inputs from it: {"node_id",
+ * "node_name","app_id","app_name","app_version_id","next":{"id","name","choose"}|null,
+ * "prev":..,"fields":[{"key","label","type", by type "max_length" | "min","max",
+ * "decimals" (the effective bounds) | "options" | "depends_on","options_by_parent" |
+ * "max_rows","columns", and "visible","writable","required","searchable"}]} in schema
+ * order.  A new object (caller puts); n is borrowed.
+ */
+struct json_object *node_form_json(const struct node_info *n);
 
 #endif

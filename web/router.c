@@ -16,12 +16,16 @@ const struct route router_routes[] = {
 	{"GET", "/api/me", handle_me, ROUTE_USER},
 	{"GET", "/api/batch/nodes", handle_batch_nodes, ROUTE_USER},
 	{"GET", "/api/batch/tasks", handle_batch_tasks, ROUTE_USER},
+	{"GET", "/api/batch/nodes/{id}/form", handle_batch_node_form, ROUTE_USER},
+	{"GET", "/api/batch/template", handle_batch_template, ROUTE_USER},
 	{"POST", "/api/batch", handle_batch_submit, ROUTE_USER},
 	{"GET", "/api/batches", handle_batch_list, ROUTE_USER},
 	{"GET", "/api/batch/{id}", handle_batch_get, ROUTE_USER},
 	{"GET", "/api/batch/{id}/details", handle_batch_details, ROUTE_USER},
 	{"POST", "/api/batch/{id}/retry", handle_batch_retry, ROUTE_USER},
 	{"POST", "/api/batch/{id}/cancel", handle_batch_cancel, ROUTE_USER},
+	{"POST", "/api/batch/import", handle_batch_import, ROUTE_USER},
+	{"GET", "/api/batch/{id}/errors.xlsx", handle_batch_errors, ROUTE_USER},
 	{NULL, NULL, NULL, 0},
 };
 

@@ -22,6 +22,12 @@ int handle_me(struct request *r, struct fb_err *err);
 int handle_batch_nodes(struct request *r, struct fb_err *err);
 int handle_batch_tasks(struct request *r, struct fb_err *err);
 
+/* nodes.c */
+int handle_batch_node_form(struct request *r, struct fb_err *err);
+
+/* template.c */
+int handle_batch_template(struct request *r, struct fb_err *err);
+
 /* batch.c */
 int handle_batch_submit(struct request *r, struct fb_err *err);
 int handle_batch_list(struct request *r, struct fb_err *err);
@@ -29,5 +35,9 @@ int handle_batch_get(struct request *r, struct fb_err *err);
 int handle_batch_details(struct request *r, struct fb_err *err);
 int handle_batch_retry(struct request *r, struct fb_err *err);
 int handle_batch_cancel(struct request *r, struct fb_err *err);
+
+/* import.c */
+int handle_batch_import(struct request *r, struct fb_err *err);
+int handle_batch_errors(struct request *r, struct fb_err *err);
 
 #endif
