@@ -160,8 +160,8 @@ CREATE INDEX batch_task_status_modified_idx ON batch_task (status, modified);
 CREATE INDEX batch_task_creator_idx ON batch_task (creator, id DESC);
 
 -- Outcome counts by slot, so that workers do not all update one batch_task row per item:
--- a worker adds its deltas to slot (worker number mod N) in the same commit as the item;
--- the batch's counts are the sums (folded into batch_task when the batch finishes).
+-- an executor adds its deltas to one slot in the same commit as its chunk of items;
+-- a batch's counts are its batch_task columns (what submission decided) plus the sums.
 CREATE TABLE batch_counter (
 	batch_id  bigint NOT NULL REFERENCES batch_task (id) ON DELETE CASCADE,
 	slot      smallint NOT NULL CHECK (slot >= 0),

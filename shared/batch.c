@@ -570,12 +570,16 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 	}
 	PQclear(res);
 	/*
-	 * Items in flight are locked by their executor; this waits for its commit and then
-	 * sees them final, so they finish rather than being cancelled half-way.
+	 * Items in flight are locked by their executor and skipped: they finish rather than
+	 * being cancelled half-way.  Waiting for them instead would trail the executors
+	 * (they claim the next chunk before this commits) and deadlock with their heartbeat
+	 * on the batch row locked above.  An executor that finds the batch cancelled cancels
+	 * whatever is still pending (engine.c).
 	 */
 	res = db_query(db, "batch_cancel",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
-	               "  error = 'cancelled by the user' WHERE batch_id = $1 AND status = 'pending'"
+	               "  error = 'cancelled by the user' WHERE id IN (SELECT id FROM batch_task_detail"
+	               "  WHERE batch_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)"
 	               "  AND EXISTS (SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2)"
 	               "  RETURNING task_id),"
 	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"

@@ -253,7 +253,10 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		return 0;
 	}
 	if (it->lock_kind != NULL && strcmp(it->lock_owner, x->owner) != 0) {
-		fail(it, "locked by another batch (%s)", it->lock_owner);
+		/* "batch:<id>" reads "batch <id>", as in the reasons written at submission. */
+		const char *colon = strchr(it->lock_owner, ':');
+
+		fail(it, "locked by another batch (batch %s)", colon ? colon + 1 : it->lock_owner);
 		return 0;
 	}
 	if (strcmp(it->session_state, "suspended") == 0) {
@@ -499,6 +502,47 @@ out:
 	return ret;
 }
 
+/*
+ * The batch was cancelled while items were in flight (or a chunk rolled back, or
+ * deferred items were left): cancel what is still pending and not in flight, unlock
+ * those tasks, and count them.
+ */
+static int
+sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
+{
+	char bid[ID_MAX], slot[8];
+	PGresult *res;
+	long long n;
+
+	id_str(bid, x->id);
+	snprintf(slot, sizeof(slot), "%d", x->slot);
+	res = db_query(db, "engine_sweep_cancelled",
+	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
+	               "  error = 'cancelled by the user' WHERE id IN (SELECT id FROM batch_task_detail"
+	               "  WHERE batch_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)"
+	               "  RETURNING task_id),"
+	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
+	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $2)"
+	               " SELECT count(*) FROM d",
+	               2, (const char *[]){bid, x->owner}, err);
+	if (res == NULL)
+		return -1;
+	n = db_ll(res, 0, 0);
+	PQclear(res);
+	if (n == 0)
+		return 0;
+	{
+		char cnt[24];
+
+		snprintf(cnt, sizeof(cnt), "%lld", n);
+		return db_exec(db, "engine_count_cancelled",
+		               "INSERT INTO batch_counter AS c (batch_id, slot, cancelled)"
+		               " VALUES ($1, $2, $3) ON CONFLICT (batch_id, slot) DO UPDATE SET"
+		               " cancelled = c.cancelled + excluded.cancelled",
+		               3, (const char *[]){bid, slot, cnt}, err);
+	}
+}
+
 /* Claim and process one chunk.  Sets *claimed to the number of items taken. */
 struct chunk_arg {
 	struct exec *x;
@@ -525,9 +569,14 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	               (const char *[]){bid}, err);
 	if (res == NULL)
 		goto out;
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
+	if (PQntuples(res) == 0) {
 		c->cancelled = 1;
 		ret = 0;
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
+		c->cancelled = 1;
+		ret = sweep_cancelled(db, x, err);
 		goto out;
 	}
 	PQclear(res);

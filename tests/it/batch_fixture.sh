@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034  # the BF_* variables are for the sourcing tests
+# tests/it/batch_fixture.sh: sourced by the batch integration tests after lib.sh.
+#
+# Gives each test its own database (so that the recovery scan of one test's runner never
+# picks up another test's batches), an app with a form schema and three nodes, users with
+# logins unique to the test, and pending tasks made in one SQL statement each (thousands
+# in well under a second).  Also the checks every batch test shares: waiting for a batch
+# to settle, and the counting invariant (API counts = detail rows, and they add up).
+#
+# Functions:
+#   bf_own_db                  create, migrate and use a database of this test's own
+#   bf_users                   users: BF_ME, BF_OTHER, BF_APPLICANT, BF_APPLICANT2,
+#                              BF_REVIEWER, BF_REVIEWER2, BF_CLERK (logins; *_ID ids) and
+#                              tokens BF_ME_TOKEN, BF_OTHER_TOKEN
+#   bf_app NAME [RULE3]        an app version with nodes 提交 / 部门审批 / 财务复核 (the last
+#                              'fixed' to BF_REVIEWER, or RULE3 'choose'); sets BF_AV,
+#                              BF_N1, BF_N2, BF_N3
+#   bf_tasks NODE ASSIGNEE N [FORM_SQL] [PREV_NODE PREV_ASSIGNEE]
+#                              N sessions at NODE with one pending task each for ASSIGNEE
+#                              (and a done task at PREV_NODE by PREV_ASSIGNEE); prints the
+#                              task ids in session order.  FORM_SQL is a jsonb expression
+#                              of g (1..N); default: a valid form (广东 / 深圳).
+#   bf_ids_json ID...          [1,2,3]
+#   bf_submit TOKEN JSON       POST /api/batch; sets BF_BATCH (or empty) and IT_STATUS
+#   bf_wait_settled ID SECS    until the batch is finished/cancelled with nothing pending
+#   bf_check_invariant ID TOKEN [LABEL]
+#                              GET /api/batch/ID: success+failed+ignored+cancelled+pending =
+#                              total, each equal to the detail rows of that status
+#   bf_count ID STATUS         detail rows of a batch in a status
+#   bf_blocker_start TASK_IDS SECS / bf_blocker_stop
+#                              hold row locks on tasks (a psql session in the background)
+#                              so that the chunk holding it waits
+
+BF_TAG=$(printf '%s_%s_%s' "$IT_NAME" "$$" "$RANDOM" | tr -c 'a-z0-9_\n' '_')
+BF_DB=
+BF_BLOCKER_PID=
+
+bf_own_db() {
+	BF_DB=fb_it_${BF_TAG}
+	BF_DB=${BF_DB:0:60}
+	svc_createdb "$BF_DB" || it_bail "cannot create database $BF_DB"
+	IT_DBNAME=$BF_DB
+	export FLOWBATCH_DB_CONNINFO="host=$FB_PGHOST port=$FB_PGPORT user=$FB_PGUSER dbname=$BF_DB connect_timeout=5"
+	it_migrate
+}
+
+bf_cleanup() {
+	bf_blocker_stop
+	if [[ -n $BF_DB && ${FB_KEEP:-0} != 1 ]]; then
+		svc_dropdb "$BF_DB" >/dev/null 2>&1
+	fi
+}
+
+# The test's own it_test_cleanup (called by lib.sh's EXIT trap) must call bf_cleanup; a
+# test that needs nothing else uses this one.
+if [[ $(type -t it_test_cleanup) != function ]]; then
+	it_test_cleanup() {
+		bf_cleanup
+	}
+fi
+
+# bf_user LOGIN NAME: insert a user, print its id.
+bf_user() {
+	it_sql "INSERT INTO users (login, name) VALUES (:'l', :'n') RETURNING id" l="$1" n="$2"
+}
+
+bf_users() {
+	local t=$BF_TAG
+	BF_ME=${t}_me
+	BF_OTHER=${t}_other
+	BF_APPLICANT=${t}_app
+	BF_APPLICANT2=${t}_app2
+	BF_REVIEWER=${t}_rev
+	BF_REVIEWER2=${t}_rev2
+	BF_CLERK=${t}_clerk
+	BF_ME_ID=$(bf_user "$BF_ME" "审批人甲") || it_bail "users"
+	BF_OTHER_ID=$(bf_user "$BF_OTHER" "审批人乙") || it_bail "users"
+	BF_APPLICANT_ID=$(bf_user "$BF_APPLICANT" "申请人丙") || it_bail "users"
+	BF_APPLICANT2_ID=$(bf_user "$BF_APPLICANT2" "申请人丁") || it_bail "users"
+	BF_REVIEWER_ID=$(bf_user "$BF_REVIEWER" "复核人戊") || it_bail "users"
+	BF_REVIEWER2_ID=$(bf_user "$BF_REVIEWER2" "复核人己") || it_bail "users"
+	BF_CLERK_ID=$(bf_user "$BF_CLERK" "经办人庚") || it_bail "users"
+	BF_ME_TOKEN=$(it_token "$BF_ME") || it_bail "token"
+	BF_OTHER_TOKEN=$(it_token "$BF_OTHER") || it_bail "token"
+}
+
+BF_SCHEMA='{"fields":[
+ {"key":"reason","label":"事由","type":"text","max_length":200},
+ {"key":"amount","label":"金额","type":"number","min":0,"max":1000000,"decimals":2},
+ {"key":"category","label":"类别","type":"select","options":["差旅","办公","招待"]},
+ {"key":"province","label":"省份","type":"select","options":["广东","浙江"]},
+ {"key":"city","label":"城市","type":"select","depends_on":"province",
+  "options_by_parent":{"广东":["广州","深圳"],"浙江":["杭州","宁波"]}},
+ {"key":"note","label":"备注","type":"text","max_length":500}]}'
+BF_VIEW1='{"visible":["reason","amount","category","province","city","note"],
+ "writable":["reason","amount","category","province","city"],"required":["reason"]}'
+BF_VIEW2='{"visible":["reason","amount","category","province","city","note"],
+ "searchable":["category","province"],"writable":["amount","city","note"],
+ "required":["reason","city"]}'
+BF_VIEW3='{"visible":["reason","amount","category","province","city","note"],
+ "writable":["note"],"required":[]}'
+
+bf_app() {
+	local name=$1 rule3=${2:-fixed} out
+	out=$(it_sql "
+WITH a AS (INSERT INTO apps (name) VALUES (:'app') RETURNING id),
+ v AS (INSERT INTO app_versions (app_id, version, form_schema)
+       SELECT id, 1, :'schema'::jsonb FROM a RETURNING id),
+ n AS (INSERT INTO nodes (app_version_id, name, seq, assignee_rule, assignee_id, view)
+       SELECT v.id, x.name, x.seq, x.rule, x.asg, x.view::jsonb FROM v,
+       (VALUES ('提交', 1, 'fixed', :app_id::bigint, :'v1'),
+               ('部门审批', 2, 'fixed', :me_id::bigint, :'v2'),
+               ('财务复核', 3, :'rule3', CASE WHEN :'rule3' = 'fixed' THEN :rev_id::bigint END, :'v3'))
+       AS x(name, seq, rule, asg, view) RETURNING id, seq)
+SELECT (SELECT id FROM v), string_agg(id::text, ' ' ORDER BY seq) FROM n" \
+		app="$name $BF_TAG" schema="$BF_SCHEMA" app_id="$BF_APPLICANT_ID" me_id="$BF_ME_ID" \
+		rev_id="$BF_REVIEWER_ID" rule3="$rule3" v1="$BF_VIEW1" v2="$BF_VIEW2" v3="$BF_VIEW3") ||
+		it_bail "bf_app $name failed"
+	BF_AV=${out%%|*}
+	read -r BF_N1 BF_N2 BF_N3 <<<"${out#*|}"
+	[[ -n $BF_N3 ]] || it_bail "bf_app $name: no nodes ($out)"
+}
+
+BF_FORM_OK="jsonb_build_object('reason', '出差报销 ' || g, 'amount', g, 'category', '差旅', 'province', '广东', 'city', '深圳')"
+
+bf_tasks() {
+	local node=$1 asg=$2 n=$3 form=${4:-$BF_FORM_OK} prev=${5:-0} prev_asg=${6:-0}
+	it_sql "
+WITH s AS (
+  INSERT INTO app_sessions (app_version_id, title, current_node_id, form_data, creator)
+  SELECT (SELECT app_version_id FROM nodes WHERE id = :node), :'title' || ' #' || g, :node,
+         ($form), :creator
+  FROM generate_series(1, :n) g ORDER BY g RETURNING id, title),
+ p AS (INSERT INTO tasks (session_id, node_id, assignee, state, finished)
+       SELECT id, :prev, :prev_asg, 'done', now() FROM s WHERE :prev > 0),
+ t AS (INSERT INTO tasks (session_id, node_id, assignee)
+       SELECT id, :node, :asg FROM s ORDER BY id RETURNING id, session_id)
+SELECT t.id FROM t JOIN s ON s.id = t.session_id
+ORDER BY (regexp_replace(s.title, '^.*#', ''))::int" \
+		node="$node" title="报销单 $BF_TAG" creator="$BF_APPLICANT_ID" n="$n" prev="$prev" \
+		prev_asg="$prev_asg" asg="$asg"
+}
+
+bf_ids_json() {
+	local IFS=,
+	printf '[%s]' "$*"
+}
+
+bf_submit() {
+	local token=$1 json=$2
+	printf '%s' "$json" >"$IT_DIR/submit.json"
+	it_curl POST /api/batch -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' --data-binary "@$IT_DIR/submit.json"
+	BF_BATCH=
+	if [[ $IT_STATUS == 201 ]]; then
+		BF_BATCH=$(it_json batch_id <<<"$IT_BODY")
+	fi
+}
+
+bf_count() {
+	it_sql "SELECT count(*) FROM batch_task_detail WHERE batch_id = :b AND status = :'s'" \
+		b="$1" s="$2"
+}
+
+bf_settled() {
+	[[ $(it_sql "SELECT b.status IN ('finished', 'cancelled') AND NOT EXISTS
+		(SELECT 1 FROM batch_task_detail d WHERE d.batch_id = b.id AND d.status = 'pending')
+		FROM batch_task b WHERE b.id = :b" b="$1") == t ]]
+}
+
+bf_wait_settled() {
+	if it_wait_for "$2" bf_settled "$1"; then
+		it_ok "batch $1 settled"
+	else
+		it_fail "batch $1 not settled after $2 s: $(it_sql "SELECT status FROM batch_task WHERE id = :b" b="$1"), details: $(it_sql "SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM batch_task_detail WHERE batch_id = :b GROUP BY 1) x" b="$1")"
+		return 1
+	fi
+}
+
+bf_check_invariant() {
+	local id=$1 token=$2 label=${3:-} api sql
+	it_curl GET "/api/batch/$id" -H "Authorization: Bearer $token"
+	if [[ $IT_STATUS != 200 ]]; then
+		it_fail "invariant $label: GET /api/batch/$id: HTTP $IT_STATUS ${IT_BODY:0:300}"
+		return 1
+	fi
+	api=$(/usr/bin/python3 -c '
+import json, sys
+b = json.loads(sys.stdin.read())
+k = ["success", "failed", "ignored", "cancelled", "pending"]
+s = sum(b[x] for x in k)
+print(" ".join("%s=%d" % (x, b[x]) for x in k) + " total=%d sum_ok=%s" % (b["total"], s == b["total"]))
+' <<<"$IT_BODY") || { it_fail "invariant $label: bad JSON ${IT_BODY:0:300}"; return 1; }
+	sql=$(it_sql "SELECT string_agg(st || '=' || coalesce(n, 0), ' ' ORDER BY ord) || ' total=' ||
+		(SELECT count(*) FROM batch_task_detail WHERE batch_id = :b) || ' sum_ok=True'
+		FROM (VALUES ('success', 1), ('failed', 2), ('ignored', 3), ('cancelled', 4), ('pending', 5))
+		AS v(st, ord)
+		LEFT JOIN (SELECT status, count(*) n FROM batch_task_detail WHERE batch_id = :b GROUP BY 1) d
+		ON d.status = v.st" b="$id")
+	it_assert_eq "$sql" "$api" "invariant $label: batch $id counts (API = detail rows, sum = total)"
+}
+
+# bf_blocker_start TASK_IDS SECS: lock task rows (ids separated by commas) FOR UPDATE in a
+# background psql for up to SECS seconds (or until bf_blocker_stop, which ends its backend).
+bf_blocker_start() {
+	bf_blocker_stop
+	[[ $1 =~ ^[0-9]+(,[0-9]+)*$ ]] || it_bail "bf_blocker_start: bad task ids $1"
+	printf 'BEGIN;\nSELECT 1 FROM tasks WHERE id IN (%s) FOR UPDATE;\n\\! touch %s\nSELECT pg_sleep(%d);\nCOMMIT;\n' \
+		"$1" "$IT_DIR/blocker.ready" "$2" >"$IT_DIR/blocker.sql"
+	rm -f "$IT_DIR/blocker.ready"
+	PGAPPNAME=bf_blocker_$BF_TAG it_psql -f "$IT_DIR/blocker.sql" >/dev/null 2>&1 &
+	BF_BLOCKER_PID=$!
+	IT_PIDS+=("$BF_BLOCKER_PID")
+	it_wait_for 10 test -e "$IT_DIR/blocker.ready" || it_bail "blocker did not take its lock"
+}
+
+bf_blocker_stop() {
+	if [[ -n $BF_BLOCKER_PID ]]; then
+		it_sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE application_name = :'a'" a="bf_blocker_$BF_TAG" >/dev/null 2>&1
+		wait "$BF_BLOCKER_PID" 2>/dev/null
+		BF_BLOCKER_PID=
+	fi
+}
+
+# bf_history_dupes BATCH: task ids with more than one history row from this batch.
+bf_history_dupes() {
+	it_sql "SELECT string_agg(task_id::text, ',') FROM (SELECT task_id FROM task_history
+		WHERE batch_id = :b GROUP BY 1 HAVING count(*) > 1) x" b="$1"
+}
+
+# bf_locked_by BATCH: tasks still locked by this batch.
+bf_locked_by() {
+	it_sql "SELECT count(*) FROM tasks WHERE lock_owner = 'batch:' || :b" b="$1"
+}
