@@ -777,8 +777,6 @@ formats_new(struct book *b)
 	format_set_bg_color(b->hdr_req, 0xFFC7CE);
 	format_set_font_color(b->hdr_req, 0x9C0006);
 	format_set_border(b->hdr_req, LXW_BORDER_THIN);
-	b->id = workbook_add_format(wb);
-	format_set_num_format(b->id, "@");
 	b->wrap = workbook_add_format(wb);
 	format_set_text_wrap(b->wrap);
 	for (rw = 0; rw < 2; rw++) {
@@ -804,6 +802,11 @@ formats_new(struct book *b)
 				format_set_unlocked(b->num[d][rw]);
 		}
 	}
+	/*
+	 * One object per distinct format: libxlsxwriter 1.1.4 caches the index only in the
+	 * first of two equal formats and hashes the other one again for every cell.
+	 */
+	b->id = b->text[0];
 }
 
 /* Plan the entries of the single sheet or the form sheet, and the Lists they need. */
