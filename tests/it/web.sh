@@ -130,17 +130,21 @@ it_assert_eq method_not_allowed "$(it_json error.code <<<"$IT_BODY")" "405 envel
 # --- the console ---
 it_curl GET /
 it_assert_status 200 "console index"
+it_assert_match '^text/html' "$(it_header Content-Type)" "console index is HTML"
 console=$IT_BODY
-# The page's scripts, as nginx serves them.
-for js in $(grep -oE 'src="[^"]+\.js"' <<<"$IT_BODY" | sed -E 's/^src="\/?//; s/"$//'); do
-	it_curl GET "/$js"
+# The page and the scripts it loads must call /api/me to show who is logged in.
+for js in $(grep -oE '<script[^>]+src="/[^"]+"' <<<"$IT_BODY" | sed -E 's/.*src="([^"]+)"/\1/'); do
+	it_curl GET "$js"
+	it_assert_status 200 "console script $js"
 	console+=$IT_BODY
 done
 if grep -q '/api/me' <<<"$console"; then
 	it_ok "console calls /api/me"
 else
-	it_fail "console page does not call /api/me"
+	it_fail "console page (and its scripts) do not call /api/me"
 fi
+it_curl GET /some/console/route
+it_assert_status 200 "unknown console paths get the single page"
 
 # --- nginx's own errors are JSON too ---
 it_curl GET "/api/$(head -c 9000 /dev/zero | tr '\0' a)" -H "Authorization: Bearer $token"
