@@ -6,14 +6,18 @@
  * straight to the FastCGI output stream; large bodies go out in 64 KiB pieces.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "db.h"
 #include "jsonh.h"
+#include "log.h"
 #include "queue.h"
 #include "request.h"
 #include "utf8.h"
@@ -185,6 +189,35 @@ request_param_int(struct request *r, const char *name, int64_t min, int64_t max,
 }
 
 int
+request_check_params(struct request *r, const char *const *known, const char *prefix,
+                     struct fb_err *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nparams; i++) {
+		const char *key = r->params[i].key;
+		const char *const *k;
+
+		for (k = known; *k != NULL; k++)
+			if (strcmp(*k, key) == 0)
+				break;
+		if (*k == NULL && !(prefix != NULL && strncmp(key, prefix, strlen(prefix)) == 0)) {
+			fb_err_set(err, FB_EINVAL, "unknown parameter \"%.64s\"", key);
+			fb_err_detail(err, jsonh_detail(key, "unknown parameter"));
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(r->params[j].key, key) == 0) {
+				fb_err_set(err, FB_EINVAL, "parameter \"%.64s\" is given more than once", key);
+				fb_err_detail(err, jsonh_detail(key, "given more than once"));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int
 request_read_body(struct request *r, struct fb_err *err)
 {
 	size_t cap, got = 0;
@@ -270,6 +303,29 @@ request_queue(struct request *r, struct fb_err *err)
 	return t->queue;
 }
 
+static void
+path_unlink(void *path)
+{
+	unlink(path);
+}
+
+char *
+request_tmpfile(struct request *r, const char *what, struct fb_err *err)
+{
+	char *path = arena_printf(r->arena, "%s/fb-%s-%s-XXXXXX", r->cfg->web_tmpdir, what,
+	                          r->request_id);
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		fb_err_set(err, FB_EIO, "cannot create a file in %s: %s", r->cfg->web_tmpdir,
+		           strerror(errno));
+		return NULL;
+	}
+	close(fd);
+	arena_defer(r->arena, path_unlink, path);
+	return path;
+}
+
 static const char *
 status_text(int status)
 {
@@ -325,6 +381,52 @@ respond_write(struct request *r, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+respond_file(struct request *r, const char *path, const char *content_type,
+             const char *disposition, struct fb_err *err)
+{
+	enum { CHUNK = 65536 };
+	const char *hdr[5];
+	struct stat st;
+	ssize_t got;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fb_err_set(err, FB_EIO, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	hdr[0] = arena_printf(r->arena, "Content-Type: %s", content_type);
+	hdr[1] = arena_printf(r->arena, "Content-Disposition: %s", disposition);
+	hdr[2] = arena_printf(r->arena, "Content-Length: %lld", (long long)st.st_size);
+	hdr[3] = "Cache-Control: no-store";
+	hdr[4] = "X-Content-Type-Options: nosniff";
+	buf = arena_alloc(r->arena, CHUNK);
+	if (respond_start(r, 200, hdr, 5) < 0)
+		goto left;
+	while ((got = read(fd, buf, CHUNK)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("file read failed", "request_id", LOG_STR(r->request_id), "path",
+			          LOG_STR(path), "error", LOG_STR(strerror(errno)), NULL);
+			break;
+		}
+		if (respond_write(r, buf, (size_t)got) < 0)
+			goto left;
+	}
+	close(fd);
+	return 0;
+left:
+	log_info("download abandoned by the client", "request_id", LOG_STR(r->request_id),
+	         "bytes", LOG_INT(r->bytes_out), NULL);
+	close(fd);
 	return 0;
 }
 

@@ -83,6 +83,12 @@ const char *request_param(struct request *r, const char *name);
  */
 int request_param_int(struct request *r, const char *name, int64_t min, int64_t max,
                       int64_t def, int64_t *out, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Reject query parameters that are not in known (NULL-terminated) and do not start with
+ * prefix (may be NULL), and parameters given twice: FB_EINVAL naming them.
+ */
+int request_check_params(struct request *r, const char *const *known, const char *prefix,
+                         struct fb_err *err) FB_MUSTCHECK;
 /* Read the whole body, bounded by web.max_body (FB_ETOOBIG). */
 int request_read_body(struct request *r, struct fb_err *err) FB_MUSTCHECK;
 /* The body as a JSON object (415 unless application/json; 400 when not an object). */
@@ -90,6 +96,12 @@ struct json_object *request_json(struct request *r, struct fb_err *err) FB_MUSTC
 /* This thread's database / queue, connected; NULL with FB_EDB / FB_EREDIS. */
 struct db *request_db(struct request *r, struct fb_err *err) FB_MUSTCHECK;
 struct queue *request_queue(struct request *r, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * An empty private file under web.tmpdir, named after what, unlinked when the request
+ * ends.  The path is borrowed from the request's arena.  NULL with FB_EIO.
+ */
+char *request_tmpfile(struct request *r, const char *what, struct fb_err *err) FB_MUSTCHECK;
 
 /* Responses.  Headers are "Name: value" lines without CRLF. */
 void respond_json(struct request *r, int status, struct json_object *body); /* steals body */
@@ -99,5 +111,11 @@ void respond_raw(struct request *r, int status, const char *const *headers, size
 /* Start a streamed response; then respond_write() the parts.  -1 when the client left. */
 int respond_start(struct request *r, int status, const char *const *headers, size_t nheaders);
 int respond_write(struct request *r, const void *data, size_t len);
+/*
+ * Answer 200 with the file at path, in 64 KiB pieces, as an attachment (disposition is the
+ * Content-Disposition value).  0 once answered; a client that left is only logged.
+ */
+int respond_file(struct request *r, const char *path, const char *content_type,
+                 const char *disposition, struct fb_err *err) FB_MUSTCHECK;
 
 #endif

@@ -58,11 +58,9 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 	static const char *const keys[] = {"node_id", "task_ids", "filter", "examine", "form",
 	                                   "assignee", NULL};
 	struct batch_spec spec = {.source = "web"};
-	struct json_object *body, *ids = NULL, *filter = NULL, *assignee = NULL, *out;
+	struct json_object *body, *ids = NULL, *filter = NULL, *assignee = NULL;
 	struct task_filter f;
 	struct db *db;
-	struct queue *q;
-	struct fb_err perr = {0};
 	int64_t *task_ids = NULL, batch_id;
 	size_t n = 0;
 	int total, rc;
@@ -118,13 +116,23 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 	spec.ntasks = n;
 	if (batch_submit(db, r->cfg, r->user, &spec, &batch_id, &total, err) < 0)
 		return -1;
+	return batch_respond_created(r, batch_id, total, "batch submitted");
+}
+
+int
+batch_respond_created(struct request *r, int64_t batch_id, int total, const char *what)
+{
+	struct json_object *out;
+	struct fb_err perr = {0};
+	struct queue *q;
+
 	if ((q = request_queue(r, &perr)) == NULL ||
 	    batch_publish(q, "batch.execute", batch_id, &perr) < 0)
 		log_warn("batch not published; recovery will start it", "batch_id", LOG_INT(batch_id),
 		         "error", LOG_STR(perr.msg), NULL);
 	fb_err_clear(&perr);
-	log_info("batch submitted", "request_id", LOG_STR(r->request_id), "batch_id",
-	         LOG_INT(batch_id), "total", LOG_INT(total), "user", LOG_STR(r->user->login), NULL);
+	log_info(what, "request_id", LOG_STR(r->request_id), "batch_id", LOG_INT(batch_id),
+	         "total", LOG_INT(total), "user", LOG_STR(r->user->login), NULL);
 	out = json_object_new_object();
 	jsonh_add_int(out, "batch_id", batch_id);
 	jsonh_add_int(out, "total", total);

@@ -9,6 +9,8 @@
 
 #include "request.h"
 
+struct task_filter;
+
 /* health.c */
 int handle_healthz(struct request *r, struct fb_err *err);
 /* auth.c */
@@ -28,6 +30,14 @@ int handle_batch_node_form(struct request *r, struct fb_err *err);
 /* template.c */
 int handle_batch_template(struct request *r, struct fb_err *err);
 
+/*
+ * tasks.c: the listing's selection parameters (node_id, keyword, dept_id, task_ids,
+ * f.<field>) into f, shared by the listing and the template download.
+ */
+int tasks_filter_from_query(struct request *r, struct task_filter *f,
+                            struct fb_err *err) FB_MUSTCHECK;
+/* batch.c: publish a batch just created, log it as what, answer 201 {batch_id,total}. */
+int batch_respond_created(struct request *r, int64_t batch_id, int total, const char *what);
 /* batch.c */
 int handle_batch_submit(struct request *r, struct fb_err *err);
 int handle_batch_list(struct request *r, struct fb_err *err);

@@ -25,11 +25,8 @@
  * The temporary file is unlinked when the request's arena is freed, on every path.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <json-c/json.h>
 
 #include "batch.h"
@@ -42,8 +39,6 @@
 #include "template.h"
 
 #define IMPORT_MAX_PARTS 8
-#define CHUNK 65536
-
 /* The parsed parts of a request, released with its arena. */
 struct parts_hold {
 	struct multipart_part *parts;
@@ -64,12 +59,6 @@ result_free(void *p)
 	import_result_free(p);
 }
 
-static void
-path_unlink(void *path)
-{
-	unlink(path);
-}
-
 static int
 truthy(const char *s, size_t n)
 {
@@ -87,8 +76,6 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	struct import_result *res;
 	struct batch_spec spec = {.source = "import"};
 	struct json_object *out;
-	struct fb_err perr = {0};
-	struct queue *q;
 	struct db *db;
 	const char *qdry;
 	size_t nparts = 0;
@@ -164,77 +151,28 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	spec.row_no = res->row_no;
 	if (batch_submit(db, r->cfg, r->user, &spec, &batch_id, &total, err) < 0)
 		return -1;
-	if ((q = request_queue(r, &perr)) == NULL ||
-	    batch_publish(q, "batch.execute", batch_id, &perr) < 0)
-		log_warn("batch not published; recovery will start it", "batch_id", LOG_INT(batch_id),
-		         "error", LOG_STR(perr.msg), NULL);
-	fb_err_clear(&perr);
-	log_info("batch imported", "request_id", LOG_STR(r->request_id), "batch_id",
-	         LOG_INT(batch_id), "total", LOG_INT(total), "user", LOG_STR(r->user->login), NULL);
-	out = json_object_new_object();
-	jsonh_add_int(out, "batch_id", batch_id);
-	jsonh_add_int(out, "total", total);
-	respond_json(r, 201, out);
-	return 0;
+	return batch_respond_created(r, batch_id, total, "batch imported");
 }
 
 int
 handle_batch_errors(struct request *r, struct fb_err *err)
 {
 	int64_t id = strtoll(r->path_args[0], NULL, 10);
-	const char *hdr[5];
-	struct stat st;
 	struct db *db;
-	char *path, *cd, *name, *buf;
+	char *path, *cd, *name;
 	size_t rows = 0;
-	ssize_t got;
-	int fd;
+	int rc;
 
-	if ((db = request_db(r, err)) == NULL)
+	if ((db = request_db(r, err)) == NULL || (path = request_tmpfile(r, "errors", err)) == NULL)
 		return -1;
-	path = arena_printf(r->arena, "%s/fb-errors-%s-XXXXXX", r->cfg->web_tmpdir, r->request_id);
-	fd = mkstemp(path);
-	if (fd < 0) {
-		fb_err_set(err, FB_EIO, "cannot create a file in %s: %s", r->cfg->web_tmpdir,
-		           strerror(errno));
-		return -1;
-	}
-	close(fd);
-	arena_defer(r->arena, path_unlink, path);
 	if (errbook_write(db, r->cfg, r->user, id, path, &rows, err) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		fb_err_set(err, FB_EIO, "cannot read the error workbook: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	name = arena_printf(r->arena, "batch-%lld-errors.xlsx", (long long)id);
-	cd = template_content_disposition(name, name);
-	hdr[0] = "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-	hdr[1] = arena_printf(r->arena, "Content-Disposition: %s", cd);
-	hdr[2] = arena_printf(r->arena, "Content-Length: %lld", (long long)st.st_size);
-	hdr[3] = "Cache-Control: no-store";
-	hdr[4] = "X-Content-Type-Options: nosniff";
-	free(cd);
 	log_info("error workbook written", "request_id", LOG_STR(r->request_id), "batch_id",
 	         LOG_INT(id), "rows", LOG_INT(rows), NULL);
-	buf = arena_alloc(r->arena, CHUNK);
-	if (respond_start(r, 200, hdr, 5) < 0)
-		goto done;
-	while ((got = read(fd, buf, CHUNK)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("error workbook read failed", "request_id", LOG_STR(r->request_id),
-			          "error", LOG_STR(strerror(errno)), NULL);
-			break;
-		}
-		if (respond_write(r, buf, (size_t)got) < 0)
-			break;
-	}
-done:
-	close(fd);
-	return 0;
+	name = arena_printf(r->arena, "batch-%lld-errors.xlsx", (long long)id);
+	cd = template_content_disposition(name, name);
+	rc = respond_file(r, path,
+	                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", cd, err);
+	free(cd);
+	return rc;
 }

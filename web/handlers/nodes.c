@@ -15,14 +15,13 @@
 int
 handle_batch_node_form(struct request *r, struct fb_err *err)
 {
+	static const char *const known[] = {NULL};
 	struct node_info *n;
 	struct db *db;
 	int64_t id;
 
-	if (r->nparams > 0) {
-		fb_err_set(err, FB_EINVAL, "unknown parameter \"%.64s\"", r->params[0].key);
+	if (request_check_params(r, known, NULL, err) < 0)
 		return -1;
-	}
 	/* The router matched {id} to 1..18 digits without a leading zero. */
 	id = strtoll(r->path_args[0], NULL, 10);
 	if ((db = request_db(r, err)) == NULL)

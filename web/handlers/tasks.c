@@ -18,31 +18,27 @@ filter_free(void *f)
 	task_filter_free(f);
 }
 
-/* Reject unknown parameters and parameters given twice, naming them. */
-static int
-check_params(struct request *r, const char *const *known, int allow_fields, struct fb_err *err)
+int
+tasks_filter_from_query(struct request *r, struct task_filter *f, struct fb_err *err)
 {
-	size_t i, j;
+	const char *v;
+	size_t i;
 
+	if (request_param_int(r, "node_id", 1, INT64_MAX, 0, &f->node_id, err) < 0 ||
+	    request_param_int(r, "dept_id", 1, INT64_MAX, 0, &f->dept_id, err) < 0)
+		return -1;
+	if ((v = request_param(r, "keyword")) != NULL &&
+	    task_filter_set_keyword(f, "keyword", v, err) < 0)
+		return -1;
+	if ((v = request_param(r, "task_ids")) != NULL &&
+	    task_filter_set_ids_csv(f, "task_ids", v, err) < 0)
+		return -1;
 	for (i = 0; i < r->nparams; i++) {
 		const char *key = r->params[i].key;
-		const char *const *k;
 
-		for (k = known; *k != NULL; k++)
-			if (strcmp(*k, key) == 0)
-				break;
-		if (*k == NULL && !(allow_fields && strncmp(key, "f.", 2) == 0)) {
-			fb_err_set(err, FB_EINVAL, "unknown parameter \"%.64s\"", key);
-			fb_err_detail(err, jsonh_detail(key, "unknown parameter"));
+		if (strncmp(key, "f.", 2) == 0 &&
+		    task_filter_add_field(f, key, key + 2, r->params[i].value, 0, err) < 0)
 			return -1;
-		}
-		for (j = 0; j < i; j++) {
-			if (strcmp(r->params[j].key, key) == 0) {
-				fb_err_set(err, FB_EINVAL, "parameter \"%.64s\" is given more than once", key);
-				fb_err_detail(err, jsonh_detail(key, "given more than once"));
-				return -1;
-			}
-		}
 	}
 	return 0;
 }
@@ -54,7 +50,7 @@ handle_batch_nodes(struct request *r, struct fb_err *err)
 	struct json_object *body;
 	struct db *db;
 
-	if (check_params(r, known, 0, err) < 0)
+	if (request_check_params(r, known, NULL, err) < 0)
 		return -1;
 	db = request_db(r, err);
 	if (db == NULL)
@@ -74,32 +70,16 @@ handle_batch_tasks(struct request *r, struct fb_err *err)
 	struct task_filter *f = arena_alloc(r->arena, sizeof(*f));
 	struct json_object *body;
 	struct db *db;
-	const char *v;
 	int64_t page, page_size;
-	size_t i;
 
 	task_filter_init(f);
 	arena_defer(r->arena, filter_free, f);
-	if (check_params(r, known, 1, err) < 0 ||
-	    request_param_int(r, "node_id", 1, INT64_MAX, 0, &f->node_id, err) < 0 ||
-	    request_param_int(r, "dept_id", 1, INT64_MAX, 0, &f->dept_id, err) < 0 ||
+	if (request_check_params(r, known, "f.", err) < 0 ||
 	    request_param_int(r, "page", 1, TASK_PAGE_MAX, 1, &page, err) < 0 ||
 	    request_param_int(r, "page_size", 1, TASK_PAGE_SIZE_MAX, TASK_PAGE_SIZE_DEFAULT,
-	                      &page_size, err) < 0)
+	                      &page_size, err) < 0 ||
+	    tasks_filter_from_query(r, f, err) < 0)
 		return -1;
-	if ((v = request_param(r, "keyword")) != NULL &&
-	    task_filter_set_keyword(f, "keyword", v, err) < 0)
-		return -1;
-	if ((v = request_param(r, "task_ids")) != NULL &&
-	    task_filter_set_ids_csv(f, "task_ids", v, err) < 0)
-		return -1;
-	for (i = 0; i < r->nparams; i++) {
-		const char *key = r->params[i].key;
-
-		if (strncmp(key, "f.", 2) == 0 &&
-		    task_filter_add_field(f, key, key + 2, r->params[i].value, 0, err) < 0)
-			return -1;
-	}
 	db = request_db(r, err);
 	if (db == NULL)
 		return -1;
