@@ -1433,19 +1433,22 @@ typedef int (*row_fn)(void *arg, int64_t task_id, const char *title, struct json
 
 /*
  * Call fn for each of ids that is still pending at node for user_id, in the order of ids,
- * reading PAGE_ROWS rows per query.  *written counts the calls.  The ids go in as an array
- * matched with = ANY (an index scan of the page; joining an unnest() lets the planner hash
- * all of the user's tasks for every page).
+ * reading PAGE_ROWS rows per query.  *written counts the calls.
  */
 static int
 for_rows(struct db *db, const struct node_info *node, int64_t user_id, const int64_t *ids,
          size_t n, row_fn fn, void *arg, size_t *written, struct fb_err *err)
 {
+	/*
+	 * One primary-key lookup per id, fenced (OFFSET 0) so that the planner cannot trade it
+	 * for a scan of the whole node when its statistics are stale (after a bulk load).
+	 */
 	static const char sql[] =
 	    "SELECT t.id, s.title, s.form_data::text "
-	    "FROM tasks t JOIN app_sessions s ON s.id = t.session_id "
-	    "WHERE t.id = ANY($1::bigint[]) AND t.node_id = $2 AND t.assignee = $3 "
-	    "AND t.state = 'pending' ORDER BY array_position($1::bigint[], t.id)";
+	    "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
+	    "CROSS JOIN LATERAL (SELECT id, session_id FROM tasks WHERE id = u.id "
+	    " AND node_id = $2 AND assignee = $3 AND state = 'pending' OFFSET 0) t "
+	    "JOIN app_sessions s ON s.id = t.session_id ORDER BY u.ord";
 	char nid[24], uid[24];
 	struct buf arr = {0};
 	size_t off, i;
