@@ -172,22 +172,6 @@ write_text(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const char *s, lxw_f
 	return e;
 }
 
-static void
-col_letters(char out[4], size_t col)
-{
-	char tmp[4];
-	size_t n = 0, i;
-
-	col++;
-	while (col > 0 && n < 3) {
-		tmp[n++] = (char)('A' + (col - 1) % 26);
-		col = (col - 1) / 26;
-	}
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	out[n] = '\0';
-}
-
 /* Lists: column A the actions, then one column per writable plain select. */
 static int
 write_lists(struct eb *b, lxw_worksheet *ws, struct fb_err *err)
@@ -217,7 +201,7 @@ write_lists(struct eb *b, lxw_worksheet *ws, struct fb_err *err)
 				return -1;
 		c->list = 1;
 		c->list_rows = (int)nopts;
-		col_letters(c->list_col, lc);
+		template_col_letters(c->list_col, lc);
 		lc++;
 	}
 	return 0;

@@ -430,8 +430,8 @@ xlsx_fail(struct fb_err *err, const char *what, lxw_error e)
 	return -1;
 }
 
-static void
-col_letters(char out[4], size_t col)
+void
+template_col_letters(char out[4], size_t col)
 {
 	char tmp[4];
 	size_t n = 0, i;
@@ -508,7 +508,7 @@ list_range(const struct book *b, size_t i)
 {
 	char c[4];
 
-	col_letters(c, i);
+	template_col_letters(c, i);
 	return xasprintf("=" TEMPLATE_SHEET_LISTS "!$%s$2:$%s$%zu", c, c, b->lc[i].n + 1);
 }
 
@@ -1008,8 +1008,8 @@ validate(lxw_worksheet *ws, const struct book *b, const struct col *c, const cha
 			} else if (c->dep_lookup > 0 && parent_ref != NULL) {
 				char a[4], z[4];
 
-				col_letters(a, c->dep_lookup - 1);
-				col_letters(z, c->dep_lookup);
+				template_col_letters(a, c->dep_lookup - 1);
+				template_col_letters(z, c->dep_lookup);
 				formula = xasprintf("=INDIRECT(VLOOKUP(%s," TEMPLATE_SHEET_LISTS
 				                    "!$%s$2:$%s$%zu,2,FALSE))",
 				                    parent_ref, a, z, c->dep_rows + 1);
@@ -1060,7 +1060,7 @@ write_lists(struct book *b, struct fb_err *err)
 
 		if (b->lc[i].name == NULL)
 			continue;
-		col_letters(c, i);
+		template_col_letters(c, i);
 		ref = xasprintf("=" TEMPLATE_SHEET_LISTS "!$%s$2:$%s$%zu", c, c, b->lc[i].n + 1);
 		e = workbook_define_name(b->wb, b->lc[i].name, ref);
 		free(ref);
@@ -1415,7 +1415,7 @@ single_validations(struct book *b, size_t rows, struct fb_err *err)
 		if (c->kind == COL_FIELD && c->dep_lookup > 0) {
 			pc = col_of_field(b, schema_field_depends_on(c->f));
 			if (pc >= 0) {
-				col_letters(pl, (size_t)pc);
+				template_col_letters(pl, (size_t)pc);
 				snprintf(ref, sizeof(ref), "$%s2", pl);
 			}
 		}

@@ -155,4 +155,7 @@ char *template_content_disposition(const char *fallback, const char *name);
 /* hmac_sha256_hex(secret, json). */
 void template_meta_sign(const char *secret, const char *json, char out[65]);
 
+/* The letters of 0-based column col ("A", "Z", "AA", ... up to "XFD"). */
+void template_col_letters(char out[4], size_t col);
+
 #endif

@@ -41,20 +41,20 @@ retry() { # BATCH [JSON]
 # --- manual retry (no automatic retry: a long backoff for this runner) -----------------------
 it_start_runner FLOWBATCH_BATCH_RETRY_BACKOFF_SECONDS=3600
 mapfile -t ok < <(bf_tasks "$BF_N2" "$BF_ME_ID" 85)
-mapfile -t fixme < <(bf_tasks "$BF_N2" "$BF_ME_ID" 10)
+mapfile -t fixable < <(bf_tasks "$BF_N2" "$BF_ME_ID" 10)
 mapfile -t stuck < <(bf_tasks "$BF_N2" "$BF_ME_ID" 5)
-sessions_set suspended "${fixme[@]}" "${stuck[@]}"
-bf_submit "$BF_ME_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${ok[@]}" "${fixme[@]}" "${stuck[@]}"),\"examine\":{\"action\":\"approve\"},\"form\":{\"city\":\"广州\"}}"
+sessions_set suspended "${fixable[@]}" "${stuck[@]}"
+bf_submit "$BF_ME_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${ok[@]}" "${fixable[@]}" "${stuck[@]}"),\"examine\":{\"action\":\"approve\"},\"form\":{\"city\":\"广州\"}}"
 it_assert_status 201 "batch of 100 submitted"
 B=$BF_BATCH
 bf_wait_settled "$B" 30
 bf_check_invariant "$B" "$BF_ME_TOKEN" "first run"
 it_assert_eq "85 15" "$(bf_count "$B" success) $(bf_count "$B" failed)" "85 success, 15 failed (suspended)"
-it_assert_eq "failed|1|the process instance is suspended" "$(detail "$B" "${fixme[0]}")" "reason and retry_count"
+it_assert_eq "failed|1|the process instance is suspended" "$(detail "$B" "${fixable[0]}")" "reason and retry_count"
 
 # Fix 10 in the data and retry them by id.
-sessions_set running "${fixme[@]}"
-retry "$B" "{\"task_ids\":$(bf_ids_json "${fixme[@]}")}"
+sessions_set running "${fixable[@]}"
+retry "$B" "{\"task_ids\":$(bf_ids_json "${fixable[@]}")}"
 it_assert_status 202 "POST retry with task_ids"
 it_assert_eq 10 "$(it_json retrying <<<"$IT_BODY")" "10 items retrying"
 bf_wait_settled "$B" 30
@@ -62,11 +62,11 @@ bf_check_invariant "$B" "$BF_ME_TOKEN" "after the retry"
 it_curl GET "/api/batch/$B" -H "Authorization: Bearer $BF_ME_TOKEN"
 it_assert_eq "finished 95 5 0" "$(it_json status <<<"$IT_BODY") $(it_json success <<<"$IT_BODY") $(it_json failed <<<"$IT_BODY") $(it_json pending <<<"$IT_BODY")" \
 	"counters corrected: 95 success, 5 failed"
-it_assert_eq "success" "$(detail "$B" "${fixme[3]}" | cut -d'|' -f1)" "a fixed item succeeded"
+it_assert_eq "success" "$(detail "$B" "${fixable[3]}" | cut -d'|' -f1)" "a fixed item succeeded"
 it_assert_eq "95 95" "$(it_sql "SELECT count(*) || ' ' || count(DISTINCT task_id) FROM task_history WHERE batch_id = :b" b="$B")" \
 	"one history row per success"
 it_assert_eq 10 "$(it_sql "SELECT count(*) FROM tasks WHERE node_id = :n3 AND state = 'pending' AND session_id IN
-	(SELECT session_id FROM tasks WHERE id = ANY (:'ids'::bigint[]))" n3="$BF_N3" ids="$(arr_sql "${fixme[@]}")")" \
+	(SELECT session_id FROM tasks WHERE id = ANY (:'ids'::bigint[]))" n3="$BF_N3" ids="$(arr_sql "${fixable[@]}")")" \
 	"the retried sessions advanced"
 
 # The other 5 are not fixed: fail twice more; on the third failure their tasks are unlocked.
