@@ -1104,7 +1104,7 @@ struct rowstate {
 	int col;
 	char ctype[16];
 	long style;
-	int in_v, in_is, in_t, have_v, have_is, skip;
+	int in_v, in_is, in_t, have_v, have_is, have_f, skip;
 	struct buf val;
 };
 
@@ -1267,7 +1267,7 @@ cell_start(struct rowstate *rs, xmlTextReaderPtr r, struct fb_err *err)
 	rs->style = v[2] ? parse_uint(v[2], 1000000) : 0;
 	rs->col = col;
 	rs->prev_col = col;
-	rs->in_v = rs->in_is = rs->in_t = rs->have_v = rs->have_is = rs->skip = 0;
+	rs->in_v = rs->in_is = rs->in_t = rs->have_v = rs->have_is = rs->have_f = rs->skip = 0;
 	buf_reset(&rs->val);
 	ret = 0;
 out:
@@ -1301,7 +1301,17 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 	buf_cstr(&rs->val);
 	s = rs->val.data;
 	cell_name(rs->col, rs->row, name);
-	if (strcmp(t, "s") == 0) {
+	if (rs->have_f && rs->val.len == 0 && strcmp(t, "str") != 0 && strcmp(t, "inlineStr") != 0) {
+		/*
+		 * A formula that was never calculated (a generator wrote no value, or an empty
+		 * <v/>; only a text result can be empty): there is nothing to take, and the cell
+		 * is not empty either.
+		 */
+		s = (char *)XLSX_FORMULA_NO_VALUE;
+		c.type = XLSX_ERROR;
+		c.len = strlen(s);
+		off = 0;
+	} else if (strcmp(t, "s") == 0) {
 		long idx;
 
 		if (!rs->have_v)
@@ -1487,7 +1497,9 @@ xlsx_read_sheet(struct xlsx *x, const char *sheet, xlsx_row_fn fn, void *arg,
 					in_c = 1;
 				continue;
 			}
-			if (strcmp(el, "v") == 0 && !rs.in_is) {
+			if (strcmp(el, "f") == 0 && !rs.in_is) {
+				rs.have_f = 1;
+			} else if (strcmp(el, "v") == 0 && !rs.in_is) {
 				rs.have_v = 1;
 				rs.in_v = !empty;
 			} else if (strcmp(el, "is") == 0) {

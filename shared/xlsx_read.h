@@ -40,9 +40,12 @@ enum xlsx_type {
 	XLSX_STRING, /* shared, inline, or a formula's text result (t="str") */
 	XLSX_NUMBER, /* is_date is set when the cell's style is a date format */
 	XLSX_BOOL,   /* value "0" or "1" */
-	XLSX_ERROR,  /* value such as "#N/A" */
+	XLSX_ERROR,  /* value such as "#N/A", or XLSX_FORMULA_NO_VALUE */
 	XLSX_DATE,   /* t="d": value is the ISO 8601 text as stored; is_date is set */
 };
+
+/* The value of an error cell standing for a formula stored without a calculated value. */
+#define XLSX_FORMULA_NO_VALUE "#FORMULA (not calculated)"
 
 struct xlsx_cell {
 	int col;             /* 0-based column (0 = A) */

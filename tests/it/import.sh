@@ -236,6 +236,14 @@ expect_detail 5 "" "required|城市" "missing required 城市 on row 5"
 expect_detail 6 "任务ID" "is not one of your tasks" "someone else's task on row 6"
 it_assert_eq "$n0" "$(batches)" "nothing created"
 
+# a formula instead of a value: openpyxl stores it without a calculated value
+edits=$(printf '{"%s":{"操作":"同意","金额":"=100+1"}}' "${E[0]}")
+$PY "$XL" fill "$IT_DIR/t3.xlsx" "$IT_DIR/f3f.xlsx" "$edits" || it_bail "fill formula"
+upload "$IT_DIR/f3f.xlsx"
+it_assert_status 422 "a formula without a value is refused"
+expect_detail 2 "金额" "FORMULA \\(not calculated\\)" "formula instead of a value: 金额 on row 2"
+it_assert_eq "$n0" "$(batches)" "nothing created for the formula"
+
 upload "$IT_DIR/f1.xlsx" -F "node_id=$N1"
 it_assert_status 422 "template for another node"
 it_assert_match "template for another node" "$(it_json error.message <<<"$IT_BODY")" "message: template for another node"

@@ -325,7 +325,7 @@ START_TEST(types_and_missing_refs)
 
 	ck_assert_msg(out != NULL, "%s", err.msg);
 	ck_assert_str_eq(out, "R1 A=s:a B=n:2 C=b:0 D=e:#N/A E=d*:2024-02-29T00:00:00 F=s:a\n"
-	                      "R3 B=n:1e3 D=n:-1.5E-2 F=s:\n"
+	                      "R3 B=n:1e3 D=n:-1.5E-2 E=e:#FORMULA (not calculated) F=s:\n"
 	                      "R7 B=n:7\n"
 	                      "R10 A=n:10\n");
 	free(out);
