@@ -45,6 +45,10 @@ struct worker {
 	volatile int stop;   /* asked to stop after the job in hand (also ctx->stopping) */
 	volatile int exited; /* the thread function returned: joinable */
 	char consumer[300];
+	/* The entry in hand, for the control thread's heartbeat; under pool->mu. */
+	int busy;
+	enum queue_prio busy_prio;
+	char busy_entry[64];
 };
 
 struct cfg_node {
@@ -63,6 +67,7 @@ struct worker_pool {
 	long pid;
 	struct queue *ctl;       /* control connection, control thread only */
 	long long next_poll_ms;
+	long long next_touch_ms;
 	int last_counts[QUEUE_NPRIO];
 };
 
@@ -376,7 +381,16 @@ worker_main(void *arg)
 		backoff = 0;
 		if (r == 0)
 			continue;
-		if (handle(w, db, q, cfg, &m) != 0)
+		pthread_mutex_lock(&w->pool->mu);
+		w->busy = 1;
+		w->busy_prio = m.prio;
+		snprintf(w->busy_entry, sizeof(w->busy_entry), "%s", m.entry_id);
+		pthread_mutex_unlock(&w->pool->mu);
+		r = handle(w, db, q, cfg, &m);
+		pthread_mutex_lock(&w->pool->mu);
+		w->busy = 0;
+		pthread_mutex_unlock(&w->pool->mu);
+		if (r != 0)
 			nap(w, WORKER_TRANSIENT_PAUSE_MS);
 		queue_msg_clear(&m);
 	}
@@ -532,12 +546,57 @@ reap(struct worker_pool *pool)
 	pthread_mutex_unlock(&pool->mu);
 }
 
+/*
+ * The heartbeat of the jobs in hand: every third of the visibility timeout, reset the idle
+ * time of each worker's entry, so that only the entries of dead runners get reclaimed.
+ */
+static void
+touch_busy(struct worker_pool *pool)
+{
+	const struct fb_config *cfg = pool_cfg(pool);
+	struct busy {
+		char consumer[300];
+		enum queue_prio prio;
+		char entry[64];
+	} *b;
+	struct fb_err err = {0};
+	long period = (long)cfg->runner_visibility_timeout * 1000L / 3;
+	int i, n = 0;
+
+	pool->next_touch_ms = now_ms() + (period < 300 ? 300 : period);
+	pthread_mutex_lock(&pool->mu);
+	b = xcalloc((size_t)(pool->nw ? pool->nw : 1), sizeof(*b));
+	for (i = 0; i < pool->nw; i++) {
+		if (!pool->w[i]->busy)
+			continue;
+		memcpy(b[n].consumer, pool->w[i]->consumer, sizeof(b[n].consumer));
+		b[n].prio = pool->w[i]->busy_prio;
+		memcpy(b[n].entry, pool->w[i]->busy_entry, sizeof(b[n].entry));
+		n++;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	if (n > 0 && pool->ctl == NULL)
+		pool->ctl = queue_open(cfg, &err);
+	for (i = 0; i < n && pool->ctl != NULL; i++) {
+		if (queue_touch(pool->ctl, b[i].consumer, b[i].prio, b[i].entry, &err) < 0) {
+			log_warn("cannot extend a job's visibility", "consumer", LOG_STR(b[i].consumer),
+			         "entry_id", LOG_STR(b[i].entry), "error", LOG_STR(err.msg), NULL);
+			fb_err_clear(&err);
+			break;
+		}
+	}
+	fb_err_clear(&err);
+	free(b);
+}
+
 void
 worker_pool_tick(struct worker_pool *pool)
 {
 	reap(pool);
 	if (!pool->stopping && now_ms() >= pool->next_poll_ms)
 		apply_counts(pool);
+	if (now_ms() >= pool->next_touch_ms)
+		touch_busy(pool);
 }
 
 void

@@ -462,6 +462,24 @@ queue_ack(struct queue *q, const struct queue_msg *msg, struct fb_err *err)
 	return ack_entry(q, msg->prio, msg->entry_id, err);
 }
 
+int
+queue_touch(struct queue *q, const char *consumer, enum queue_prio prio, const char *entry_id,
+            struct fb_err *err)
+{
+	/* JUSTID: reset the idle time without counting another delivery. */
+	const char *a[] = {"XCLAIM", q->stream[prio], q->group, consumer, "0", entry_id, "JUSTID"};
+	redisReply *r;
+
+	if ((int)prio < 0 || prio >= QUEUE_NPRIO || entry_id[0] == '\0') {
+		fb_err_set(err, FB_EINVAL, "queue_touch: no entry");
+		return -1;
+	}
+	if ((r = q_cmd(q, NULL, NARGS(a), a, err)) == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
 /* The delivery count of one pending entry (XPENDING extended form); 0 when unknown. */
 static int
 pending_deliveries(struct queue *q, enum queue_prio prio, const char *id, long long *out,

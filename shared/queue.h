@@ -56,6 +56,13 @@ int queue_take(struct queue *q, const char *consumer, enum queue_prio lowest, in
 int queue_reclaim(struct queue *q, const char *consumer, enum queue_prio lowest, long idle_ms,
                   struct queue_msg *msg, struct fb_err *err) FB_MUSTCHECK;
 int queue_ack(struct queue *q, const struct queue_msg *msg, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Tell the group that consumer still works on entry_id (XCLAIM ... JUSTID): its idle time
+ * starts again, so that a job longer than the visibility timeout is not reclaimed while it
+ * runs.  The delivery count is unchanged.
+ */
+int queue_touch(struct queue *q, const char *consumer, enum queue_prio prio, const char *entry_id,
+                struct fb_err *err) FB_MUSTCHECK;
 void queue_msg_clear(struct queue_msg *msg);
 
 struct queue_stats {
