@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "mem.h"
@@ -298,6 +299,9 @@ config_load(const char *path, struct fb_err *err)
 
 	if (path == NULL)
 		path = getenv("FLOWBATCH_CONFIG");
+	/* Installed: the system file, when there is one. */
+	if (path == NULL && access(FB_SYSCONFDIR "/flowbatch/flowbatch.conf", R_OK) == 0)
+		path = FB_SYSCONFDIR "/flowbatch/flowbatch.conf";
 	if (path == NULL || path[0] == '\0')
 		return build(NULL, NULL, 1, err);
 	f = fopen(path, "r");
