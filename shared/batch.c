@@ -478,14 +478,46 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	return 0;
 }
 
+/*
+ * Find batch id of user uid: 1 with its status copied (the row locked FOR UPDATE when
+ * lock), or -1 with FB_ENOTFOUND (someone else's batch is "not found" too) or a db error.
+ */
+static int
+owned_batch(struct db *db, int64_t id, int64_t uid, int lock, char status[16],
+            struct fb_err *err)
+{
+	char bid[ID_MAX], uidbuf[ID_MAX];
+	const char *p[2] = {bid, uidbuf};
+	PGresult *res;
+
+	id_str(bid, id);
+	id_str(uidbuf, uid);
+	res = lock ? db_query(db, "batch_lock_owned",
+	                      "SELECT status FROM batch_task WHERE id = $1 AND creator = $2 "
+	                      "FOR UPDATE", 2, p, err)
+	           : db_query(db, "batch_owned",
+	                      "SELECT status FROM batch_task WHERE id = $1 AND creator = $2",
+	                      2, p, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)id);
+		return -1;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 1;
+}
+
 int
 batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *status,
               int64_t page, int64_t page_size, struct json_object **out, struct fb_err *err)
 {
 	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
 	                                       "cancelled", NULL};
-	char bid[ID_MAX], uid[ID_MAX], lim[24], off[24];
-	const char *p[5] = {bid, uid, status, lim, off};
+	char bid[ID_MAX], lim[24], off[24], st[16];
+	const char *p[4] = {bid, status, lim, off};
 	struct json_object *items;
 	PGresult *res;
 	long long total = 0;
@@ -497,19 +529,10 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 		return -1;
 	}
 	id_str(bid, id);
-	id_str(uid, u->id);
 	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
 	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
-	res = db_query(db, "batch_owner", "SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2",
-	               2, p, err);
-	if (res == NULL)
+	if (owned_batch(db, id, u->id, 0, st, err) < 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)id);
-		return -1;
-	}
-	PQclear(res);
 	res = db_query(db, "batch_details",
 	               "SELECT d.task_id, d.status, d.error, d.retry_count, "
 	               "to_char(d.finished AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
@@ -517,9 +540,8 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	               "FROM batch_task_detail d LEFT JOIN tasks t ON t.id = d.task_id "
 	               "LEFT JOIN app_sessions s ON s.id = t.session_id "
 	               "WHERE d.batch_id = $1 "
-	               "AND EXISTS (SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2) "
-	               "AND ($3::text IS NULL OR d.status = $3) ORDER BY d.id LIMIT $4 OFFSET $5",
-	               5, p, err);
+	               "AND ($2::text IS NULL OR d.status = $2) ORDER BY d.id LIMIT $3 OFFSET $4",
+	               4, p, err);
 	if (res == NULL)
 		return -1;
 	items = json_object_new_array();
@@ -551,24 +573,14 @@ static int
 cancel_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct cancel_ctx *c = arg;
-	char bid[ID_MAX], uid[ID_MAX], owner[40];
-	const char *p[3] = {bid, uid, owner};
+	char bid[ID_MAX], owner[40], st[16];
+	const char *p[2] = {bid, owner};
 	PGresult *res;
 
 	id_str(bid, c->id);
-	id_str(uid, c->uid);
 	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->id);
-	res = db_query(db, "batch_lock_owned",
-	               "SELECT status FROM batch_task WHERE id = $1 AND creator = $2 FOR UPDATE",
-	               2, p, err);
-	if (res == NULL)
+	if (owned_batch(db, c->id, c->uid, 1, st, err) < 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)c->id);
-		return -1;
-	}
-	PQclear(res);
 	/*
 	 * Items in flight are locked by their executor and skipped: they finish rather than
 	 * being cancelled half-way.  Waiting for them instead would trail the executors
@@ -580,12 +592,11 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
 	               "  error = 'cancelled by the user' WHERE id IN (SELECT id FROM batch_task_detail"
 	               "  WHERE batch_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)"
-	               "  AND EXISTS (SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2)"
 	               "  RETURNING task_id),"
 	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
-	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $3)"
+	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $2)"
 	               " SELECT count(*) FROM d",
-	               3, p, err);
+	               2, p, err);
 	if (res == NULL)
 		return -1;
 	c->n = (int)db_ll(res, 0, 0);
@@ -656,29 +667,15 @@ static int
 retry_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct retry_ctx *c = arg;
-	char bid[ID_MAX], uid[ID_MAX], *ids = NULL;
-	const char *p[2] = {bid, uid};
-	PGresult *res;
+	char *ids = NULL, st[16];
 	int rc;
 
-	id_str(bid, c->id);
-	id_str(uid, c->uid);
-	res = db_query(db, "batch_lock_owned",
-	               "SELECT status FROM batch_task WHERE id = $1 AND creator = $2 FOR UPDATE",
-	               2, p, err);
-	if (res == NULL)
+	if (owned_batch(db, c->id, c->uid, 1, st, err) < 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)c->id);
-		return -1;
-	}
-	if (strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
-		PQclear(res);
+	if (strcmp(st, "cancelled") == 0) {
 		fb_err_set(err, FB_ECONFLICT, "batch %lld was cancelled", (long long)c->id);
 		return -1;
 	}
-	PQclear(res);
 	if (c->task_ids != NULL)
 		ids = id_array(c->task_ids, c->ntask_ids);
 	rc = retry_items(db, c->id, ids, &c->n, err);
