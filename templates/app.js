@@ -447,7 +447,12 @@ async function loadTasks() {
 	p.page = S.page;
 	p.page_size = PAGE_SIZE;
 	const body = clear($("tasks-body"));
+	/* A later load (a new filter, another page) wins over an answer still on its way. */
+	const seq = S.tasksSeq = (S.tasksSeq || 0) + 1;
 	const r = await api("GET", "/api/batch/tasks?" + query(p));
+	if (seq !== S.tasksSeq)
+		return;
+	clear(body);
 	if (r.status !== 200) {
 		if (r.status !== 401) {
 			add(body, el("tr", {}, el("td", { class: "empty", colspan: 5 }, "加载失败：" + errText(r))));
@@ -1053,7 +1058,11 @@ async function loadBatches() {
 	const st = S.batches;
 	st.status = $("batches-status").value;
 	const body = clear($("batches-body"));
+	const seq = st.seq = (st.seq || 0) + 1;
 	const r = await api("GET", "/api/batches?" + query({ status: st.status, page: st.page, page_size: PAGE_SIZE }));
+	if (seq !== st.seq)
+		return;
+	clear(body);
 	if (r.status !== 200) {
 		if (r.status !== 401)
 			add(body, el("tr", {}, el("td", { class: "empty", colspan: 9 }, "加载失败：" + errText(r))));
