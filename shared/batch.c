@@ -51,6 +51,51 @@ user_exists_cb(void *arg, const char *login, struct fb_err *err)
 	return user_find(arg, login, &u, err);
 }
 
+/*
+ * The task ids of spec that are not u's tasks at spec's node, in the order given: one 422
+ * lists them all.  An id that does not exist and another user's task are the same "not
+ * yours" (same code, same message, nothing about the task), so that ids reveal nothing;
+ * the same goes for a node that does not exist.  A task of u's at that node that stopped
+ * being pending since the listing passes here: the engine records it as ignored.
+ * 0 when all are u's, -1 with FB_EVALIDATION or a db error.
+ */
+static int
+check_task_owner(struct db *db, const struct user_rec *u, const struct batch_spec *spec,
+                 struct fb_err *err)
+{
+	char uid[ID_MAX], node[ID_MAX];
+	char *ids = id_array(spec->task_ids, spec->ntasks);
+	const char *p[3] = {ids, uid, node};
+	struct json_object *d, *list;
+	PGresult *res;
+	int i, n;
+
+	id_str(uid, u->id);
+	id_str(node, spec->node_id);
+	res = db_query(db, "batch_foreign_tasks",
+	               "SELECT r.id FROM unnest($1::bigint[]) WITH ORDINALITY r(id, ord) "
+	               "WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = r.id "
+	               " AND t.assignee = $2 AND t.node_id = $3) ORDER BY r.ord",
+	               3, p, err);
+	free(ids);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	if (n == 0) {
+		PQclear(res);
+		return 0;
+	}
+	list = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(list, json_object_new_int64(db_ll(res, i, 0)));
+	PQclear(res);
+	d = jsonh_detail("task_ids", "these tasks are not among your tasks at this node");
+	json_object_object_add(d, "task_ids", list);
+	fb_err_set(err, FB_EVALIDATION, "the submission names tasks that are not yours at this node");
+	fb_err_detail(err, d);
+	return -1;
+}
+
 int
 batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_spec *spec,
                     struct fb_err *err)
@@ -59,7 +104,9 @@ batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_
 	struct schema_env env = {.user_exists = user_exists_cb, .arg = db};
 	int rc = -1;
 
-	(void)u;
+	/* Tasks first: nothing about the node or its form is said to someone without tasks. */
+	if (spec->ntasks > 0 && check_task_owner(db, u, spec, err) < 0)
+		return -1;
 	node = node_load(db, spec->node_id, err);
 	if (node == NULL)
 		return -1;
@@ -516,8 +563,8 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 {
 	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
 	                                       "cancelled", NULL};
-	char bid[ID_MAX], lim[24], off[24], st[16];
-	const char *p[4] = {bid, status, lim, off};
+	char bid[ID_MAX], lim[24], off[24], st[16], uid[ID_MAX];
+	const char *p[5] = {bid, status, lim, off, uid};
 	struct json_object *items;
 	PGresult *res;
 	long long total = 0;
@@ -529,19 +576,22 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 		return -1;
 	}
 	id_str(bid, id);
+	id_str(uid, u->id);
 	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
 	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
 	if (owned_batch(db, id, u->id, 0, st, err) < 0)
 		return -1;
+	/* A title only through a task of the batch's creator: what the listing showed. */
 	res = db_query(db, "batch_details",
 	               "SELECT d.task_id, d.status, d.error, d.retry_count, "
 	               "to_char(d.finished AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	               "d.row_no, s.title, count(*) OVER () "
-	               "FROM batch_task_detail d LEFT JOIN tasks t ON t.id = d.task_id "
+	               "FROM batch_task_detail d "
+	               "LEFT JOIN tasks t ON t.id = d.task_id AND t.assignee = $5 "
 	               "LEFT JOIN app_sessions s ON s.id = t.session_id "
 	               "WHERE d.batch_id = $1 "
 	               "AND ($2::text IS NULL OR d.status = $2) ORDER BY d.id LIMIT $3 OFFSET $4",
-	               4, p, err);
+	               5, p, err);
 	if (res == NULL)
 		return -1;
 	items = json_object_new_array();

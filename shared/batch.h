@@ -53,8 +53,10 @@ int batch_submit(struct db *db, const struct fb_config *cfg, const struct user_r
                  struct fb_err *err) FB_MUSTCHECK;
 
 /*
- * Validate the batch-wide part of a submission (node, action, comment, form, assignee)
- * without tasks; used by submit and by the Excel import.  Fills err->details.
+ * Validate a submission: first that every task id is one of u's tasks at the node (else
+ * FB_EVALIDATION with one detail {"field":"task_ids","task_ids":[..]}, the same for an id
+ * that does not exist, and nothing else checked), then the batch-wide part (node, action,
+ * comment, form, assignee).  Fills err->details.
  */
 int batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_spec *spec,
                         struct fb_err *err) FB_MUSTCHECK;

@@ -397,7 +397,8 @@ load(struct db *db, const struct user_rec *u, int64_t id, struct errbook_ctx *x,
 	x->br.form = parse_or_null(db_val(x->head, 0, 4));
 	x->items = db_query(db, "errbook_items",
 	                    "SELECT d.task_id, d.error, d.post_data::text, s.title, s.form_data::text "
-	                    "FROM batch_task_detail d LEFT JOIN tasks t ON t.id = d.task_id "
+	                    "FROM batch_task_detail d "
+	                    "LEFT JOIN tasks t ON t.id = d.task_id AND t.assignee = $2 "
 	                    "LEFT JOIN app_sessions s ON s.id = t.session_id "
 	                    "WHERE d.batch_id = $1 AND d.status = 'failed' "
 	                    "AND EXISTS (SELECT 1 FROM batch_task WHERE id = $1 AND creator = $2) "

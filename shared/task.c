@@ -592,6 +592,27 @@ query_from_where(struct buf *sql, const struct query *q)
 
 /* ---- nodes ----------------------------------------------------------------------------- */
 
+int
+task_node_has_pending(struct db *db, int64_t user_id, int64_t node_id, struct fb_err *err)
+{
+	char uid[24], nid[24];
+	const char *params[2] = {uid, nid};
+	PGresult *res;
+	int found;
+
+	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	snprintf(nid, sizeof(nid), "%lld", (long long)node_id);
+	res = db_query(db, "task_node_has_pending",
+	               "SELECT 1 FROM tasks WHERE assignee = $1 AND node_id = $2 "
+	               "AND state = 'pending' LIMIT 1",
+	               2, params, err);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
+}
+
 struct json_object *
 task_list_nodes(struct db *db, int64_t user_id, struct fb_err *err)
 {

@@ -85,6 +85,12 @@ int task_filter_check(struct db *db, const struct task_filter *f, struct fb_err 
  * "count"}],"total":N} (caller puts it), ordered by app name, version and node sequence.
  */
 struct json_object *task_list_nodes(struct db *db, int64_t user_id, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * 1 when user_id has a pending task at node_id, 0 when not (whether or not the node
+ * exists), -1 with err.
+ */
+int task_node_has_pending(struct db *db, int64_t user_id, int64_t node_id,
+                          struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * One page (from 1) of user_id's pending tasks matching f, ordered by (created, id): a new

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: MIT
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # Who may do what with a batch: another user cannot see, list, retry or cancel my batch
-# (404, as for a batch that does not exist), nor approve my tasks by naming their ids
-# (their items fail "not assigned to you"; the tasks stay untouched and unlocked).
+# (404, as for a batch that does not exist), nor name my tasks in a submission: one 422
+# lists every id that is not the caller's task at that node, word for word the same for an
+# id that does not exist, and nothing is written.  A node's form answers only a user with
+# pending tasks there (404 otherwise, as for a node that does not exist).  Items already
+# stored that name another user's task show nothing of it (details, errors.xlsx).
 # Cancelling my own running batch cancels its pending items and unlocks their tasks.
 # Bad input gets 400/404/413/415/422 with the JSON error envelope, and writes nothing.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
@@ -111,27 +114,107 @@ it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_history WHERE batch_id = :b"
 
 # --- another user names my tasks ---------------------------------------------------------------
 mapfile -t mine2 < <(bf_tasks "$BF_N2" "$BF_ME_ID" 10)
+mapfile -t theirs < <(bf_tasks "$BF_N2" "$BF_OTHER_ID" 2)
+mine_n1=$(bf_tasks "$BF_N1" "$BF_ME_ID" 1)
 before=$(it_sql "SELECT md5(string_agg(t::text || s.form_data::text || s.current_node_id, ',' ORDER BY t.id))
 	FROM tasks t JOIN app_sessions s ON s.id = t.session_id WHERE t.id = ANY (:'ids'::bigint[])" \
 	ids="{$(IFS=,; echo "${mine2[*]}")}")
-bf_submit "$BF_OTHER_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${mine2[@]}"),\"examine\":{\"action\":\"approve\"}}"
-it_assert_status 201 "the other user's batch naming my tasks is accepted"
-BO=$BF_BATCH
-bf_wait_settled "$BO" 30
-bf_check_invariant "$BO" "$BF_OTHER_TOKEN" "other user's batch"
-it_assert_eq "failed:this task is not assigned to you" "$(it_sql "SELECT string_agg(DISTINCT status || ':' || error, ' | ')
-	FROM batch_task_detail WHERE batch_id = :b" b="$BO")" "every item failed: not assigned to you"
+nbatches=$(it_sql "SELECT count(*) FROM batch_task")
+unknown=$(it_sql "SELECT coalesce(max(id), 0) + 1000 FROM tasks")
+# refused TOKEN IDS: submit; REFUSED is the status and the answer with every number as N.
+refused() {
+	bf_submit "$1" "{\"node_id\":$BF_N2,\"task_ids\":$2,\"examine\":{\"action\":\"approve\"}}"
+	REFUSED="$IT_STATUS $(sed -E 's/[0-9]+/N/g' <<<"$IT_BODY")"
+}
+refused "$BF_OTHER_TOKEN" "[${mine2[0]}]"
+foreign_body=$REFUSED
+echo "# 422 for another user's task ${mine2[0]}: $IT_BODY"
+refused "$BF_OTHER_TOKEN" "[$unknown]"
+unknown_body=$REFUSED
+echo "# 422 for a task id that does not exist ($unknown): $IT_BODY"
+it_assert_match '^422 .*"code":"validation_failed"' "$foreign_body" "naming another user's task: 422"
+it_assert_eq "$foreign_body" "$unknown_body" "an unknown id gets the same answer, word for word"
+bf_submit "$BF_OTHER_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":[${mine2[0]}],\"examine\":{\"action\":\"approve\"},\"form\":{\"city\":\"北京\"}}"
+it_assert_eq "422 1" "$IT_STATUS $(/usr/bin/python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())["error"]["details"]))' <<<"$IT_BODY")" \
+	"with a bad form too: only the task ids are reported"
+if grep -qE '报销单|title|标题|城市|option' <<<"$IT_BODY"; then
+	it_fail "the refusal says something about the task or the form: $IT_BODY"
+else
+	it_ok "the refusal names no title, no field and no option"
+fi
+bf_submit "$BF_OTHER_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${theirs[0]}" "${mine2[@]:0:3}" "$unknown" "${theirs[1]}"),\"examine\":{\"action\":\"approve\"}}"
+it_assert_status 422 "their own tasks mixed with mine and an unknown id: refused"
+it_assert_eq "${mine2[0]},${mine2[1]},${mine2[2]},$unknown" \
+	"$(/usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.read())["error"]["details"]; print(len(d), ",".join(str(i) for i in d[0]["task_ids"]))' <<<"$IT_BODY" | sed 's/^1 //')" \
+	"one detail lists exactly the ids that are not theirs, in the order given"
+bf_submit "$BF_ME_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${mine2[0]}" "$mine_n1"),\"examine\":{\"action\":\"approve\"}}"
+it_assert_eq "422 $mine_n1" "$IT_STATUS $(it_json error.details.0.task_ids.0 <<<"$IT_BODY")" \
+	"my own task at another node is refused too"
+bf_submit "$BF_OTHER_TOKEN" "{\"node_id\":999999999,\"task_ids\":[${mine2[0]}],\"examine\":{\"action\":\"approve\"}}"
+it_assert_eq "422 ${mine2[0]}" "$IT_STATUS $(it_json error.details.0.task_ids.0 <<<"$IT_BODY")" \
+	"a node that does not exist: the same refusal"
+it_sql "UPDATE tasks SET assignee = :o WHERE id = ANY (:'ids'::bigint[])" o="$BF_ME_ID" \
+	ids="{${theirs[0]},${theirs[1]}}" >/dev/null
+bf_submit "$BF_OTHER_TOKEN" "{\"node_id\":$BF_N2,\"filter\":{\"keyword\":\"报销单\"},\"examine\":{\"action\":\"approve\"}}"
+it_assert_eq "422 validation_failed" "$IT_STATUS $(it_json error.code <<<"$IT_BODY")" \
+	"a filter matching only my tasks selects none of them"
+it_sql "UPDATE tasks SET assignee = :o WHERE id = ANY (:'ids'::bigint[])" o="$BF_OTHER_ID" \
+	ids="{${theirs[0]},${theirs[1]}}" >/dev/null
 after=$(it_sql "SELECT md5(string_agg(t::text || s.form_data::text || s.current_node_id, ',' ORDER BY t.id))
 	FROM tasks t JOIN app_sessions s ON s.id = t.session_id WHERE t.id = ANY (:'ids'::bigint[])" \
 	ids="{$(IFS=,; echo "${mine2[*]}")}")
 it_assert_eq "$before" "$after" "my tasks and sessions are untouched (and were never locked)"
-it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_history WHERE task_id = ANY (:'ids'::bigint[])" ids="{$(IFS=,; echo "${mine2[*]}")}")" \
-	"no history for my tasks"
-it_curl GET "/api/batch/$BO" "${me[@]}"
-envelope 404 not_found "I cannot see the other user's batch either"
+it_assert_eq "$nbatches 0" "$(it_sql "SELECT count(*) FROM batch_task") $(it_sql "SELECT count(*) FROM batch_task_detail WHERE task_id = ANY (:'ids'::bigint[])" ids="{$(IFS=,; echo "${mine2[*]}")}")" \
+	"no batch and no item was written"
+
+# --- a node's form -----------------------------------------------------------------------------
+it_curl GET "/api/batch/nodes/$BF_N2/form" "${me[@]}"
+it_assert_eq "200 $BF_N2" "$IT_STATUS $(it_json node_id <<<"$IT_BODY")" "my node's form"
+it_curl GET "/api/batch/nodes/$BF_N3/form" "${me[@]}"
+form_other=$(printf '%s %s' "$IT_STATUS" "$(sed -E 's/[0-9]+/N/g' <<<"$IT_BODY")")
+it_curl GET "/api/batch/nodes/999999999/form" "${me[@]}"
+form_unknown=$(printf '%s %s' "$IT_STATUS" "$(sed -E 's/[0-9]+/N/g' <<<"$IT_BODY")")
+it_assert_match '^404 .*"not_found"' "$form_other" "a node where I have no pending task: 404"
+it_assert_eq "$form_unknown" "$form_other" "the same 404 as a node that does not exist"
+it_curl GET "/api/batch/nodes/$BF_N1/form" "${me[@]}"
+it_assert_status 200 "a node where I have a pending task elsewhere in the app"
+it_curl GET "/api/batch/nodes/$BF_N1/form" "${other[@]}"
+envelope 404 not_found "another user without tasks there gets 404"
+
+# --- items stored before submissions were checked ---------------------------------------------
+# The other user's finished batch whose failed items name my tasks (as submissions once
+# stored them): its reads show nothing of my tasks.
+marker="私密标题_$$"
+it_sql "UPDATE app_sessions SET title = :'m', form_data = form_data || jsonb_build_object('note', :'m')
+	WHERE id IN (SELECT session_id FROM tasks WHERE id = ANY (:'ids'::bigint[]))" m="$marker" \
+	ids="{${mine2[3]},${mine2[4]}}" >/dev/null
+BO=$(it_sql "WITH b AS (INSERT INTO batch_task (app_version_id, node_id, status, total, failed,
+	creator, finished) VALUES (:av, :n, 'finished', 3, 3, :o, now()) RETURNING id),
+	d AS (INSERT INTO batch_task_detail (batch_id, task_id, status, error, retry_count, finished)
+	SELECT b.id, x.t, 'failed', 'this task is not assigned to you', 3, now()
+	FROM b, (VALUES (:t1::bigint), (:t2::bigint), (:t3::bigint)) x(t))
+	SELECT id FROM b" av="$BF_AV" n="$BF_N2" o="$BF_OTHER_ID" t1="${mine2[3]}" t2="${mine2[4]}" \
+	t3="${theirs[0]}")
+it_curl GET "/api/batch/$BO/details" "${other[@]}"
+it_assert_eq 200 "$IT_STATUS" "the other user reads the details of their batch"
+if grep -qF "$marker" <<<"$IT_BODY"; then
+	it_fail "details show my task's title: ${IT_BODY:0:400}"
+else
+	it_ok "details show nothing of my tasks"
+fi
+it_assert_match '报销单' "$IT_BODY" "details still show the titles of their own task"
+curl -sS -o "$IT_DIR/errors.xlsx" -w '%{http_code}' "${other[@]}" "$IT_BASE/api/batch/$BO/errors.xlsx" \
+	>"$IT_DIR/errors.status" 2>&1
+it_assert_eq 200 "$(cat "$IT_DIR/errors.status")" "the other user downloads errors.xlsx"
+leaked=$(/usr/bin/python3 -c '
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+print(sum(z.read(n).decode("utf-8", "replace").count(sys.argv[2]) for n in z.namelist()))' \
+	"$IT_DIR/errors.xlsx" "$marker")
+it_assert_eq 0 "$leaked" "errors.xlsx holds neither the title nor a form field of my tasks"
 
 # --- bad input -----------------------------------------------------------------------------
-t1=${mine2[0]}
+t1=${mine2[5]}
 nbatches=$(it_sql "SELECT count(*) FROM batch_task")
 post() {
 	it_curl POST /api/batch "${me[@]}" "${json[@]}" --data-binary "$1"
@@ -164,12 +247,13 @@ post "{$ok_body,\"form\":{\"amount\":\"很多\"}}"
 envelope 422 validation_failed "a number field given text"
 post "{\"node_id\":$BF_N2,\"task_ids\":[$t1,999999999],\"examine\":{\"action\":\"approve\"}}"
 envelope 422 validation_failed "a task id that does not exist"
+it_assert_eq 999999999 "$(it_json error.details.0.task_ids.0 <<<"$IT_BODY")" "the 422 lists it"
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM tasks WHERE id = :t AND lock_kind IS NOT NULL" t="$t1")" \
 	"a refused submission leaves the existing task unlocked"
 post "{\"node_id\":$BF_N2,\"task_ids\":[$t1],\"examine\":{\"action\":\"approve\",\"comment\":\"$(printf '长%.0s' $(seq 1 2001))\"}}"
 envelope 422 validation_failed "a comment over 2000 characters"
 post "{\"node_id\":999999999,\"task_ids\":[$t1],\"examine\":{\"action\":\"approve\"}}"
-envelope 404 not_found "a node that does not exist"
+envelope 422 validation_failed "a node that does not exist: my task is not at that node"
 max=$FLOWBATCH_BATCH_MAX_TASKS
 /usr/bin/python3 -c "import json,sys; print(json.dumps({'node_id': $BF_N2, 'task_ids': list(range(1, $max + 2)), 'examine': {'action': 'approve'}}))" >"$IT_DIR/big.json"
 it_curl POST /api/batch "${me[@]}" "${json[@]}" --data-binary "@$IT_DIR/big.json"
