@@ -117,6 +117,45 @@ query_parse(struct arena *a, const char *qs, struct kv **out, size_t *n, size_t 
 	return 0;
 }
 
+#define REDACTED "[redacted]"
+
+const char *
+request_redact_uri(struct arena *a, const char *uri)
+{
+	const char *q = uri != NULL ? strchr(uri, '?') : NULL, *p;
+	size_t parts = 1;
+	char *out, *o;
+
+	if (q == NULL)
+		return uri;
+	for (p = q; *p != '\0'; p++)
+		parts += *p == '&';
+	out = arena_alloc(a, strlen(uri) + parts * sizeof(REDACTED) + 1);
+	memcpy(out, uri, (size_t)(q - uri) + 1);
+	o = out + (q - uri) + 1;
+	for (p = q + 1;; p++) {
+		size_t len = strcspn(p, "&");
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq != NULL ? (size_t)(eq - p) : len;
+		const char *key = url_decode(a, p, klen, 1);
+
+		if (eq != NULL && (key == NULL || strcasestr(key, "token") != NULL)) {
+			memcpy(o, p, klen + 1);
+			memcpy(o + klen + 1, REDACTED, sizeof(REDACTED) - 1);
+			o += klen + sizeof(REDACTED);
+		} else {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+		if (*p == '\0')
+			break;
+		*o++ = '&';
+	}
+	*o = '\0';
+	return out;
+}
+
 const char *
 cookie_get(struct arena *a, const char *header, const char *name)
 {

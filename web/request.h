@@ -69,6 +69,12 @@ struct request {
 /* Percent-decode and split a query string; values borrowed from a.  -1 with FB_EINVAL. */
 int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *n, size_t max,
                 struct fb_err *err) FB_MUSTCHECK;
+/*
+ * uri for a log line: the value of every query parameter whose name holds "token" (any
+ * case, after percent-decoding; also a name that does not decode) becomes [redacted].
+ * uri itself when there is no query, else a copy from a.  NULL stays NULL.
+ */
+const char *request_redact_uri(struct arena *a, const char *uri);
 /* Percent-decode s (with + as space when form); NULL on a bad escape, a NUL or bad UTF-8. */
 char *url_decode(struct arena *a, const char *s, size_t len, int form);
 /* The value of cookie name in a Cookie header, or NULL; borrowed from a. */

@@ -141,7 +141,8 @@ answer:
 			fb_err_set(&err, FB_EINTERNAL, "handler failed without a reason");
 		respond_error(&r, &err);
 	}
-	uri = request_env(&r, "REQUEST_URI");
+	/* A login link carries its token in the query: never into a log. */
+	uri = request_redact_uri(r.arena, request_env(&r, "REQUEST_URI"));
 	if (r.status >= 500)
 		log_error("request failed", "request_id", LOG_STR(r.request_id), "method",
 		          LOG_STR(r.method), "uri", LOG_STR(uri), "status", LOG_INT(r.status), "error",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-# flowbatch-web behind nginx: health, identity only through a valid token (never through
-# request headers), token expiry and tampering, JSON error envelopes, UTF-8 names.
+# flowbatch-web behind nginx: health (per dependency, the reasons only in the log), identity
+# only through a valid token (never through request headers), token expiry and tampering,
+# login tokens absent from the web's and nginx's logs, JSON error envelopes, UTF-8 names.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 
 it_migrate
@@ -27,7 +28,7 @@ it_sql "INSERT INTO users (login, name) VALUES (:'login2', '李四')" login2="$l
 it_curl GET /healthz
 it_assert_status 200 "GET /healthz"
 it_assert_eq ok "$(it_json status <<<"$IT_BODY")" "healthz status ok"
-it_assert_eq ok "$(it_json postgres <<<"$IT_BODY")" "healthz postgres ok"
+it_assert_eq ok "$(it_json postgresql <<<"$IT_BODY")" "healthz postgresql ok"
 it_assert_eq ok "$(it_json redis <<<"$IT_BODY")" "healthz redis ok"
 
 # --- no identity ---
@@ -77,6 +78,25 @@ it_assert_match '[Pp]ath=/(;|$)' "$cookie" "cookie has Path=/"
 it_curl GET /api/me -b "$jar"
 it_assert_status 200 "GET /api/me with the cookie"
 it_assert_eq "$login" "$(it_json login <<<"$IT_BODY")" "cookie login matches"
+
+# The token of the login link is in no log: not in flowbatch-web's request log, not in
+# nginx's access log (the snippet's log format redacts it), while the request itself is
+# logged in both.
+it_curl GET "/auth/login?a=1&token=$token&b=2"
+it_assert_status 302 "GET /auth/login with the token among other parameters"
+it_curl GET "/auth/login?TOKEN=$token"
+it_curl GET "/?tok%65n=$token"
+sleep 0.3
+for f in "$IT_DIR/web.log" "$IT_NGINX_PREFIX/logs/access.log"; do
+	it_assert_match '/auth/login' "$(cat "$f")" "$(basename "$f") records the login requests"
+	if grep -qF "${token##*.}" "$f" || grep -qF "$token" "$f"; then
+		it_fail "$(basename "$f") holds the login token: $(grep -F "${token##*.}" "$f" | head -2)"
+	else
+		it_ok "$(basename "$f") does not hold the login token"
+	fi
+done
+it_assert_match 'auth/login\?a=1&token=\[redacted\]&b=2' "$(cat "$IT_DIR/web.log")" \
+	"the web log keeps the other parameters"
 
 it_curl GET "/auth/login?token=${token}x"
 if [[ $IT_STATUS == 302 ]] && grep -q "fb_token=${token}x" <<<"$(it_header Set-Cookie)"; then
@@ -155,5 +175,23 @@ it_stop_web
 it_curl GET /healthz
 it_assert_status 502 "flowbatch-web down"
 it_assert_eq unavailable "$(it_json error.code <<<"$IT_BODY")" "502 is a JSON envelope"
+
+# PostgreSQL and Redis unreachable: 503 naming which, and nothing of why (host, port, user).
+secret_user="fb_secret_user_$$"
+FLOWBATCH_DB_CONNINFO="host=127.0.0.1 port=1 user=$secret_user dbname=nowhere connect_timeout=2" \
+	FLOWBATCH_REDIS_PORT=1 it_start_web
+it_curl GET /healthz
+it_assert_status 503 "GET /healthz with PostgreSQL and Redis down"
+it_assert_eq "unavailable|not ok|not ok" \
+	"$(it_json status <<<"$IT_BODY")|$(it_json postgresql <<<"$IT_BODY")|$(it_json redis <<<"$IT_BODY")" \
+	"healthz says which dependency is down"
+if grep -qE "$secret_user|127\.0\.0\.1|port|connect" <<<"$IT_BODY"; then
+	it_fail "healthz answer tells why: $IT_BODY"
+else
+	it_ok "healthz answer holds no host, port, user or error text"
+fi
+it_assert_match "health check failed.*postgresql.*port 1" "$(cat "$IT_DIR/web.log")" \
+	"the reason is in the web log"
+it_stop_web
 
 it_done

@@ -53,6 +53,26 @@ START_TEST(query_bad)
 }
 END_TEST
 
+START_TEST(redact_uri)
+{
+	struct arena *a = arena_new();
+
+	ck_assert_str_eq(request_redact_uri(a, "/auth/login?token=v1.eA.9.abc"),
+	                 "/auth/login?token=[redacted]");
+	ck_assert_str_eq(request_redact_uri(a, "/auth/login?a=1&token=v1.x&b=2&fb_token=s&c"),
+	                 "/auth/login?a=1&token=[redacted]&b=2&fb_token=[redacted]&c");
+	ck_assert_str_eq(request_redact_uri(a, "/x?TOKEN=s&tok%65n=s&%zz=s&t="),
+	                 "/x?TOKEN=[redacted]&tok%65n=[redacted]&%zz=[redacted]&t=");
+	ck_assert_str_eq(request_redact_uri(a, "/x?token&&token="), "/x?token&&token=[redacted]");
+	ck_assert_str_eq(request_redact_uri(a, "/api/batch/tasks?node_id=7&page=2"),
+	                 "/api/batch/tasks?node_id=7&page=2");
+	ck_assert_str_eq(request_redact_uri(a, "/api/me"), "/api/me");
+	ck_assert_str_eq(request_redact_uri(a, "/?"), "/?");
+	ck_assert_ptr_null(request_redact_uri(a, NULL));
+	arena_free(a);
+}
+END_TEST
+
 START_TEST(cookies)
 {
 	struct arena *a = arena_new();
@@ -142,6 +162,7 @@ main(void)
 	tcase_add_test(tc, query_basic);
 	tcase_add_test(tc, query_bad);
 	tcase_add_test(tc, cookies);
+	tcase_add_test(tc, redact_uri);
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, router);
 	suite_add_tcase(s, tc);
