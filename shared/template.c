@@ -30,7 +30,7 @@
 #include "mem.h"
 #include "node.h"
 #include "schema.h"
-#include "sha256.h"
+#include "crypto.h"
 #include "template.h"
 
 #define PAGE_ROWS 500
@@ -244,7 +244,7 @@ template_content_disposition(const char *fallback, const char *name)
 void
 template_meta_sign(const char *secret, const char *json, char out[65])
 {
-	hmac_sha256_hex(secret, json, strlen(json), out);
+	crypto_sign_hex(secret, CRYPTO_KEY_TEMPLATE, json, strlen(json), out);
 }
 
 /* ---- meta verification ----------------------------------------------------------------- */
@@ -283,7 +283,7 @@ template_meta_verify(const char *secret, const char *json, const char *sig,
 	if (json == NULL || sig == NULL || json[0] == '\0')
 		return meta_bad(err, "the template has no meta data (hidden sheet _meta, cells A1:A2)");
 	template_meta_sign(secret, json, want);
-	if (strlen(sig) != 64 || !timingsafe_equal(want, sig, 64)) {
+	if (strlen(sig) != 64 || !crypto_equal(want, sig, 64)) {
 		fb_err_set(err, FB_EVALIDATION,
 		           "the template was changed or signed by another server: download a new "
 		           "template");

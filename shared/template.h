@@ -18,7 +18,8 @@
  *        "tables":[{"key":"f:<field key>","sheet":"<sheet name>","writable":bool,
  *                   "columns":[{"key":"<column key>","label":"<header text>"},...]}]
  *                                                                  (multi only)}
- *   A2  hmac_sha256_hex(auth.secret, A1 text): 64 lowercase hex digits.
+ *   A2  HMAC-SHA-256 of the A1 text under the template key derived from auth.secret
+ *       (crypto.h: CRYPTO_KEY_TEMPLATE, never the login key): 64 lowercase hex digits.
  *   "columns" lists the columns of the single sheet left to right, or the rows of the multi
  *   form sheet top to bottom, in the same order; "label" is the header text exactly as
  *   written (a required field's label ends with " *").  "assignee" is present only when the
@@ -152,7 +153,7 @@ char *template_download_name(const struct node_info *node, const char *ext, time
  * and " and \, becomes "_".  malloc'ed.
  */
 char *template_content_disposition(const char *fallback, const char *name);
-/* hmac_sha256_hex(secret, json). */
+/* The signature of json: crypto_sign_hex(secret, CRYPTO_KEY_TEMPLATE, json). */
 void template_meta_sign(const char *secret, const char *json, char out[65]);
 
 /* The letters of 0-based column col ("A", "Z", "AA", ... up to "XFD"). */

@@ -2,7 +2,8 @@
 /*
  * token: signed login tokens, "v1.<login in base64url>.<expiry unix time>.<hmac hex>".
  *
- * The HMAC-SHA-256 covers everything before the last dot, keyed with auth.secret.  The
+ * The HMAC-SHA-256 covers everything before the last dot, keyed with the login key
+ * derived from auth.secret (crypto.h: CRYPTO_KEY_LOGIN, never the template key).  The
  * token is what /auth/verify checks for nginx; the application itself trusts only the
  * REMOTE_USER that nginx derives from it.
  */

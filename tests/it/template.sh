@@ -187,7 +187,8 @@ for parent, nm in pairs:
 # meta
 meta = wb["_meta"]
 text, sig = meta["A1"].value, meta["A2"].value
-check(hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest() == sig, "meta signature")
+key = hmac.new(secret.encode(), b"flowbatch template v1", hashlib.sha256).digest()
+check(hmac.new(key, text.encode(), hashlib.sha256).hexdigest() == sig, "meta signature (template key)")
 m = json.loads(text)
 check(m["v"] == 1 and m["layout"] == "single", "meta layout")
 check(m["node_id"] == int(node) and m["app_version_id"] == int(version), "meta ids")
@@ -298,7 +299,8 @@ check(any(r == "C2:C51" and d.type == "list" and d.formula1.startswith("Lists!$"
       "table select dropdown down to max_rows %r" % list(tdv))
 meta = wb["_meta"]
 text, sig = meta["A1"].value, meta["A2"].value
-check(hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest() == sig, "meta signature")
+key = hmac.new(secret.encode(), b"flowbatch template v1", hashlib.sha256).digest()
+check(hmac.new(key, text.encode(), hashlib.sha256).hexdigest() == sig, "meta signature (template key)")
 m = json.loads(text)
 check(m["layout"] == "multi" and m["task_id"] == int(t1), "meta multi task_id")
 check(m["tables"][0]["sheet"] == "明细" and [c["key"] for c in m["tables"][0]["columns"]] == ["name", "qty", "kind"],
