@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "config.h"
 #include "mem.h"
@@ -41,6 +42,12 @@ static const struct opt opts[] = {
 	{{"web", "listen", "/run/flowbatch/web.sock",
 	  "FastCGI socket: a unix socket path, or host:port"},
 	 OPT_STR, F(web_listen), 0, 0, 0},
+	{{"web", "allow", "",
+	  "with a TCP web.listen: the IPv4 addresses (comma-separated) allowed to connect; required then"},
+	 OPT_STR, F(web_allow), 0, 0, 0},
+	{{"web", "socket_group", "www-data",
+	  "group of the unix socket (mode 0660): nginx's group; if it does not exist, the process's group"},
+	 OPT_STR, F(web_socket_group), 0, 0, 0},
 	{{"web", "threads", "8", "request threads of flowbatch-web"},
 	 OPT_INT, F(web_threads), 1, 256, 0},
 	{{"web", "max_body", "67108864", "largest request body accepted, in bytes"},
@@ -240,9 +247,40 @@ apply_env(struct fb_config *cfg, struct buf *errs)
 	}
 }
 
+/* web.allow: empty, or IPv4 addresses separated by commas (spaces allowed around them). */
+static int
+allow_list_valid(const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL, *item;
+	struct in_addr a;
+	int ok = 1;
+
+	for (item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		item += strspn(item, " \t");
+		item[strcspn(item, " \t")] = '\0';
+		if (inet_pton(AF_INET, item, &a) != 1)
+			ok = 0;
+	}
+	if (strspn(list, " \t,") == strlen(list) && list[0] != '\0')
+		ok = 0;
+	free(copy);
+	return ok;
+}
+
 static void
 check_whole(const struct fb_config *cfg, struct buf *errs)
 {
+	if (!allow_list_valid(cfg->web_allow))
+		buf_printf(errs, "web.allow: \"%s\" is not a comma-separated list of IPv4 addresses\n",
+		           cfg->web_allow);
+	else if (strchr(cfg->web_listen, ':') != NULL && strspn(cfg->web_allow, " \t,") ==
+	                                                     strlen(cfg->web_allow))
+		buf_printf(errs, "web.listen: %s is a TCP address: set web.allow to the addresses of "
+		                 "the nginx hosts that may connect (anyone could otherwise send "
+		                 "requests as any user)\n",
+		           cfg->web_listen);
+	if (cfg->web_socket_group[0] == '\0')
+		buf_printf(errs, "web.socket_group: must name a group\n");
 	if (strlen(cfg->auth_secret) < 16)
 		buf_printf(errs, "auth.secret: must be set, at least 16 characters\n");
 	if (cfg->runner_high + cfg->runner_common + cfg->runner_low > 256)

@@ -24,6 +24,8 @@ struct fb_config {
 	char *redis_prefix;
 	/* [web] */
 	char *web_listen;
+	char *web_allow;
+	char *web_socket_group;
 	int web_threads;
 	long long web_max_body;
 	char *web_tmpdir;

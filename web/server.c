@@ -9,6 +9,7 @@
  * blocked in accept() with SIGUSR1 until all have left.  A request in progress finishes.
  */
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -184,19 +185,92 @@ on_usr1(int sig)
 	(void)sig;
 }
 
+/* libfcgi reads a listen path with a ':' as host:port. */
+static int
+listen_is_tcp(const struct fb_config *cfg)
+{
+	return strchr(cfg->web_listen, ':') != NULL;
+}
+
+/*
+ * A TCP listener takes connections only from web.allow (config.c refuses a TCP web.listen
+ * without it).  libfcgi 2.4.2 reads the list from FCGI_WEB_SERVER_ADDRS in FCGX_Init():
+ * IPv4 addresses separated by commas, compared exactly, no spaces; after accept() it
+ * closes the connection of any other IPv4 peer.  So the variable is set here, from the
+ * configuration only, before FCGX_Init and before any thread starts.
+ */
+static void
+set_allowlist(const struct fb_config *cfg)
+{
+	char *list, *o;
+	const char *p;
+
+	if (!listen_is_tcp(cfg)) {
+		unsetenv("FCGI_WEB_SERVER_ADDRS");
+		return;
+	}
+	list = xmalloc(strlen(cfg->web_allow) + 1);
+	for (p = cfg->web_allow, o = list; *p != '\0'; p++)
+		if (*p != ' ' && *p != '\t')
+			*o++ = *p;
+	*o = '\0';
+	setenv("FCGI_WEB_SERVER_ADDRS", list, 1);
+	log_info("TCP listener: connections only from web.allow", "listen",
+	         LOG_STR(cfg->web_listen), "allow", LOG_STR(list), NULL);
+	free(list);
+}
+
+/*
+ * The unix socket goes to web.socket_group (nginx's group) with mode 0660: nginx may
+ * connect, other local users may not.  A group that does not exist, or one this process
+ * may not give files to, leaves the process's own group, said in the log.
+ */
+static int
+socket_group(const struct fb_config *cfg, struct fb_err *err)
+{
+	const char *path = cfg->web_listen, *name = cfg->web_socket_group;
+	struct group gr, *found = NULL;
+	char buf[4096];
+	int rc;
+
+	if (chmod(path, 0660) < 0) {
+		fb_err_set(err, FB_EIO, "chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = getgrnam_r(name, &gr, buf, sizeof(buf), &found);
+	if (found == NULL) {
+		log_warn("web.socket_group not found: the socket keeps the process's group", "group",
+		         LOG_STR(name), "gid", LOG_INT(getegid()), "path", LOG_STR(path), "error",
+		         LOG_STR(rc != 0 ? strerror(rc) : "no such group"), NULL);
+		return 0;
+	}
+	if (chown(path, (uid_t)-1, found->gr_gid) < 0) {
+		log_warn("cannot give the socket to web.socket_group (make it a supplementary group "
+		         "of this process): the socket keeps the process's group",
+		         "group", LOG_STR(name), "gid", LOG_INT(getegid()), "path", LOG_STR(path),
+		         "error", LOG_STR(strerror(errno)), NULL);
+		return 0;
+	}
+	log_info("socket ready", "path", LOG_STR(path), "mode", LOG_STR("0660"), "group",
+	         LOG_STR(name), NULL);
+	return 0;
+}
+
 static int
 open_listener(const struct fb_config *cfg, struct fb_err *err)
 {
+	mode_t old;
 	int fd;
 
+	/* The unix socket is born 0660: at no moment may another local user connect. */
+	old = umask(0117);
 	fd = FCGX_OpenSocket(cfg->web_listen, 128);
+	umask(old);
 	if (fd < 0) {
 		fb_err_set(err, FB_EIO, "cannot listen on %s: %s", cfg->web_listen, strerror(errno));
 		return -1;
 	}
-	/* nginx runs as another user: let it connect to the unix socket. */
-	if (cfg->web_listen[0] == '/' && chmod(cfg->web_listen, 0666) < 0) {
-		fb_err_set(err, FB_EIO, "chmod %s: %s", cfg->web_listen, strerror(errno));
+	if (!listen_is_tcp(cfg) && socket_group(cfg, err) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -211,6 +285,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 	sigset_t wait_set;
 	int i, sig, alive;
 
+	set_allowlist(cfg);
 	if (FCGX_Init() != 0) {
 		fb_err_set(err, FB_EINTERNAL, "FCGX_Init failed");
 		return -1;
@@ -268,7 +343,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 		if (srv.workers[i].started)
 			pthread_join(srv.workers[i].tid, NULL);
 	close(srv.listen_fd);
-	if (cfg->web_listen[0] == '/')
+	if (!listen_is_tcp(cfg))
 		unlink(cfg->web_listen);
 	free(srv.workers);
 	log_info("flowbatch-web stopped", NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests: configuration defaults, file parsing, environment overrides, errors. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,50 @@ START_TEST(secret_required)
 }
 END_TEST
 
+START_TEST(web_listen_allow)
+{
+	static const char *const ok[] = {
+		"[web]\nlisten = /run/x.sock\n",
+		"[web]\nlisten = 127.0.0.1:9000\nallow = 10.0.0.1\n",
+		"[web]\nlisten = :9000\nallow = 10.0.0.1, 10.0.0.2 ,192.168.1.9\n",
+		"[web]\nlisten = /run/x.sock\nsocket_group = nginx\n",
+	};
+	static const char *const bad[] = {
+		"[web]\nlisten = 127.0.0.1:9000\n",
+		"[web]\nlisten = :9000\nallow = , \n",
+		"[web]\nlisten = :9000\nallow = 10.0.0.0/8\n",
+		"[web]\nlisten = /run/x.sock\nallow = localhost\n",
+		"[web]\nlisten = :9000\nallow = 10.0.0.1,,::1\n",
+		"[web]\nsocket_group =\n",
+	};
+	struct fb_err err = {0};
+	struct fb_config *c;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, ok[i]);
+		c = config_parse(text, 0, &err);
+		ck_assert_msg(c != NULL, "refused %s: %s", ok[i], err.msg);
+		config_free(c);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, bad[i]);
+		c = config_parse(text, 0, &err);
+		ck_assert_msg(c == NULL, "accepted %s", bad[i]);
+		fb_err_clear(&err);
+	}
+	c = config_parse(base, 0, &err);
+	ck_assert_str_eq(c->web_socket_group, "www-data");
+	ck_assert_str_eq(c->web_allow, "");
+	config_free(c);
+	snprintf(text, sizeof(text), "%s[web]\nlisten = 0.0.0.0:9000\n", base);
+	ck_assert_ptr_null(config_parse(text, 0, &err));
+	ck_assert_msg(strstr(err.msg, "is a TCP address: set web.allow") != NULL, "%s", err.msg);
+	fb_err_clear(&err);
+}
+END_TEST
+
 START_TEST(key_table)
 {
 	int n, i;
@@ -119,6 +164,7 @@ main(void)
 	tcase_add_test(tc, errors_collected);
 	tcase_add_test(tc, secret_required);
 	tcase_add_test(tc, key_table);
+	tcase_add_test(tc, web_listen_allow);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
