@@ -409,11 +409,18 @@ check_fields(const struct task_filter *f, const struct node_meta *m, unsigned ch
 	return 0;
 }
 
-/* Load the node (when the filter names one) and check the filter against it. */
+/*
+ * Load the node (when the filter names one) and check the filter against it.  A node where
+ * user_id has no pending task is not looked at at all: 1, "nothing matches", the same for
+ * a node that does not exist, so that neither the node nor its searchable fields can be
+ * probed by someone without tasks there.  0 when the filter was checked, -1 with err.
+ */
 static int
-prepare(struct db *db, const struct task_filter *f, struct node_meta *m, unsigned char *numeric,
-        struct fb_err *err)
+prepare(struct db *db, int64_t user_id, const struct task_filter *f, struct node_meta *m,
+        unsigned char *numeric, struct fb_err *err)
 {
+	int has;
+
 	m->view = m->schema = NULL;
 	if (f->nfields > 0 && f->node_id == 0) {
 		bad_param(err, f->fields[0].param, "field conditions need node_id");
@@ -421,24 +428,14 @@ prepare(struct db *db, const struct task_filter *f, struct node_meta *m, unsigne
 	}
 	if (f->node_id == 0)
 		return 0;
+	if ((has = task_node_has_pending(db, user_id, f->node_id, err)) <= 0)
+		return has < 0 ? -1 : 1;
 	if (meta_load(db, f->node_id, m, err) < 0)
 		return -1;
 	if (check_fields(f, m, numeric, err) < 0) {
 		meta_free(m);
 		return -1;
 	}
-	return 0;
-}
-
-int
-task_filter_check(struct db *db, const struct task_filter *f, struct fb_err *err)
-{
-	struct node_meta m;
-	unsigned char numeric[TASK_FIELDS_MAX];
-
-	if (prepare(db, f, &m, numeric, err) < 0)
-		return -1;
-	meta_free(&m);
 	return 0;
 }
 
@@ -733,8 +730,17 @@ task_list(struct db *db, int64_t user_id, const struct task_filter *f, int64_t p
 		fb_err_set(err, FB_EINVAL, "page or page_size out of range");
 		return NULL;
 	}
-	if (prepare(db, f, &m, numeric, err) < 0)
+	switch (prepare(db, user_id, f, &m, numeric, err)) {
+	case -1:
 		return NULL;
+	case 1:
+		body = json_object_new_object();
+		json_object_object_add(body, "items", json_object_new_array());
+		jsonh_add_int(body, "total", 0);
+		jsonh_add_int(body, "page", page);
+		jsonh_add_int(body, "page_size", page_size);
+		return body;
+	}
 	query_build(&q, user_id, f, numeric);
 
 	query_with(&sql, &q, NULL);
@@ -825,8 +831,12 @@ task_filter_ids(struct db *db, int64_t user_id, const struct task_filter *f, siz
 	*n = 0;
 	if (max > 100000000)
 		max = 100000000;
-	if (prepare(db, f, &m, numeric, err) < 0)
+	switch (prepare(db, user_id, f, &m, numeric, err)) {
+	case -1:
 		return -1;
+	case 1:
+		return 0;
+	}
 	query_build(&q, user_id, f, numeric);
 	lim = query_int(&q, (int64_t)max + 1);
 	query_with(&sql, &q, NULL);

@@ -73,13 +73,6 @@ int task_filter_from_json(struct task_filter *f, const char *name, struct json_o
                           struct fb_err *err) FB_MUSTCHECK;
 
 /*
- * Check the filter against the database: the node exists (FB_ENOTFOUND), field conditions
- * name fields the node's view marks searchable (FB_EINVAL naming the parameter), number
- * fields get decimal values.  task_list() and task_filter_ids() call it themselves.
- */
-int task_filter_check(struct db *db, const struct task_filter *f, struct fb_err *err) FB_MUSTCHECK;
-
-/*
  * The nodes where user_id has pending tasks: a new object
  * {"items":[{"node_id","node_name","app_id","app_name","app_version_id","app_version",
  * "count"}],"total":N} (caller puts it), ordered by app name, version and node sequence.
@@ -98,13 +91,16 @@ int task_node_has_pending(struct db *db, int64_t user_id, int64_t node_id,
  * puts it).  Each item: task_id, session_id, title, session_state, creator {login,name},
  * creator_dept {id,name}, created, node_id, node_name, locked, lock_kind and fields (the
  * values of the fields the task's node marks visible, null when unset).  labels maps the
- * visible fields of f->node_id to their labels, when f names a node.
+ * visible fields of f->node_id to their labels, when f names a node.  The node and the
+ * field conditions are checked (FB_EINVAL naming the parameter) only when user_id has
+ * pending tasks there: elsewhere, and for a node that does not exist, the page is empty.
  */
 struct json_object *task_list(struct db *db, int64_t user_id, const struct task_filter *f,
                               int64_t page, int64_t page_size, struct fb_err *err) FB_MUSTCHECK;
 
 /*
- * The ids of user_id's pending tasks matching f, in (created, id) order.  More than max
+ * The ids of user_id's pending tasks matching f, in (created, id) order (none at a node
+ * where user_id has no pending task, whatever the conditions).  More than max
  * matches is FB_ETOOBIG.  *ids is malloc'ed (caller frees; NULL when *n is 0).
  */
 int task_filter_ids(struct db *db, int64_t user_id, const struct task_filter *f, size_t max,

@@ -68,10 +68,6 @@ handle_batch_template(struct request *r, struct fb_err *err)
 	db = request_db(r, err);
 	if (db == NULL)
 		return -1;
-	node = node_load(db, f->node_id, err);
-	if (node == NULL)
-		return -1;
-	arena_defer(r->arena, node_put, node);
 	if (task_filter_ids(db, r->user->id, f, multi ? TEMPLATE_MULTI_MAX : TEMPLATE_SINGLE_MAX,
 	                    &ids, &n, err) < 0) {
 		if (err->code == FB_ETOOBIG)
@@ -86,6 +82,12 @@ handle_batch_template(struct request *r, struct fb_err *err)
 		fb_err_set(err, FB_ENOTFOUND, "no pending task of yours at this node matches");
 		return -1;
 	}
+	/* Only now: a node where the user has no task is the same 404 as one that does not
+	 * exist. */
+	node = node_load(db, f->node_id, err);
+	if (node == NULL)
+		return -1;
+	arena_defer(r->arena, node_put, node);
 
 	if ((path = request_tmpfile(r, "template", err)) == NULL)
 		return -1;
