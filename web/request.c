@@ -217,16 +217,20 @@ request_check_params(struct request *r, const char *const *known, const char *pr
 	return 0;
 }
 
-int
-request_read_body(struct request *r, struct fb_err *err)
+/*
+ * Read the body, refusing it before anything is allocated or read when Content-Length is
+ * over limit (key names the config key that sets it); never more than that is read.
+ */
+static int
+read_body(struct request *r, long long limit, const char *key, struct fb_err *err)
 {
 	size_t cap, got = 0;
 
 	if (r->body_read)
 		return 0;
-	if (r->content_length > r->cfg->web_max_body) {
-		fb_err_set(err, FB_ETOOBIG, "request body of %lld bytes exceeds the limit of %lld",
-		           r->content_length, r->cfg->web_max_body);
+	if (r->content_length > limit) {
+		fb_err_set(err, FB_ETOOBIG, "request body of %lld bytes exceeds the limit of %lld (%s)",
+		           r->content_length, limit, key);
 		return -1;
 	}
 	cap = (size_t)r->content_length;
@@ -249,6 +253,12 @@ request_read_body(struct request *r, struct fb_err *err)
 	return 0;
 }
 
+int
+request_read_body(struct request *r, struct fb_err *err)
+{
+	return read_body(r, r->cfg->web_max_body, "web.max_body", err);
+}
+
 static void
 put_json(void *obj)
 {
@@ -266,16 +276,12 @@ request_json(struct request *r, struct fb_err *err)
 		fb_err_set(err, FB_EMEDIA, "Content-Type must be application/json");
 		return NULL;
 	}
-	if (request_read_body(r, err) < 0)
+	if (read_body(r, r->cfg->web_json_body_max, "web.json_body_max", err) < 0)
 		return NULL;
-	obj = jsonh_parse(r->body, r->body_len, err);
+	obj = jsonh_parse_object(r->body, r->body_len, "the request body", err);
 	if (obj == NULL)
 		return NULL;
 	arena_defer(r->arena, put_json, obj);
-	if (!json_object_is_type(obj, json_type_object)) {
-		fb_err_set(err, FB_EINVAL, "the request body must be a JSON object");
-		return NULL;
-	}
 	return obj;
 }
 
