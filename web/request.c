@@ -17,6 +17,7 @@
 
 #include "db.h"
 #include "jsonh.h"
+#include "limiter.h"
 #include "log.h"
 #include "queue.h"
 #include "request.h"
@@ -444,15 +445,22 @@ respond_raw(struct request *r, int status, const char *const *headers, size_t nh
 		(void)respond_write(r, data, len);
 }
 
+/* respond_json with one more header line (NULL: none). */
+static void
+respond_json_with(struct request *r, int status, struct json_object *body, const char *extra)
+{
+	const char *hdr[] = {"Content-Type: application/json; charset=utf-8",
+	                     "Cache-Control: no-store", extra};
+	const char *text = jsonh_str(body);
+
+	respond_raw(r, status, hdr, extra ? 3 : 2, text, strlen(text));
+	json_object_put(body);
+}
+
 void
 respond_json(struct request *r, int status, struct json_object *body)
 {
-	static const char *const hdr[] = {"Content-Type: application/json; charset=utf-8",
-	                                  "Cache-Control: no-store"};
-	const char *text = jsonh_str(body);
-
-	respond_raw(r, status, hdr, 2, text, strlen(text));
-	json_object_put(body);
+	respond_json_with(r, status, body, NULL);
 }
 
 void
@@ -463,7 +471,7 @@ respond_error(struct request *r, const struct fb_err *err)
 
 	jsonh_add_str(e, "code", fb_err_name(err->code));
 	/* Database and internal failures keep their detail in the log, not in the answer. */
-	if (status >= 500)
+	if (status >= 500 && err->code != FB_EBUSY)
 		jsonh_add_str(e, "message", err->code == FB_EDB || err->code == FB_EREDIS
 		                                ? "the service is temporarily unavailable"
 		                                : "internal error");
@@ -472,5 +480,8 @@ respond_error(struct request *r, const struct fb_err *err)
 	if (err->details != NULL && status < 500)
 		json_object_object_add(e, "details", json_object_get(err->details));
 	json_object_object_add(body, "error", e);
-	respond_json(r, status, body);
+	respond_json_with(r, status, body,
+	                  err->code == FB_EBUSY
+	                      ? arena_printf(r->arena, "Retry-After: %d", LIMITER_RETRY_AFTER)
+	                      : NULL);
 }

@@ -21,6 +21,7 @@
 
 struct json_object;
 struct db;
+struct limiter;
 struct queue;
 
 struct kv {
@@ -34,6 +35,7 @@ struct web_thread {
 	int index;
 	struct db *db;       /* opened on first use, reopened when broken */
 	struct queue *queue; /* likewise */
+	struct limiter *excel; /* imports and Excel exports at once; borrowed from the server */
 };
 
 #define REQUEST_MAX_PARAMS 256
