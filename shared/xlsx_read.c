@@ -128,12 +128,19 @@ text_scan(struct part *p, const char *buf, size_t n)
 		char c = buf[i];
 
 		switch (p->scan) {
-		case SCAN_TEXT:
-			if (c == '<')
-				p->scan = SCAN_LT;
-			else if (++p->run > p->run_cap)
+		case SCAN_TEXT: {
+			/* Most bytes are text: skip to the next '<' at once. */
+			const char *lt = memchr(buf + i, '<', n - i);
+			size_t k = lt ? (size_t)(lt - (buf + i)) : n - i;
+
+			p->run += k;
+			if (p->run > p->run_cap)
 				return -1;
+			i += k;
+			if (lt != NULL)
+				p->scan = SCAN_LT;
 			break;
+		}
 		case SCAN_LT:
 			p->seen = 0;
 			if (c == '!') {
@@ -153,10 +160,15 @@ text_scan(struct part *p, const char *buf, size_t n)
 				p->scan = SCAN_TEXT;
 			}
 			break;
-		case SCAN_QUOTE:
-			if (c == p->quote)
-				p->scan = SCAN_TAG;
+		case SCAN_QUOTE: {
+			const char *q = memchr(buf + i, p->quote, n - i);
+
+			if (q == NULL)
+				return 0;
+			i = (size_t)(q - buf);
+			p->scan = SCAN_TAG;
 			break;
+		}
 		case SCAN_BANG:
 			/* "--" opens a comment, "[CDATA[" a CDATA section; the rest are declarations
 			 * (DOCTYPE...), which the reader refuses anyway. */
