@@ -28,6 +28,8 @@ struct fb_config {
 	char *web_socket_group;
 	int web_threads;
 	long long web_max_body;
+	long long web_json_body_max;
+	int web_max_excel_requests;
 	char *web_tmpdir;
 	/* [auth] */
 	char *auth_secret;

@@ -53,8 +53,26 @@ struct item {
 	int found;
 	enum outcome out;
 	char error[600];
+	char unusable[300]; /* why the stored post_data or form_data cannot be used, or "" */
 	int unlock;
 };
+
+/*
+ * Stored JSON that must be an object (an item's post_data, a session's form_data): a new
+ * object, or NULL with the reason, naming what, in why.  Never a default in its place:
+ * an empty form or the batch's action would act on data that is not what was stored.
+ */
+static struct json_object *
+stored_object(const char *text, const char *what, char *why, size_t n)
+{
+	struct fb_err e = {0};
+	struct json_object *o = jsonh_parse_object(text, strlen(text), "the value", &e);
+
+	if (o == NULL && why[0] == '\0')
+		snprintf(why, n, "%s is unusable: %.200s", what, e.msg);
+	fb_err_clear(&e);
+	return o;
+}
 
 static void
 id_str(char buf[ID_MAX], int64_t id)
@@ -242,6 +260,10 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		it->out = OUT_IGNORED;
 		snprintf(it->error, sizeof(it->error), "the process instance is %s", it->session_state);
 		it->unlock = 1;
+		return 0;
+	}
+	if (it->unusable[0] != '\0') {
+		fail(it, "%s", it->unusable);
 		return 0;
 	}
 	if (it->assignee != x->creator) {
@@ -597,7 +619,8 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 		items[i].task_id = db_ll(res, i, 1);
 		items[i].retry_count = (int)db_ll(res, i, 3);
 		if (row != NULL && strcmp(row, "null") != 0)
-			items[i].row = jsonh_parse(row, strlen(row), err);
+			items[i].row = stored_object(row, "the item's stored post_data",
+			                             items[i].unusable, sizeof(items[i].unusable));
 		buf_printf(&tids, "%s%lld", i ? "," : "", (long long)items[i].task_id);
 	}
 	buf_add(&tids, "}", 1);
@@ -637,9 +660,8 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 			it->lock_owner = db_val(res, j, 6);
 			it->session_state = PQgetvalue(res, j, 7);
 			form = PQgetvalue(res, j, 8);
-			it->form = jsonh_parse(form, strlen(form), err);
-			if (it->form == NULL)
-				it->form = json_object_new_object();
+			it->form = stored_object(form, "the process instance's stored form_data",
+			                         it->unusable, sizeof(it->unusable));
 		}
 	}
 	for (i = 0; i < n; i++) {

@@ -65,6 +65,7 @@ static const struct {
 	[FB_EREDIS] = {"queue_error", 503},
 	[FB_EIO] = {"io_error", 500},
 	[FB_EINTERNAL] = {"internal_error", 500},
+	[FB_EBUSY] = {"busy", 503},
 };
 
 int

@@ -30,6 +30,7 @@ enum fb_code {
 	FB_EREDIS,      /* Redis failed; the connection must be reopened */
 	FB_EIO,         /* files, sockets */
 	FB_EINTERNAL,
+	FB_EBUSY,       /* 503: too many requests of a kind at once; try again later */
 };
 
 struct json_object;

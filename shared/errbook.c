@@ -172,37 +172,58 @@ write_text(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const char *s, lxw_f
 	return e;
 }
 
-/* Lists: column A the actions, then one column per writable plain select. */
+/* The options a column's dropdown offers, or NULL. */
+static const char *const *
+list_options(const struct ecol *c, size_t *n)
+{
+	static const char *const actions[] = {TEMPLATE_ACTION_APPROVE, TEMPLATE_ACTION_REJECT};
+
+	*n = 0;
+	if (c->kind == E_ACTION) {
+		*n = 2;
+		return actions;
+	}
+	if (c->kind == E_FIELD && c->writable && schema_field_type(c->f) == SCHEMA_SELECT)
+		return schema_field_options(c->f, n);
+	return NULL;
+}
+
+/*
+ * Lists: column A the actions, then one column per writable plain select.  The workbook
+ * is in constant-memory mode, where rows must be written in ascending order: the columns
+ * are planned first, then written row by row across them.
+ */
 static int
 write_lists(struct eb *b, lxw_worksheet *ws, struct fb_err *err)
 {
-	const char *actions[] = {TEMPLATE_ACTION_APPROVE, TEMPLATE_ACTION_REJECT};
-	size_t i, lc = 0, j;
+	size_t i, lc = 0, rows = 0, nopts;
+	lxw_row_t r;
 
 	for (i = 0; i < b->ncols; i++) {
 		struct ecol *c = &b->cols[i];
-		const char *const *opts = NULL;
-		size_t nopts = 0;
 
-		if (c->kind == E_ACTION) {
-			opts = actions;
-			nopts = 2;
-		} else if (c->kind == E_FIELD && c->writable &&
-		           schema_field_type(c->f) == SCHEMA_SELECT) {
-			opts = schema_field_options(c->f, &nopts);
-		}
-		if (opts == NULL || nopts == 0)
+		if (list_options(c, &nopts) == NULL || nopts == 0)
 			continue;
-		if (lxw_check(write_text(ws, 0, (lxw_col_t)lc, c->label, NULL), "lists", err) < 0)
-			return -1;
-		for (j = 0; j < nopts; j++)
-			if (lxw_check(write_text(ws, (lxw_row_t)(j + 1), (lxw_col_t)lc, opts[j], NULL),
-			              "lists", err) < 0)
-				return -1;
 		c->list = 1;
 		c->list_rows = (int)nopts;
-		template_col_letters(c->list_col, lc);
-		lc++;
+		template_col_letters(c->list_col, lc++);
+		if (nopts > rows)
+			rows = nopts;
+	}
+	for (r = 0; r <= rows; r++) {
+		for (i = 0, lc = 0; i < b->ncols; i++) {
+			const struct ecol *c = &b->cols[i];
+			const char *const *opts = list_options(c, &nopts);
+
+			if (!c->list)
+				continue;
+			if (r <= nopts &&
+			    lxw_check(write_text(ws, r, (lxw_col_t)lc, r == 0 ? c->label : opts[r - 1],
+			                         NULL),
+			              "lists", err) < 0)
+				return -1;
+			lc++;
+		}
 	}
 	return 0;
 }

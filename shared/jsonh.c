@@ -39,21 +39,26 @@ outside_strings_ok(const char *text, size_t len)
 	return 1;
 }
 
-struct json_object *
-jsonh_parse(const char *text, size_t len, struct fb_err *err)
+/*
+ * Parse len bytes into *out: 0 with *out set (NULL for a document that is just `null`:
+ * json-c has no object for it), or -1 with err filled.
+ */
+static int
+parse_any(const char *text, size_t len, struct json_object **out, struct fb_err *err)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum json_tokener_error jerr;
 	size_t end;
 
+	*out = NULL;
 	if (len > INT32_MAX) {
 		fb_err_set(err, FB_ETOOBIG, "JSON document is too large");
-		return NULL;
+		return -1;
 	}
 	if (!outside_strings_ok(text, len)) {
 		fb_err_set(err, FB_EINVAL, "invalid JSON: unexpected character outside a string");
-		return NULL;
+		return -1;
 	}
 	tok = json_tokener_new_ex(JSONH_MAX_DEPTH);
 	if (tok == NULL)
@@ -72,7 +77,7 @@ jsonh_parse(const char *text, size_t len, struct fb_err *err)
 		fb_err_set(err, FB_EINVAL, "invalid JSON: %s", json_tokener_error_desc(jerr));
 		json_tokener_free(tok);
 		json_object_put(obj);
-		return NULL;
+		return -1;
 	}
 	while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' ||
 	                     text[end] == '\r'))
@@ -80,6 +85,42 @@ jsonh_parse(const char *text, size_t len, struct fb_err *err)
 	json_tokener_free(tok);
 	if (end != len) {
 		fb_err_set(err, FB_EINVAL, "invalid JSON: unexpected data after the document");
+		json_object_put(obj);
+		return -1;
+	}
+	*out = obj;
+	return 0;
+}
+
+struct json_object *
+jsonh_parse(const char *text, size_t len, struct fb_err *err)
+{
+	struct json_object *obj;
+
+	if (parse_any(text, len, &obj, err) < 0)
+		return NULL;
+	if (obj == NULL)
+		fb_err_set(err, FB_EINVAL, "invalid JSON: null where a value is expected");
+	return obj;
+}
+
+struct json_object *
+jsonh_parse_object(const char *text, size_t len, const char *what, struct fb_err *err)
+{
+	struct json_object *obj;
+
+	if (parse_any(text, len, &obj, err) < 0)
+		return NULL;
+	if (!json_object_is_type(obj, json_type_object)) {
+		static const char *const names[] = {
+			[json_type_null] = "null",       [json_type_boolean] = "a boolean",
+			[json_type_double] = "a number", [json_type_int] = "a number",
+			[json_type_object] = "an object", [json_type_array] = "an array",
+			[json_type_string] = "a string",
+		};
+
+		fb_err_set(err, FB_EINVAL, "%s must be a JSON object, not %s", what,
+		           names[json_object_get_type(obj)]);
 		json_object_put(obj);
 		return NULL;
 	}

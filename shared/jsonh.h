@@ -19,8 +19,14 @@
 
 #define JSONH_MAX_DEPTH 32
 
-/* Parse len bytes; new object or NULL with err (FB_EINVAL). */
+/* Parse len bytes; new object or NULL with err (FB_EINVAL; a bare `null` is an error too). */
 struct json_object *jsonh_parse(const char *text, size_t len, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * The same, and the document must be an object: anything else (null, a number, a string,
+ * an array) is FB_EINVAL "<what> must be a JSON object, not <type>".  New object or NULL.
+ */
+struct json_object *jsonh_parse_object(const char *text, size_t len, const char *what,
+                                       struct fb_err *err) FB_MUSTCHECK;
 /* Serialize compactly (UTF-8 kept, no slash escapes); borrowed until obj changes or dies. */
 const char *jsonh_str(struct json_object *obj);
 

@@ -27,6 +27,7 @@
 #include <zip.h>
 
 #include "mem.h"
+#include "utf8.h"
 #include "xlsx_read.h"
 
 #define XLSX_MAX_DEPTH 64
@@ -61,13 +62,31 @@ struct xlsx {
 	size_t nsst;
 };
 
+/* Where the raw-byte scan of a part stands (see text_scan). */
+enum scan_state {
+	SCAN_TEXT,    /* character data */
+	SCAN_LT,      /* just after '<' */
+	SCAN_TAG,     /* inside an element tag (or a declaration) */
+	SCAN_QUOTE,   /* inside a quoted attribute value; quote says which */
+	SCAN_BANG,    /* after "<!": telling a comment, CDATA or a declaration apart */
+	SCAN_COMMENT, /* inside <!-- --> */
+	SCAN_CDATA,   /* inside <![CDATA[ ]]> */
+	SCAN_PI,      /* inside <? ?> */
+};
+
 /* One part being parsed: the read/close callbacks' context. */
 struct part {
 	struct xlsx *x;
 	zip_file_t *zf;
 	const char *name;
 	size_t read, cap;
-	int over;      /* 1: part cap hit, 2: handle cap hit */
+	enum scan_state scan;
+	char quote;       /* SCAN_QUOTE: the closing quote; SCAN_BANG: the first byte */
+	int seen;         /* SCAN_BANG: bytes after "<!" matched; COMMENT/CDATA/PI: closing
+	                     characters seen in a row */
+	size_t run;       /* bytes of character data since the last element tag */
+	size_t run_cap;   /* the most run may reach */
+	int over;      /* 1: part cap hit, 2: handle cap hit, 3: a text run over run_cap */
 	int zip_failed;
 	char zmsg[128];
 	char xmsg[200]; /* first libxml2 error */
@@ -86,9 +105,104 @@ xlsx_limits_default(void)
 		.max_rows = 100000,
 		.max_cols = 1024,
 		.max_cell_bytes = 128u << 10,
+		.max_cell_chars = XLSX_EXCEL_CELL_CHARS,
 	};
 
 	return l;
+}
+
+/*
+ * Follow the markup of n raw bytes just read and count the character data between two
+ * element tags (text and CDATA alike; comments and processing instructions neither count
+ * nor end a run).  Returns -1 as soon as a run passes p->run_cap: one linear pass over
+ * the bytes, before libxml2 has built anything of that text.
+ */
+static int
+text_scan(struct part *p, const char *buf, size_t n)
+{
+	static const char cdata[] = "[CDATA[";
+	const char *target;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = buf[i];
+
+		switch (p->scan) {
+		case SCAN_TEXT: {
+			/* Most bytes are text: skip to the next '<' at once. */
+			const char *lt = memchr(buf + i, '<', n - i);
+			size_t k = lt ? (size_t)(lt - (buf + i)) : n - i;
+
+			p->run += k;
+			if (p->run > p->run_cap)
+				return -1;
+			i += k;
+			if (lt != NULL)
+				p->scan = SCAN_LT;
+			break;
+		}
+		case SCAN_LT:
+			p->seen = 0;
+			if (c == '!') {
+				p->scan = SCAN_BANG;
+			} else if (c == '?') {
+				p->scan = SCAN_PI;
+			} else {
+				p->scan = c == '>' ? SCAN_TEXT : SCAN_TAG;
+				p->run = 0;
+			}
+			break;
+		case SCAN_TAG:
+			if (c == '"' || c == '\'') {
+				p->quote = c;
+				p->scan = SCAN_QUOTE;
+			} else if (c == '>') {
+				p->scan = SCAN_TEXT;
+			}
+			break;
+		case SCAN_QUOTE: {
+			const char *q = memchr(buf + i, p->quote, n - i);
+
+			if (q == NULL)
+				return 0;
+			i = (size_t)(q - buf);
+			p->scan = SCAN_TAG;
+			break;
+		}
+		case SCAN_BANG:
+			/* "--" opens a comment, "[CDATA[" a CDATA section; the rest are declarations
+			 * (DOCTYPE...), which the reader refuses anyway. */
+			if (p->seen == 0)
+				p->quote = c;
+			target = p->quote == '-' ? "--" : cdata;
+			if (c != target[p->seen]) {
+				p->scan = c == '>' ? SCAN_TEXT : SCAN_TAG;
+			} else if (target[++p->seen] == '\0') {
+				p->scan = p->quote == '-' ? SCAN_COMMENT : SCAN_CDATA;
+				p->seen = 0;
+			}
+			break;
+		case SCAN_COMMENT:
+			if (c == '>' && p->seen >= 2)
+				p->scan = SCAN_TEXT;
+			p->seen = c == '-' ? p->seen + 1 : 0;
+			break;
+		case SCAN_CDATA:
+			if (c == '>' && p->seen >= 2) {
+				p->scan = SCAN_TEXT;
+			} else if (++p->run > p->run_cap) {
+				return -1;
+			}
+			p->seen = c == ']' ? p->seen + 1 : 0;
+			break;
+		case SCAN_PI:
+			if (c == '>' && p->seen)
+				p->scan = SCAN_TEXT;
+			p->seen = c == '?';
+			break;
+		}
+	}
+	return 0;
 }
 
 /* ---- part I/O ---------------------------------------------------------------------- */
@@ -115,6 +229,10 @@ part_read(void *ctx, char *buf, int len)
 	}
 	if (p->x->total > p->x->lim.max_total_bytes) {
 		p->over = 2;
+		return -1;
+	}
+	if (text_scan(p, buf, (size_t)n) < 0) {
+		p->over = 3;
 		return -1;
 	}
 	return (int)n;
@@ -166,6 +284,7 @@ part_open(struct xlsx *x, const char *name, struct part *p, struct fb_err *err)
 	p->x = x;
 	p->name = name;
 	p->cap = x->lim.max_part_bytes;
+	p->run_cap = x->lim.max_cell_chars * XLSX_RAW_BYTES_PER_CHAR;
 	idx = zip_name_locate(x->za, name, ZIP_FL_NOCASE);
 	if (idx < 0) {
 		fb_err_set(err, FB_EINVAL, "xlsx: part %s is missing", name);
@@ -201,6 +320,9 @@ part_fail(struct part *p, struct fb_err *err)
 	else if (p->over == 2)
 		fb_err_set(err, FB_ETOOBIG, "xlsx: archive inflates to more than %zu bytes",
 		           p->x->lim.max_total_bytes);
+	else if (p->over == 3)
+		fb_err_set(err, FB_ETOOBIG, "xlsx: part %s holds a text longer than %zu characters "
+		           "(Excel's limit for a cell)", p->name, p->x->lim.max_cell_chars);
 	else if (p->zip_failed)
 		fb_err_set(err, FB_EINVAL, "xlsx: part %s is corrupt: %s", p->name, p->zmsg);
 	else if (p->xmsg[0] != '\0')
@@ -380,7 +502,8 @@ decode_x(char *s, size_t n)
 	return o;
 }
 
-/* Parse a non-negative decimal with no sign or spaces; -1 when not one or above max. */
+/* Parse a non-negative decimal with no sign or spaces; -1 when not one or above max
+ * (checked before each step, so that no digit string can overflow). */
 static long
 parse_uint(const char *s, long max)
 {
@@ -389,11 +512,11 @@ parse_uint(const char *s, long max)
 	if (s == NULL || *s == '\0')
 		return -1;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
+		int d = *s - '0';
+
+		if (d < 0 || d > 9 || v > (max - d) / 10)
 			return -1;
-		v = v * 10 + (*s - '0');
-		if (v > max)
-			return -1;
+		v = v * 10 + d;
 	}
 	return v;
 }
@@ -755,6 +878,11 @@ sst_add(struct xlsx *x, struct buf *cur, size_t *cap, struct fb_err *err)
 	}
 	buf_cstr(cur);
 	n = decode_x(cur->data, cur->len);
+	if (utf8_chars(cur->data) > x->lim.max_cell_chars) {
+		fb_err_set(err, FB_ETOOBIG, "xlsx: shared string %zu is longer than %zu characters "
+		           "(Excel's limit for a cell)", x->nsst, x->lim.max_cell_chars);
+		return -1;
+	}
 	if (x->sst.len + n + 1 > x->lim.max_shared_bytes) {
 		fb_err_set(err, FB_ETOOBIG, "xlsx: shared strings exceed %zu bytes",
 		           x->lim.max_shared_bytes);
@@ -830,6 +958,9 @@ sst_load(struct xlsx *x, const char *name, struct fb_err *err)
 				buf_add(&cur, t, n);
 		}
 	}
+	if (rc < 0 && p.over == 3)
+		fb_err_set(err, FB_ETOOBIG, "xlsx: shared string %zu is longer than %zu characters "
+		           "(Excel's limit for a cell)", x->nsst, x->lim.max_cell_chars);
 	xmlFreeTextReader(r);
 	free(cur.data);
 	return rc < 0 ? -1 : 0;
@@ -1316,7 +1447,7 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 
 		if (!rs->have_v)
 			return 0;
-		idx = parse_uint(s, LONG_MAX / 10);
+		idx = parse_uint(s, LONG_MAX);
 		if (idx < 0 || (size_t)idx >= rs->x->nsst) {
 			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: shared string \"%.20s\" "
 			           "out of range (%zu strings)", rs->sheet, name, s, rs->x->nsst);
@@ -1330,6 +1461,12 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 			return 0;
 		c.type = XLSX_STRING;
 		c.len = decode_x(s, rs->val.len);
+		if (utf8_chars(s) > rs->x->lim.max_cell_chars) {
+			fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s cell %s: text longer than %zu "
+			           "characters (Excel's limit for a cell)", rs->sheet, name,
+			           rs->x->lim.max_cell_chars);
+			return -1;
+		}
 		off = 0;
 	} else if (strcmp(t, "b") == 0) {
 		if (!rs->have_v)
@@ -1515,6 +1652,19 @@ xlsx_read_sheet(struct xlsx *x, const char *sheet, xlsx_row_fn fn, void *arg,
 	}
 	if (rc > 0)
 		rc = 0;
+	if (rc < 0 && p.over == 3) {
+		char name[24];
+
+		cell_name(rs.col, rs.row, name);
+		if (in_c)
+			fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s cell %s: text longer than %zu "
+			           "characters (Excel's limit for a cell)", rs.sheet, name,
+			           x->lim.max_cell_chars);
+		else
+			fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s holds a text longer than %zu "
+			           "characters (Excel's limit for a cell)", rs.sheet,
+			           x->lim.max_cell_chars);
+	}
 	xmlFreeTextReader(r);
 	free(rs.cells);
 	free(rs.off);

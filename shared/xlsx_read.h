@@ -30,10 +30,22 @@ struct xlsx_limits {
 	long max_rows;             /* highest row number accepted (1-based) */
 	int max_cols;              /* highest column accepted (1-based: 26 = Z) */
 	size_t max_cell_bytes;     /* decoded bytes of one cell value */
+	size_t max_cell_chars;     /* characters of one cell's text (Excel's own limit) */
 };
 
+/* Excel's limit on the characters of one cell. */
+#define XLSX_EXCEL_CELL_CHARS 32767
+/* Raw XML bytes one character of cell text may take at most ("&#x10FFFF;"). */
+#define XLSX_RAW_BYTES_PER_CHAR 10
+
 /* Defaults sized for batch imports: 1000 entries, 64 MiB a part, 256 MiB in all, 1e6 shared
- * strings / 64 MiB, 100000 rows, 1024 columns, 128 KiB a cell. */
+ * strings / 64 MiB, 100000 rows, 1024 columns, 128 KiB and 32767 characters a cell.
+ *
+ * Text is bounded twice: any run of character data (text and CDATA between two tags) in
+ * any part is refused while the part is being inflated, once it passes max_cell_chars *
+ * XLSX_RAW_BYTES_PER_CHAR raw bytes, so that the XML parser never builds a huge text
+ * node; and the decoded text of a cell or shared string is refused past max_cell_chars
+ * characters or max_cell_bytes bytes.  Both errors name the shared string or the cell. */
 struct xlsx_limits xlsx_limits_default(void);
 
 enum xlsx_type {

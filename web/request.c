@@ -17,6 +17,7 @@
 
 #include "db.h"
 #include "jsonh.h"
+#include "limiter.h"
 #include "log.h"
 #include "queue.h"
 #include "request.h"
@@ -256,16 +257,20 @@ request_check_params(struct request *r, const char *const *known, const char *pr
 	return 0;
 }
 
-int
-request_read_body(struct request *r, struct fb_err *err)
+/*
+ * Read the body, refusing it before anything is allocated or read when Content-Length is
+ * over limit (key names the config key that sets it); never more than that is read.
+ */
+static int
+read_body(struct request *r, long long limit, const char *key, struct fb_err *err)
 {
 	size_t cap, got = 0;
 
 	if (r->body_read)
 		return 0;
-	if (r->content_length > r->cfg->web_max_body) {
-		fb_err_set(err, FB_ETOOBIG, "request body of %lld bytes exceeds the limit of %lld",
-		           r->content_length, r->cfg->web_max_body);
+	if (r->content_length > limit) {
+		fb_err_set(err, FB_ETOOBIG, "request body of %lld bytes exceeds the limit of %lld (%s)",
+		           r->content_length, limit, key);
 		return -1;
 	}
 	cap = (size_t)r->content_length;
@@ -288,6 +293,12 @@ request_read_body(struct request *r, struct fb_err *err)
 	return 0;
 }
 
+int
+request_read_body(struct request *r, struct fb_err *err)
+{
+	return read_body(r, r->cfg->web_max_body, "web.max_body", err);
+}
+
 static void
 put_json(void *obj)
 {
@@ -305,16 +316,12 @@ request_json(struct request *r, struct fb_err *err)
 		fb_err_set(err, FB_EMEDIA, "Content-Type must be application/json");
 		return NULL;
 	}
-	if (request_read_body(r, err) < 0)
+	if (read_body(r, r->cfg->web_json_body_max, "web.json_body_max", err) < 0)
 		return NULL;
-	obj = jsonh_parse(r->body, r->body_len, err);
+	obj = jsonh_parse_object(r->body, r->body_len, "the request body", err);
 	if (obj == NULL)
 		return NULL;
 	arena_defer(r->arena, put_json, obj);
-	if (!json_object_is_type(obj, json_type_object)) {
-		fb_err_set(err, FB_EINVAL, "the request body must be a JSON object");
-		return NULL;
-	}
 	return obj;
 }
 
@@ -477,15 +484,22 @@ respond_raw(struct request *r, int status, const char *const *headers, size_t nh
 		(void)respond_write(r, data, len);
 }
 
+/* respond_json with one more header line (NULL: none). */
+static void
+respond_json_with(struct request *r, int status, struct json_object *body, const char *extra)
+{
+	const char *hdr[] = {"Content-Type: application/json; charset=utf-8",
+	                     "Cache-Control: no-store", extra};
+	const char *text = jsonh_str(body);
+
+	respond_raw(r, status, hdr, extra ? 3 : 2, text, strlen(text));
+	json_object_put(body);
+}
+
 void
 respond_json(struct request *r, int status, struct json_object *body)
 {
-	static const char *const hdr[] = {"Content-Type: application/json; charset=utf-8",
-	                                  "Cache-Control: no-store"};
-	const char *text = jsonh_str(body);
-
-	respond_raw(r, status, hdr, 2, text, strlen(text));
-	json_object_put(body);
+	respond_json_with(r, status, body, NULL);
 }
 
 void
@@ -496,7 +510,7 @@ respond_error(struct request *r, const struct fb_err *err)
 
 	jsonh_add_str(e, "code", fb_err_name(err->code));
 	/* Database and internal failures keep their detail in the log, not in the answer. */
-	if (status >= 500)
+	if (status >= 500 && err->code != FB_EBUSY)
 		jsonh_add_str(e, "message", err->code == FB_EDB || err->code == FB_EREDIS
 		                                ? "the service is temporarily unavailable"
 		                                : "internal error");
@@ -505,5 +519,8 @@ respond_error(struct request *r, const struct fb_err *err)
 	if (err->details != NULL && status < 500)
 		json_object_object_add(e, "details", json_object_get(err->details));
 	json_object_object_add(body, "error", e);
-	respond_json(r, status, body);
+	respond_json_with(r, status, body,
+	                  err->code == FB_EBUSY
+	                      ? arena_printf(r->arena, "Retry-After: %d", LIMITER_RETRY_AFTER)
+	                      : NULL);
 }

@@ -21,6 +21,7 @@
 
 struct json_object;
 struct db;
+struct limiter;
 struct queue;
 
 struct kv {
@@ -34,6 +35,7 @@ struct web_thread {
 	int index;
 	struct db *db;       /* opened on first use, reopened when broken */
 	struct queue *queue; /* likewise */
+	struct limiter *excel; /* imports and Excel exports at once; borrowed from the server */
 };
 
 #define REQUEST_MAX_PARAMS 256
@@ -97,7 +99,10 @@ int request_check_params(struct request *r, const char *const *known, const char
                          struct fb_err *err) FB_MUSTCHECK;
 /* Read the whole body, bounded by web.max_body (FB_ETOOBIG). */
 int request_read_body(struct request *r, struct fb_err *err) FB_MUSTCHECK;
-/* The body as a JSON object (415 unless application/json; 400 when not an object). */
+/*
+ * The body as a JSON object: 415 unless application/json, 413 over web.json_body_max (from
+ * Content-Length, before reading), 400 when not JSON or not an object (null included).
+ */
 struct json_object *request_json(struct request *r, struct fb_err *err) FB_MUSTCHECK;
 /* This thread's database / queue, connected; NULL with FB_EDB / FB_EREDIS. */
 struct db *request_db(struct request *r, struct fb_err *err) FB_MUSTCHECK;

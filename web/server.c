@@ -21,6 +21,7 @@
 #include <fcgiapp.h>
 
 #include "db.h"
+#include "limiter.h"
 #include "log.h"
 #include "mem.h"
 #include "queue.h"
@@ -42,6 +43,7 @@ struct server {
 		struct web_thread thread;
 	} *workers;
 	int nworkers;
+	struct limiter excel;
 };
 
 static double
@@ -299,6 +301,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 	if (srv.listen_fd < 0)
 		return -1;
 	srv.nworkers = cfg->web_threads;
+	limiter_init(&srv.excel, cfg->web_max_excel_requests, srv.nworkers);
 	srv.workers = xcalloc((size_t)srv.nworkers, sizeof(*srv.workers));
 	for (i = 0; i < srv.nworkers; i++) {
 		struct worker *w = &srv.workers[i];
@@ -306,6 +309,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 		w->srv = &srv;
 		w->thread.cfg = cfg;
 		w->thread.index = i;
+		w->thread.excel = &srv.excel;
 		if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
 			log_error("cannot start a request thread", "index", LOG_INT(i), NULL);
 			w->done = 1;
@@ -346,6 +350,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 	if (!listen_is_tcp(cfg))
 		unlink(cfg->web_listen);
 	free(srv.workers);
+	limiter_destroy(&srv.excel);
 	log_info("flowbatch-web stopped", NULL);
 	return 0;
 }

@@ -20,7 +20,7 @@ case $secs in '' | *[!0-9]*) usage ;; esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $name in
 xlsx)
-	srcs="shared/err.c shared/mem.c shared/xlsx_read.c"
+	srcs="shared/err.c shared/mem.c shared/utf8.c shared/xlsx_read.c"
 	pkgs="libzip libxml-2.0 json-c"
 	;;
 multipart)

@@ -19,6 +19,8 @@ START_TEST(defaults)
 	ck_assert_int_eq(c->redis_port, 6379);
 	ck_assert_int_eq(c->batch_retry_limit, 3);
 	ck_assert_int_eq(c->web_max_body, 67108864);
+	ck_assert_int_eq(c->web_json_body_max, 1048576);
+	ck_assert_int_eq(c->web_max_excel_requests, 0);
 	ck_assert_str_eq(c->auth_cookie, "fb_token");
 	config_free(c);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests: strict JSON parsing and typed getters. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,40 @@ START_TEST(parse_strict)
 	o = parse("42", &err);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_int_eq(json_object_get_int(o), 42);
+	json_object_put(o);
+}
+END_TEST
+
+/* A bare null is an error with a reason (it used to come back as NULL with no error). */
+START_TEST(parse_null_and_object)
+{
+	static const char *const not_objects[][2] = {
+		{"null", "null"},   {" null\n", "null"},    {"0", "a number"},  {"-1.5e3", "a number"},
+		{"\"s\"", "a string"}, {"[]", "an array"}, {"[{}]", "an array"}, {"true", "a boolean"},
+	};
+	struct fb_err err = {0};
+	struct json_object *o;
+	size_t i;
+
+	o = parse("null", &err);
+	ck_assert_ptr_null(o);
+	ck_assert_int_eq(err.code, FB_EINVAL);
+	ck_assert_msg(strstr(err.msg, "null") != NULL, "%s", err.msg);
+	for (i = 0; i < sizeof(not_objects) / sizeof(not_objects[0]); i++) {
+		const char *t = not_objects[i][0];
+		char want[64];
+
+		fb_err_clear(&err);
+		ck_assert_ptr_null(jsonh_parse_object(t, strlen(t), "the body", &err));
+		ck_assert_int_eq(err.code, FB_EINVAL);
+		snprintf(want, sizeof(want), "the body must be a JSON object, not %s", not_objects[i][1]);
+		ck_assert_str_eq(err.msg, want);
+	}
+	fb_err_clear(&err);
+	ck_assert_ptr_null(jsonh_parse_object("{", 1, "the body", &err));
+	ck_assert_int_eq(err.code, FB_EINVAL);
+	o = jsonh_parse_object("{\"a\":null}", 10, "the body", &err);
+	ck_assert_ptr_nonnull(o);
 	json_object_put(o);
 }
 END_TEST
@@ -102,6 +137,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, parse_strict);
+	tcase_add_test(tc, parse_null_and_object);
 	tcase_add_test(tc, parse_depth);
 	tcase_add_test(tc, getters);
 	suite_add_tcase(s, tc);

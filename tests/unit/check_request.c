@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests: query strings, percent-decoding, cookies, UTF-8 and the router. */
+/* Unit tests: query strings, percent-decoding, cookies, UTF-8, the router, the JSON body
+ * limit and the limiter of imports and exports. */
 #include <check.h>
 #include <string.h>
 
+#include "limiter.h"
 #include "request.h"
 #include "router.h"
 #include "utf8.h"
@@ -151,6 +153,76 @@ START_TEST(router)
 }
 END_TEST
 
+/* A JSON body over web.json_body_max is refused from Content-Length alone: nothing is read
+ * or allocated (there is no FastCGI stream here to read from). */
+START_TEST(json_body_limit)
+{
+	struct fb_err err = {0};
+	struct fb_config *cfg =
+	    config_parse("[web]\njson_body_max = 4096\n[auth]\nsecret = 0123456789abcdef\n", 0, &err);
+	struct request r = {0};
+
+	ck_assert_ptr_nonnull(cfg);
+	r.arena = arena_new();
+	r.cfg = cfg;
+	r.content_type = "application/json; charset=utf-8";
+	r.content_length = 8 << 20;
+	ck_assert_ptr_null(request_json(&r, &err));
+	ck_assert_int_eq(err.code, FB_ETOOBIG);
+	ck_assert_msg(strstr(err.msg, "8388608 bytes exceeds the limit of 4096 (web.json_body_max)"),
+	              "%s", err.msg);
+	ck_assert_ptr_null(r.body);
+	ck_assert_int_eq(r.body_read, 0);
+	/* Uploads keep their own, larger limit. */
+	fb_err_clear(&err);
+	r.content_length = 4097;
+	ck_assert_int_eq(request_read_body(&r, &err), -1);
+	ck_assert_msg(strstr(err.msg, "ended after 0 of 4097") != NULL, "%s", err.msg);
+	fb_err_clear(&err);
+	r.content_type = "text/plain";
+	ck_assert_ptr_null(request_json(&r, &err));
+	ck_assert_int_eq(err.code, FB_EMEDIA);
+	fb_err_clear(&err);
+	arena_free(r.arena);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(limiter)
+{
+	struct fb_err err = {0};
+	struct limiter l;
+	struct request r = {0};
+	int i;
+
+	limiter_init(&l, 0, 8);
+	ck_assert_int_eq(l.max, 4);
+	limiter_destroy(&l);
+	limiter_init(&l, 0, 1);
+	ck_assert_int_eq(l.max, 1);
+	limiter_destroy(&l);
+	limiter_init(&l, 3, 8);
+	ck_assert_int_eq(l.max, 3);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(limiter_enter(&l), 1);
+	ck_assert_int_eq(limiter_enter(&l), 0);
+	limiter_leave(&l);
+	/* A request's slot is given back with its arena, on every path. */
+	r.arena = arena_new();
+	ck_assert_int_eq(request_limit(&r, &l, "imports and exports", &err), 0);
+	ck_assert_int_eq(l.busy, 3);
+	ck_assert_int_eq(request_limit(&r, &l, "imports and exports", &err), -1);
+	ck_assert_int_eq(err.code, FB_EBUSY);
+	ck_assert_int_eq(fb_err_status(&err), 503);
+	ck_assert_str_eq(err.msg, "too many imports and exports are running (at most 3 at once): "
+	                          "try again in 5 seconds");
+	arena_free(r.arena);
+	ck_assert_int_eq(l.busy, 2);
+	ck_assert_int_eq(request_limit(&r, NULL, "x", &err), 0);
+	limiter_destroy(&l);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -165,6 +237,8 @@ main(void)
 	tcase_add_test(tc, redact_uri);
 	tcase_add_test(tc, utf8);
 	tcase_add_test(tc, router);
+	tcase_add_test(tc, json_body_limit);
+	tcase_add_test(tc, limiter);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -764,6 +765,148 @@ START_TEST(caps_and_bad_cells)
 }
 END_TEST
 
+/* ---- text over Excel's limit of 32767 characters a cell ------------------------------ */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define SST_HEAD "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+
+START_TEST(cell_text_limit)
+{
+	char *ok = repeat(SST_HEAD "<si><t>", "差", 32767, "</t></si></sst>");
+	char *one_more = repeat(SST_HEAD "<si><t>a</t></si><si><t>", "差", 32768, "</t></si></sst>");
+	char *runs = repeat(SST_HEAD "<si>", "<r><t>abcdefgh</t></r>", 4096, "<r><t>x</t></r></si></sst>");
+	char *inl = repeat(SHEET_HEAD "<sheetData><row r=\"3\"><c r=\"B3\" t=\"inlineStr\"><is><t>",
+	                   "ab", 16384, "</t></is></c></row></sheetData></worksheet>");
+	struct xlsx_limits lim = xlsx_limits_default();
+	struct fb_err err = {0};
+	char *out;
+
+	/* Exactly the limit is fine. */
+	out = read_sheet_xml(SHEET_HEAD "<sheetData><row><c t=\"s\"><v>0</v></c></row></sheetData>"
+	                     "</worksheet>", ok, NULL, NULL, &err);
+	ck_assert_msg(out != NULL, "%s", err.msg);
+	ck_assert_uint_eq(strlen(out), strlen("R1 A=s:\n") + 3 * 32767);
+	free(out);
+	/* One more character, in one text node, in rich-text runs, or inline: refused, named. */
+	expect_fail(SHEET_HEAD "<sheetData/></worksheet>", one_more, NULL, FB_ETOOBIG,
+	            "shared string 1 is longer than 32767 characters");
+	expect_fail(SHEET_HEAD "<sheetData/></worksheet>", runs, NULL, FB_ETOOBIG,
+	            "shared string 0 is longer than 32767 characters");
+	expect_fail(inl, NULL, NULL, FB_ETOOBIG, "sheet S cell B3: text longer than 32767");
+	/* The limit is the caller's. */
+	lim.max_cell_chars = 5;
+	expect_fail(SHEET_HEAD "<sheetData/></worksheet>", SST_HEAD "<si><t>差旅费报销单</t></si></sst>",
+	            &lim, FB_ETOOBIG, "shared string 0 is longer than 5 characters");
+	out = read_sheet_xml(SHEET_HEAD "<sheetData><row><c t=\"s\"><v>0</v></c></row></sheetData>"
+	                     "</worksheet>", SST_HEAD "<si><t>差旅费报销</t></si></sst>", NULL, &lim,
+	                     &err);
+	ck_assert_msg(out != NULL, "%s", err.msg);
+	ck_assert_str_eq(out, "R1 A=s:差旅费报销\n");
+	free(out);
+	/* An _xHHHH_ escape is one character. */
+	out = read_sheet_xml(SHEET_HEAD "<sheetData><row><c t=\"s\"><v>0</v></c></row></sheetData>"
+	                     "</worksheet>", SST_HEAD "<si><t>_x0041__x0042__x0043__x0044__x0045_</t>"
+	                     "</si></sst>", NULL, &lim, &err);
+	ck_assert_msg(out != NULL, "%s", err.msg);
+	ck_assert_str_eq(out, "R1 A=s:ABCDE\n");
+	free(out);
+	expect_fail(SHEET_HEAD "<sheetData/></worksheet>", SST_HEAD "<si><t>_x0041__x0042__x0043_"
+	            "_x0044__x0045__x0046_</t></si></sst>", &lim, FB_ETOOBIG, "longer than 5");
+	free(ok);
+	free(one_more);
+	free(runs);
+	free(inl);
+}
+END_TEST
+
+/* Markup that holds '>' or text-like bytes does not confuse the raw text scan. */
+START_TEST(text_scan_markup)
+{
+	struct xlsx_limits lim = xlsx_limits_default();
+	struct fb_err err = {0};
+	char *pad = repeat("", "x", 45, "");
+	char *sst = xasprintf(SST_HEAD "<!-- a > b <t> --><?pi x > y?><si><t a=\"x>y\" b='>'>%s</t>"
+	                      "</si><si><t><![CDATA[<c>]]]]><![CDATA[>]]>d&gt;</t></si></sst>", pad);
+	char *out;
+
+	lim.max_cell_chars = 5; /* raw runs of 50 bytes at most */
+	lim.max_cell_bytes = 1000;
+	expect_fail(SHEET_HEAD "<sheetData/></worksheet>", sst, &lim, FB_ETOOBIG,
+	            "shared string 0 is longer than 5 characters");
+	lim.max_cell_chars = 50;
+	out = read_sheet_xml(SHEET_HEAD "<sheetData><row><c t=\"s\"><v>1</v></c></row></sheetData>"
+	                     "</worksheet>", sst, NULL, &lim, &err);
+	ck_assert_msg(out != NULL, "%s", err.msg);
+	ck_assert_str_eq(out, "R1 A=s:<c>]]>d>\n");
+	free(out);
+	free(sst);
+	free(pad);
+}
+END_TEST
+
+/* 15 MB in one shared string, as text or as CDATA, or inline: refused in well under a
+ * second, with the string or the cell named (libxml2 alone would build a 10 MB node and
+ * fail with its own message). */
+START_TEST(huge_text_fast)
+{
+	static const char *const shapes[][2] = {
+		{SST_HEAD "<si><t>a</t></si><si><t>", "</t></si></sst>"},
+		{SST_HEAD "<si><t>a</t></si><si><t><![CDATA[", "]]></t></si></sst>"},
+	};
+	size_t big = 15u << 20, i;
+	char *body = xmalloc(big + 1);
+
+	memset(body, 'a', big);
+	body[big] = '\0';
+	for (i = 0; i < 3; i++) {
+		char *xml;
+		double t0;
+
+		if (i < 2)
+			xml = xasprintf("%s%s%s", shapes[i][0], body, shapes[i][1]);
+		else
+			xml = xasprintf(SHEET_HEAD "<sheetData><row><c r=\"C2\" t=\"inlineStr\"><is><t>%s"
+			                "</t></is></c></row></sheetData></worksheet>", body);
+		t0 = now_s();
+		if (i < 2)
+			expect_fail(SHEET_HEAD "<sheetData/></worksheet>", xml, NULL, FB_ETOOBIG,
+			            "shared string 1 is longer than 32767 characters");
+		else
+			expect_fail(xml, NULL, NULL, FB_ETOOBIG, "cell C2: text longer than 32767");
+		/* make_zip (deflating 15 MB) is outside what counts: time the read alone. */
+		ck_assert_msg(now_s() - t0 < 1.0, "shape %zu took %.2f s", i, now_s() - t0);
+		free(xml);
+	}
+	free(body);
+}
+END_TEST
+
+/* Shared string indexes too large for a long are out of range, not an overflow. */
+START_TEST(sst_index_overflow)
+{
+	static const char *const idx[] = {"9223372036854775807", "9223372036854775808",
+	                                  "9223372036854775809", "92233720368547758090",
+	                                  "99999999999999999999999999999999", "1"};
+	size_t i;
+
+	for (i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		char *sheet = xasprintf(SHEET_HEAD "<sheetData><row><c t=\"s\"><v>%s</v></c></row>"
+		                        "</sheetData></worksheet>", idx[i]);
+
+		expect_fail(sheet, "<sst><si><t>a</t></si></sst>", NULL, FB_EINVAL, "out of range");
+		free(sheet);
+	}
+}
+END_TEST
+
 /* ---- a file saved by openpyxl 3.0.9 (it writes inline strings as &#NNNN; references) -- */
 
 START_TEST(openpyxl_fixture)
@@ -816,6 +959,10 @@ main(void)
 	tcase_add_test(tc, missing_parts);
 	tcase_add_test(tc, caps_and_bad_cells);
 	tcase_add_test(tc, openpyxl_fixture);
+	tcase_add_test(tc, cell_text_limit);
+	tcase_add_test(tc, text_scan_markup);
+	tcase_add_test(tc, huge_text_fast);
+	tcase_add_test(tc, sst_index_overflow);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -34,6 +34,7 @@
 #include "handlers.h"
 #include "import.h"
 #include "jsonh.h"
+#include "limiter.h"
 #include "log.h"
 #include "multipart.h"
 #include "template.h"
@@ -83,6 +84,8 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	char *end;
 	int dry_run = 0, total;
 
+	if (request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+		return -1;
 	if (r->content_type == NULL) {
 		fb_err_set(err, FB_EMEDIA, "upload the file as multipart/form-data (part \"file\")");
 		return -1;
@@ -163,6 +166,8 @@ handle_batch_errors(struct request *r, struct fb_err *err)
 	size_t rows = 0;
 	int rc;
 
+	if (request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+		return -1;
 	if ((db = request_db(r, err)) == NULL || (path = request_tmpfile(r, "errors", err)) == NULL)
 		return -1;
 	if (errbook_write(db, r->cfg, r->user, id, path, &rows, err) < 0)
