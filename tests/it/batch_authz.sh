@@ -78,6 +78,7 @@ it_assert_eq 202 "$(cat "$IT_DIR/cancel.status")" "POST cancel of my running bat
 it_assert_eq 350 "$(it_json cancelled <"$IT_DIR/cancel.body")" "350 pending items cancelled"
 bf_wait_settled "$B" 30
 bf_check_invariant "$B" "$BF_ME_TOKEN" "cancelled"
+it_assert_no_stale_locks "cancelled batch"
 it_curl GET "/api/batch/$B" "${me[@]}"
 it_assert_eq "cancelled 150 350 0" "$(it_json status <<<"$IT_BODY") $(it_json success <<<"$IT_BODY") $(it_json cancelled <<<"$IT_BODY") $(it_json pending <<<"$IT_BODY")" \
 	"status cancelled: 150 done, 350 cancelled"
@@ -106,6 +107,7 @@ swept() {
 }
 it_wait_for 20 swept || it_fail "pending items of a cancelled batch: $(bf_count "$BC" pending) still pending"
 bf_check_invariant "$BC" "$BF_ME_TOKEN" "swept"
+it_assert_no_stale_locks "swept batch"
 it_assert_eq 0 "$(bf_locked_by "$BC")" "the swept items' tasks are unlocked"
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_history WHERE batch_id = :b" b="$BC")" "nothing approved"
 
@@ -119,6 +121,7 @@ it_assert_status 201 "the other user's batch naming my tasks is accepted"
 BO=$BF_BATCH
 bf_wait_settled "$BO" 30
 bf_check_invariant "$BO" "$BF_OTHER_TOKEN" "other user's batch"
+it_assert_no_stale_locks "other user's batch"
 it_assert_eq "failed:this task is not assigned to you" "$(it_sql "SELECT string_agg(DISTINCT status || ':' || error, ' | ')
 	FROM batch_task_detail WHERE batch_id = :b" b="$BO")" "every item failed: not assigned to you"
 after=$(it_sql "SELECT md5(string_agg(t::text || s.form_data::text || s.current_node_id, ',' ORDER BY t.id))
@@ -191,5 +194,6 @@ envelope 401 unauthorized "no token"
 it_assert_eq "$nbatches" "$(it_sql "SELECT count(*) FROM batch_task")" "no refused request created a batch"
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM tasks WHERE id = :t AND lock_kind IS NOT NULL" t="$t1")" \
 	"and none locked a task"
+it_assert_no_stale_locks "after the refused requests"
 
 it_done

@@ -62,6 +62,7 @@ round() {
 	fi
 	bf_check_invariant "$a" "$BF_ME_TOKEN" "$label A"
 	bf_check_invariant "$b" "$BF_ME_TOKEN" "$label B"
+	it_assert_no_stale_locks "$label"
 	echo "# $label: A=$a $(it_sql "SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM batch_task_detail WHERE batch_id = :a GROUP BY 1) x" a="$a"); B=$b $(it_sql "SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM batch_task_detail WHERE batch_id = :b GROUP BY 1) x" b="$b")"
 	it_assert_eq "300 300" "$(it_sql "SELECT count(*) || ' ' || count(DISTINCT task_id) FROM batch_task_detail
 		WHERE batch_id IN (:a, :b) AND status = 'success'" a="$a" b="$b")" \
