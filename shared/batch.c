@@ -2,11 +2,11 @@
 /*
  * batch: submission, reads, cancel, retry and recovery of batches (see batch.h).
  *
- * Submission writes the batch row, one detail per task and the batch lock of every free
- * task (or taken over from the user's own failed items) in one transaction of a few
- * statements, whatever the number of tasks: ids go to PostgreSQL as one array parameter.
- * Reads are scoped to the batch's creator; another user's batch is "not found", not
- * "forbidden", so that ids reveal nothing.
+ * Submission writes the batch row, its idempotency key, one detail per task and the
+ * batch lock of every free task (or taken over from the user's own failed items) in one
+ * transaction of a few statements, whatever the number of tasks: ids go to PostgreSQL as
+ * one array parameter.  Reads are scoped to the batch's creator; another user's batch is
+ * "not found", not "forbidden", so that ids reveal nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +121,22 @@ struct submit_ctx {
 	int64_t node_app_version;
 	int64_t batch_id;
 	int total, failed;
+	int key_taken; /* the Idempotency-Key was recorded by another transaction first */
 };
+
+/* The answer to a created batch: 201 {"batch_id","total"}. */
+static void
+created_answer(struct idem_answer *a, int64_t batch_id, int total)
+{
+	struct json_object *o = json_object_new_object();
+
+	jsonh_add_int(o, "batch_id", batch_id);
+	jsonh_add_int(o, "total", total);
+	a->status = 201;
+	a->batch_id = batch_id;
+	snprintf(a->body, sizeof(a->body), "%s", jsonh_str(o));
+	json_object_put(o);
+}
 
 static int
 submit_tx(struct db *db, void *arg, struct fb_err *err)
@@ -159,6 +174,21 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 	res = NULL;
 	id_str(bid, c->batch_id);
 	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->batch_id);
+	if (s->idem_key != NULL) {
+		struct idem_answer a;
+		int got;
+
+		/* The answer is known now: total is the number of tasks, or nothing commits. */
+		created_answer(&a, c->batch_id, (int)s->ntasks);
+		got = idem_record(db, c->u->id, s->idem_key, s->idem_request, &a, err);
+		if (got < 0)
+			goto out;
+		if (got == 0) {
+			c->key_taken = 1;
+			fb_err_set(err, FB_ECONFLICT, "the Idempotency-Key is already recorded");
+			goto out;
+		}
+	}
 	ids = id_array(s->task_ids, s->ntasks);
 	{
 		long long taken;
@@ -262,12 +292,34 @@ out:
 }
 
 int
+batch_replay(struct db *db, const struct user_rec *u, const char *key, const char *fingerprint,
+             struct batch_created *out, struct fb_err *err)
+{
+	int got;
+
+	memset(out, 0, sizeof(*out));
+	got = idem_find(db, u->id, key, fingerprint, &out->answer, err);
+	if (got == 1) {
+		out->batch_id = out->answer.batch_id;
+		out->replayed = 1;
+	}
+	return got;
+}
+
+int
 batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
-             const struct batch_spec *spec, int64_t *batch_id, int *total, struct fb_err *err)
+             const struct batch_spec *spec, struct batch_created *out, struct fb_err *err)
 {
 	struct submit_ctx c = {.cfg = cfg, .u = u, .spec = spec};
 	struct node_info *node;
 
+	memset(out, 0, sizeof(*out));
+	if (spec->idem_key != NULL) {
+		int got = batch_replay(db, u, spec->idem_key, spec->idem_request, out, err);
+
+		if (got != 0)
+			return got < 0 ? -1 : 0;
+	}
 	if (spec->ntasks == 0) {
 		fb_err_set(err, FB_EVALIDATION, "no tasks selected");
 		fb_err_detail(err, jsonh_detail("task_ids", "select at least one task"));
@@ -285,10 +337,25 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 		return -1;
 	c.node_app_version = node->app_version_id;
 	node_free(node);
-	if (db_tx(db, submit_tx, &c, err) < 0)
-		return -1;
-	*batch_id = c.batch_id;
-	*total = c.total;
+	if (db_tx(db, submit_tx, &c, err) < 0) {
+		int got;
+
+		if (!c.key_taken)
+			return -1;
+		/*
+		 * A concurrent request with this key committed first, or this very transaction did
+		 * and only its COMMIT's answer was lost: give the answer recorded.
+		 */
+		fb_err_clear(err);
+		got = batch_replay(db, u, spec->idem_key, spec->idem_request, out, err);
+		if (got == 0)
+			fb_err_set(err, FB_ECONFLICT,
+			           "a request with this Idempotency-Key is in progress; try again");
+		return got == 1 ? 0 : -1;
+	}
+	out->batch_id = c.batch_id;
+	out->total = c.total;
+	created_answer(&out->answer, c.batch_id, c.total);
 	return 0;
 }
 

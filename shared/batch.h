@@ -22,6 +22,7 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "idem.h"
 #include "tasklock.h"
 #include "user.h"
 
@@ -42,17 +43,39 @@ struct batch_spec {
 	/* Per-task values from an import, parallel to task_ids; NULL for web submissions. */
 	struct json_object *const *row_data;
 	const int *row_no;
+	/* The request's Idempotency-Key and fingerprint (idem.h); NULL without a key. */
+	const char *idem_key;
+	const char *idem_request;
+};
+
+/* A created batch and the answer to give for it: the first one, or, replayed, the one
+ * given to the earlier request with the same Idempotency-Key. */
+struct batch_created {
+	int64_t batch_id;
+	int total;    /* 0 when replayed */
+	int replayed;
+	struct idem_answer answer;
 };
 
 /*
  * Validate spec for user u and create the batch.  Everything is checked before anything
  * is written: FB_EVALIDATION with every problem in err->details, FB_ENOTFOUND for an
- * unknown node, FB_ETOOBIG past batch.max_tasks.  Tasks that failed items of u's earlier
- * batches hold locked are taken over (tasklock.h).  *batch_id and *total on success.  The
+ * unknown node, FB_ETOOBIG past batch.max_tasks.  With an Idempotency-Key already used
+ * for this request, nothing is created and *out is the earlier answer (replayed).  Tasks
+ * that failed items of u's earlier batches hold locked are taken over (tasklock.h).  The
  * caller then publishes batch.execute (batch_publish).
  */
 int batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
-                 const struct batch_spec *spec, int64_t *batch_id, int *total,
+                 const struct batch_spec *spec, struct batch_created *out,
+                 struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The answer an earlier request of u with Idempotency-Key key and the same fingerprint
+ * got: 1 and *out filled (replayed), 0 when there is none, -1 with FB_EVALIDATION when the
+ * key was used for another request.  Lets a caller answer before redoing costly checks.
+ */
+int batch_replay(struct db *db, const struct user_rec *u, const char *key,
+                 const char *fingerprint, struct batch_created *out,
                  struct fb_err *err) FB_MUSTCHECK;
 
 /*

@@ -439,13 +439,18 @@ respond_raw(struct request *r, int status, const char *const *headers, size_t nh
 }
 
 void
-respond_json(struct request *r, int status, struct json_object *body)
+respond_json_text(struct request *r, int status, const char *text)
 {
 	static const char *const hdr[] = {"Content-Type: application/json; charset=utf-8",
 	                                  "Cache-Control: no-store"};
-	const char *text = jsonh_str(body);
 
 	respond_raw(r, status, hdr, 2, text, strlen(text));
+}
+
+void
+respond_json(struct request *r, int status, struct json_object *body)
+{
+	respond_json_text(r, status, jsonh_str(body));
 	json_object_put(body);
 }
 

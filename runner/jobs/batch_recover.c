@@ -3,13 +3,15 @@
  * batch_recover: the job batch.recover — find batches whose execution was lost (a runner
  * died, Redis lost the job) and failed items due for an automatic retry, and publish the
  * jobs that carry them on; then let go of the task locks of batches that can no longer act
- * on them (each release logged).  One runner at a time: the scan holds a Redis lock, and
- * the rows it changes are locked in PostgreSQL, which remains the real guard.
+ * on them (each release logged), and forget idempotency keys past their time.  One runner
+ * at a time: the scan holds a Redis lock, and the rows it changes are locked in
+ * PostgreSQL, which remains the real guard.
  */
 #include <stdlib.h>
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "idem.h"
 #include "jobs.h"
 #include "log.h"
 
@@ -68,6 +70,15 @@ job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *
 		         "retried", LOG_INT(nretry), NULL);
 	if (sweep_locks(ctx, err) < 0)
 		goto out;
+	{
+		long long purged;
+
+		if (idem_purge(ctx->db, &purged, err) < 0)
+			goto out;
+		if (purged > 0)
+			log_info("idempotency keys purged", "job_id", LOG_STR(ctx->job_id), "keys",
+			         LOG_INT(purged), NULL);
+	}
 	rc = 0;
 out:
 	queue_unlock(ctx->q, "batch-recover", token, NULL);
