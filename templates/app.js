@@ -17,7 +17,7 @@ const BATCH_STATUS = {
 };
 const DETAIL_STATUS = {
 	pending: ["待处理", "run"], success: ["成功", "ok"], failed: ["失败", "bad"],
-	ignored: ["已忽略", "warn"], cancelled: ["已取消", "warn"],
+	ignored: ["已忽略", "warn"], cancelled: ["已取消", "warn"], superseded: ["已转新批次", "warn"],
 };
 const ACTION = { approve: "同意", reject: "驳回" };
 const SOURCE = { web: "网页", excel: "Excel 导入", import: "Excel 导入" };
@@ -958,7 +958,7 @@ async function pollBatch(id) {
 	b.data = d;
 	renderBatch(d);
 	const running = d.status === "init" || d.status === "running" || d.pending > 0;
-	const done = d.success + d.failed + d.ignored + d.cancelled;
+	const done = d.success + d.failed + d.ignored + d.cancelled + (d.superseded || 0);
 	if (!running && !b.chosen) {
 		b.chosen = true;
 		$("details-status").value = d.failed > 0 ? "failed" : "";
@@ -991,10 +991,11 @@ function renderBatch(d) {
 	const share = (n) => (d.total > 0 ? (n * 100) / d.total : 0) + "%";
 	$("bar-ok").style.width = share(d.success);
 	$("bar-bad").style.width = share(d.failed);
-	$("bar-other").style.width = share(d.ignored + d.cancelled);
+	const other = d.ignored + d.cancelled + (d.superseded || 0);
+	$("bar-other").style.width = share(other);
 	$("batch-bar").setAttribute("aria-valuenow", String(pct));
 	$("batch-bar").setAttribute("aria-valuetext", pct + "%：成功 " + d.success + "，失败 " + d.failed +
-		"，忽略或取消 " + (d.ignored + d.cancelled));
+		"，忽略、取消或转新批次 " + other);
 	$("batch-pct").textContent = pct + "%";
 	const running = d.status === "init" || d.status === "running";
 	let eta = "";
@@ -1008,7 +1009,7 @@ function renderBatch(d) {
 	const counts = clear($("batch-counts"));
 	for (const [label, v, cls] of [["总数", d.total, ""], ["成功", d.success, "ok"],
 		["失败", d.failed, "bad"], ["已忽略", d.ignored, ""], ["已取消", d.cancelled, ""],
-		["待处理", d.pending, ""]])
+		["已转新批次", d.superseded || 0, ""], ["待处理", d.pending, ""]])
 		add(counts, el("div", { class: cls, "data-count": label }, el("dt", {}, label), el("dd", {}, v)));
 	$("batch-retry").disabled = running || d.failed === 0;
 	$("batch-cancel").hidden = !running;
