@@ -19,8 +19,10 @@ ALTER TABLE batch_counter ADD COLUMN superseded integer NOT NULL DEFAULT 0;
 -- that the same key from the same user within 24 hours gets the same answer and creates
 -- nothing.  The row is written in the same transaction as the batch, and the primary key
 -- decides between two concurrent requests.  request is a digest of what was asked (route
--- and body): the same key with another request is refused.  The recovery scan deletes rows
--- older than 24 hours.
+-- and body): the same key with another request is refused.  A submission without a key
+-- gets one of its own ('~' and random hex, outside the header's alphabet), so that a
+-- transaction run again after its COMMIT's answer was lost finds its first batch.  The
+-- recovery scan deletes rows older than 24 hours.
 CREATE TABLE idempotency_keys (
 	user_id  bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
 	key      text NOT NULL CHECK (key <> ''),

@@ -19,6 +19,7 @@
 #include "utf8.h"
 #include "node.h"
 #include "queue.h"
+#include "rand.h"
 #include "schema.h"
 
 #define ID_MAX 24
@@ -311,7 +312,9 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
              const struct batch_spec *spec, struct batch_created *out, struct fb_err *err)
 {
 	struct submit_ctx c = {.cfg = cfg, .u = u, .spec = spec};
+	struct batch_spec own;
 	struct node_info *node;
+	char key[2 + 32];
 
 	memset(out, 0, sizeof(*out));
 	if (spec->idem_key != NULL) {
@@ -319,6 +322,18 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 
 		if (got != 0)
 			return got < 0 ? -1 : 0;
+	} else {
+		/*
+		 * No key from the client: one of this call's own ('~' is outside the alphabet
+		 * of client keys), so that a transaction run again after its COMMIT's answer was
+		 * lost finds the batch of its first run instead of creating a second one.
+		 */
+		key[0] = '~';
+		fb_random_hex(key + 1, 16);
+		own = *spec;
+		own.idem_key = key;
+		own.idem_request = "";
+		c.spec = spec = &own;
 	}
 	if (spec->ntasks == 0) {
 		fb_err_set(err, FB_EVALIDATION, "no tasks selected");

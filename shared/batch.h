@@ -61,7 +61,9 @@ struct batch_created {
  * Validate spec for user u and create the batch.  Everything is checked before anything
  * is written: FB_EVALIDATION with every problem in err->details, FB_ENOTFOUND for an
  * unknown node, FB_ETOOBIG past batch.max_tasks.  With an Idempotency-Key already used
- * for this request, nothing is created and *out is the earlier answer (replayed).  Tasks
+ * for this request, nothing is created and *out is the earlier answer (replayed); without
+ * one, the call records a key of its own, so that a transaction run again after a lost
+ * COMMIT answer cannot create a second batch either.  Tasks
  * that failed items of u's earlier batches hold locked are taken over (tasklock.h).  The
  * caller then publishes batch.execute (batch_publish).
  */

@@ -5,7 +5,8 @@
  * retries after a timeout, a transaction run again after its COMMIT answer was lost) gets
  * that answer and creates nothing.
  *
- * A key is 1 to IDEM_KEY_MAX characters of A-Z a-z 0-9 and "-_.:" (a UUID fits).  The row
+ * A key is 1 to IDEM_KEY_MAX characters of A-Z a-z 0-9 and "-_.:" (a UUID fits); keys
+ * starting with '~' are the server's own, for requests that came without one.  The row
  * of a key is written in the same transaction as what the request creates, with the
  * answer; the primary key (user, key) decides between two requests that race, and the
  * loser finds the winner's answer once the winner commits.  A request that fails creates

@@ -6,7 +6,10 @@
 # with a different request is refused (422) and creates nothing; eight concurrent requests
 # with one key create one batch and all get its answer; another user's equal key is
 # theirs; a malformed key is 400; a key older than 24 hours is forgotten (a new batch) and
-# purged by batch.recover.
+# purged by batch.recover.  Last, the case the key exists for: flowbatch-web reaches
+# PostgreSQL through a proxy that drops the connection once right after passing on a
+# COMMIT, so that the batch is committed but its answer lost and db_tx runs the submission
+# again: with a key, and without one, that makes one batch, not two.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
@@ -17,7 +20,55 @@ bf_xlsx_setup
 bf_own_db
 bf_users
 bf_app "幂等"
-it_start_web
+
+# commit_dropper: a TCP proxy to PostgreSQL; while the file $IT_DIR/drop exists, the first
+# client packet holding a COMMIT is passed on, then (the file removed) both sides are closed
+# without the server's answer.
+cat >"$IT_DIR/proxy.py" <<'PYEOF'
+import os, select, socket, sys, threading, time
+port_file, host, port, arm = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(64)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+
+def pipe(c, s):
+    try:
+        while True:
+            r, _, _ = select.select([c, s], [], [])
+            for x in r:
+                data = x.recv(65536)
+                if not data:
+                    return
+                if x is c and b"COMMIT" in data and os.path.exists(arm):
+                    try:
+                        os.unlink(arm)
+                    except FileNotFoundError:
+                        pass
+                    else:
+                        s.sendall(data)
+                        time.sleep(0.5)
+                        return
+                (s if x is c else c).sendall(data)
+    except OSError:
+        pass
+    finally:
+        c.close()
+        s.close()
+
+while True:
+    c, _ = srv.accept()
+    s = socket.create_connection((host, port))
+    threading.Thread(target=pipe, args=(c, s), daemon=True).start()
+PYEOF
+/usr/bin/python3 "$IT_DIR/proxy.py" "$IT_DIR/proxy.port" "$FB_PGHOST" "$FB_PGPORT" "$IT_DIR/drop" &
+IT_PIDS+=($!)
+it_wait_for 10 test -s "$IT_DIR/proxy.port" || it_bail "the PostgreSQL proxy did not start"
+FLOWBATCH_DB_CONNINFO="host=127.0.0.1 port=$(cat "$IT_DIR/proxy.port") user=$FB_PGUSER dbname=$BF_DB sslmode=disable connect_timeout=5" \
+	it_start_web
 it_start_nginx
 it_start_runner
 
@@ -152,7 +203,33 @@ purged() {
 }
 it_wait_for 20 purged && it_ok "batch.recover purged the keys older than 24 hours" ||
 	it_fail "old keys not purged"
-it_assert_eq 2 "$(it_sql "SELECT count(*) FROM idempotency_keys")" "the live keys stay (K1 of each user)"
+it_assert_eq 2 "$(it_sql "SELECT count(*) FROM idempotency_keys WHERE key NOT LIKE '~%'")" \
+	"the live keys stay (K1 of each user)"
 settle_all "after the purge"
+
+# --- a COMMIT whose answer is lost --------------------------------------------------------
+lost_commit() { # LABEL KEY|"": one POST while the proxy drops the connection after COMMIT
+	local label=$1 key=$2 n tries
+	mapfile -t t7 < <(bf_tasks "$BF_N2" "$BF_ME_ID" 4)
+	n=$(batches "$BF_ME")
+	tries=$(grep -c '"retrying transaction"' "$IT_DIR/web.log")
+	touch "$IT_DIR/drop"
+	if [[ -n $key ]]; then
+		post "$key" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${t7[@]}"),\"examine\":{\"action\":\"approve\"}}"
+	else
+		it_curl POST /api/batch "${me[@]}" "${json[@]}" \
+			--data-binary "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${t7[@]}"),\"examine\":{\"action\":\"approve\"}}"
+	fi
+	it_assert_eq "201 4 gone" "$IT_STATUS $(it_json total <<<"$IT_BODY") $([[ -e $IT_DIR/drop ]] && echo armed || echo gone)" \
+		"$label: 201 although the connection was dropped after COMMIT"
+	it_assert_eq "$((tries + 1))" "$(grep -c '"retrying transaction"' "$IT_DIR/web.log")" \
+		"$label: db_tx ran the submission again"
+	it_assert_eq "$((n + 1)) $(it_json batch_id <<<"$IT_BODY")" \
+		"$(batches "$BF_ME") $(it_sql "SELECT string_agg(DISTINCT batch_id::text, ',') FROM batch_task_detail WHERE task_id = :t" t="${t7[0]}")" \
+		"$label: one batch, the one answered"
+}
+lost_commit "with a key" "lost-$RANDOM-$RANDOM"
+lost_commit "without a key" ""
+settle_all "after the lost COMMITs"
 
 it_done
