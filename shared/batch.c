@@ -2,10 +2,11 @@
 /*
  * batch: submission, reads, cancel, retry and recovery of batches (see batch.h).
  *
- * Submission writes the batch row, one detail per task and the batch lock of every free
- * task in one transaction of three statements, whatever the number of tasks: ids go to
- * PostgreSQL as one array parameter.  Reads are scoped to the batch's creator; another
- * user's batch is "not found", not "forbidden", so that ids reveal nothing.
+ * Submission writes the batch row, its idempotency key, one detail per task and the
+ * batch lock of every free task (or taken over from the user's own failed items) in one
+ * transaction of a few statements, whatever the number of tasks: ids go to PostgreSQL as
+ * one array parameter.  Reads are scoped to the batch's creator; another user's batch is
+ * "not found", not "forbidden", so that ids reveal nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "utf8.h"
 #include "node.h"
 #include "queue.h"
+#include "rand.h"
 #include "schema.h"
 
 #define ID_MAX 24
@@ -167,7 +169,22 @@ struct submit_ctx {
 	int64_t node_app_version;
 	int64_t batch_id;
 	int total, failed;
+	int key_taken; /* the Idempotency-Key was recorded by another transaction first */
 };
+
+/* The answer to a created batch: 201 {"batch_id","total"}. */
+static void
+created_answer(struct idem_answer *a, int64_t batch_id, int total)
+{
+	struct json_object *o = json_object_new_object();
+
+	jsonh_add_int(o, "batch_id", batch_id);
+	jsonh_add_int(o, "total", total);
+	a->status = 201;
+	a->batch_id = batch_id;
+	snprintf(a->body, sizeof(a->body), "%s", jsonh_str(o));
+	json_object_put(o);
+}
 
 static int
 submit_tx(struct db *db, void *arg, struct fb_err *err)
@@ -202,9 +219,32 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		goto out;
 	c->batch_id = db_ll(res, 0, 0);
 	PQclear(res);
+	res = NULL;
 	id_str(bid, c->batch_id);
 	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->batch_id);
+	if (s->idem_key != NULL) {
+		struct idem_answer a;
+		int got;
+
+		/* The answer is known now: total is the number of tasks, or nothing commits. */
+		created_answer(&a, c->batch_id, (int)s->ntasks);
+		got = idem_record(db, c->u->id, s->idem_key, s->idem_request, &a, err);
+		if (got < 0)
+			goto out;
+		if (got == 0) {
+			c->key_taken = 1;
+			fb_err_set(err, FB_ECONFLICT, "the Idempotency-Key is already recorded");
+			goto out;
+		}
+	}
 	ids = id_array(s->task_ids, s->ntasks);
+	{
+		long long taken;
+
+		if (tasklock_takeover(db, c->batch_id, c->u->id, s->node_id, ids,
+		                      (int)(c->batch_id % 16), &taken, err) < 0)
+			goto out;
+	}
 	if (s->row_data != NULL) {
 		struct json_object *arr = json_object_new_array();
 		struct buf nos = {0};
@@ -221,11 +261,12 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		rownos = nos.data;
 	}
 	/*
-	 * Lock the free tasks that are ours, pending and at this node; record every task.
-	 * Tasks that are not ours or are locked by someone else fail at once (and are never
-	 * locked by us); the rest wait for the engine, which also classifies the tasks that
-	 * are no longer pending.  Both sides of the statement see the same snapshot, so t.*
-	 * below is the task as it was before our UPDATE.
+	 * Lock the free tasks that are ours, pending and at this node (those taken over above
+	 * are ours already); record every task.  Tasks that are not ours or are locked by
+	 * someone else fail at once (and are never locked by us); the rest wait for the
+	 * engine, which also classifies the tasks that are no longer pending.  Both sides of
+	 * the statement see the same snapshot, so t.* below is the task as it was before our
+	 * UPDATE.
 	 */
 	{
 		const char *p[9] = {bid, ids, owner, creator, node, rows, rownos, limit, backoff};
@@ -237,7 +278,7 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		    " locked AS ("
 		    "  UPDATE tasks t SET lock_kind = 'batch', lock_owner = $3, locked_at = now()"
 		    "  FROM req WHERE t.id = req.task_id AND t.assignee = $4 AND t.state = 'pending'"
-		    "  AND t.node_id = $5 AND t.lock_kind IS NULL RETURNING t.id),"
+		    "  AND t.node_id = $5 AND (t.lock_kind IS NULL OR t.lock_owner = $3) RETURNING t.id),"
 		    " cls AS ("
 		    "  SELECT req.task_id, req.ord,"
 		    "   CASE WHEN t.assignee <> $4 THEN 'this task is not assigned to you'"
@@ -299,12 +340,48 @@ out:
 }
 
 int
+batch_replay(struct db *db, const struct user_rec *u, const char *key, const char *fingerprint,
+             struct batch_created *out, struct fb_err *err)
+{
+	int got;
+
+	memset(out, 0, sizeof(*out));
+	got = idem_find(db, u->id, key, fingerprint, &out->answer, err);
+	if (got == 1) {
+		out->batch_id = out->answer.batch_id;
+		out->replayed = 1;
+	}
+	return got;
+}
+
+int
 batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
-             const struct batch_spec *spec, int64_t *batch_id, int *total, struct fb_err *err)
+             const struct batch_spec *spec, struct batch_created *out, struct fb_err *err)
 {
 	struct submit_ctx c = {.cfg = cfg, .u = u, .spec = spec};
+	struct batch_spec own;
 	struct node_info *node;
+	char key[2 + 32];
 
+	memset(out, 0, sizeof(*out));
+	if (spec->idem_key != NULL) {
+		int got = batch_replay(db, u, spec->idem_key, spec->idem_request, out, err);
+
+		if (got != 0)
+			return got < 0 ? -1 : 0;
+	} else {
+		/*
+		 * No key from the client: one of this call's own ('~' is outside the alphabet
+		 * of client keys), so that a transaction run again after its COMMIT's answer was
+		 * lost finds the batch of its first run instead of creating a second one.
+		 */
+		key[0] = '~';
+		fb_random_hex(key + 1, 16);
+		own = *spec;
+		own.idem_key = key;
+		own.idem_request = "";
+		c.spec = spec = &own;
+	}
 	if (spec->ntasks == 0) {
 		fb_err_set(err, FB_EVALIDATION, "no tasks selected");
 		fb_err_detail(err, jsonh_detail("task_ids", "select at least one task"));
@@ -322,10 +399,25 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 		return -1;
 	c.node_app_version = node->app_version_id;
 	node_free(node);
-	if (db_tx(db, submit_tx, &c, err) < 0)
-		return -1;
-	*batch_id = c.batch_id;
-	*total = c.total;
+	if (db_tx(db, submit_tx, &c, err) < 0) {
+		int got;
+
+		if (!c.key_taken)
+			return -1;
+		/*
+		 * A concurrent request with this key committed first, or this very transaction did
+		 * and only its COMMIT's answer was lost: give the answer recorded.
+		 */
+		fb_err_clear(err);
+		got = batch_replay(db, u, spec->idem_key, spec->idem_request, out, err);
+		if (got == 0)
+			fb_err_set(err, FB_ECONFLICT,
+			           "a request with this Idempotency-Key is in progress; try again");
+		return got == 1 ? 0 : -1;
+	}
+	out->batch_id = c.batch_id;
+	out->total = c.total;
+	created_answer(&out->answer, c.batch_id, c.total);
 	return 0;
 }
 
@@ -360,14 +452,18 @@ batch_publish(struct queue *q, const char *type, int64_t id, struct fb_err *err)
 	return rc;
 }
 
-/* The counts of a batch: submission-time columns plus the executors' deltas. */
+/*
+ * The counts of a batch: submission-time columns plus the executors' deltas (superseded
+ * items only ever move by deltas).
+ */
 #define BATCH_COUNTS_SQL                                                                     \
 	"b.total, b.success + coalesce(c.success, 0), b.failed + coalesce(c.failed, 0), "         \
-	"b.ignored + coalesce(c.ignored, 0), b.cancelled + coalesce(c.cancelled, 0)"
+	"b.ignored + coalesce(c.ignored, 0), b.cancelled + coalesce(c.cancelled, 0), "            \
+	"coalesce(c.superseded, 0)"
 #define BATCH_COUNTS_JOIN                                                                    \
 	"LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed, "             \
-	"sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM batch_counter "              \
-	"WHERE batch_id = b.id) c ON true "
+	"sum(ignored) AS ignored, sum(cancelled) AS cancelled, sum(superseded) AS superseded "   \
+	"FROM batch_counter WHERE batch_id = b.id) c ON true "
 
 static const char *const status_cols =
 	"SELECT b.id, b.status, b.node_id, n.name, a.name, b.action, b.comment, b.source, "
@@ -383,8 +479,9 @@ batch_json(const PGresult *res, int row)
 	struct json_object *o = json_object_new_object();
 	long long total = db_ll(res, row, 13), success = db_ll(res, row, 14),
 	          failed = db_ll(res, row, 15), ignored = db_ll(res, row, 16),
-	          cancelled = db_ll(res, row, 17);
-	long long done = success + failed + ignored + cancelled, pending = total - done;
+	          cancelled = db_ll(res, row, 17), superseded = db_ll(res, row, 18);
+	long long done = success + failed + ignored + cancelled + superseded,
+	          pending = total - done;
 	const char *elapsed = db_val(res, row, 12);
 	static const char *const ts_names[] = {"created", "started", "finished"};
 	int i;
@@ -405,6 +502,7 @@ batch_json(const PGresult *res, int row)
 	jsonh_add_int(o, "failed", failed);
 	jsonh_add_int(o, "ignored", ignored);
 	jsonh_add_int(o, "cancelled", cancelled);
+	jsonh_add_int(o, "superseded", superseded);
 	jsonh_add_int(o, "pending", pending);
 	jsonh_add_double(o, "progress", total > 0 ? (double)done / (double)total : 1.0);
 	/* Throughput since the start predicts the rest; nothing to predict before it. */
@@ -503,7 +601,7 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	items = json_object_new_array();
 	for (i = 0; i < PQntuples(res); i++) {
 		json_object_array_add(items, batch_json(res, i));
-		total = db_ll(res, i, 18);
+		total = db_ll(res, i, 19);
 	}
 	if (PQntuples(res) == 0 && page > 1) {
 		/* Past the end: the window count is unknown; count separately. */
@@ -562,7 +660,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
               int64_t page, int64_t page_size, struct json_object **out, struct fb_err *err)
 {
 	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
-	                                       "cancelled", NULL};
+	                                       "cancelled", "superseded", NULL};
 	char bid[ID_MAX], lim[24], off[24], st[16], uid[ID_MAX];
 	const char *p[5] = {bid, status, lim, off, uid};
 	struct json_object *items;
@@ -572,7 +670,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 
 	if (status != NULL && !valid_status(status, statuses)) {
 		fb_err_set(err, FB_EINVAL,
-		           "status must be pending, success, failed, ignored or cancelled");
+		           "status must be pending, success, failed, ignored, cancelled or superseded");
 		return -1;
 	}
 	id_str(bid, id);
@@ -664,7 +762,8 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 		            2, q, err) < 0)
 			return -1;
 	}
-	return 0;
+	/* Nothing will retry the failed items now: their tasks go back to people. */
+	return tasklock_release_batch(db, c->id, NULL, err);
 }
 
 int
@@ -767,21 +866,21 @@ static int
 recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct recover_ctx *c = arg;
-	char limit[16];
-	const char *p[1] = {limit};
+	char limit[16], window[16];
+	const char *p[2] = {limit, window};
 	PGresult *res;
 	size_t i;
 
 	snprintf(limit, sizeof(limit), "%d", c->cfg->batch_retry_limit);
-	/* Batches finished in the last day with failed items whose backoff has passed. */
+	snprintf(window, sizeof(window), "%d", c->cfg->batch_retry_window_seconds);
+	/* Finished batches with failed items whose backoff has passed, within their window. */
 	res = db_query(db, "batch_recover_due",
-	               "SELECT b.id FROM batch_task b WHERE b.status = 'finished' "
-	               "AND b.finished > now() - interval '24 hours' AND EXISTS ("
-	               " SELECT 1 FROM batch_task_detail d WHERE d.batch_id = b.id"
-	               " AND d.status = 'failed' AND d.next_retry_at <= now()"
-	               " AND d.retry_count < $1::int) "
-	               "ORDER BY b.id LIMIT 100 FOR UPDATE SKIP LOCKED",
-	               1, p, err);
+	               "SELECT id FROM batch_task WHERE status = 'finished' AND id IN ("
+	               " SELECT d.batch_id FROM batch_task_detail d JOIN batch_task b ON b.id = d.batch_id"
+	               " WHERE d.status = 'failed' AND d.next_retry_at <= now()"
+	               " AND " TASKLOCK_RETRYABLE("$1", "$2") ") "
+	               "ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
+	               2, p, err);
 	if (res == NULL)
 		return -1;
 	free(c->retry_ids);
@@ -793,11 +892,12 @@ recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 
 		id_str(bid, c->retry_ids[i]);
 		res = db_query(db, "batch_recover_items",
-		               "WITH d AS (UPDATE batch_task_detail SET status = 'pending',"
-		               "  next_retry_at = NULL, finished = NULL WHERE batch_id = $1"
-		               "  AND status = 'failed' AND next_retry_at <= now() AND retry_count < $2::int"
-		               "  RETURNING 1) SELECT count(*) FROM d",
-		               2, (const char *[]){bid, limit}, err);
+		               "WITH r AS (UPDATE batch_task_detail d SET status = 'pending',"
+		               "  next_retry_at = NULL, finished = NULL FROM batch_task b"
+		               "  WHERE b.id = d.batch_id AND d.batch_id = $1 AND d.next_retry_at <= now()"
+		               "  AND " TASKLOCK_RETRYABLE("$2", "$3") " RETURNING 1)"
+		               " SELECT count(*) FROM r",
+		               3, (const char *[]){bid, limit, window}, err);
 		if (res == NULL)
 			return -1;
 		n = (int)db_ll(res, 0, 0);
@@ -843,5 +943,39 @@ batch_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, si
 	}
 	*retry_ids = c.retry_ids;
 	*nretry = c.nretry;
+	return 0;
+}
+
+struct locks_ctx {
+	const struct fb_config *cfg;
+	int max;
+	struct tasklock_release *out;
+	size_t n;
+};
+
+static int
+recover_locks_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct locks_ctx *c = arg;
+
+	free(c->out);
+	c->out = NULL;
+	return tasklock_sweep(db, c->cfg, c->max, &c->out, &c->n, err);
+}
+
+int
+batch_recover_locks(struct db *db, const struct fb_config *cfg, int max,
+                    struct tasklock_release **out, size_t *n, struct fb_err *err)
+{
+	struct locks_ctx c = {.cfg = cfg, .max = max};
+
+	*out = NULL;
+	*n = 0;
+	if (db_tx(db, recover_locks_tx, &c, err) < 0) {
+		free(c.out);
+		return -1;
+	}
+	*out = c.out;
+	*n = c.n;
 	return 0;
 }

@@ -7,7 +7,8 @@
  *
  * A batch's counts are the submission-time counts in batch_task plus the per-slot deltas
  * in batch_counter that executors add once per chunk; success + failed + ignored +
- * cancelled + pending = total at every commit.
+ * cancelled + superseded + pending = total at every commit.  A failed item becomes
+ * superseded when a later batch of the same user takes its task over (tasklock.h).
  *
  * JSON objects returned through out parameters are new (caller puts them); inputs are
  * borrowed.
@@ -21,6 +22,8 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "idem.h"
+#include "tasklock.h"
 #include "user.h"
 
 struct json_object;
@@ -40,16 +43,41 @@ struct batch_spec {
 	/* Per-task values from an import, parallel to task_ids; NULL for web submissions. */
 	struct json_object *const *row_data;
 	const int *row_no;
+	/* The request's Idempotency-Key and fingerprint (idem.h); NULL without a key. */
+	const char *idem_key;
+	const char *idem_request;
+};
+
+/* A created batch and the answer to give for it: the first one, or, replayed, the one
+ * given to the earlier request with the same Idempotency-Key. */
+struct batch_created {
+	int64_t batch_id;
+	int total;    /* 0 when replayed */
+	int replayed;
+	struct idem_answer answer;
 };
 
 /*
  * Validate spec for user u and create the batch.  Everything is checked before anything
  * is written: FB_EVALIDATION with every problem in err->details, FB_ENOTFOUND for an
- * unknown node, FB_ETOOBIG past batch.max_tasks.  *batch_id and *total on success.  The
- * caller then publishes batch.execute (batch_publish_execute).
+ * unknown node, FB_ETOOBIG past batch.max_tasks.  With an Idempotency-Key already used
+ * for this request, nothing is created and *out is the earlier answer (replayed); without
+ * one, the call records a key of its own, so that a transaction run again after a lost
+ * COMMIT answer cannot create a second batch either.  Tasks
+ * that failed items of u's earlier batches hold locked are taken over (tasklock.h).  The
+ * caller then publishes batch.execute (batch_publish).
  */
 int batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
-                 const struct batch_spec *spec, int64_t *batch_id, int *total,
+                 const struct batch_spec *spec, struct batch_created *out,
+                 struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The answer an earlier request of u with Idempotency-Key key and the same fingerprint
+ * got: 1 and *out filled (replayed), 0 when there is none, -1 with FB_EVALIDATION when the
+ * key was used for another request.  Lets a caller answer before redoing costly checks.
+ */
+int batch_replay(struct db *db, const struct user_rec *u, const char *key,
+                 const char *fingerprint, struct batch_created *out,
                  struct fb_err *err) FB_MUSTCHECK;
 
 /*
@@ -71,7 +99,10 @@ int batch_list(struct db *db, const struct user_rec *u, const char *status, int6
 int batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *status,
                   int64_t page, int64_t page_size, struct json_object **out,
                   struct fb_err *err) FB_MUSTCHECK;
-/* Pending items become cancelled and their tasks unlocked; *n counts them. */
+/*
+ * Pending items become cancelled and their tasks unlocked; *n counts them.  The batch
+ * retries nothing more by itself: its failed items let go of their tasks too.
+ */
 int batch_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n,
                  struct fb_err *err) FB_MUSTCHECK;
 /*
@@ -96,5 +127,13 @@ int batch_publish(struct queue *q, const char *type, int64_t id, struct fb_err *
  */
 int batch_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, size_t *nids,
                        int64_t **retry_ids, size_t *nretry, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The recovery scan's sweep of batch locks (tasklock_sweep, in one transaction per call):
+ * *out lists what was released (caller frees).  Run it until *n is below max.
+ */
+int batch_recover_locks(struct db *db, const struct fb_config *cfg, int max,
+                        struct tasklock_release **out, size_t *n,
+                        struct fb_err *err) FB_MUSTCHECK;
 
 #endif

@@ -50,6 +50,7 @@ struct fb_config {
 	int batch_stale_minutes;
 	int batch_init_grace_seconds;
 	int batch_retry_backoff_seconds;
+	int batch_retry_window_seconds;
 	int batch_recover_interval_seconds;
 	/* [paths] */
 	char *paths_migrations;

@@ -22,6 +22,34 @@ crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_LEN])
 	SHA256(data, n, out);
 }
 
+/* The context is libcrypto's own digest context, behind our name. */
+struct crypto_sha256 *
+crypto_sha256_begin(void)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		abort();
+	return (struct crypto_sha256 *)c;
+}
+
+void
+crypto_sha256_add(struct crypto_sha256 *c, const void *data, size_t n)
+{
+	if (EVP_DigestUpdate((EVP_MD_CTX *)c, data, n) != 1)
+		abort();
+}
+
+void
+crypto_sha256_end(struct crypto_sha256 *c, unsigned char out[CRYPTO_SHA256_LEN])
+{
+	unsigned int len = CRYPTO_SHA256_LEN;
+
+	if (EVP_DigestFinal_ex((EVP_MD_CTX *)c, out, &len) != 1 || len != CRYPTO_SHA256_LEN)
+		abort();
+	EVP_MD_CTX_free((EVP_MD_CTX *)c);
+}
+
 void
 crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
                    unsigned char out[CRYPTO_SHA256_LEN])

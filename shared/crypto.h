@@ -20,6 +20,15 @@
 #define CRYPTO_KEY_TEMPLATE "flowbatch template v1"
 
 void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_LEN]);
+/*
+ * SHA-256 of data given in pieces: crypto_sha256_begin() returns a new context (aborts
+ * without memory), crypto_sha256_add() feeds it, crypto_sha256_end() writes the digest and
+ * frees the context.
+ */
+struct crypto_sha256;
+struct crypto_sha256 *crypto_sha256_begin(void);
+void crypto_sha256_add(struct crypto_sha256 *c, const void *data, size_t n);
+void crypto_sha256_end(struct crypto_sha256 *c, unsigned char out[CRYPTO_SHA256_LEN]);
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
                         unsigned char out[CRYPTO_SHA256_LEN]);
 /* HMAC-SHA-256(secret, label): the key of one purpose. */

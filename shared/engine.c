@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "node.h"
 #include "schema.h"
+#include "tasklock.h"
 #include "user.h"
 
 #define ID_MAX 24
@@ -54,7 +55,7 @@ struct item {
 	enum outcome out;
 	char error[600];
 	char unusable[300]; /* why the stored post_data or form_data cannot be used, or "" */
-	int unlock;
+	int unlock;                /* no retry can mend it: plan none, let go of the task */
 };
 
 /*
@@ -426,20 +427,22 @@ items_free(struct item *items, int n)
 	free(items);
 }
 
-/* Write the outcomes that are not successes, the counters and the heartbeat. */
+/*
+ * Write the outcomes that are not successes, let go of the tasks that no retry will come
+ * back to (tasklock.h decides), and write the counters and the heartbeat.
+ */
 static int
 finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb_err *err)
 {
-	struct buf ids = {0}, st = {0}, rc = {0}, bo = {0}, unlock = {0};
+	struct buf ids = {0}, st = {0}, rc = {0}, bo = {0};
 	struct json_object *errors = json_object_new_array();
-	int i, nout = 0, nunlock = 0, s = 0, f = 0, g = 0, ret = -1;
+	int i, nout = 0, s = 0, f = 0, g = 0, ret = -1;
 	char bid[ID_MAX], slot[8], cs[16], cf[16], cg[16];
 
 	buf_add(&ids, "{", 1);
 	buf_add(&st, "{", 1);
 	buf_add(&rc, "{", 1);
 	buf_add(&bo, "{", 1);
-	buf_add(&unlock, "{", 1);
 	for (i = 0; i < n; i++) {
 		struct item *it = &items[i];
 		int count = it->out == OUT_FAILED ? it->retry_count + 1 : it->retry_count;
@@ -453,9 +456,8 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 			continue;
 		if (it->out == OUT_FAILED) {
 			f++;
-			if (count >= x->cfg->batch_retry_limit)
-				it->unlock = 1;
-			else
+			/* No retry is planned for an item to be unlocked now. */
+			if (count < x->cfg->batch_retry_limit && !it->unlock)
 				backoff = (long)x->cfg->batch_retry_backoff_seconds << (count - 1 < 20 ? count - 1 : 20);
 		} else {
 			g++;
@@ -466,16 +468,11 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 		buf_printf(&bo, "%s%ld", nout ? "," : "", backoff);
 		json_object_array_add(errors, json_object_new_string(it->error));
 		nout++;
-		if (it->unlock) {
-			buf_printf(&unlock, "%s%lld", nunlock ? "," : "", (long long)it->task_id);
-			nunlock++;
-		}
 	}
 	buf_add(&ids, "}", 1);
 	buf_add(&st, "}", 1);
 	buf_add(&rc, "}", 1);
 	buf_add(&bo, "}", 1);
-	buf_add(&unlock, "}", 1);
 	id_str(bid, x->id);
 	if (nout > 0 &&
 	    db_exec(db, "engine_outcomes",
@@ -488,11 +485,7 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	            " WHERE d.id = o.id",
 	            5, (const char *[]){ids.data, st.data, rc.data, bo.data, jsonh_str(errors)}, err) < 0)
 		goto out;
-	if (nunlock > 0 &&
-	    db_exec(db, "engine_unlock",
-	            "UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
-	            " WHERE id = ANY ($1::bigint[]) AND lock_owner = $2",
-	            2, (const char *[]){unlock.data, x->owner}, err) < 0)
+	if (nout > 0 && tasklock_release_items(db, x->cfg, x->id, ids.data, NULL, err) < 0)
 		goto out;
 	snprintf(slot, sizeof(slot), "%d", x->slot);
 	snprintf(cs, sizeof(cs), "%d", s);
@@ -520,14 +513,13 @@ out:
 	free(st.data);
 	free(rc.data);
 	free(bo.data);
-	free(unlock.data);
 	return ret;
 }
 
 /*
  * The batch was cancelled while items were in flight (or a chunk rolled back, or
  * deferred items were left): cancel what is still pending and not in flight, unlock
- * those tasks, and count them.
+ * those tasks, and count them.  Items that failed meanwhile let go of their tasks too.
  */
 static int
 sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
@@ -551,6 +543,8 @@ sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
 		return -1;
 	n = db_ll(res, 0, 0);
 	PQclear(res);
+	if (tasklock_release_batch(db, x->id, NULL, err) < 0)
+		return -1;
 	if (n == 0)
 		return 0;
 	{

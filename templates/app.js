@@ -17,7 +17,7 @@ const BATCH_STATUS = {
 };
 const DETAIL_STATUS = {
 	pending: ["待处理", "run"], success: ["成功", "ok"], failed: ["失败", "bad"],
-	ignored: ["已忽略", "warn"], cancelled: ["已取消", "warn"],
+	ignored: ["已忽略", "warn"], cancelled: ["已取消", "warn"], superseded: ["已转新批次", "warn"],
 };
 const ACTION = { approve: "同意", reject: "驳回" };
 const SOURCE = { web: "网页", excel: "Excel 导入", import: "Excel 导入" };
@@ -134,8 +134,9 @@ function flash(msg, bad) {
 /* ---- API ----------------------------------------------------------------------------- */
 
 /* {status, body, res}; a 401 anywhere shows the sign-in view. */
-async function api(method, url, body) {
-	const opt = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
+async function api(method, url, body, headers) {
+	const opt = { method: method, credentials: "same-origin",
+		headers: Object.assign({ "Accept": "application/json" }, headers || {}) };
 	if (body instanceof FormData) {
 		opt.body = body;
 	} else if (body !== undefined) {
@@ -160,6 +161,32 @@ async function api(method, url, body) {
 	if (res.status === 401)
 		showLogin();
 	return { status: res.status, body: data, res: res };
+}
+
+/* A new Idempotency-Key: 32 hex digits from the browser's random generator. */
+function idempotencyKey() {
+	const b = new Uint8Array(16);
+	crypto.getRandomValues(b);
+	return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/*
+ * A POST that creates a batch, for one user action: one Idempotency-Key for the action,
+ * sent again on each try.  It is tried again (twice at most) when no answer came or a
+ * gateway or the service answered that it could not take it now; a try whose batch was
+ * created but whose answer was lost then gets that batch, not a second one.
+ */
+async function apiCreate(url, body) {
+	const headers = { "Idempotency-Key": idempotencyKey() };
+	let r;
+	for (let attempt = 0; attempt < 3; attempt++) {
+		if (attempt > 0)
+			await new Promise((ok) => setTimeout(ok, 700 * attempt));
+		r = await api("POST", url, body, headers);
+		if (r.status !== 0 && r.status !== 502 && r.status !== 503 && r.status !== 504)
+			break;
+	}
+	return r;
 }
 
 function errText(r) {
@@ -793,7 +820,7 @@ async function submitExamine(ev) {
 	const btn = $("examine-submit");
 	btn.disabled = true;
 	btn.textContent = "正在提交…";
-	const r = await api("POST", "/api/batch", body);
+	const r = await apiCreate("/api/batch", body);
 	if (r.status === 201 && r.body) {
 		buildPanel();
 		S.selected.clear();
@@ -845,7 +872,7 @@ async function submitImport(ev) {
 	btn.disabled = true;
 	btn.textContent = dry ? "正在检查…" : "正在上传…";
 	add(out, el("p", { class: "muted" }, "正在处理 " + file.name + " …"));
-	const r = await api("POST", "/api/batch/import", fd);
+	const r = dry ? await api("POST", "/api/batch/import", fd) : await apiCreate("/api/batch/import", fd);
 	btn.disabled = false;
 	btn.textContent = "上传";
 	clear(out);
@@ -931,7 +958,7 @@ async function pollBatch(id) {
 	b.data = d;
 	renderBatch(d);
 	const running = d.status === "init" || d.status === "running" || d.pending > 0;
-	const done = d.success + d.failed + d.ignored + d.cancelled;
+	const done = d.success + d.failed + d.ignored + d.cancelled + (d.superseded || 0);
 	if (!running && !b.chosen) {
 		b.chosen = true;
 		$("details-status").value = d.failed > 0 ? "failed" : "";
@@ -964,10 +991,11 @@ function renderBatch(d) {
 	const share = (n) => (d.total > 0 ? (n * 100) / d.total : 0) + "%";
 	$("bar-ok").style.width = share(d.success);
 	$("bar-bad").style.width = share(d.failed);
-	$("bar-other").style.width = share(d.ignored + d.cancelled);
+	const other = d.ignored + d.cancelled + (d.superseded || 0);
+	$("bar-other").style.width = share(other);
 	$("batch-bar").setAttribute("aria-valuenow", String(pct));
 	$("batch-bar").setAttribute("aria-valuetext", pct + "%：成功 " + d.success + "，失败 " + d.failed +
-		"，忽略或取消 " + (d.ignored + d.cancelled));
+		"，忽略、取消或转新批次 " + other);
 	$("batch-pct").textContent = pct + "%";
 	const running = d.status === "init" || d.status === "running";
 	let eta = "";
@@ -981,7 +1009,7 @@ function renderBatch(d) {
 	const counts = clear($("batch-counts"));
 	for (const [label, v, cls] of [["总数", d.total, ""], ["成功", d.success, "ok"],
 		["失败", d.failed, "bad"], ["已忽略", d.ignored, ""], ["已取消", d.cancelled, ""],
-		["待处理", d.pending, ""]])
+		["已转新批次", d.superseded || 0, ""], ["待处理", d.pending, ""]])
 		add(counts, el("div", { class: cls, "data-count": label }, el("dt", {}, label), el("dd", {}, v)));
 	$("batch-retry").disabled = running || d.failed === 0;
 	$("batch-cancel").hidden = !running;

@@ -484,22 +484,27 @@ respond_raw(struct request *r, int status, const char *const *headers, size_t nh
 		(void)respond_write(r, data, len);
 }
 
-/* respond_json with one more header line (NULL: none). */
+/* A JSON text with one more header line (NULL: none). */
 static void
-respond_json_with(struct request *r, int status, struct json_object *body, const char *extra)
+respond_text_with(struct request *r, int status, const char *text, const char *extra)
 {
 	const char *hdr[] = {"Content-Type: application/json; charset=utf-8",
 	                     "Cache-Control: no-store", extra};
-	const char *text = jsonh_str(body);
 
 	respond_raw(r, status, hdr, extra ? 3 : 2, text, strlen(text));
-	json_object_put(body);
+}
+
+void
+respond_json_text(struct request *r, int status, const char *text)
+{
+	respond_text_with(r, status, text, NULL);
 }
 
 void
 respond_json(struct request *r, int status, struct json_object *body)
 {
-	respond_json_with(r, status, body, NULL);
+	respond_text_with(r, status, jsonh_str(body), NULL);
+	json_object_put(body);
 }
 
 void
@@ -519,8 +524,9 @@ respond_error(struct request *r, const struct fb_err *err)
 	if (err->details != NULL && status < 500)
 		json_object_object_add(e, "details", json_object_get(err->details));
 	json_object_object_add(body, "error", e);
-	respond_json_with(r, status, body,
+	respond_text_with(r, status, jsonh_str(body),
 	                  err->code == FB_EBUSY
 	                      ? arena_printf(r->arena, "Retry-After: %d", LIMITER_RETRY_AFTER)
 	                      : NULL);
+	json_object_put(body);
 }

@@ -116,6 +116,8 @@ char *request_tmpfile(struct request *r, const char *what, struct fb_err *err) F
 
 /* Responses.  Headers are "Name: value" lines without CRLF. */
 void respond_json(struct request *r, int status, struct json_object *body); /* steals body */
+/* The same with the body already serialized (borrowed). */
+void respond_json_text(struct request *r, int status, const char *text);
 void respond_error(struct request *r, const struct fb_err *err);
 void respond_raw(struct request *r, int status, const char *const *headers, size_t nheaders,
                  const void *data, size_t len);

@@ -2,15 +2,44 @@
 /*
  * batch_recover: the job batch.recover — find batches whose execution was lost (a runner
  * died, Redis lost the job) and failed items due for an automatic retry, and publish the
- * jobs that carry them on.  One runner at a time: the scan holds a Redis lock, and the
- * rows it changes are locked in PostgreSQL, which remains the real guard.
+ * jobs that carry them on; then let go of the task locks of batches that can no longer act
+ * on them (each release logged), and forget idempotency keys past their time.  One runner
+ * at a time: the scan holds a Redis lock, and the rows it changes are locked in
+ * PostgreSQL, which remains the real guard.
  */
 #include <stdlib.h>
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "idem.h"
 #include "jobs.h"
 #include "log.h"
+
+/* Locks released per transaction, and transactions per run (the next run goes on). */
+#define SWEEP_BATCH 500
+#define SWEEP_ROUNDS 20
+
+static int
+sweep_locks(struct job_ctx *ctx, struct fb_err *err)
+{
+	int round;
+
+	for (round = 0; round < SWEEP_ROUNDS; round++) {
+		struct tasklock_release *rel;
+		size_t n, i;
+
+		if (batch_recover_locks(ctx->db, ctx->cfg, SWEEP_BATCH, &rel, &n, err) < 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			log_info("stale batch lock released", "job_id", LOG_STR(ctx->job_id), "batch_id",
+			         LOG_INT(rel[i].batch_id), "task_id", LOG_INT(rel[i].task_id), "reason",
+			         LOG_STR(rel[i].reason), NULL);
+		free(rel);
+		if (n < SWEEP_BATCH)
+			break;
+	}
+	return 0;
+}
 
 int
 job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
@@ -39,6 +68,17 @@ job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *
 	if (nids + nretry > 0)
 		log_info("batch recovery", "job_id", LOG_STR(ctx->job_id), "resumed", LOG_INT(nids),
 		         "retried", LOG_INT(nretry), NULL);
+	if (sweep_locks(ctx, err) < 0)
+		goto out;
+	{
+		long long purged;
+
+		if (idem_purge(ctx->db, &purged, err) < 0)
+			goto out;
+		if (purged > 0)
+			log_info("idempotency keys purged", "job_id", LOG_STR(ctx->job_id), "keys",
+			         LOG_INT(purged), NULL);
+	}
 	rc = 0;
 out:
 	queue_unlock(ctx->q, "batch-recover", token, NULL);

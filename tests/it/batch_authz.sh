@@ -81,6 +81,7 @@ it_assert_eq 202 "$(cat "$IT_DIR/cancel.status")" "POST cancel of my running bat
 it_assert_eq 350 "$(it_json cancelled <"$IT_DIR/cancel.body")" "350 pending items cancelled"
 bf_wait_settled "$B" 30
 bf_check_invariant "$B" "$BF_ME_TOKEN" "cancelled"
+it_assert_no_stale_locks "cancelled batch"
 it_curl GET "/api/batch/$B" "${me[@]}"
 it_assert_eq "cancelled 150 350 0" "$(it_json status <<<"$IT_BODY") $(it_json success <<<"$IT_BODY") $(it_json cancelled <<<"$IT_BODY") $(it_json pending <<<"$IT_BODY")" \
 	"status cancelled: 150 done, 350 cancelled"
@@ -109,6 +110,7 @@ swept() {
 }
 it_wait_for 20 swept || it_fail "pending items of a cancelled batch: $(bf_count "$BC" pending) still pending"
 bf_check_invariant "$BC" "$BF_ME_TOKEN" "swept"
+it_assert_no_stale_locks "swept batch"
 it_assert_eq 0 "$(bf_locked_by "$BC")" "the swept items' tasks are unlocked"
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_history WHERE batch_id = :b" b="$BC")" "nothing approved"
 
@@ -275,5 +277,6 @@ envelope 401 unauthorized "no token"
 it_assert_eq "$nbatches" "$(it_sql "SELECT count(*) FROM batch_task")" "no refused request created a batch"
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM tasks WHERE id = :t AND lock_kind IS NOT NULL" t="$t1")" \
 	"and none locked a task"
+it_assert_no_stale_locks "after the refused requests"
 
 it_done

@@ -69,6 +69,7 @@ it_curl GET "/api/batch/$B" -H "Authorization: Bearer $BF_ME_TOKEN"
 it_assert_eq "finished 2000 2000 0 0 0 0" "$(/usr/bin/python3 -c 'import json,sys; b=json.loads(sys.stdin.read()); print(b["status"], *[b[k] for k in ("total","success","failed","ignored","cancelled","pending")])' <<<"$IT_BODY")" \
 	"status total success failed ignored cancelled pending"
 bf_check_invariant "$B" "$BF_ME_TOKEN" "at the end"
+it_assert_no_stale_locks "after the crashes"
 it_assert_eq "" "$(bf_history_dupes "$B")" "no task has two history rows"
 it_assert_eq 2000 "$(it_sql "SELECT count(DISTINCT task_id) FROM task_history WHERE batch_id = :b" b="$B")" \
 	"every task has its history row"

@@ -22,11 +22,21 @@
 #                              task ids in session order.  FORM_SQL is a jsonb expression
 #                              of g (1..N); default: a valid form (广东 / 深圳).
 #   bf_ids_json ID...          [1,2,3]
+#   bf_arr_sql ID...           {1,2,3} (a bigint[] for it_sql)
+#   bf_sessions_set STATE ID...
+#                              set the state of the tasks' sessions (suspended, running ...)
+#   bf_xlsx_setup              PY=/usr/bin/python3 with openpyxl (else bail), and the known
+#                              libxlsxwriter leak kept out of the sanitizer's verdict
 #   bf_submit TOKEN JSON       POST /api/batch; sets BF_BATCH (or empty) and IT_STATUS
 #   bf_wait_settled ID SECS    until the batch is finished/cancelled with nothing pending
 #   bf_check_invariant ID TOKEN [LABEL]
-#                              GET /api/batch/ID: success+failed+ignored+cancelled+pending =
-#                              total, each equal to the detail rows of that status
+#                              GET /api/batch/ID: success+failed+ignored+cancelled+
+#                              superseded+pending = total, each equal to the detail rows of
+#                              that status
+#   it_assert_no_stale_locks [LABEL]
+#                              no task is locked by a final (finished or cancelled) batch,
+#                              or by a batch that does not exist, unless its item may still
+#                              be retried automatically; call it after every batch scenario
 #   bf_count ID STATUS         detail rows of a batch in a status
 #   bf_blocker_start TASK_IDS SECS / bf_blocker_stop
 #                              hold row locks on tasks (a psql session in the background)
@@ -147,6 +157,27 @@ bf_ids_json() {
 	printf '[%s]' "$*"
 }
 
+bf_arr_sql() {
+	local IFS=,
+	printf '{%s}' "$*"
+}
+
+bf_sessions_set() {
+	local st=$1
+	shift
+	it_sql "UPDATE app_sessions SET state = :'st' WHERE id IN (SELECT session_id FROM tasks WHERE id = ANY (:'ids'::bigint[]))" \
+		st="$st" ids="$(bf_arr_sql "$@")" >/dev/null
+}
+
+bf_xlsx_setup() {
+	PY=/usr/bin/python3
+	$PY -c 'import openpyxl' 2>/dev/null || it_bail "python3-openpyxl is not installed"
+	# libxlsxwriter 1.1.4 never frees its copy of a list validation's formula (LIBNOTES):
+	# templates and error workbooks have dropdowns.
+	printf 'leak:lxw_strdup\n' >"$IT_DIR/lsan.supp"
+	export LSAN_OPTIONS="suppressions=$IT_DIR/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+}
+
 bf_submit() {
 	local token=$1 json=$2
 	printf '%s' "$json" >"$IT_DIR/submit.json"
@@ -188,17 +219,44 @@ bf_check_invariant() {
 	api=$(/usr/bin/python3 -c '
 import json, sys
 b = json.loads(sys.stdin.read())
-k = ["success", "failed", "ignored", "cancelled", "pending"]
+k = ["success", "failed", "ignored", "cancelled", "superseded", "pending"]
 s = sum(b[x] for x in k)
 print(" ".join("%s=%d" % (x, b[x]) for x in k) + " total=%d sum_ok=%s" % (b["total"], s == b["total"]))
 ' <<<"$IT_BODY") || { it_fail "invariant $label: bad JSON ${IT_BODY:0:300}"; return 1; }
 	sql=$(it_sql "SELECT string_agg(st || '=' || coalesce(n, 0), ' ' ORDER BY ord) || ' total=' ||
 		(SELECT count(*) FROM batch_task_detail WHERE batch_id = :b) || ' sum_ok=True'
-		FROM (VALUES ('success', 1), ('failed', 2), ('ignored', 3), ('cancelled', 4), ('pending', 5))
-		AS v(st, ord)
+		FROM (VALUES ('success', 1), ('failed', 2), ('ignored', 3), ('cancelled', 4),
+		('superseded', 5), ('pending', 6)) AS v(st, ord)
 		LEFT JOIN (SELECT status, count(*) n FROM batch_task_detail WHERE batch_id = :b GROUP BY 1) d
 		ON d.status = v.st" b="$id")
 	it_assert_eq "$sql" "$api" "invariant $label: batch $id counts (API = detail rows, sum = total)"
+}
+
+# it_assert_no_stale_locks [LABEL]: the lock invariant, over the whole database.  An item
+# may keep its task locked only while the recovery scan may still retry it: failed, in a
+# finished batch, under batch.retry_limit, with a retry planned that falls, like now,
+# within batch.retry_window_seconds of the item's submission.  The limit and window are
+# this test's settings (environment), else the defaults.
+it_assert_no_stale_locks() {
+	local label=${1:-} stale
+	stale=$(it_sql "SELECT string_agg(t.id || ' by ' || t.lock_owner || coalesce(' (batch ' || b.status
+		|| ', item ' || d.status || ', tries ' || d.retry_count || ', retry at '
+		|| coalesce(d.next_retry_at::text, 'none') || ')', ' (no such item)'), '; ' ORDER BY t.id)
+		FROM tasks t
+		LEFT JOIN batch_task b ON t.lock_owner = 'batch:' || b.id
+		LEFT JOIN batch_task_detail d ON d.batch_id = b.id AND d.task_id = t.id
+		WHERE t.lock_kind = 'batch' AND (b.id IS NULL OR (b.status IN ('finished', 'cancelled')
+		 AND NOT coalesce(b.status = 'finished' AND d.status = 'failed' AND d.retry_count < :lim
+		  AND d.next_retry_at IS NOT NULL
+		  AND d.next_retry_at < d.created + make_interval(secs => :win)
+		  AND now() < d.created + make_interval(secs => :win), false)))" \
+		lim="${FLOWBATCH_BATCH_RETRY_LIMIT:-3}" win="${FLOWBATCH_BATCH_RETRY_WINDOW_SECONDS:-86400}")
+	if [[ -z $stale ]]; then
+		it_ok "no stale batch locks${label:+ ($label)}"
+	else
+		it_fail "stale batch locks${label:+ ($label)}: ${stale:0:800}"
+		return 1
+	fi
 }
 
 # bf_blocker_start TASK_IDS SECS: lock task rows (ids separated by commas) FOR UPDATE in a

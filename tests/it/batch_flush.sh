@@ -49,6 +49,7 @@ all_good() {
 	local label=$1 n=$2
 	bf_wait_settled "$B" "${3:-60}"
 	bf_check_invariant "$B" "$BF_ME_TOKEN" "$label"
+	it_assert_no_stale_locks "$label"
 	it_assert_eq "$n" "$(bf_count "$B" success)" "$label: all $n items succeeded"
 	it_assert_eq "" "$(bf_history_dupes "$B")" "$label: no task has two history rows"
 	it_assert_eq "$n" "$(it_sql "SELECT count(*) FROM task_history WHERE batch_id = :b" b="$B")" \

@@ -65,7 +65,7 @@ B2=$(legacy "$BF_OTHER_ID" finished "${mine[2]}:failed-foreign" "${mine[3]}:fail
 # A running batch of mine with a task of theirs, still pending items of mine.
 B3=$(legacy "$BF_ME_ID" running "${theirs[2]}:failed-foreign" "${mine[0]}:pending" "${mine[1]}:success") ||
 	it_bail "legacy batch 3"
-mine_before=$(it_sql "SELECT md5(string_agg(d::text, ',' ORDER BY d.id)) FROM batch_task_detail d
+mine_before=$(it_sql "SELECT md5(string_agg(concat_ws('|', d.id, d.batch_id, d.task_id, d.status, d.error, d.retry_count, d.post_data), ',' ORDER BY d.id)) FROM batch_task_detail d
 	JOIN batch_task b ON b.id = d.batch_id JOIN tasks t ON t.id = d.task_id
 	WHERE t.assignee = b.creator")
 
@@ -76,7 +76,7 @@ it_start_nginx
 
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM batch_task_detail d JOIN batch_task b ON b.id = d.batch_id
 	JOIN tasks t ON t.id = d.task_id WHERE t.assignee <> b.creator")" "no item names another user's task"
-it_assert_eq "$mine_before" "$(it_sql "SELECT md5(string_agg(d::text, ',' ORDER BY d.id)) FROM batch_task_detail d
+it_assert_eq "$mine_before" "$(it_sql "SELECT md5(string_agg(concat_ws('|', d.id, d.batch_id, d.task_id, d.status, d.error, d.retry_count, d.post_data), ',' ORDER BY d.id)) FROM batch_task_detail d
 	JOIN batch_task b ON b.id = d.batch_id JOIN tasks t ON t.id = d.task_id
 	WHERE t.assignee = b.creator")" "the items of the creators' own tasks are untouched"
 bf_check_invariant "$B1" "$BF_OTHER_TOKEN" "mixed batch"

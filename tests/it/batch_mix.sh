@@ -91,6 +91,7 @@ counts=$(/usr/bin/python3 -c 'import json,sys; b=json.loads(sys.stdin.read()); p
 it_assert_eq "finished 480 370 80 30 0 0 1.0 0" "$counts" \
 	"status total success failed ignored cancelled pending progress eta"
 bf_check_invariant "$B" "$BF_ME_TOKEN" "after execution"
+it_assert_no_stale_locks "planned mix"
 
 # Reasons, group by group (status:error, one distinct value per group).
 outcome() {
@@ -187,6 +188,7 @@ done
 bf_check_invariant "$BL" "$BF_ME_TOKEN" "last node"
 bf_check_invariant "$BR" "$BF_ME_TOKEN" "reject"
 bf_check_invariant "$BF1" "$BF_ME_TOKEN" "reject at the first node"
+it_assert_no_stale_locks "last node and rejects"
 it_assert_eq "30 25 5" "$(bf_count "$BL" success) $(bf_count "$BR" success) $(bf_count "$BF1" success)" \
 	"all succeeded"
 it_assert_eq 30 "$(it_sql "SELECT count(*) FROM tasks t JOIN app_sessions s ON s.id = t.session_id
@@ -248,6 +250,7 @@ done
 bf_check_invariant "$BX" "$BF_ME_TOKEN" "choose X"
 bf_check_invariant "$BY" "$BF_ME_TOKEN" "choose Y"
 bf_check_invariant "$BZ" "$BF_ME_TOKEN" "choose Z"
+it_assert_no_stale_locks "choose nodes"
 it_assert_eq "failed:the next node \"财务复核\" needs an assignee" "$(B=$BX outcome "$cx")" \
 	"X: the next node needs an assignee"
 it_assert_eq "failed:the next assignee \"$tmp_login\" does not exist" "$(B=$BY outcome "$cy")" \

@@ -511,5 +511,10 @@ it_assert_eq "2 1" \
 		FROM tasks t JOIN app_sessions s ON s.id = t.session_id
 		WHERE t.id = ANY(string_to_array(:'ids', ',')::bigint[])" ids="$sel4" | tr '|' ' ')" \
 	"db: the imported rows are done, with the amount from the file"
+it_assert_eq "4 4 4" \
+	"$(it_sql "SELECT count(*), count(DISTINCT k.key), count(*) FILTER (WHERE k.key ~ '^[0-9a-f]{32}$')
+		FROM idempotency_keys k WHERE k.batch_id IN (:b1, :b2, :b3, :b4)" \
+		b1="$b1" b2="$b2" b3="$b3" b4="$b4" | tr '|' ' ')" \
+	"db: the console sent its own Idempotency-Key with each submission and the import"
 
 it_done

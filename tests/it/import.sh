@@ -18,12 +18,7 @@
 export FLOWBATCH_BATCH_RETRY_LIMIT=1 FLOWBATCH_BATCH_RETRY_BACKOFF_SECONDS=3600 \
 	FLOWBATCH_BATCH_RECOVER_INTERVAL_SECONDS=1 FLOWBATCH_BATCH_INIT_GRACE_SECONDS=2
 
-PY=/usr/bin/python3
-$PY -c 'import openpyxl' 2>/dev/null || it_bail "python3-openpyxl is not installed"
-# libxlsxwriter 1.1.4 never frees its copy of a list validation's formula (LIBNOTES): the
-# template and the error workbook both have dropdowns; keep that known leak out of the verdict.
-printf 'leak:lxw_strdup\n' >"$IT_DIR/lsan.supp"
-export LSAN_OPTIONS="suppressions=$IT_DIR/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+bf_xlsx_setup
 XL=$IT_DIR/xl.py
 cat >"$XL" <<'PYEOF'
 import io, json, sys, zipfile
@@ -179,6 +174,7 @@ it_assert_eq "import|true" "$(it_sql "SELECT source || '|' || is_single FROM bat
 it_start_runner
 bf_wait_settled "$B1" 30
 bf_check_invariant "$B1" "$BF_ME_TOKEN" "single import"
+it_assert_no_stale_locks "single import"
 it_assert_eq 4 "$(bf_count "$B1" success)" "4 items succeeded"
 it_assert_eq "广州|同意报销" "$(it_sql "SELECT s.form_data->>'city' || '|' || h.comment FROM tasks t JOIN app_sessions s ON s.id = t.session_id JOIN task_history h ON h.task_id = t.id WHERE t.id = :t" t="${T[0]}")" "row 1: city 广州 and the comment recorded"
 it_assert_eq "$N1" "$(it_sql "SELECT s.current_node_id FROM tasks t JOIN app_sessions s ON s.id = t.session_id WHERE t.id = :t" t="${T[2]}")" "row 3 rejected: back to 提交"
@@ -203,6 +199,7 @@ B2=$(it_json batch_id <<<"$IT_BODY")
 it_assert_eq "f" "$(it_sql "SELECT is_single FROM batch_task WHERE id = :b" b="$B2")" "multi layout recorded"
 bf_wait_settled "$B2" 30
 it_assert_eq 2 "$(bf_count "$B2" success)" "both workbooks succeeded"
+it_assert_no_stale_locks "multi pack"
 it_assert_eq "$BF_REVIEWER2|广州" "$(it_sql "SELECT u.login || '|' || (s.form_data->>'city') FROM tasks t0 JOIN tasks t ON t.session_id = t0.session_id AND t.state = 'pending' JOIN users u ON u.id = t.assignee JOIN app_sessions s ON s.id = t0.session_id WHERE t0.id = :t" t="${M[0]}")" "the next task is the chosen assignee's; city saved"
 
 # --- 3. import errors -------------------------------------------------------------------------
@@ -301,6 +298,7 @@ it_sql "UPDATE app_sessions SET form_data = form_data || '{\"province\":\"浙江
 it_start_runner
 bf_wait_settled "$B4" 30
 it_assert_eq "2|1" "$(bf_count "$B4" failed)|$(bf_count "$B4" success)" "2 failed, 1 succeeded"
+it_assert_no_stale_locks "partly failed import"
 it_curl GET "/api/batch/$B4/errors.xlsx" "${H[@]}"
 it_assert_status 200 "download errors.xlsx"
 cp "$IT_DIR/curl.body" "$IT_DIR/err4.xlsx"
@@ -330,6 +328,7 @@ it_assert_status 201 "the fixed error workbook is imported as a new batch"
 B5=$(it_json batch_id <<<"$IT_BODY")
 bf_wait_settled "$B5" 30
 it_assert_eq 2 "$(bf_count "$B5" success)" "the fixed rows succeed"
+it_assert_no_stale_locks "fixed errors.xlsx"
 it_assert_eq "宁波|改为宁波" "$(it_sql "SELECT s.form_data->>'city' || '|' || h.comment FROM tasks t JOIN app_sessions s ON s.id = t.session_id JOIN task_history h ON h.task_id = t.id AND h.batch_id = :b WHERE t.id = :t" b="$B5" t="${R[1]}")" "the fixed value and comment were applied"
 it_curl GET "/api/batch/$B1/errors.xlsx" "${H[@]}"
 it_assert_status 200 "errors.xlsx of a batch without failures"

@@ -5,6 +5,8 @@
  * Handlers parse and bound the request, then call shared/batch.c.  A batch is published
  * to the runner after its transaction commits; if that publish is lost, the recovery scan
  * finds the batch still 'init' and publishes it again, so the answer is 201 either way.
+ * A submission with an Idempotency-Key sent again gets the first answer (idem.h); its
+ * fingerprint is the route and the body as parsed, so that spacing does not matter.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "batch.h"
 #include "handlers.h"
+#include "idem.h"
 #include "jsonh.h"
 #include "log.h"
 #include "task.h"
@@ -59,12 +62,16 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 	                                   "assignee", NULL};
 	struct batch_spec spec = {.source = "web"};
 	struct json_object *body, *ids = NULL, *filter = NULL, *assignee = NULL;
+	struct batch_created made;
 	struct task_filter f;
 	struct db *db;
-	int64_t *task_ids = NULL, batch_id;
+	int64_t *task_ids = NULL;
 	size_t n = 0;
-	int total, rc;
+	char fp[65];
+	int rc;
 
+	if (batch_idem_key(r, &spec.idem_key, err) < 0)
+		return -1;
 	if ((body = request_json(r, err)) == NULL)
 		return -1;
 	if (jsonh_only_keys(body, keys, err) < 0)
@@ -92,6 +99,18 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 	}
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
+	if (spec.idem_key != NULL) {
+		static const char route[] = "POST /api/batch";
+		const char *text = jsonh_str(body);
+
+		idem_fingerprint((const void *[]){route, text},
+		                 (const size_t[]){sizeof(route) - 1, strlen(text)}, 2, fp);
+		spec.idem_request = fp;
+		/* Sent again: the first answer, before the selection is resolved anew. */
+		rc = batch_replay(db, r->user, spec.idem_key, fp, &made, err);
+		if (rc != 0)
+			return rc < 0 ? -1 : batch_respond_created(r, &made, "batch submission replayed");
+	}
 	if (ids != NULL) {
 		if (jsonh_id_array(ids, "task_ids", (size_t)r->cfg->batch_max_tasks, &task_ids, &n,
 		                   err) < 0)
@@ -114,29 +133,38 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 	arena_defer(r->arena, free_ptr, task_ids);
 	spec.task_ids = task_ids;
 	spec.ntasks = n;
-	if (batch_submit(db, r->cfg, r->user, &spec, &batch_id, &total, err) < 0)
+	if (batch_submit(db, r->cfg, r->user, &spec, &made, err) < 0)
 		return -1;
-	return batch_respond_created(r, batch_id, total, "batch submitted");
+	return batch_respond_created(r, &made, made.replayed ? "batch submission replayed"
+	                                                     : "batch submitted");
 }
 
 int
-batch_respond_created(struct request *r, int64_t batch_id, int total, const char *what)
+batch_idem_key(struct request *r, const char **key, struct fb_err *err)
 {
-	struct json_object *out;
+	*key = request_env(r, "HTTP_IDEMPOTENCY_KEY");
+	return *key == NULL ? 0 : idem_key_check(*key, err);
+}
+
+int
+batch_respond_created(struct request *r, const struct batch_created *made, const char *what)
+{
 	struct fb_err perr = {0};
 	struct queue *q;
 
+	/*
+	 * Published again when replayed: harmless (executors claim items), and the first
+	 * publish may never have happened if that request lost its COMMIT's answer.
+	 */
 	if ((q = request_queue(r, &perr)) == NULL ||
-	    batch_publish(q, "batch.execute", batch_id, &perr) < 0)
-		log_warn("batch not published; recovery will start it", "batch_id", LOG_INT(batch_id),
-		         "error", LOG_STR(perr.msg), NULL);
+	    batch_publish(q, "batch.execute", made->batch_id, &perr) < 0)
+		log_warn("batch not published; recovery will start it", "batch_id",
+		         LOG_INT(made->batch_id), "error", LOG_STR(perr.msg), NULL);
 	fb_err_clear(&perr);
-	log_info(what, "request_id", LOG_STR(r->request_id), "batch_id", LOG_INT(batch_id),
-	         "total", LOG_INT(total), "user", LOG_STR(r->user->login), NULL);
-	out = json_object_new_object();
-	jsonh_add_int(out, "batch_id", batch_id);
-	jsonh_add_int(out, "total", total);
-	respond_json(r, 201, out);
+	log_info(what, "request_id", LOG_STR(r->request_id), "batch_id", LOG_INT(made->batch_id),
+	         "total", LOG_INT(made->total), "replayed", LOG_INT(made->replayed), "user",
+	         LOG_STR(r->user->login), NULL);
+	respond_json_text(r, made->answer.status, made->answer.body);
 	return 0;
 }
 

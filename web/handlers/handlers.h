@@ -36,8 +36,17 @@ int handle_batch_template(struct request *r, struct fb_err *err);
  */
 int tasks_filter_from_query(struct request *r, struct task_filter *f,
                             struct fb_err *err) FB_MUSTCHECK;
-/* batch.c: publish a batch just created, log it as what, answer 201 {batch_id,total}. */
-int batch_respond_created(struct request *r, int64_t batch_id, int total, const char *what);
+/*
+ * batch.c: publish a batch just created (or created by the earlier request with the same
+ * Idempotency-Key), log it as what, give the answer recorded for it: 201 {batch_id,total}.
+ */
+struct batch_created;
+int batch_respond_created(struct request *r, const struct batch_created *made, const char *what);
+/*
+ * batch.c: the request's Idempotency-Key header into *key (borrowed; NULL when absent);
+ * -1 with FB_EINVAL when it is malformed.
+ */
+int batch_idem_key(struct request *r, const char **key, struct fb_err *err) FB_MUSTCHECK;
 /* batch.c */
 int handle_batch_submit(struct request *r, struct fb_err *err);
 int handle_batch_list(struct request *r, struct fb_err *err);

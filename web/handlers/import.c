@@ -18,7 +18,9 @@
  *     engine will execute it; 下一处理人 is required when approving into a 'choose' node;
  *   - any problem anywhere → 422 validation_failed listing every problem (row, column,
  *     field, message; "file" for a workbook of a zip), and nothing is created.
- * Answers: 201 {"batch_id","total"}; dry run 200 {"valid":true,"total":N}.
+ * Answers: 201 {"batch_id","total"}; dry run 200 {"valid":true,"total":N}.  With an
+ * Idempotency-Key header (idem.h), the same file sent again for the same node gets the
+ * first answer before the file is checked again; a dry run records nothing.
  *
  * GET /api/batch/{id}/errors.xlsx — the failed items of one of the user's batches as a
  * workbook in the single template layout with a reason column, ready to fix and upload.
@@ -32,6 +34,7 @@
 #include "batch.h"
 #include "errbook.h"
 #include "handlers.h"
+#include "idem.h"
 #include "import.h"
 #include "jsonh.h"
 #include "limiter.h"
@@ -76,15 +79,17 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	const struct multipart_part *file, *dry, *nodep;
 	struct import_result *res;
 	struct batch_spec spec = {.source = "import"};
+	struct batch_created made;
 	struct json_object *out;
 	struct db *db;
-	const char *qdry;
+	const char *qdry, *key;
 	size_t nparts = 0;
-	int64_t batch_id, node_id = 0;
-	char *end;
-	int dry_run = 0, total;
+	int64_t node_id = 0;
+	char *end, fp[65];
+	int dry_run = 0;
 
-	if (request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+	if (batch_idem_key(r, &key, err) < 0 ||
+	    request_limit(r, r->thread->excel, "imports and exports", err) < 0)
 		return -1;
 	if (r->content_type == NULL) {
 		fb_err_set(err, FB_EMEDIA, "upload the file as multipart/form-data (part \"file\")");
@@ -131,6 +136,20 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	}
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
+	if (key != NULL && !dry_run) {
+		static const char route[] = "POST /api/batch/import";
+		char node[24];
+		int got;
+
+		snprintf(node, sizeof(node), "%lld", (long long)node_id);
+		idem_fingerprint((const void *[]){route, node, file->data},
+		                 (const size_t[]){sizeof(route) - 1, strlen(node), file->len}, 3, fp);
+		spec.idem_key = key;
+		spec.idem_request = fp;
+		got = batch_replay(db, r->user, key, fp, &made, err);
+		if (got != 0)
+			return got < 0 ? -1 : batch_respond_created(r, &made, "batch import replayed");
+	}
 	res = arena_alloc(r->arena, sizeof(*res));
 	memset(res, 0, sizeof(*res));
 	arena_defer(r->arena, result_free, res);
@@ -152,9 +171,10 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	spec.is_single = res->is_single;
 	spec.row_data = res->row_data;
 	spec.row_no = res->row_no;
-	if (batch_submit(db, r->cfg, r->user, &spec, &batch_id, &total, err) < 0)
+	if (batch_submit(db, r->cfg, r->user, &spec, &made, err) < 0)
 		return -1;
-	return batch_respond_created(r, batch_id, total, "batch imported");
+	return batch_respond_created(r, &made, made.replayed ? "batch import replayed"
+	                                                     : "batch imported");
 }
 
 int

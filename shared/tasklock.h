@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tasklock: the batch lock of a task — when a batch lets it go, and who may take it over.
+ *
+ * A batch locks its tasks at submission (lock_kind 'batch', lock_owner "batch:<id>").  A
+ * task stays locked only while its batch can still act on it: its item is pending, or it
+ * failed and the recovery scan may still retry it (TASKLOCK_RETRYABLE).  Every rule about
+ * that lives here, as SQL, so that the engine, cancel, the recovery scan and the periodic
+ * sweep agree on it:
+ *
+ *   - tasklock_release_items: after items are written final, the locks of those that can
+ *     no longer be retried go (ignored, at the retry limit, past the retry window);
+ *   - tasklock_release_batch: a cancelled batch lets go of every final item's task and
+ *     abandons its planned retries;
+ *   - tasklock_sweep: the periodic backstop over all batch locks;
+ *   - tasklock_takeover: a new batch of the same user takes over the locks of that user's
+ *     failed items (the old items become 'superseded').
+ *
+ * The functions run inside the caller's transaction.  Nothing is allocated except the
+ * sweep's list of releases, which the caller frees.
+ */
+#ifndef FB_TASKLOCK_H
+#define FB_TASKLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+
+/*
+ * SQL condition: item d (batch_task_detail) of batch b (batch_task) may still be retried
+ * by the recovery scan, so its task stays locked.  It failed, is under the retry limit (the
+ * placeholder L, batch.retry_limit), has a retry planned, and both now and that retry fall
+ * within the retry window (placeholder W, batch.retry_window_seconds) that opened when the
+ * item was submitted; nothing in a cancelled batch is retried.  Never NULL.
+ */
+#define TASKLOCK_RETRYABLE(L, W)                                                             \
+	"(d.status = 'failed' AND b.status <> 'cancelled' AND d.retry_count < " L "::int"        \
+	" AND d.next_retry_at IS NOT NULL"                                                      \
+	" AND greatest(d.next_retry_at, now()) < d.created + make_interval(secs => " W "::int))"
+
+/*
+ * Of the items detail_ids (a bigint[] literal "{1,2}") of batch id, release the tasks of
+ * those that are final and cannot be retried.  *n (may be NULL) counts released tasks.
+ */
+int tasklock_release_items(struct db *db, const struct fb_config *cfg, int64_t id,
+                           const char *detail_ids, long long *n, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Batch id will act no more by itself (cancelled): release the tasks of all its final
+ * items and drop the retries planned for its failed items.  Items still pending are left to
+ * whoever cancels them.  *n (may be NULL) counts released tasks.
+ */
+int tasklock_release_batch(struct db *db, int64_t id, long long *n, struct fb_err *err) FB_MUSTCHECK;
+
+/* One lock let go by the sweep. */
+struct tasklock_release {
+	int64_t task_id;
+	int64_t batch_id; /* 0 when the lock named no batch that exists */
+	char reason[64];
+};
+
+/*
+ * Release up to max batch locks whose batch is final (finished or cancelled) or gone and
+ * whose item cannot be retried; drop retries planned past the window.  *out gets a
+ * malloc'ed list of what was released (caller frees; NULL when *n is 0).
+ */
+int tasklock_sweep(struct db *db, const struct fb_config *cfg, int max,
+                   struct tasklock_release **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * New batch id of user uid at node node_id takes over the tasks of task_ids (a bigint[]
+ * literal) that failed items of uid's earlier batches still hold locked; those items become
+ * 'superseded' and leave their batch's failed count for its superseded count (counter slot
+ * slot).  Another user's locks are never taken.  *n counts the tasks taken over.
+ */
+int tasklock_takeover(struct db *db, int64_t id, int64_t uid, int64_t node_id,
+                      const char *task_ids, int slot, long long *n, struct fb_err *err) FB_MUSTCHECK;
+
+#endif
