@@ -274,3 +274,30 @@ bf_consumers() {
 			awk 'prev == "name" { print } { prev = $0 }'
 	done
 }
+
+# bf_caught_by WHAT: wait until the runner (IT_RUNNER_LOG) says a job failed transiently.
+bf_caught_by() {
+	bf_job_failed() { grep -q -E 'failed transiently|a dependency failed' "$IT_RUNNER_LOG"; }
+	if it_wait_for 20 bf_job_failed; then
+		it_ok "the runner's job in hand was caught by $1 going away"
+	else
+		it_fail "no job failed while $1 was down"
+	fi
+}
+
+# bf_finished_after_return BATCH T_BACK WHAT: wait for the batch (up to 30 s), print how
+# long after T_BACK (bf_now_ms when WHAT came back) it finished, and check that it was
+# within 15 s and that the runner ran its job in hand again.
+bf_finished_after_return() {
+	local b=$1 t_back=$2 what=$3 t_done
+	it_wait_for 30 bf_settled "$b"
+	t_done=$(bf_now_ms)
+	echo "# $what restart: batch finished $(bf_secs $((t_done - t_back))) s after $what was back"
+	if bf_settled "$b" && ((t_done - t_back <= 15000)); then
+		it_ok "batch finished within 15 s of $what being back"
+	else
+		it_fail "batch not finished within 15 s of $what being back: $(bf_count "$b" pending) pending"
+	fi
+	grep -q 'job settled after a transient failure' "$IT_RUNNER_LOG" &&
+		it_ok "the runner ran its job in hand again" || it_fail "no job was retried in hand"
+}

@@ -81,23 +81,11 @@ done1=$(bf_count "$B" success)
 svc_pg_stop "$PG_DIR"
 BF_BLOCKER_PID=
 t_down=$(bf_now_ms)
-caught() { grep -q -E 'failed transiently|a dependency failed' "$IT_RUNNER_LOG"; }
-it_wait_for 20 caught && it_ok "the runner's executors were caught by the stop" ||
-	it_fail "no job failed while PostgreSQL was down"
+bf_caught_by PostgreSQL
 pg_start_again || it_bail "private PostgreSQL did not start again"
 t_back=$(bf_now_ms)
 echo "# PostgreSQL down $(bf_secs $((t_back - t_down))) s with $done1 of 2000 done"
-if it_wait_for 30 bf_settled "$B"; then
-	t_done=$(bf_now_ms)
-else
-	t_done=$(bf_now_ms)
-	it_fail "batch not finished 30 s after PostgreSQL came back: $(bf_count "$B" pending) pending"
-fi
-echo "# PostgreSQL restart: batch finished $(bf_secs $((t_done - t_back))) s after PostgreSQL was back"
-((t_done - t_back <= 15000)) && it_ok "batch finished within 15 s of PostgreSQL being back" ||
-	it_fail "batch finished $(bf_secs $((t_done - t_back))) s after PostgreSQL was back"
-grep -q 'job settled after a transient failure' "$IT_RUNNER_LOG" &&
-	it_ok "the runner retried its job in hand" || it_fail "no job was retried in hand"
+bf_finished_after_return "$B" "$t_back" PostgreSQL
 bf_check_approved_once "$B" 2000
 
 it_stop_runner TERM 30

@@ -54,23 +54,11 @@ svc_redis_stop "$R_DIR"
 rm -rf "$R_DIR/redis/appendonlydir" "$R_DIR/redis/dump.rdb"
 t_down=$(bf_now_ms)
 bf_blocker_stop
-caught() { grep -q -E 'failed transiently|a dependency failed' "$IT_RUNNER_LOG"; }
-it_wait_for 20 caught && it_ok "the executor was caught by Redis going away" ||
-	it_fail "no job failed while Redis was down"
+bf_caught_by Redis
 redis_start_again || it_bail "private Redis did not start again"
 t_back=$(bf_now_ms)
 echo "# Redis down $(bf_secs $((t_back - t_down))) s, back empty"
-if it_wait_for 30 bf_settled "$B"; then
-	t_done=$(bf_now_ms)
-else
-	t_done=$(bf_now_ms)
-	it_fail "batch not finished 30 s after Redis came back: $(bf_count "$B" pending) pending"
-fi
-echo "# Redis restart: batch finished $(bf_secs $((t_done - t_back))) s after Redis was back"
-((t_done - t_back <= 15000)) && it_ok "batch finished within 15 s of Redis being back" ||
-	it_fail "batch finished $(bf_secs $((t_done - t_back))) s after Redis was back"
-grep -q 'job settled after a transient failure' "$IT_RUNNER_LOG" &&
-	it_ok "the runner retried its job in hand" || it_fail "no job was retried in hand"
+bf_finished_after_return "$B" "$t_back" Redis
 bf_check_approved_once "$B" 2000
 
 it_stop_runner TERM 30
