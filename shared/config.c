@@ -60,7 +60,7 @@ static const struct opt opts[] = {
 	{{"runner", "low", "1", "workers that take high, then common, then low jobs"},
 	 OPT_INT, F(runner_low), 0, 64, 1},
 	{{"runner", "visibility_timeout", "300",
-	  "seconds before a job of a runner that stopped answering is reclaimed (live runners renew theirs)"},
+	  "seconds before a job is reclaimed from a runner that is alive but stopped renewing it"},
 	 OPT_INT, F(runner_visibility_timeout), 1, 86400, 1},
 	{{"runner", "block_ms", "2000", "how long an idle worker waits for a job, in ms"},
 	 OPT_INT, F(runner_block_ms), 10, 60000, 1},
