@@ -19,6 +19,7 @@
 #include "jobs/jobs.h"
 #include "mem.h"
 #include "queue.h"
+#include "testenv.h"
 #include "worker.h"
 
 static int
@@ -434,31 +435,13 @@ START_TEST(no_redis_configured)
 }
 END_TEST
 
-/* FB_REDIS_PORT from the env file named by $FB_TEST_ENV; 0 when there is none. */
-static int
-test_redis_port(void)
-{
-	const char *path = getenv("FB_TEST_ENV");
-	char line[512];
-	FILE *f;
-	int port = 0;
-
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "export FB_REDIS_PORT=%d", &port) == 1)
-			break;
-	fclose(f);
-	return port;
-}
-
 static Suite *
 queue_suite(void)
 {
 	Suite *s = suite_create("queue");
 	TCase *tc = tcase_create("pure");
 	TCase *tr;
-	const char *skip = getenv("FB_ALLOW_SKIP");
+	char *port = testenv_get("FB_REDIS_PORT");
 
 	tcase_add_test(tc, parse_ok);
 	tcase_add_test(tc, parse_defaults);
@@ -471,14 +454,15 @@ queue_suite(void)
 	tcase_add_test(tc, consumer_runner);
 	tcase_add_test(tc, transient_errors);
 	suite_add_tcase(s, tc);
-	redis_port = test_redis_port();
+	redis_port = port != NULL ? atoi(port) : 0;
+	free(port);
 	if (redis_port > 0) {
 		tr = tcase_create("redis");
 		tcase_add_test(tr, touch_only_own_entry);
 		tcase_add_test(tr, dead_runner_claimed_and_pruned);
 		tcase_add_test(tr, live_runner_and_others_kept);
 		suite_add_tcase(s, tr);
-	} else if (skip == NULL || strcmp(skip, "1") != 0) {
+	} else if (!testenv_may_skip()) {
 		tr = tcase_create("redis");
 		tcase_add_test(tr, no_redis_configured);
 		suite_add_tcase(s, tr);
