@@ -5,13 +5,18 @@
  * ended with pg_terminate_backend, as a restart ends every connection: a connection closed
  * while idle is replaced before the next statement (read or write) is sent; a read whose
  * connection is ended while it runs is run once more; a write is not, and its error is
- * transient.  Without FB_TEST_ENV the cases fail, unless FB_ALLOW_SKIP=1.
+ * transient; and when the server stops answering altogether, db_check gives up within
+ * about 1.5 s.  Without FB_TEST_ENV the cases fail, unless FB_ALLOW_SKIP=1.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +25,7 @@
 #include "testenv.h"
 
 static char *conninfo; /* from the env file, read once in main */
+static int pg_port;    /* likewise */
 
 static struct db *
 open_db(void)
@@ -169,9 +175,82 @@ START_TEST(write_not_run_again)
 }
 END_TEST
 
+/* Forward one connection accepted on lfd to PostgreSQL, byte for byte, until a side ends. */
+static void
+forward_one(int lfd)
+{
+	struct sockaddr_in pg = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pg_port)};
+	int c = accept(lfd, NULL, NULL), s = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[8192];
+
+	pg.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (c < 0 || s < 0 || connect(s, (struct sockaddr *)&pg, sizeof(pg)) < 0)
+		_exit(1);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = c, .events = POLLIN}, {.fd = s, .events = POLLIN}};
+		int i;
+
+		if (poll(p, 2, -1) < 0)
+			_exit(1);
+		for (i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0 || write(p[1 - i].fd, buf, (size_t)n) != n)
+				_exit(0);
+		}
+	}
+}
+
+START_TEST(check_bounded_when_server_silent)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	struct fb_err err = {0};
+	struct timespec t0, t1;
+	char *info;
+	struct db *db;
+	pid_t fwd;
+	int lfd, st;
+	double secs;
+
+	/* A port whose listener is never served once the forwarder is gone: connects
+	 * complete in the kernel and then nothing answers, like a host that hangs. */
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 16) == 0);
+	ck_assert(getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+	fwd = fork();
+	ck_assert_int_ge(fwd, 0);
+	if (fwd == 0) {
+		forward_one(lfd);
+		_exit(0);
+	}
+	info = malloc(strlen(conninfo) + 64);
+	sprintf(info, "%s host=127.0.0.1 port=%d", conninfo, (int)ntohs(a.sin_port));
+	db = db_open(info, &err);
+	ck_assert_msg(db != NULL, "db_open through the forwarder: %s", err.msg);
+	ck_assert_int_gt(backend_pid(db), 0);
+	kill(fwd, SIGKILL);
+	waitpid(fwd, &st, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(db_check(db, &err), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(secs < 2.5, "db_check took %.1f s against a silent server", secs);
+	ck_assert(fb_err_transient(&err));
+	fb_err_clear(&err);
+	db_close(db);
+	free(info);
+	close(lfd);
+}
+END_TEST
+
 START_TEST(no_database_configured)
 {
-	ck_abort_msg("FB_TEST_ENV is not set (or has no FLOWBATCH_DB_CONNINFO): these cases need "
+	ck_abort_msg("FB_TEST_ENV is not set (or lacks FLOWBATCH_DB_CONNINFO, FB_PGPORT): these need "
 	             "the test PostgreSQL; FB_ALLOW_SKIP=1 leaves them out");
 }
 END_TEST
@@ -188,6 +267,7 @@ db_suite(void)
 		tcase_add_test(tc, closed_while_idle);
 		tcase_add_test(tc, read_run_again);
 		tcase_add_test(tc, write_not_run_again);
+		tcase_add_test(tc, check_bounded_when_server_silent);
 	} else {
 		tcase_add_test(tc, no_database_configured);
 	}
@@ -202,6 +282,16 @@ main(void)
 	int failed;
 
 	conninfo = testenv_get("FLOWBATCH_DB_CONNINFO");
+	{
+		char *port = testenv_get("FB_PGPORT");
+
+		pg_port = port != NULL ? atoi(port) : 0;
+		free(port);
+	}
+	if (pg_port == 0) {
+		free(conninfo);
+		conninfo = NULL;
+	}
 	if (conninfo == NULL && testenv_may_skip()) {
 		fprintf(stderr, "check_db: no FB_TEST_ENV; skipped\n");
 		return 77;
