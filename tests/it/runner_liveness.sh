@@ -55,7 +55,8 @@ it_ok "runner A holds $(pending_of "$A") executor jobs of the batch"
 # Runner B starts idle, then A dies.
 it_start_runner
 B_PID=$IT_RUNNER_PID
-sleep 1
+b_alive() { [[ $(it_redis EXISTS "$IT_PREFIX:runner:$(hostname):$B_PID") == 1 ]]; }
+it_wait_for 10 b_alive || it_bail "runner B published no liveness key"
 kill -KILL "$A"
 it_wait_exit "$A" 10
 t_kill=$(bf_now_ms)
