@@ -2,12 +2,20 @@
 /*
  * worker: the pool of job-running threads and the job loop each of them runs.
  *
- * The loop of a worker: reclaim an entry idle past the visibility timeout (every few
- * seconds), else take the next one by priority; parse the job; record it as running in
- * job_runs (a job already 'done' there is only acknowledged: redelivery is harmless); run
- * the handler; record the outcome and acknowledge.  A transient failure (PostgreSQL or
- * Redis) leaves the entry unacknowledged so that it is reclaimed later; an entry delivered
- * more than runner.max_deliveries times is dead-lettered (recorded failed, acknowledged).
+ * The loop of a worker: claim an entry of a runner that is gone (every second), else one
+ * idle past the visibility timeout (every few seconds), else take the next one by
+ * priority; parse the job; record it as running in job_runs (a job already 'done' there is
+ * only acknowledged: redelivery is harmless); run the handler; record the outcome and
+ * acknowledge.  A transient failure (fb_err_transient: PostgreSQL or Redis unreachable for
+ * a moment) is retried in hand, with a backoff from 0.2 s doubling to 5 s, and at once when
+ * the dependency that was down answers again; after the visibility timeout, or when the
+ * runner drains, the entry is left unacknowledged for another worker.  Any other database
+ * or Redis failure leaves the entry for redelivery; an entry delivered more than
+ * runner.max_deliveries times is dead-lettered (recorded failed, acknowledged).
+ *
+ * Liveness: the control thread renews this runner's key (queue_runner_beat) every second,
+ * before the first worker starts and until the last one has exited, and deletes it at a
+ * clean exit, so that the workers of other runners take over what this one leaves.
  *
  * Memory: the pool owns its workers, every config it was given (kept until
  * worker_pool_free, since a worker may still read an older one) and a control Redis
@@ -36,6 +44,11 @@
 #define WORKER_RECLAIM_MAX_MS 5000 /* look for abandoned entries at least this often */
 #define WORKER_BACKOFF_MAX_MS 5000
 #define WORKER_TRANSIENT_PAUSE_MS 1000
+#define WORKER_RETRY_FIRST_MS 200  /* in-hand retry of a transient failure: first pause */
+#define WORKER_RETRY_MAX_MS 5000
+#define WORKER_PROBE_MS 100        /* while a dependency is down, look this often */
+#define WORKER_DEAD_SCAN_MS 1000   /* look for entries of runners that are gone */
+#define WORKER_BEAT_MAX_MS 1000    /* renew the liveness key at least this often */
 
 struct worker {
 	struct worker_pool *pool;
@@ -65,9 +78,12 @@ struct worker_pool {
 	int stopping;
 	char host[256];
 	long pid;
+	char runner[300];        /* "host:pid", this runner's liveness name */
 	struct queue *ctl;       /* control connection, control thread only */
 	long long next_poll_ms;
 	long long next_touch_ms;
+	long long next_beat_ms;
+	int beat_failing;
 	int last_counts[QUEUE_NPRIO];
 };
 
@@ -219,12 +235,15 @@ ack(struct worker *w, struct queue *q, const struct queue_msg *m, const char *jo
 	}
 }
 
-/*
- * Handle one delivered entry.  Returns 0 when it is settled (acknowledged, or left for
- * reclaim after a handler's transient failure), 1 when a database or Redis problem kept it
- * unsettled and the worker should pause.
- */
-static int
+/* What became of a delivered entry. */
+enum handled {
+	HANDLED,      /* acknowledged (done, failed for good, or nothing to do) */
+	HANDLE_LEFT,  /* left unacknowledged for redelivery; the worker pauses */
+	HANDLE_RETRY, /* failed transiently (fb_err_transient): worth running again in hand */
+};
+
+/* Handle one delivered entry. */
+static enum handled
 handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config *cfg,
        const struct queue_msg *m)
 {
@@ -234,7 +253,8 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 	struct job_msg jm;
 	struct job_ctx ctx;
 	long long t0;
-	int attempt = 1, rc, ret = 0;
+	int attempt = 1, rc;
+	enum handled ret = HANDLED;
 
 	if (jobs_parse_msg(m->job, strlen(m->job), &jm, &err) < 0) {
 		log_error("malformed job message dropped", "consumer", LOG_STR(w->consumer),
@@ -285,12 +305,20 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		ack(w, q, m, jm.id);
 		goto out;
 	}
-	if (err.code == FB_EDB || err.code == FB_EREDIS) {
-		log_warn("job failed transiently; it will be reclaimed", "job_id", LOG_STR(jm.id),
+	if (fb_err_transient(&err)) {
+		log_warn("job failed transiently; retrying it here", "job_id", LOG_STR(jm.id),
 		         "type", LOG_STR(jm.type), "attempt", LOG_INT(attempt), "error",
 		         LOG_STR(err.msg), NULL);
 		runs_note(db, jm.id, err.msg);
-		ret = 1;
+		ret = HANDLE_RETRY;
+		goto out;
+	}
+	if (err.code == FB_EDB || err.code == FB_EREDIS) {
+		log_warn("job failed; it will be reclaimed", "job_id", LOG_STR(jm.id), "type",
+		         LOG_STR(jm.type), "attempt", LOG_INT(attempt), "error", LOG_STR(err.msg),
+		         NULL);
+		runs_note(db, jm.id, err.msg);
+		ret = HANDLE_LEFT;
 		goto out;
 	}
 	log_error("job failed", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type), "attempt",
@@ -307,13 +335,82 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 	ack(w, q, m, jm.id);
 	goto out;
 transient:
-	log_warn("job left for redelivery", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
-	         "consumer", LOG_STR(w->consumer), "error", LOG_STR(err.msg), NULL);
-	ret = 1;
+	ret = fb_err_transient(&err) ? HANDLE_RETRY : HANDLE_LEFT;
+	log_warn(ret == HANDLE_RETRY ? "job not started: a dependency failed; retrying it here"
+	                             : "job left for redelivery",
+	         "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type), "consumer",
+	         LOG_STR(w->consumer), "error", LOG_STR(err.msg), NULL);
 out:
 	fb_err_clear(&err);
 	job_msg_clear(&jm);
 	return ret;
+}
+
+/* PostgreSQL and Redis both answer (reconnecting as needed). */
+static int
+deps_answer(struct db *db, struct queue *q)
+{
+	struct fb_err err = {0};
+	int ok = db_check(db, &err) == 0 && queue_ping(q, &err) == 0;
+
+	fb_err_clear(&err);
+	return ok;
+}
+
+/*
+ * Wait before running again a job that failed transiently: pause ms, or less as soon as a
+ * dependency that was down answers again.  0 when the worker must stop or deadline passed.
+ */
+static int
+wait_to_retry(struct worker *w, struct db *db, struct queue *q, long pause, long long deadline)
+{
+	long long until = now_ms() + pause;
+	int down = 0;
+
+	for (;;) {
+		int ok;
+
+		if (should_stop(w) || now_ms() >= deadline)
+			return 0;
+		ok = deps_answer(db, q);
+		if (!ok)
+			down = 1;
+		else if (down || now_ms() >= until)
+			return 1;
+		nap(w, WORKER_PROBE_MS);
+	}
+}
+
+/*
+ * Run a job that failed transiently again, in hand, until it is settled.  The entry stays
+ * this worker's meanwhile (the control thread renews it); after the visibility timeout, or
+ * when the runner drains, it is left for another worker.
+ */
+static enum handled
+retry_in_hand(struct worker *w, struct db *db, struct queue *q, const struct fb_config *cfg,
+              const struct queue_msg *m)
+{
+	long long t0 = now_ms();
+	long long deadline = t0 + (long long)cfg->runner_visibility_timeout * 1000;
+	long pause = WORKER_RETRY_FIRST_MS;
+	enum handled h = HANDLE_RETRY;
+	int runs = 1;
+
+	while (h == HANDLE_RETRY && wait_to_retry(w, db, q, pause, deadline)) {
+		runs++;
+		h = handle(w, db, q, cfg, m);
+		pause = pause * 2 > WORKER_RETRY_MAX_MS ? WORKER_RETRY_MAX_MS : pause * 2;
+	}
+	if (h == HANDLE_RETRY) {
+		log_warn("job still failing transiently; left for another worker", "consumer",
+		         LOG_STR(w->consumer), "entry_id", LOG_STR(m->entry_id), "runs", LOG_INT(runs),
+		         NULL);
+		return HANDLE_LEFT;
+	}
+	log_info("job settled after a transient failure", "consumer", LOG_STR(w->consumer),
+	         "entry_id", LOG_STR(m->entry_id), "runs", LOG_INT(runs), "ms",
+	         LOG_INT(now_ms() - t0), NULL);
+	return h;
 }
 
 /* ---- the worker thread -------------------------------------------------------------- */
@@ -324,7 +421,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct db *db = NULL;
 	struct queue *q = NULL;
-	long long next_reclaim = 0;
+	long long next_reclaim = 0, next_dead_scan = 0;
 	long backoff = 0;
 	int failing = 0;
 
@@ -334,6 +431,7 @@ worker_main(void *arg)
 		const struct fb_config *cfg = pool_cfg(w->pool);
 		struct fb_err err = {0};
 		struct queue_msg m;
+		enum handled h;
 		int r = 0;
 
 		if (db == NULL)
@@ -343,7 +441,12 @@ worker_main(void *arg)
 		if (db != NULL && q != NULL) {
 			long long now = now_ms();
 
-			if (now >= next_reclaim) {
+			if (now >= next_dead_scan) {
+				next_dead_scan = now + WORKER_DEAD_SCAN_MS;
+				r = queue_reclaim_dead(q, w->consumer, w->pool->runner, w->cls,
+				                       cfg->runner_liveness_ttl_ms, &m, &err);
+			}
+			if (r == 0 && now >= next_reclaim) {
 				long vis_ms = (long)cfg->runner_visibility_timeout * 1000L;
 				long period = vis_ms / 2;
 
@@ -386,11 +489,13 @@ worker_main(void *arg)
 		w->busy_prio = m.prio;
 		snprintf(w->busy_entry, sizeof(w->busy_entry), "%s", m.entry_id);
 		pthread_mutex_unlock(&w->pool->mu);
-		r = handle(w, db, q, cfg, &m);
+		h = handle(w, db, q, cfg, &m);
+		if (h == HANDLE_RETRY)
+			h = retry_in_hand(w, db, q, cfg, &m);
 		pthread_mutex_lock(&w->pool->mu);
 		w->busy = 0;
 		pthread_mutex_unlock(&w->pool->mu);
-		if (r != 0)
+		if (h != HANDLED)
 			nap(w, WORKER_TRANSIENT_PAUSE_MS);
 		queue_msg_clear(&m);
 	}
@@ -489,6 +594,30 @@ apply_counts(struct worker_pool *pool)
 	pool->next_poll_ms = now_ms() + WORKER_POLL_MS;
 }
 
+/* Renew this runner's liveness key (control thread). */
+static void
+beat(struct worker_pool *pool)
+{
+	const struct fb_config *cfg = pool_cfg(pool);
+	struct fb_err err = {0};
+	long period = cfg->runner_liveness_ttl_ms / 4;
+
+	pool->next_beat_ms = now_ms() + (period > WORKER_BEAT_MAX_MS ? WORKER_BEAT_MAX_MS : period);
+	if (pool->ctl == NULL)
+		pool->ctl = queue_open(cfg, &err);
+	if (pool->ctl == NULL ||
+	    queue_runner_beat(pool->ctl, pool->runner, cfg->runner_liveness_ttl_ms, &err) < 0) {
+		if (!pool->beat_failing)
+			log_warn("cannot renew the runner's liveness key", "runner", LOG_STR(pool->runner),
+			         "error", LOG_STR(err.msg), NULL);
+		pool->beat_failing = 1;
+	} else if (pool->beat_failing) {
+		log_info("runner's liveness key renewed again", "runner", LOG_STR(pool->runner), NULL);
+		pool->beat_failing = 0;
+	}
+	fb_err_clear(&err);
+}
+
 struct worker_pool *
 worker_pool_start(struct fb_config *cfg, struct fb_err *err)
 {
@@ -506,8 +635,11 @@ worker_pool_start(struct fb_config *cfg, struct fb_err *err)
 	if (gethostname(pool->host, sizeof(pool->host) - 1) != 0)
 		snprintf(pool->host, sizeof(pool->host), "localhost");
 	pool->pid = (long)getpid();
+	snprintf(pool->runner, sizeof(pool->runner), "%s:%ld", pool->host, pool->pid);
 	for (p = 0; p < QUEUE_NPRIO; p++)
 		pool->last_counts[p] = -1;
+	/* Alive before any consumer of ours exists, so that none is ever taken for dead. */
+	beat(pool);
 	apply_counts(pool);
 	return pool;
 }
@@ -578,12 +710,18 @@ touch_busy(struct worker_pool *pool)
 	if (n > 0 && pool->ctl == NULL)
 		pool->ctl = queue_open(cfg, &err);
 	for (i = 0; i < n && pool->ctl != NULL; i++) {
-		if (queue_touch(pool->ctl, b[i].consumer, b[i].prio, b[i].entry, &err) < 0) {
+		int rc = queue_touch(pool->ctl, b[i].consumer, b[i].prio, b[i].entry, &err);
+
+		if (rc < 0) {
 			log_warn("cannot extend a job's visibility", "consumer", LOG_STR(b[i].consumer),
 			         "entry_id", LOG_STR(b[i].entry), "error", LOG_STR(err.msg), NULL);
 			fb_err_clear(&err);
 			break;
 		}
+		if (rc == 0)
+			log_warn("a job in hand is no longer this worker's (claimed elsewhere or "
+			         "acknowledged); left as it is", "consumer", LOG_STR(b[i].consumer),
+			         "entry_id", LOG_STR(b[i].entry), NULL);
 	}
 	fb_err_clear(&err);
 	free(b);
@@ -592,6 +730,8 @@ touch_busy(struct worker_pool *pool)
 void
 worker_pool_tick(struct worker_pool *pool)
 {
+	if (now_ms() >= pool->next_beat_ms)
+		beat(pool);
 	reap(pool);
 	if (!pool->stopping && now_ms() >= pool->next_poll_ms)
 		apply_counts(pool);
@@ -638,6 +778,17 @@ worker_pool_free(struct worker_pool *pool)
 		free(pool->w[i]);
 	}
 	free(pool->w);
+	/* Every job in hand is settled or left: others may take what is left at once. */
+	{
+		struct fb_err err = {0};
+
+		if (pool->ctl == NULL)
+			pool->ctl = queue_open(pool->cfgs->cfg, &err);
+		if (pool->ctl == NULL || queue_runner_gone(pool->ctl, pool->runner, &err) < 0)
+			log_warn("cannot delete the runner's liveness key", "runner",
+			         LOG_STR(pool->runner), "error", LOG_STR(err.msg), NULL);
+		fb_err_clear(&err);
+	}
 	queue_close(pool->ctl);
 	for (node = pool->cfgs; node != NULL; node = next) {
 		next = node->next;

@@ -42,6 +42,7 @@ struct fb_config {
 	int runner_visibility_timeout;
 	int runner_block_ms;
 	int runner_max_deliveries;
+	int runner_liveness_ttl_ms;
 	/* [batch] */
 	int batch_max_tasks;
 	int batch_chunk_size;

@@ -7,10 +7,22 @@
  * forgets them too.  Statement names given by callers must be string literals (borrowed
  * for the life of the db).  Retry policy follows pgbench: the whole transaction is run
  * again on 40001 and 40P01, and after a reconnect when the connection was lost mid-way.
+ *
+ * A restarted server closes every connection; the client only learns it when it next
+ * reads.  So before a statement is sent outside a transaction, the socket is looked at:
+ * anything readable from an idle server is its goodbye, and the connection is replaced
+ * before the statement goes out (safe for writes too: nothing was sent).  A read (a
+ * statement that starts with SELECT, VALUES, TABLE or SHOW) sent outside a transaction
+ * whose connection breaks under it is run once more on a new connection; a write is not,
+ * since it may have committed.  Reconnecting gives up after DB_RECONNECT_BUDGET_MS, so a
+ * caller (a web request) never waits long for a server that is down.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,7 +32,11 @@
 #include "rand.h"
 
 #define DB_TX_TRIES 8
-#define DB_RECONNECT_TRIES 5
+/* db_open: one attempt, as long as this. */
+#define DB_CONNECT_TIMEOUT_MS 5000
+/* db_check and the reconnect inside db_query: every attempt together, at most this. */
+#define DB_RECONNECT_BUDGET_MS 1500
+#define DB_RECONNECT_FIRST_PAUSE_MS 50
 
 struct db {
 	PGconn *conn;
@@ -28,6 +44,15 @@ struct db {
 	const char **prepared; /* names, borrowed literals */
 	size_t nprepared, capprepared;
 };
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 set_err_from_conn(struct db *db, struct fb_err *err, const char *what)
@@ -42,18 +67,61 @@ set_err_from_conn(struct db *db, struct fb_err *err, const char *what)
 		err->sqlstate[0] = '\0';
 }
 
-static int
-connect_once(struct db *db, struct fb_err *err)
+/* Server notices (and the FATAL a server sends before it closes an idle connection) go to
+ * the log as JSON, not to stderr as libpq's default does. */
+static void
+notice_log(void *arg, const char *message)
 {
+	size_t n = strlen(message);
+	char buf[512];
+
+	(void)arg;
+	while (n > 0 && (message[n - 1] == '\n' || message[n - 1] == ' '))
+		n--;
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, message);
+	log_info("postgres notice", "message", LOG_STR(buf), NULL);
+}
+
+/* One connection attempt that gives up at deadline (monotonic ms). */
+static int
+connect_by(struct db *db, long long deadline, struct fb_err *err)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->nprepared = 0;
-	db->conn = PQconnectdb(db->conninfo);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		set_err_from_conn(db, err, "cannot connect to PostgreSQL");
-		return -1;
+	db->conn = PQconnectStart(db->conninfo);
+	if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD)
+		goto bad;
+	while (st != PGRES_POLLING_OK) {
+		struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLOUT};
+		long long left = deadline - mono_ms();
+		int rc;
+
+		if (st == PGRES_POLLING_FAILED)
+			goto bad;
+		if (left <= 0) {
+			PQfinish(db->conn);
+			db->conn = NULL;
+			fb_err_set(err, FB_EDB, "cannot connect to PostgreSQL: timed out");
+			if (err != NULL)
+				err->sqlstate[0] = '\0';
+			return -1;
+		}
+		if (st == PGRES_POLLING_READING)
+			pfd.events = POLLIN;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno != EINTR)
+			goto bad;
+		if (rc > 0)
+			st = PQconnectPoll(db->conn);
 	}
+	PQsetNoticeProcessor(db->conn, notice_log, NULL);
 	return 0;
+bad:
+	set_err_from_conn(db, err, "cannot connect to PostgreSQL");
+	return -1;
 }
 
 struct db *
@@ -65,7 +133,7 @@ db_open(const char *conninfo, struct fb_err *err)
 	db->conninfo = xasprintf("%s%skeepalives=1 connect_timeout=5 application_name=flowbatch "
 	                         "options='-c jit=off'",
 	                         conninfo, conninfo[0] ? " " : "");
-	if (connect_once(db, err) < 0) {
+	if (connect_by(db, mono_ms() + DB_CONNECT_TIMEOUT_MS, err) < 0) {
 		db_close(db);
 		return NULL;
 	}
@@ -90,29 +158,62 @@ db_pg(struct db *db)
 	return db->conn;
 }
 
-int
-db_check(struct db *db, struct fb_err *err)
+/*
+ * True when the connection is open and the server has not closed it.  Called only between
+ * statements: an idle server sends nothing unasked, so anything readable is a shutdown
+ * notice or the end of the stream, which PQconsumeInput turns into CONNECTION_BAD.
+ */
+static int
+conn_alive(struct db *db)
 {
 	int i;
 
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
 		return 0;
-	for (i = 0; i < DB_RECONNECT_TRIES; i++) {
-		if (i > 0) {
-			struct timespec ts = {0, 100000000L << (i - 1)};
+	for (i = 0; i < 4; i++) {
+		struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
 
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec = ts.tv_nsec / 1000000000L;
-				ts.tv_nsec %= 1000000000L;
-			}
-			nanosleep(&ts, NULL);
-		}
-		if (connect_once(db, err) == 0) {
-			log_info("reconnected to PostgreSQL", "attempt", LOG_INT(i + 1), NULL);
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
+		if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
+			return 0;
+	}
+	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/* Connect again, trying for at most DB_RECONNECT_BUDGET_MS. */
+static int
+reconnect(struct db *db, struct fb_err *err)
+{
+	long long deadline = mono_ms() + DB_RECONNECT_BUDGET_MS;
+	long pause = DB_RECONNECT_FIRST_PAUSE_MS;
+	int attempt;
+
+	for (attempt = 1;; attempt++) {
+		long long left;
+
+		if (connect_by(db, deadline, err) == 0) {
+			log_info("reconnected to PostgreSQL", "attempt", LOG_INT(attempt), NULL);
 			return 0;
 		}
+		left = deadline - mono_ms();
+		if (left <= pause)
+			return -1;
+		{
+			struct timespec ts = {pause / 1000, (pause % 1000) * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
+		pause *= 2;
 	}
-	return -1;
+}
+
+int
+db_check(struct db *db, struct fb_err *err)
+{
+	if (conn_alive(db))
+		return 0;
+	return reconnect(db, err);
 }
 
 static int
@@ -152,16 +253,32 @@ check_result(struct db *db, PGresult *res, struct fb_err *err)
 	return NULL;
 }
 
-PGresult *
-db_query(struct db *db, const char *name, const char *sql, int nparams,
+/* A statement that only reads, by its first word: safe to run again after a lost connection. */
+static int
+is_read(const char *sql)
+{
+	static const char *const words[] = {"SELECT", "VALUES", "TABLE", "SHOW"};
+	size_t i, n;
+
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
+		sql++;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		n = strlen(words[i]);
+		if (strncasecmp(sql, words[i], n) == 0 &&
+		    (sql[n] == ' ' || sql[n] == '\t' || sql[n] == '\n' || sql[n] == '\r' ||
+		     sql[n] == '(' || sql[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Prepare (once per connection) and run, or run unnamed. */
+static PGresult *
+run_once(struct db *db, const char *name, const char *sql, int nparams,
          const char *const *params, struct fb_err *err)
 {
 	PGresult *res;
 
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		set_err_from_conn(db, err, "PostgreSQL connection lost");
-		return NULL;
-	}
 	if (name == NULL)
 		return check_result(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0),
 		                    err);
@@ -177,6 +294,38 @@ db_query(struct db *db, const char *name, const char *sql, int nparams,
 		db->prepared[db->nprepared++] = name;
 	}
 	return check_result(db, PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0), err);
+}
+
+PGresult *
+db_query(struct db *db, const char *name, const char *sql, int nparams,
+         const char *const *params, struct fb_err *err)
+{
+	PGresult *res;
+	int outside_tx;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE && !conn_alive(db)) {
+		/* Closed while idle (a server restart): nothing is lost by a new connection. */
+		log_info("PostgreSQL closed an idle connection; reconnecting", NULL);
+		if (reconnect(db, err) < 0)
+			return NULL;
+	}
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		set_err_from_conn(db, err, "PostgreSQL connection lost");
+		return NULL;
+	}
+	outside_tx = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	res = run_once(db, name, sql, nparams, params, err);
+	if (res != NULL || !outside_tx || PQstatus(db->conn) == CONNECTION_OK || !is_read(sql))
+		return res;
+	/* A read whose connection broke under it left nothing behind: once more, anew. */
+	log_info("PostgreSQL connection lost during a read; running it again", "error",
+	         LOG_STR(err != NULL ? err->msg : ""), NULL);
+	if (err != NULL)
+		fb_err_clear(err);
+	if (reconnect(db, err) < 0)
+		return NULL;
+	return run_once(db, name, sql, nparams, params, err);
 }
 
 int

@@ -21,13 +21,20 @@ struct db *db_open(const char *conninfo, struct fb_err *err) FB_MUSTCHECK;
 void db_close(struct db *db);
 /* The raw connection, borrowed: for COPY and pipeline mode. */
 PGconn *db_pg(struct db *db);
-/* Reconnect if the connection is bad, with backoff; 0 when usable. */
+/*
+ * 0 when the connection is usable; else (also when the server closed it while idle, as a
+ * restart does) reconnect with backoff, giving up within about 1.5 s.
+ */
 int db_check(struct db *db, struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * Run sql with text parameters (NULL entries are SQL NULL).  With a name, the statement is
  * prepared once per connection and executed by name.  Returns a PGRES_TUPLES_OK or
  * PGRES_COMMAND_OK result (caller PQclears) or NULL with err filled (FB_EDB and sqlstate).
+ * Outside a transaction, a connection the server closed while idle is replaced before sql
+ * is sent, and a read (sql starting with SELECT, VALUES, TABLE or SHOW) whose connection
+ * breaks while it runs is run once more on a new one.  A SELECT that writes (calls a
+ * function with side effects) must therefore run inside db_tx().
  */
 PGresult *db_query(struct db *db, const char *name, const char *sql, int nparams,
                    const char *const *params, struct fb_err *err) FB_MUSTCHECK;

@@ -47,6 +47,25 @@ fb_err_clear(struct fb_err *err)
 	memset(err, 0, sizeof(*err));
 }
 
+int
+fb_err_transient(const struct fb_err *err)
+{
+	static const char *const states[] = {"57P01", "57P02", "57P03", "53300", "40001", "40P01"};
+	size_t i;
+
+	if (err->code == FB_EREDIS)
+		return 1;
+	if (err->code != FB_EDB)
+		return 0;
+	/* No SQLSTATE: libpq itself failed (cannot connect, connection closed under it). */
+	if (err->sqlstate[0] == '\0' || strncmp(err->sqlstate, "08", 2) == 0)
+		return 1;
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(err->sqlstate, states[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int status;

@@ -47,6 +47,13 @@ void fb_err_vset(struct fb_err *err, enum fb_code code, const char *fmt, va_list
 /* Append one detail object (stolen) to err->details. */
 void fb_err_detail(struct fb_err *err, struct json_object *detail);
 void fb_err_clear(struct fb_err *err);
+/*
+ * True when the failure may pass by itself and the same work is worth running again soon:
+ * Redis unreachable or its connection dropped; PostgreSQL unreachable, its connection lost
+ * (no SQLSTATE, class 08, 57P01-57P03, 53300) or a serialization failure or deadlock
+ * (40001, 40P01).  Any other error would fail the same way again.
+ */
+int fb_err_transient(const struct fb_err *err);
 /* The HTTP status and the stable code string of an error. */
 int fb_err_status(const struct fb_err *err);
 const char *fb_err_name(enum fb_code code);

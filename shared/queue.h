@@ -57,12 +57,40 @@ int queue_reclaim(struct queue *q, const char *consumer, enum queue_prio lowest,
                   struct queue_msg *msg, struct fb_err *err) FB_MUSTCHECK;
 int queue_ack(struct queue *q, const struct queue_msg *msg, struct fb_err *err) FB_MUSTCHECK;
 /*
- * Tell the group that consumer still works on entry_id (XCLAIM ... JUSTID): its idle time
- * starts again, so that a job longer than the visibility timeout is not reclaimed while it
- * runs.  The delivery count is unchanged.
+ * Tell the group that consumer still works on entry_id: its idle time starts again, so that
+ * a job longer than the visibility timeout is not reclaimed while it runs.  Only while the
+ * entry is still consumer's (one script: XPENDING owner check, then XCLAIM ... JUSTID): an
+ * entry another consumer has claimed meanwhile, or that was acknowledged, stays as it is.
+ * The delivery count is unchanged.  1 renewed, 0 no longer consumer's, -1 error.
  */
 int queue_touch(struct queue *q, const char *consumer, enum queue_prio prio, const char *entry_id,
                 struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Runner liveness.  A runner is "host:pid" and its workers' consumers are "host:pid:n".
+ * While it lives, a runner renews the key <prefix>:runner:<host:pid> with a TTL of a few
+ * seconds (queue_runner_beat) and deletes it when it exits cleanly (queue_runner_gone).
+ * A consumer named like that whose runner key is missing, and that has not talked to Redis
+ * for min_idle_ms, belongs to a runner that is gone: queue_reclaim_dead() claims its
+ * pending entries at once instead of after the visibility timeout, and deletes it from the
+ * group once it has none left.  Consumers named otherwise (other tools) are left to the
+ * visibility timeout.
+ */
+int queue_runner_beat(struct queue *q, const char *runner, long ttl_ms,
+                      struct fb_err *err) FB_MUSTCHECK;
+int queue_runner_gone(struct queue *q, const char *runner, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Claim for consumer one pending entry of a dead consumer (see above) from the streams
+ * high down to lowest; dead consumers with nothing pending are deleted from the group on
+ * the way.  Consumers of runner self (this process) are never dead.  Returns 1 with msg
+ * filled (its delivery count incremented), 0 when there was nothing, -1 on error.
+ */
+int queue_reclaim_dead(struct queue *q, const char *consumer, const char *self,
+                       enum queue_prio lowest, long min_idle_ms, struct queue_msg *msg,
+                       struct fb_err *err) FB_MUSTCHECK;
+/* The runner part ("host:pid") of a consumer name "host:pid:n" into out; -1 when the name
+ * does not have that form. */
+int queue_consumer_runner(const char *consumer, char *out, size_t outsz);
 void queue_msg_clear(struct queue_msg *msg);
 
 struct queue_stats {

@@ -292,3 +292,70 @@ bf_history_dupes() {
 bf_locked_by() {
 	it_sql "SELECT count(*) FROM tasks WHERE lock_owner = 'batch:' || :b" b="$1"
 }
+
+# bf_submit_approve N: seed N pending tasks at BF_N2 for BF_ME and submit them as one
+# approve batch (city 广州); sets BF_IDS (the task ids) and BF_BATCH, or bails.
+bf_submit_approve() {
+	mapfile -t BF_IDS < <(bf_tasks "$BF_N2" "$BF_ME_ID" "$1" "$BF_FORM_OK" "$BF_N1" "$BF_APPLICANT_ID")
+	it_assert_eq "$1" "${#BF_IDS[@]}" "$1 tasks seeded"
+	bf_submit "$BF_ME_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${BF_IDS[@]}"),\"examine\":{\"action\":\"approve\",\"comment\":\"批量\"},\"form\":{\"city\":\"广州\"}}"
+	it_assert_status 201 "$1-task batch submitted"
+	[[ -n $BF_BATCH ]] || it_bail "no batch id"
+}
+
+# bf_check_approved_once BATCH N: the batch of bf_submit_approve finished with N successes,
+# its counts equal the details, and every task advanced exactly once (one history row, one
+# next task per session, no lock left).
+bf_check_approved_once() {
+	local b=$1 n=$2
+	it_curl GET "/api/batch/$b" -H "Authorization: Bearer $BF_ME_TOKEN"
+	it_assert_eq "finished $n $n 0 0 0 0" "$(/usr/bin/python3 -c 'import json,sys; b=json.loads(sys.stdin.read()); print(b["status"], *[b[k] for k in ("total","success","failed","ignored","cancelled","pending")])' <<<"$IT_BODY")" \
+		"status total success failed ignored cancelled pending"
+	bf_check_invariant "$b" "$BF_ME_TOKEN" "at the end"
+	it_assert_eq "" "$(bf_history_dupes "$b")" "no task has two history rows"
+	it_assert_eq "$n" "$(it_sql "SELECT count(DISTINCT task_id) FROM task_history WHERE batch_id = :b" b="$b")" \
+		"every task has its history row"
+	it_assert_eq "$n $n" "$(it_sql "SELECT count(*) || ' ' || count(DISTINCT session_id) FROM tasks
+		WHERE node_id = :n3 AND state = 'pending'" n3="$BF_N3")" "exactly one next task per session"
+	it_assert_eq 0 "$(bf_locked_by "$b")" "no task still locked by the batch"
+}
+
+# bf_now_ms: wall clock in ms; bf_secs MS: MS as seconds with one decimal.
+bf_now_ms() { echo $(($(date +%s%N) / 1000000)); }
+bf_secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
+
+# bf_consumers: the consumer names of the test's group, over the three streams.
+bf_consumers() {
+	local s
+	for s in high common low; do
+		it_redis XINFO CONSUMERS "$IT_PREFIX:jobs:$s" "$IT_PREFIX-workers" 2>/dev/null |
+			awk 'prev == "name" { print } { prev = $0 }'
+	done
+}
+
+# bf_caught_by WHAT: wait until the runner (IT_RUNNER_LOG) says a job failed transiently.
+bf_caught_by() {
+	bf_job_failed() { grep -q -E 'failed transiently|a dependency failed' "$IT_RUNNER_LOG"; }
+	if it_wait_for 20 bf_job_failed; then
+		it_ok "the runner's job in hand was caught by $1 going away"
+	else
+		it_fail "no job failed while $1 was down"
+	fi
+}
+
+# bf_finished_after_return BATCH T_BACK WHAT: wait for the batch (up to 30 s), print how
+# long after T_BACK (bf_now_ms when WHAT came back) it finished, and check that it was
+# within 15 s and that the runner ran its job in hand again.
+bf_finished_after_return() {
+	local b=$1 t_back=$2 what=$3 t_done
+	it_wait_for 30 bf_settled "$b"
+	t_done=$(bf_now_ms)
+	echo "# $what restart: batch finished $(bf_secs $((t_done - t_back))) s after $what was back"
+	if bf_settled "$b" && ((t_done - t_back <= 15000)); then
+		it_ok "batch finished within 15 s of $what being back"
+	else
+		it_fail "batch not finished within 15 s of $what being back: $(bf_count "$b" pending) pending"
+	fi
+	grep -q 'job settled after a transient failure' "$IT_RUNNER_LOG" &&
+		it_ok "the runner ran its job in hand again" || it_fail "no job was retried in hand"
+}

@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_queue: the pure parts of the job pipeline: job message parsing, the job registry,
- * priority names and the consumer-count arithmetic.  No services needed.
+ * priority names, the consumer-count arithmetic, consumer names and the transient-error
+ * classification; then, against the test Redis (its port from the env file named by
+ * $FB_TEST_ENV, as for the integration tests), the owner-checked touch and the claiming of
+ * a dead runner's entries.  Without FB_TEST_ENV the Redis cases fail, unless
+ * FB_ALLOW_SKIP=1 (make distcheck), where they are left out.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
 #include "jobs/jobs.h"
 #include "mem.h"
 #include "queue.h"
+#include "testenv.h"
 #include "worker.h"
 
 static int
@@ -200,11 +208,240 @@ START_TEST(counts_merge)
 }
 END_TEST
 
+START_TEST(consumer_runner)
+{
+	char out[64];
+
+	ck_assert_int_eq(queue_consumer_runner("web-01.example:4242:3", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "web-01.example:4242");
+	ck_assert_int_eq(queue_consumer_runner("h:1:0", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "h:1");
+	ck_assert_int_eq(queue_consumer_runner("flowbatchctl", out, sizeof(out)), -1);
+	ck_assert_int_eq(queue_consumer_runner("h:1", out, sizeof(out)), -1);
+	ck_assert_int_eq(queue_consumer_runner(":1:0", out, sizeof(out)), -1);
+	ck_assert_int_eq(queue_consumer_runner("h:x:0", out, sizeof(out)), -1);
+	ck_assert_int_eq(queue_consumer_runner("h:1:", out, sizeof(out)), -1);
+	ck_assert_int_eq(queue_consumer_runner("h::0", out, sizeof(out)), -1);
+	ck_assert_int_eq(queue_consumer_runner("a-very-long-host-name:1:0", out, 8), -1);
+}
+END_TEST
+
+START_TEST(transient_errors)
+{
+	static const char *const yes[] = {"", "08006", "08001", "57P01", "57P02", "57P03",
+	                                  "53300", "40001", "40P01"};
+	static const char *const no[] = {"23505", "42P01", "22P02", "57014", "25P02"};
+	struct fb_err err = {0};
+	size_t i;
+
+	fb_err_set(&err, FB_EREDIS, "redis XADD: connection lost");
+	ck_assert(fb_err_transient(&err));
+	fb_err_set(&err, FB_EINVAL, "bad");
+	ck_assert(!fb_err_transient(&err));
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		fb_err_set(&err, FB_EDB, "x");
+		snprintf(err.sqlstate, sizeof(err.sqlstate), "%s", yes[i]);
+		ck_assert_msg(fb_err_transient(&err), "%s should be transient", yes[i]);
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		fb_err_set(&err, FB_EDB, "x");
+		snprintf(err.sqlstate, sizeof(err.sqlstate), "%s", no[i]);
+		ck_assert_msg(!fb_err_transient(&err), "%s should not be transient", no[i]);
+	}
+}
+END_TEST
+
+/* ---- against Redis ------------------------------------------------------------------- */
+
+static int redis_port; /* from $FB_TEST_ENV, read once in main */
+
+struct rt {
+	struct fb_config *cfg;
+	struct queue *q;
+	redisContext *raw;
+	char prefix[64];
+};
+
+static void
+rt_open(struct rt *t)
+{
+	struct fb_err err = {0};
+	char text[256];
+
+	snprintf(t->prefix, sizeof(t->prefix), "ut-queue-%ld-%d", (long)getpid(), rand() % 100000);
+	snprintf(text, sizeof(text), "[redis]\nhost = 127.0.0.1\nport = %d\nprefix = %s\n"
+	         "[runner]\nblock_ms = 100\n[auth]\nsecret = 0123456789abcdef0123\n", redis_port,
+	         t->prefix);
+	t->cfg = config_parse(text, 0, &err);
+	ck_assert_msg(t->cfg != NULL, "config: %s", err.msg);
+	t->q = queue_open(t->cfg, &err);
+	ck_assert_msg(t->q != NULL, "queue_open: %s", err.msg);
+	t->raw = redisConnect("127.0.0.1", redis_port);
+	ck_assert(t->raw != NULL && t->raw->err == 0);
+}
+
+static void
+rt_close(struct rt *t)
+{
+	redisReply *r;
+	int p;
+
+	for (p = 0; p < QUEUE_NPRIO; p++) {
+		r = redisCommand(t->raw, "DEL %s", queue_stream(t->q, (enum queue_prio)p));
+		freeReplyObject(r);
+	}
+	r = redisCommand(t->raw, "DEL %s:runner:hz:3", t->prefix);
+	freeReplyObject(r);
+	redisFree(t->raw);
+	queue_close(t->q);
+	config_free(t->cfg);
+}
+
+/* Publish a noop and hand it to consumer; the entry is left in msg. */
+static void
+rt_take(struct rt *t, const char *consumer, struct queue_msg *msg)
+{
+	struct fb_err err = {0};
+	char id[37] = "";
+
+	ck_assert_int_eq(queue_publish(t->q, QUEUE_COMMON, "noop", NULL, id, &err), 0);
+	ck_assert_int_eq(queue_take(t->q, consumer, QUEUE_LOW, 0, msg, &err), 1);
+}
+
+/* The consumer an entry is pending for ("" when it is not pending). */
+static void
+rt_owner(struct rt *t, const struct queue_msg *m, char out[64])
+{
+	redisReply *r = redisCommand(t->raw, "XPENDING %s %s-workers %s %s 1",
+	                             queue_stream(t->q, m->prio), t->prefix, m->entry_id,
+	                             m->entry_id);
+
+	out[0] = '\0';
+	ck_assert_ptr_nonnull(r);
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+		snprintf(out, 64, "%s", r->element[0]->element[1]->str);
+	freeReplyObject(r);
+}
+
+/* Whether the group on stream prio has a consumer called name. */
+static int
+rt_has_consumer(struct rt *t, enum queue_prio prio, const char *name)
+{
+	redisReply *r = redisCommand(t->raw, "XINFO CONSUMERS %s %s-workers",
+	                             queue_stream(t->q, prio), t->prefix);
+	size_t i;
+	int found = 0;
+
+	ck_assert_ptr_nonnull(r);
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+		if (strcmp(r->element[i]->element[1]->str, name) == 0)
+			found = 1;
+	freeReplyObject(r);
+	return found;
+}
+
+START_TEST(touch_only_own_entry)
+{
+	struct rt t;
+	struct queue_msg m;
+	struct fb_err err = {0};
+	redisReply *r;
+	char owner[64];
+
+	rt_open(&t);
+	rt_take(&t, "ha:1:0", &m);
+	ck_assert_int_eq(queue_touch(t.q, "ha:1:0", m.prio, m.entry_id, &err), 1);
+	rt_owner(&t, &m, owner);
+	ck_assert_str_eq(owner, "ha:1:0");
+	/* Another runner claims it (the visibility timeout passed, say) ... */
+	r = redisCommand(t.raw, "XCLAIM %s %s-workers hb:2:0 0 %s JUSTID",
+	                 queue_stream(t.q, m.prio), t.prefix, m.entry_id);
+	freeReplyObject(r);
+	/* ... then the first runner's heartbeat must not take it back. */
+	ck_assert_int_eq(queue_touch(t.q, "ha:1:0", m.prio, m.entry_id, &err), 0);
+	rt_owner(&t, &m, owner);
+	ck_assert_str_eq(owner, "hb:2:0");
+	ck_assert_int_eq(queue_ack(t.q, &m, &err), 0);
+	ck_assert_int_eq(queue_touch(t.q, "hb:2:0", m.prio, m.entry_id, &err), 0);
+	rt_owner(&t, &m, owner);
+	ck_assert_str_eq(owner, "");
+	queue_msg_clear(&m);
+	rt_close(&t);
+}
+END_TEST
+
+START_TEST(dead_runner_claimed_and_pruned)
+{
+	struct rt t;
+	struct queue_msg m, got, none;
+	struct fb_err err = {0};
+	char owner[64];
+
+	rt_open(&t);
+	rt_take(&t, "hx:1:0", &m); /* runner hx:1 never published a liveness key: it is gone */
+	ck_assert_int_eq(queue_reclaim_dead(t.q, "hy:2:0", "hy:2", QUEUE_LOW, 60000, &got, &err), 0);
+	ck_assert_int_eq(queue_reclaim_dead(t.q, "hy:2:0", "hy:2", QUEUE_LOW, 0, &got, &err), 1);
+	ck_assert_str_eq(got.entry_id, m.entry_id);
+	ck_assert_int_eq(got.deliveries, 2);
+	ck_assert_ptr_nonnull(strstr(got.job, "\"noop\""));
+	rt_owner(&t, &m, owner);
+	ck_assert_str_eq(owner, "hy:2:0");
+	/* Nothing of hx:1:0 is left: the next look removes it from the group. */
+	ck_assert(rt_has_consumer(&t, m.prio, "hx:1:0"));
+	ck_assert_int_eq(queue_reclaim_dead(t.q, "hy:2:0", "hy:2", QUEUE_LOW, 0, &none, &err), 0);
+	ck_assert(!rt_has_consumer(&t, m.prio, "hx:1:0"));
+	ck_assert(rt_has_consumer(&t, m.prio, "hy:2:0"));
+	queue_msg_clear(&m);
+	queue_msg_clear(&got);
+	rt_close(&t);
+}
+END_TEST
+
+START_TEST(live_runner_and_others_kept)
+{
+	struct rt t;
+	struct queue_msg a, b, c, got;
+	struct fb_err err = {0};
+	char owner[64];
+
+	rt_open(&t);
+	ck_assert_int_eq(queue_runner_beat(t.q, "hz:3", 5000, &err), 0);
+	rt_take(&t, "hz:3:0", &a);        /* a live runner */
+	rt_take(&t, "flowbatchctl", &b);  /* not a runner's consumer */
+	rt_take(&t, "hy:2:7", &c);        /* the claimer's own runner */
+	ck_assert_int_eq(queue_reclaim_dead(t.q, "hy:2:0", "hy:2", QUEUE_LOW, 0, &got, &err), 0);
+	rt_owner(&t, &a, owner);
+	ck_assert_str_eq(owner, "hz:3:0");
+	rt_owner(&t, &b, owner);
+	ck_assert_str_eq(owner, "flowbatchctl");
+	rt_owner(&t, &c, owner);
+	ck_assert_str_eq(owner, "hy:2:7");
+	/* A clean exit deletes the key: what it left is taken at once. */
+	ck_assert_int_eq(queue_runner_gone(t.q, "hz:3", &err), 0);
+	ck_assert_int_eq(queue_reclaim_dead(t.q, "hy:2:0", "hy:2", QUEUE_LOW, 0, &got, &err), 1);
+	ck_assert_str_eq(got.entry_id, a.entry_id);
+	queue_msg_clear(&a);
+	queue_msg_clear(&b);
+	queue_msg_clear(&c);
+	queue_msg_clear(&got);
+	rt_close(&t);
+}
+END_TEST
+
+START_TEST(no_redis_configured)
+{
+	ck_abort_msg("FB_TEST_ENV is not set (or has no FB_REDIS_PORT): the Redis cases need the "
+	             "test Redis; FB_ALLOW_SKIP=1 leaves them out");
+}
+END_TEST
+
 static Suite *
 queue_suite(void)
 {
 	Suite *s = suite_create("queue");
 	TCase *tc = tcase_create("pure");
+	TCase *tr;
+	char *port = testenv_get("FB_REDIS_PORT");
 
 	tcase_add_test(tc, parse_ok);
 	tcase_add_test(tc, parse_defaults);
@@ -214,7 +451,24 @@ queue_suite(void)
 	tcase_add_test(tc, noop_args);
 	tcase_add_test(tc, prio_names);
 	tcase_add_test(tc, counts_merge);
+	tcase_add_test(tc, consumer_runner);
+	tcase_add_test(tc, transient_errors);
 	suite_add_tcase(s, tc);
+	redis_port = port != NULL ? atoi(port) : 0;
+	free(port);
+	if (redis_port > 0) {
+		tr = tcase_create("redis");
+		tcase_add_test(tr, touch_only_own_entry);
+		tcase_add_test(tr, dead_runner_claimed_and_pruned);
+		tcase_add_test(tr, live_runner_and_others_kept);
+		suite_add_tcase(s, tr);
+	} else if (!testenv_may_skip()) {
+		tr = tcase_create("redis");
+		tcase_add_test(tr, no_redis_configured);
+		suite_add_tcase(s, tr);
+	} else {
+		fprintf(stderr, "check_queue: no FB_TEST_ENV; the Redis cases are left out\n");
+	}
 	return s;
 }
 
