@@ -8,11 +8,12 @@
  *   if (cron_next(&e, zone, now, &t, &err) < 0) ...             (t: the next fire, UTC)
  *
  * Syntax: minute hour day-of-month month day-of-week, separated by blanks; each field a
- * comma list of `*`, `N`, `N-M`, `* /S` or `N-M/S` (without the space); month names
+ * comma list of `*`, `N` and `N-M`, where `*` and `N-M` may take a step `/S`; month names
  * JAN-DEC and weekday names SUN-SAT in any case; weekday 0 and 7 are Sunday, and a weekday
  * range may end at 0/SUN (`FRI-SUN`).  `@yearly`, `@annually`, `@monthly`, `@weekly`,
- * `@daily`, `@midnight` and `@hourly` stand alone.  Refused, as cronie refuses them: a step
- * after a single number (`5/15`: write `5-59/15`), ranges that run backwards, `@reboot`.
+ * `@daily`, `@midnight` and `@hourly` stand alone.  Refused: a step after a single number
+ * (`5/15`; cronie refuses it too; `5-59/15` says it), a range that runs backwards (cronie
+ * matches nothing), a step larger than the field, `@reboot` (no time to compute).
  * Day of month and day of week: when either field starts with `*` a day must match both
  * (so `*` leaves the other field alone); otherwise a day matching either one matches.
  *

@@ -695,12 +695,14 @@ START_TEST(tz_hostile_files)
 	ck_assert(tz_from_tzif("x", copy, n, &err) == NULL);
 	ck_assert(tz_from_tzif("x", buf, TZ_MAX_FILE_BYTES + 1, &err) == NULL);
 	ck_assert_int_eq(err.code, FB_ETOOBIG);
-	/* The version 1 part alone is a valid version 1 file. */
+	/* The version 1 part alone is a valid version 1 file (with the 32-bit transitions
+	 * of a "fat" file, Debian's build, it still knows 2024). */
 	memcpy(copy, buf, n);
 	copy[4] = '\0';
 	z = tz_from_tzif("x", copy, n, &err);
 	ck_assert_msg(z != NULL, "%s", err.msg);
-	assert_offset(z, utc(2024, 7, 1, 0, 0, 0), -14400, 1, "EDT");
+	if (copy[32] | copy[33] | copy[34] | copy[35])
+		assert_offset(z, utc(2024, 7, 1, 0, 0, 0), -14400, 1, "EDT");
 	tz_free(z);
 }
 END_TEST
