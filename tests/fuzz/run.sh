@@ -1,13 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Build a libFuzzer harness with ASan+UBSan and run it for a while on a copy of its seed
-# corpus:  tests/fuzz/run.sh xlsx|multipart SECONDS [extra libFuzzer flags...]
+# corpus:  tests/fuzz/run.sh xlsx|multipart|cron SECONDS [extra libFuzzer flags...]
 # Exits non-zero when the fuzzer finds a crash, a leak or a timeout; the reproducer is left
 # in the work directory (FUZZ_WORKDIR, default a fresh /tmp/flowbatch-fuzz-NAME.XXXXXX).
 set -eu
 
 usage() {
-	echo "usage: $0 xlsx|multipart SECONDS [libFuzzer flags...]" >&2
+	echo "usage: $0 xlsx|multipart|cron SECONDS [libFuzzer flags...]" >&2
 	exit 2
 }
 
@@ -25,6 +25,10 @@ xlsx)
 	;;
 multipart)
 	srcs="shared/err.c shared/mem.c shared/utf8.c web/multipart.c"
+	pkgs="json-c"
+	;;
+cron)
+	srcs="shared/err.c shared/mem.c shared/tz.c shared/cron.c"
 	pkgs="json-c"
 	;;
 *) usage ;;
