@@ -15,7 +15,12 @@
  *
  * Liveness: the control thread renews this runner's key (queue_runner_beat) every second,
  * before the first worker starts and until the last one has exited, and deletes it at a
- * clean exit, so that the workers of other runners take over what this one leaves.
+ * clean exit, so that the workers of other runners take over what this one leaves.  With
+ * it goes the runner's report (runners_publish: workers, jobs in hand, RSS, load).
+ *
+ * Run-time settings (every second, control thread): the consumer counts for all runners,
+ * those for this runner (which win), and the paused streams, which each worker applies to
+ * its queue connection before it takes anything.
  *
  * Memory: the pool owns its workers, every config it was given (kept until
  * worker_pool_free, since a worker may still read an older one) and a control Redis
@@ -34,13 +39,15 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "deadletter.h"
 #include "jobs/jobs.h"
 #include "log.h"
 #include "mem.h"
 #include "queue.h"
+#include "runners.h"
 #include "worker.h"
 
-#define WORKER_POLL_MS 5000       /* re-read the Redis consumer counts this often */
+#define WORKER_POLL_MS 1000       /* re-read the Redis consumer counts and pauses this often */
 #define WORKER_RECLAIM_MAX_MS 5000 /* look for abandoned entries at least this often */
 #define WORKER_BACKOFF_MAX_MS 5000
 #define WORKER_TRANSIENT_PAUSE_MS 1000
@@ -85,6 +92,8 @@ struct worker_pool {
 	long long next_beat_ms;
 	int beat_failing;
 	int last_counts[QUEUE_NPRIO];
+	unsigned paused;         /* paused streams, atomic: read by the workers */
+	char started[32];        /* RFC 3339 start time, for the report */
 };
 
 static long long
@@ -270,7 +279,9 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		char why[128];
 
 		snprintf(why, sizeof(why), "dead-lettered after %lld deliveries", m->deliveries);
-		if (runs_failed(db, &jm, stream, w->consumer, why, &err) < 0)
+		if (runs_failed(db, &jm, stream, w->consumer, why, &err) < 0 ||
+		    deadletter_add(db, jm.id, jm.type, stream, jm.args, (int)m->deliveries,
+		                   m->deliveries, why, &err) < 0)
 			goto transient;
 		log_error("job dead-lettered", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "stream", LOG_STR(stream), "entry_id", LOG_STR(m->entry_id), "deliveries",
@@ -279,7 +290,9 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		goto out;
 	}
 	if ((type = jobs_find(jm.type)) == NULL) {
-		if (runs_failed(db, &jm, stream, w->consumer, "unknown job type", &err) < 0)
+		if (runs_failed(db, &jm, stream, w->consumer, "unknown job type", &err) < 0 ||
+		    deadletter_add(db, jm.id, jm.type, stream, jm.args, attempt, m->deliveries,
+		                   "unknown job type", &err) < 0)
 			goto transient;
 		log_error("job failed", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "error", LOG_STR("unknown job type"), NULL);
@@ -326,7 +339,9 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 	{
 		struct fb_err err2 = {0};
 
-		if (runs_failed(db, &jm, stream, w->consumer, err.msg, &err2) < 0) {
+		if (runs_failed(db, &jm, stream, w->consumer, err.msg, &err2) < 0 ||
+		    deadletter_add(db, jm.id, jm.type, stream, jm.args, attempt, m->deliveries,
+		                   err.msg, &err2) < 0) {
 			fb_err_clear(&err);
 			err = err2;
 			goto transient;
@@ -440,6 +455,8 @@ worker_main(void *arg)
 			q = queue_open(cfg, &err);
 		if (db != NULL && q != NULL) {
 			long long now = now_ms();
+
+			queue_set_paused(q, __atomic_load_n(&w->pool->paused, __ATOMIC_ACQUIRE));
 
 			if (now >= next_dead_scan) {
 				next_dead_scan = now + WORKER_DEAD_SCAN_MS;
@@ -574,12 +591,15 @@ apply_counts(struct worker_pool *pool)
 {
 	const struct fb_config *cfg = pool_cfg(pool);
 	struct fb_err err = {0};
-	int redis[QUEUE_NPRIO] = {-1, -1, -1};
-	int want[QUEUE_NPRIO];
+	int redis[QUEUE_NPRIO] = {-1, -1, -1}, mine[QUEUE_NPRIO] = {-1, -1, -1};
+	int want[QUEUE_NPRIO], p;
+	unsigned paused = 0;
 
 	if (pool->ctl == NULL)
 		pool->ctl = queue_open(cfg, &err);
-	if (pool->ctl == NULL || queue_get_consumers(pool->ctl, redis, &err) < 0) {
+	if (pool->ctl == NULL || queue_get_consumers(pool->ctl, redis, &err) < 0 ||
+	    runners_get_consumers(pool->ctl, pool->runner, mine, &err) < 0 ||
+	    runners_get_paused(pool->ctl, &paused, &err) < 0) {
 		log_warn("cannot read consumer counts from Redis", "error", LOG_STR(err.msg), NULL);
 		fb_err_clear(&err);
 		pool->next_poll_ms = now_ms() + WORKER_POLL_MS;
@@ -587,11 +607,43 @@ apply_counts(struct worker_pool *pool)
 		if (pool->last_counts[0] >= 0)
 			return;
 	}
+	for (p = 0; p < QUEUE_NPRIO; p++)
+		if (mine[p] >= 0)
+			redis[p] = mine[p];
+	if (paused != __atomic_load_n(&pool->paused, __ATOMIC_ACQUIRE))
+		log_info("paused streams", "high", LOG_INT(!!(paused & 1u)), "common",
+		         LOG_INT(!!(paused & 2u)), "low", LOG_INT(!!(paused & 4u)), NULL);
+	__atomic_store_n(&pool->paused, paused, __ATOMIC_RELEASE);
 	worker_counts_merge(cfg, redis, want);
 	pthread_mutex_lock(&pool->mu);
 	resize(pool, want);
 	pthread_mutex_unlock(&pool->mu);
 	pool->next_poll_ms = now_ms() + WORKER_POLL_MS;
+}
+
+/* Publish this runner's report (control thread, after a beat); best effort. */
+static void
+report(struct worker_pool *pool, const struct fb_config *cfg)
+{
+	struct runner_report rep = {.runner = pool->runner, .host = pool->host, .pid = pool->pid,
+	                            .version = PACKAGE_VERSION, .started = pool->started};
+	struct fb_err err = {0};
+	int i;
+
+	pthread_mutex_lock(&pool->mu);
+	for (i = 0; i < pool->nw; i++) {
+		if (pool->w[i]->stop)
+			continue;
+		rep.workers[pool->w[i]->cls]++;
+		rep.busy += pool->w[i]->busy;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	rep.rss_bytes = runners_self_rss();
+	rep.load1 = runners_load1();
+	rep.paused = __atomic_load_n(&pool->paused, __ATOMIC_ACQUIRE);
+	if (runners_publish(pool->ctl, &rep, cfg->runner_liveness_ttl_ms, &err) < 0)
+		log_debug("cannot publish the runner's report", "error", LOG_STR(err.msg), NULL);
+	fb_err_clear(&err);
 }
 
 /* Renew this runner's liveness key (control thread). */
@@ -611,9 +663,12 @@ beat(struct worker_pool *pool)
 			log_warn("cannot renew the runner's liveness key", "runner", LOG_STR(pool->runner),
 			         "error", LOG_STR(err.msg), NULL);
 		pool->beat_failing = 1;
-	} else if (pool->beat_failing) {
-		log_info("runner's liveness key renewed again", "runner", LOG_STR(pool->runner), NULL);
+	} else {
+		if (pool->beat_failing)
+			log_info("runner's liveness key renewed again", "runner", LOG_STR(pool->runner),
+			         NULL);
 		pool->beat_failing = 0;
+		report(pool, cfg);
 	}
 	fb_err_clear(&err);
 }
@@ -638,6 +693,13 @@ worker_pool_start(struct fb_config *cfg, struct fb_err *err)
 	snprintf(pool->runner, sizeof(pool->runner), "%s:%ld", pool->host, pool->pid);
 	for (p = 0; p < QUEUE_NPRIO; p++)
 		pool->last_counts[p] = -1;
+	{
+		time_t t = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(pool->started, sizeof(pool->started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
 	/* Alive before any consumer of ours exists, so that none is ever taken for dead. */
 	beat(pool);
 	apply_counts(pool);
@@ -784,7 +846,8 @@ worker_pool_free(struct worker_pool *pool)
 
 		if (pool->ctl == NULL)
 			pool->ctl = queue_open(pool->cfgs->cfg, &err);
-		if (pool->ctl == NULL || queue_runner_gone(pool->ctl, pool->runner, &err) < 0)
+		if (pool->ctl == NULL || queue_runner_gone(pool->ctl, pool->runner, &err) < 0 ||
+		    runners_gone(pool->ctl, pool->runner, &err) < 0)
 			log_warn("cannot delete the runner's liveness key", "runner",
 			         LOG_STR(pool->runner), "error", LOG_STR(err.msg), NULL);
 		fb_err_clear(&err);

@@ -26,6 +26,17 @@ const struct route router_routes[] = {
 	{"POST", "/api/batch/{id}/cancel", handle_batch_cancel, ROUTE_USER},
 	{"POST", "/api/batch/import", handle_batch_import, ROUTE_USER},
 	{"GET", "/api/batch/{id}/errors.xlsx", handle_batch_errors, ROUTE_USER},
+	{"GET", "/api/runners", handle_runners_list, ROUTE_ADMIN},
+	{"GET", "/api/queue/stats", handle_queue_stats, ROUTE_ADMIN},
+	{"GET", "/api/queue/consumers", handle_queue_consumers_get, ROUTE_ADMIN},
+	{"PUT", "/api/queue/consumers", handle_queue_consumers_put, ROUTE_ADMIN},
+	{"GET", "/api/queue/dead", handle_queue_dead_list, ROUTE_ADMIN},
+	{"POST", "/api/queue/dead/retry", handle_queue_dead_retry_all, ROUTE_ADMIN},
+	{"DELETE", "/api/queue/dead", handle_queue_dead_drop_all, ROUTE_ADMIN},
+	{"POST", "/api/queue/dead/{id}/retry", handle_queue_dead_retry, ROUTE_ADMIN},
+	{"DELETE", "/api/queue/dead/{id}", handle_queue_dead_drop, ROUTE_ADMIN},
+	{"POST", "/api/queue/{name}/pause", handle_queue_pause, ROUTE_ADMIN},
+	{"POST", "/api/queue/{name}/resume", handle_queue_resume, ROUTE_ADMIN},
 	{NULL, NULL, NULL, 0},
 };
 

@@ -59,4 +59,17 @@ int handle_batch_cancel(struct request *r, struct fb_err *err);
 int handle_batch_import(struct request *r, struct fb_err *err);
 int handle_batch_errors(struct request *r, struct fb_err *err);
 
+/* ops.c */
+int handle_runners_list(struct request *r, struct fb_err *err);
+int handle_queue_stats(struct request *r, struct fb_err *err);
+int handle_queue_consumers_get(struct request *r, struct fb_err *err);
+int handle_queue_consumers_put(struct request *r, struct fb_err *err);
+int handle_queue_pause(struct request *r, struct fb_err *err);
+int handle_queue_resume(struct request *r, struct fb_err *err);
+int handle_queue_dead_list(struct request *r, struct fb_err *err);
+int handle_queue_dead_retry_all(struct request *r, struct fb_err *err);
+int handle_queue_dead_retry(struct request *r, struct fb_err *err);
+int handle_queue_dead_drop_all(struct request *r, struct fb_err *err);
+int handle_queue_dead_drop(struct request *r, struct fb_err *err);
+
 #endif
