@@ -43,6 +43,7 @@
 #include "jobs/jobs.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "queue.h"
 #include "runners.h"
 #include "worker.h"
@@ -93,6 +94,7 @@ struct worker_pool {
 	int beat_failing;
 	int last_counts[QUEUE_NPRIO];
 	unsigned paused;         /* paused streams, atomic: read by the workers */
+	struct metrics *metrics; /* runners.h families, published with the report */
 	char started[32];        /* RFC 3339 start time, for the report */
 };
 
@@ -244,6 +246,42 @@ ack(struct worker *w, struct queue *q, const struct queue_msg *m, const char *jo
 	}
 }
 
+/* One job's outcome (and the dead letter, when it is one) into the runner's metrics. */
+static void
+count_job(struct worker *w, const char *type, const char *outcome, int dead)
+{
+	char t[80], labels[160];
+
+	/* Unknown types come from outside the registry: one label value for all of them. */
+	metrics_label_value(jobs_find(type) != NULL ? type : "unknown", t, sizeof(t));
+	snprintf(labels, sizeof(labels), "type=\"%s\",outcome=\"%s\"", t, outcome);
+	metrics_add(w->pool->metrics, &runners_m_jobs, labels, 1);
+	if (dead) {
+		snprintf(labels, sizeof(labels), "type=\"%s\"", t);
+		metrics_add(w->pool->metrics, &runners_m_dead, labels, 1);
+	}
+}
+
+/* A failure of PostgreSQL or Redis into the runner's metrics. */
+static void
+count_dep_error(struct worker *w, const struct fb_err *err)
+{
+	if (err->code == FB_EDB || err->code == FB_EREDIS)
+		metrics_add(w->pool->metrics, &runners_m_dep_errors,
+		            err->code == FB_EDB ? "dependency=\"postgresql\"" : "dependency=\"redis\"", 1);
+}
+
+/* Seconds since the stream entry id ("<ms>-<seq>", Redis's clock) was made. */
+static double
+entry_age_s(const char *entry_id)
+{
+	struct timespec ts;
+	long long ms = strtoll(entry_id, NULL, 10);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 - (double)ms) / 1000.0;
+}
+
 /* What became of a delivered entry. */
 enum handled {
 	HANDLED,      /* acknowledged (done, failed for good, or nothing to do) */
@@ -286,6 +324,7 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		log_error("job dead-lettered", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "stream", LOG_STR(stream), "entry_id", LOG_STR(m->entry_id), "deliveries",
 		          LOG_INT(m->deliveries), NULL);
+		count_job(w, jm.type, "dead_lettered", 1);
 		ack(w, q, m, jm.id);
 		goto out;
 	}
@@ -296,6 +335,7 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 			goto transient;
 		log_error("job failed", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "error", LOG_STR("unknown job type"), NULL);
+		count_job(w, jm.type, "failed", 1);
 		ack(w, q, m, jm.id);
 		goto out;
 	}
@@ -308,11 +348,21 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		goto out;
 	}
 	ctx = (struct job_ctx){.cfg = cfg, .db = db, .q = q, .consumer = w->consumer,
-	                       .job_id = jm.id, .attempt = attempt, .stopping = &w->stop};
-	t0 = now_ms();
-	if (type->run(&ctx, jm.args, &err) == 0) {
+	                       .job_id = jm.id, .attempt = attempt, .stopping = &w->stop,
+	                       .metrics = w->pool->metrics};
+	{
+		char labels[96];
+
+		snprintf(labels, sizeof(labels), "type=\"%s\"", type->name);
+		metrics_observe(w->pool->metrics, &runners_m_wait, labels, entry_age_s(m->entry_id));
+		t0 = now_ms();
+		rc = type->run(&ctx, jm.args, &err);
+		metrics_observe(w->pool->metrics, &runners_m_run, labels, (double)(now_ms() - t0) / 1e3);
+	}
+	if (rc == 0) {
 		if (runs_done(db, jm.id, &err) < 0)
 			goto transient;
+		count_job(w, jm.type, "done", 0);
 		log_debug("job done", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "consumer", LOG_STR(w->consumer), "ms", LOG_INT(now_ms() - t0), NULL);
 		ack(w, q, m, jm.id);
@@ -323,6 +373,8 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		         "type", LOG_STR(jm.type), "attempt", LOG_INT(attempt), "error",
 		         LOG_STR(err.msg), NULL);
 		runs_note(db, jm.id, err.msg);
+		count_dep_error(w, &err);
+		count_job(w, jm.type, "left", 0);
 		ret = HANDLE_RETRY;
 		goto out;
 	}
@@ -331,6 +383,8 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		         LOG_STR(jm.type), "attempt", LOG_INT(attempt), "error", LOG_STR(err.msg),
 		         NULL);
 		runs_note(db, jm.id, err.msg);
+		count_dep_error(w, &err);
+		count_job(w, jm.type, "left", 0);
 		ret = HANDLE_LEFT;
 		goto out;
 	}
@@ -347,10 +401,12 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 			goto transient;
 		}
 	}
+	count_job(w, jm.type, "failed", 1);
 	ack(w, q, m, jm.id);
 	goto out;
 transient:
 	ret = fb_err_transient(&err) ? HANDLE_RETRY : HANDLE_LEFT;
+	count_dep_error(w, &err);
 	log_warn(ret == HANDLE_RETRY ? "job not started: a dependency failed; retrying it here"
 	                             : "job left for redelivery",
 	         "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type), "consumer",
@@ -462,6 +518,9 @@ worker_main(void *arg)
 				next_dead_scan = now + WORKER_DEAD_SCAN_MS;
 				r = queue_reclaim_dead(q, w->consumer, w->pool->runner, w->cls,
 				                       cfg->runner_liveness_ttl_ms, &m, &err);
+				if (r == 1)
+					metrics_add(w->pool->metrics, &runners_m_reclaims,
+					            "kind=\"dead_runner\"", 1);
 			}
 			if (r == 0 && now >= next_reclaim) {
 				long vis_ms = (long)cfg->runner_visibility_timeout * 1000L;
@@ -473,6 +532,7 @@ worker_main(void *arg)
 						period = WORKER_RECLAIM_MAX_MS;
 					next_reclaim = now + (period < 200 ? 200 : period);
 				} else if (r == 1) {
+					metrics_add(w->pool->metrics, &runners_m_reclaims, "kind=\"idle\"", 1);
 					log_info("reclaimed an abandoned job", "consumer",
 					         LOG_STR(w->consumer), "entry_id", LOG_STR(m.entry_id),
 					         "deliveries", LOG_INT(m.deliveries), NULL);
@@ -641,8 +701,31 @@ report(struct worker_pool *pool, const struct fb_config *cfg)
 	rep.rss_bytes = runners_self_rss();
 	rep.load1 = runners_load1();
 	rep.paused = __atomic_load_n(&pool->paused, __ATOMIC_ACQUIRE);
-	if (runners_publish(pool->ctl, &rep, cfg->runner_liveness_ttl_ms, &err) < 0)
-		log_debug("cannot publish the runner's report", "error", LOG_STR(err.msg), NULL);
+	{
+		int nw = rep.workers[0] + rep.workers[1] + rep.workers[2];
+		char self[320], lab[340];
+		const char *pairs[64];
+		struct buf text[32] = {{0}};
+		size_t f;
+
+		metrics_set(pool->metrics, &runners_m_workers, "state=\"busy\"", rep.busy);
+		metrics_set(pool->metrics, &runners_m_workers, "state=\"idle\"",
+		            nw > rep.busy ? nw - rep.busy : 0);
+		metrics_set(pool->metrics, &runners_m_rss, "", (double)rep.rss_bytes);
+		metrics_label_value(pool->runner, self, sizeof(self));
+		snprintf(lab, sizeof(lab), "runner=\"%s\"", self);
+		for (f = 0; runners_metric_families[f] != NULL && f < 32; f++) {
+			metrics_write_samples(pool->metrics, runners_metric_families[f], lab, &text[f]);
+			pairs[2 * rep.nmetrics] = runners_metric_families[f]->name;
+			pairs[2 * rep.nmetrics + 1] = buf_cstr(&text[f]);
+			rep.nmetrics++;
+		}
+		rep.metrics = pairs;
+		if (runners_publish(pool->ctl, &rep, cfg->runner_liveness_ttl_ms, &err) < 0)
+			log_debug("cannot publish the runner's report", "error", LOG_STR(err.msg), NULL);
+		while (f > 0)
+			free(text[--f].data);
+	}
 	fb_err_clear(&err);
 }
 
@@ -690,6 +773,9 @@ worker_pool_start(struct fb_config *cfg, struct fb_err *err)
 	if (gethostname(pool->host, sizeof(pool->host) - 1) != 0)
 		snprintf(pool->host, sizeof(pool->host), "localhost");
 	pool->pid = (long)getpid();
+	pool->metrics = metrics_new();
+	for (p = 0; runners_metric_families[p] != NULL; p++)
+		metrics_declare(pool->metrics, runners_metric_families[p]);
 	snprintf(pool->runner, sizeof(pool->runner), "%s:%ld", pool->host, pool->pid);
 	for (p = 0; p < QUEUE_NPRIO; p++)
 		pool->last_counts[p] = -1;
@@ -858,6 +944,7 @@ worker_pool_free(struct worker_pool *pool)
 		config_free(node->cfg);
 		free(node);
 	}
+	metrics_free(pool->metrics);
 	pthread_mutex_destroy(&pool->mu);
 	free(pool);
 }

@@ -18,12 +18,49 @@
 
 #include "jsonh.h"
 #include "mem.h"
+#include "metrics.h"
 #include "runners.h"
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define RUNNERS_SCAN_COUNT "200"
 #define RUNNERS_MAX 10000 /* reports read at most, whatever is in Redis */
 #define METRIC_PREFIX "m:"
+
+const struct metric_def runners_m_items = {
+	"flowbatch_runner_items_processed_total",
+	"Batch items a runner settled, by job type and outcome (success, failed, ignored).",
+	METRIC_COUNTER, NULL, 0};
+const struct metric_def runners_m_jobs = {
+	"flowbatch_runner_jobs_total",
+	"Jobs a runner handled, by type and outcome (done, failed, dead_lettered, left for redelivery).",
+	METRIC_COUNTER, NULL, 0};
+const struct metric_def runners_m_wait = {
+	"flowbatch_runner_job_wait_seconds",
+	"Time from a job's enqueueing (its stream entry id) to its start, by type.",
+	METRIC_HISTOGRAM, metrics_seconds_buckets, METRICS_SECONDS_NBUCKETS};
+const struct metric_def runners_m_run = {
+	"flowbatch_runner_job_run_seconds", "Run time of jobs, by type.",
+	METRIC_HISTOGRAM, metrics_seconds_buckets, METRICS_SECONDS_NBUCKETS};
+const struct metric_def runners_m_reclaims = {
+	"flowbatch_runner_reclaims_total",
+	"Jobs a runner took over, from a runner that is gone (dead_runner) or idle past the visibility timeout (idle).",
+	METRIC_COUNTER, NULL, 0};
+const struct metric_def runners_m_dead = {
+	"flowbatch_runner_dead_letters_total", "Jobs a runner dead-lettered, by type.",
+	METRIC_COUNTER, NULL, 0};
+const struct metric_def runners_m_dep_errors = {
+	"flowbatch_runner_dependency_errors_total",
+	"Jobs that failed because PostgreSQL or Redis failed, by dependency.",
+	METRIC_COUNTER, NULL, 0};
+const struct metric_def runners_m_workers = {
+	"flowbatch_runner_workers", "Worker threads of a runner, busy or idle.",
+	METRIC_GAUGE, NULL, 0};
+const struct metric_def runners_m_rss = {
+	"flowbatch_runner_resident_memory_bytes", "Resident set size of a runner.",
+	METRIC_GAUGE, NULL, 0};
+const struct metric_def *const runners_metric_families[] = {
+	&runners_m_items, &runners_m_jobs, &runners_m_wait, &runners_m_run, &runners_m_reclaims,
+	&runners_m_dead, &runners_m_dep_errors, &runners_m_workers, &runners_m_rss, NULL};
 
 static int
 strcmp_ptr(const void *a, const void *b)

@@ -28,6 +28,22 @@ struct json_object;
 /* Most workers per class that may be asked for (the runner's WORKER_MAX_PER_CLASS). */
 #define RUNNERS_MAX_PER_CLASS 64
 
+/*
+ * The metric families every runner publishes in its report (each series labelled with
+ * runner="host:pid" first), in the order a scrape writes them; NULL-terminated.
+ */
+struct metric_def;
+extern const struct metric_def runners_m_items;      /* {type,outcome} counter */
+extern const struct metric_def runners_m_jobs;       /* {type,outcome} counter */
+extern const struct metric_def runners_m_wait;       /* {type} histogram, seconds */
+extern const struct metric_def runners_m_run;        /* {type} histogram, seconds */
+extern const struct metric_def runners_m_reclaims;   /* {kind} counter */
+extern const struct metric_def runners_m_dead;       /* {type} counter */
+extern const struct metric_def runners_m_dep_errors; /* {dependency} counter */
+extern const struct metric_def runners_m_workers;    /* {state} gauge */
+extern const struct metric_def runners_m_rss;        /* gauge, bytes */
+extern const struct metric_def *const runners_metric_families[];
+
 /* What a runner says about itself. */
 struct runner_report {
 	const char *runner;   /* "host:pid" */
@@ -40,8 +56,8 @@ struct runner_report {
 	long long rss_bytes;
 	double load1;
 	unsigned paused;      /* the paused streams this runner obeys, (1 << prio) */
-	/* Metric samples: nmetrics pairs of (series, value) as metrics_export_fields gives
-	 * them; borrowed. */
+	/* Metric samples: nmetrics pairs of (family name, its sample lines with the runner
+	 * label); borrowed. */
 	const char *const *metrics;
 	size_t nmetrics;
 };
@@ -60,9 +76,9 @@ int runners_gone(struct queue *q, const char *runner, struct fb_err *err) FB_MUS
  */
 struct json_object *runners_list(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
 
-/* Called for each live or stale runner's metric samples by runners_each_metrics. */
-typedef void (*runners_metric_fn)(void *arg, const char *runner, const char *series,
-                                  const char *value);
+/* Called for each runner's sample lines of each family by runners_each_metrics. */
+typedef void (*runners_metric_fn)(void *arg, const char *runner, const char *family,
+                                  const char *lines);
 int runners_each_metrics(struct queue *q, runners_metric_fn fn, void *arg,
                          struct fb_err *err) FB_MUSTCHECK;
 

@@ -59,6 +59,16 @@ int handle_batch_cancel(struct request *r, struct fb_err *err);
 int handle_batch_import(struct request *r, struct fb_err *err);
 int handle_batch_errors(struct request *r, struct fb_err *err);
 
+/* metrics.c: GET /metrics, and the web's own series. */
+struct metrics;
+int handle_metrics(struct request *r, struct fb_err *err);
+/* Make the web's families appear from the start. */
+void metrics_web_declare(struct metrics *m);
+/* One answered request: route pattern (NULL: none matched), method, status, seconds, and
+ * the error code it ended with (FB_EDB / FB_EREDIS count as dependency errors). */
+void metrics_web_request(struct metrics *m, const char *route, const char *method, int status,
+                         double seconds, enum fb_code code);
+
 /* ops.c */
 int handle_runners_list(struct request *r, struct fb_err *err);
 int handle_queue_stats(struct request *r, struct fb_err *err);
