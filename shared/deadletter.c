@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * deadletter: the table dead_letter (see deadletter.h).  A retry publishes before it
- * deletes: a crash between the two leaves the row, and publishing it again is harmless
- * (job_runs makes a job that ran to the end a no-op; every job is idempotent).  Results are
- * cleared on every path; JSON handed out is the caller's.
+ * deadletter: the table dead_letter (see deadletter.h).  A retry deletes and publishes in
+ * one transaction (retry_one): a failed publish keeps the row, and a lost COMMIT answer
+ * merely publishes a job twice, which is harmless (job_runs makes a job that ran to the end
+ * a no-op; every job is idempotent).  Results are cleared on every path; JSON handed out is
+ * the caller's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +95,56 @@ deadletter_list(struct db *db, int64_t page, int64_t page_size, struct fb_err *e
 	return jsonh_page(items, total, page, page_size);
 }
 
+struct retry_one {
+	struct queue *q;
+	const char *id;
+	int done;
+};
+
+/*
+ * One dead letter out of the table and onto its stream, in one transaction: the row is
+ * deleted first and stays locked until the commit, so that the job failing again at once
+ * (its worker adding it back) waits for the commit and lands as a new row instead of being
+ * deleted with the old one.  A failed publish rolls the delete back.
+ */
+static int
+retry_one(struct db *db, void *arg, struct fb_err *err)
+{
+	struct retry_one *r = arg;
+	const char *params[1] = {r->id};
+	struct json_object *args;
+	enum queue_prio prio;
+	char job_id[37];
+	PGresult *res;
+	int rc;
+
+	r->done = 0;
+	res = db_query(db, "deadletter_take",
+	               "DELETE FROM dead_letter WHERE id = $1::bigint"
+	               " RETURNING job_id, type, stream, args::text",
+	               1, params, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	if (queue_prio_parse(db_val(res, 0, 2), &prio) < 0)
+		prio = QUEUE_COMMON;
+	snprintf(job_id, sizeof(job_id), "%s", db_val(res, 0, 0));
+	args = jsonh_parse(db_val(res, 0, 3), strlen(db_val(res, 0, 3)), err);
+	rc = args == NULL ? -1 : queue_publish(r->q, prio, db_val(res, 0, 1), args, job_id, err);
+	json_object_put(args);
+	PQclear(res);
+	r->done = rc == 0;
+	return rc;
+}
+
 int
 deadletter_retry(struct db *db, struct queue *q, int64_t id, long long *n, struct fb_err *err)
 {
 	static const char sql[] =
-		"SELECT id, job_id, type, stream, args::text FROM dead_letter"
+		"SELECT id FROM dead_letter"
 		" WHERE ($1::bigint = 0 OR id = $1::bigint) ORDER BY id LIMIT $2";
 	char idbuf[24], lim[24];
 	const char *params[2] = {idbuf, lim};
@@ -111,25 +157,10 @@ deadletter_retry(struct db *db, struct queue *q, int64_t id, long long *n, struc
 	if ((res = db_query(db, "deadletter_pick", sql, 2, params, err)) == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
-		const char *del[1] = {db_val(res, i, 0)};
-		struct json_object *args;
-		enum queue_prio prio;
-		char job_id[37];
+		struct retry_one one = {.q = q, .id = db_val(res, i, 0)};
 
-		if (queue_prio_parse(db_val(res, i, 3), &prio) < 0)
-			prio = QUEUE_COMMON;
-		snprintf(job_id, sizeof(job_id), "%s", db_val(res, i, 1));
-		args = jsonh_parse(db_val(res, i, 4), strlen(db_val(res, i, 4)), err);
-		if (args == NULL) {
-			rc = -1;
-			break;
-		}
-		rc = queue_publish(q, prio, db_val(res, i, 2), args, job_id, err);
-		json_object_put(args);
-		if (rc == 0)
-			rc = db_exec(db, "deadletter_del_one", "DELETE FROM dead_letter WHERE id = $1", 1,
-			             del, err);
-		if (rc == 0)
+		rc = db_tx(db, retry_one, &one, err);
+		if (rc == 0 && one.done)
 			(*n)++;
 	}
 	PQclear(res);
