@@ -27,6 +27,7 @@ const struct route router_routes[] = {
 	{"POST", "/api/batch/import", handle_batch_import, ROUTE_USER},
 	{"GET", "/api/batch/{id}/errors.xlsx", handle_batch_errors, ROUTE_USER},
 	{"GET", "/metrics", handle_metrics, ROUTE_PUBLIC},
+	{"GET", "/api/dashboard", handle_dashboard, ROUTE_USER},
 	{"GET", "/api/runners", handle_runners_list, ROUTE_ADMIN},
 	{"GET", "/api/queue/stats", handle_queue_stats, ROUTE_ADMIN},
 	{"GET", "/api/queue/consumers", handle_queue_consumers_get, ROUTE_ADMIN},

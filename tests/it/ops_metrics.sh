@@ -5,6 +5,8 @@
 # parsed by a strict parser (python3-prometheus-client's, and promtool's when installed),
 # follows the naming conventions, and its counters equal the batch's counts.  No login is
 # needed, but only the allowlist gets in (127.0.0.1 here; 127.0.0.2 is refused).
+# GET /api/dashboard: a user sees their own batches (settled today, active with progress),
+# an administrator everyone's plus queues, runners and dead letters.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
@@ -127,5 +129,32 @@ ms=$(for _ in $(seq 1 20); do curl -sS -o /dev/null -w '%{time_total}\n' "$IT_BA
 echo "# /metrics scrape time over 20 scrapes (1 runner): median ${ms% *} ms, max ${ms#* } ms"
 awk -v m="${ms% *}" 'BEGIN { exit !(m < 200) }' && it_ok "a scrape takes under 200 ms" ||
 	it_fail "scrape median ${ms% *} ms"
+
+# --- the dashboard --------------------------------------------------------------------
+it_stop_runner TERM 20
+it_assert_eq 0 "$?" "the runner exits 0"
+bf_submit_approve 3 # no runner: it stays init, active
+B2=$BF_BATCH
+it_sql "UPDATE users SET is_admin = true WHERE id = :u" u="$BF_REVIEWER_ID" >/dev/null
+ADMIN_TOKEN=$(it_token "$BF_REVIEWER") || it_bail "token"
+dash() {
+	it_curl GET /api/dashboard -H "Authorization: Bearer $1"
+	$PY -c '
+import json, sys
+b = json.loads(sys.stdin.read()); t = b["batches"]["today"]
+print(b["scope"], t["finished"], t["finished_with_failures"], t["cancelled"], t["items"]["success"],
+      t["items"]["failed"], t["items"]["ignored"], t["success_rate"] is not None and round(t["success_rate"], 4),
+      t["avg_item_seconds"] is not None and t["avg_item_seconds"] > 0,
+      [(a["batch_id"], a["status"], a["total"], a["pending"], a["progress"]) for a in b["batches"]["active"]],
+      "queues" in b, "runners" in b)' <<<"$IT_BODY"
+}
+it_assert_eq "mine 1 1 0 31 5 4 0.8611 True [($B2, 'init', 3, 3, 0.0)] False False" "$(dash "$BF_ME_TOKEN")" \
+	"a user: their batch settled today (31/5/4, success rate 31/36), their active batch, nothing of the service"
+it_assert_eq "mine 0 0 0 0 0 0 False False [] False False" "$(dash "$BF_OTHER_TOKEN")" "another user sees none of it"
+it_assert_eq "all 1 1 0 31 5 4 0.8611 True [($B2, 'init', 3, 3, 0.0)] True True" "$(dash "$ADMIN_TOKEN")" \
+	"an administrator sees everyone's batches and the service"
+it_curl GET /api/dashboard -H "Authorization: Bearer $ADMIN_TOKEN"
+it_assert_eq "3 0 0 0 1" "$($PY -c 'import json,sys; b=json.loads(sys.stdin.read()); print(len(b["queues"]), b["runners"]["live"], b["runners"]["stale"], b["dead_letters"], b["queues"][0]["length"])' <<<"$IT_BODY")" \
+	"queues (the new batch waits on high), no runner, no dead letter"
 
 it_done

@@ -69,7 +69,13 @@ void metrics_web_declare(struct metrics *m);
 void metrics_web_request(struct metrics *m, const char *route, const char *method, int status,
                          double seconds, enum fb_code code);
 
+/* dashboard.c */
+int handle_dashboard(struct request *r, struct fb_err *err);
+
 /* ops.c */
+struct queue_stats;
+/* The streams of st as the API shows them (a new array). */
+struct json_object *ops_streams_json(const struct queue_stats *st, unsigned paused);
 int handle_runners_list(struct request *r, struct fb_err *err);
 int handle_queue_stats(struct request *r, struct fb_err *err);
 int handle_queue_consumers_get(struct request *r, struct fb_err *err);

@@ -42,32 +42,39 @@ handle_runners_list(struct request *r, struct fb_err *err)
 	return 0;
 }
 
+struct json_object *
+ops_streams_json(const struct queue_stats *st, unsigned paused)
+{
+	struct json_object *streams = json_object_new_array();
+	int p;
+
+	for (p = 0; p < QUEUE_NPRIO; p++) {
+		struct json_object *s = json_object_new_object();
+
+		jsonh_add_str(s, "stream", queue_prio_name((enum queue_prio)p));
+		jsonh_add_int(s, "length", st->length[p]);
+		jsonh_add_int(s, "pending", st->pending[p]);
+		jsonh_add_double(s, "oldest_age_seconds", (double)st->oldest_age_ms[p] / 1000.0);
+		jsonh_add_int(s, "consumers", st->consumers[p]);
+		jsonh_add_bool(s, "paused", (paused & (1u << p)) != 0);
+		json_object_array_add(streams, s);
+	}
+	return streams;
+}
+
 int
 handle_queue_stats(struct request *r, struct fb_err *err)
 {
-	struct json_object *out, *streams;
+	struct json_object *out;
 	struct queue_stats st;
 	struct queue *q;
 	unsigned paused;
-	int p;
 
 	if ((q = request_queue(r, err)) == NULL || queue_stats(q, &st, err) < 0 ||
 	    runners_get_paused(q, &paused, err) < 0)
 		return -1;
 	out = json_object_new_object();
-	streams = json_object_new_array();
-	for (p = 0; p < QUEUE_NPRIO; p++) {
-		struct json_object *s = json_object_new_object();
-
-		jsonh_add_str(s, "stream", queue_prio_name((enum queue_prio)p));
-		jsonh_add_int(s, "length", st.length[p]);
-		jsonh_add_int(s, "pending", st.pending[p]);
-		jsonh_add_double(s, "oldest_age_seconds", (double)st.oldest_age_ms[p] / 1000.0);
-		jsonh_add_int(s, "consumers", st.consumers[p]);
-		jsonh_add_bool(s, "paused", (paused & (1u << p)) != 0);
-		json_object_array_add(streams, s);
-	}
-	json_object_object_add(out, "streams", streams);
+	json_object_object_add(out, "streams", ops_streams_json(&st, paused));
 	respond_json(r, 200, out);
 	return 0;
 }
