@@ -22,7 +22,6 @@
 #include "runners.h"
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-#define RUNNERS_SCAN_COUNT "200"
 #define RUNNERS_MAX 10000 /* reports read at most, whatever is in Redis */
 #define METRIC_PREFIX "m:"
 
@@ -92,6 +91,25 @@ run(struct queue *q, int argc, const char **argv, struct fb_err *err)
 	return 0;
 }
 
+static char *
+index_key(struct queue *q)
+{
+	return xasprintf("%s:runners", queue_prefix(q));
+}
+
+/* Drop a runner whose report expired from the index (best effort). */
+static void
+prune(struct queue *q, const char *runner)
+{
+	char *key = index_key(q);
+	const char *a[] = {"SREM", key, runner};
+	struct fb_err err = {0};
+
+	if (run(q, NARGS(a), a, &err) < 0)
+		fb_err_clear(&err);
+	free(key);
+}
+
 int
 runners_publish(struct queue *q, const struct runner_report *rep, long ttl_ms,
                 struct fb_err *err)
@@ -142,6 +160,13 @@ runners_publish(struct queue *q, const struct runner_report *rep, long ttl_ms,
 	 * only ever added during a runner's life, so nothing needs deleting. */
 	rc = run(q, n, argv, err);
 	if (rc == 0) {
+		char *idx = index_key(q);
+		const char *a[] = {"SADD", idx, rep->runner};
+
+		rc = run(q, NARGS(a), a, err);
+		free(idx);
+	}
+	if (rc == 0) {
 		const char *a[] = {"PEXPIRE", key, ttl};
 
 		snprintf(ttl, sizeof(ttl), "%ld", (ttl_ms > 0 ? ttl_ms : 1) * RUNNERS_INFO_TTL_FACTOR);
@@ -163,56 +188,40 @@ runners_gone(struct queue *q, const char *runner, struct fb_err *err)
 	int rc = run(q, NARGS(a), a, err);
 
 	free(key);
+	if (rc == 0)
+		prune(q, runner);
 	return rc;
 }
 
-/* The runner names of every report, sorted; caller frees each and the array. */
+/*
+ * The runner names of the index <prefix>:runners, sorted; caller frees each and the array.
+ * A set rather than a SCAN of the keyspace, so that a scrape costs the same however many
+ * other keys Redis holds.  Names whose report expired are pruned by the readers.
+ */
 static char **
 scan_runners(struct queue *q, size_t *count, struct fb_err *err)
 {
-	char *match = xasprintf("%s:runnerinfo:*", queue_prefix(q));
-	size_t plen = strlen(match) - 1, n = 0, cap = 0;
-	char cursor[32] = "0", **names = NULL;
+	char *key = index_key(q);
+	const char *a[] = {"SMEMBERS", key};
+	redisReply *r = queue_command(q, NARGS(a), a, err);
+	size_t i, n = 0;
+	char **names = NULL;
 
-	do {
-		const char *a[] = {"SCAN", cursor, "MATCH", match, "COUNT", RUNNERS_SCAN_COUNT};
-		redisReply *r = queue_command(q, NARGS(a), a, err);
-		size_t i;
-
-		if (r == NULL)
-			goto fail;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(r);
-			fb_err_set(err, FB_EREDIS, "redis SCAN: unexpected reply");
-			goto fail;
-		}
-		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-		for (i = 0; i < r->element[1]->elements && n < RUNNERS_MAX; i++) {
-			const redisReply *k = r->element[1]->element[i];
-
-			if (k->type != REDIS_REPLY_STRING || k->len <= plen)
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				names = xrealloc(names, cap * sizeof(*names));
-			}
-			names[n++] = xstrdup(k->str + plen);
-		}
-		freeReplyObject(r);
-	} while (strcmp(cursor, "0") != 0 && n < RUNNERS_MAX);
-	free(match);
+	free(key);
+	*count = 0;
+	if (r == NULL)
+		return NULL;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+		names = xcalloc(r->elements < RUNNERS_MAX ? r->elements : RUNNERS_MAX, sizeof(*names));
+		for (i = 0; i < r->elements && n < RUNNERS_MAX; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING)
+				names[n++] = xstrdup(r->element[i]->str);
+	}
+	freeReplyObject(r);
 	if (n > 1)
 		qsort(names, n, sizeof(*names), strcmp_ptr);
 	*count = n;
 	return names;
-fail:
-	while (n > 0)
-		free(names[--n]);
-	free(names);
-	free(match);
-	return NULL;
 }
 
 static void
@@ -356,8 +365,9 @@ runners_list(struct queue *q, struct fb_err *err)
 
 		if (h == NULL)
 			goto fail;
-		if (h->elements == 0) { /* expired between SCAN and HGETALL */
+		if (h->elements == 0) { /* its report expired */
 			freeReplyObject(h);
+			prune(q, names[i]);
 			continue;
 		}
 		o = is_live(q, names[i], &live, err) < 0 ? NULL : report_json(q, names[i], h, live, err);

@@ -7,7 +7,8 @@
  * workers per class, jobs in hand, RSS, load, paused streams) and its metrics, rewritten
  * every second with a TTL of RUNNERS_INFO_TTL_FACTOR liveness TTLs: a runner whose
  * liveness key is gone but whose hash remains is listed as stale for a while, then
- * disappears.  A clean exit deletes both.
+ * disappears.  A clean exit deletes both.  The set <prefix>:runners indexes the reports
+ * (readers prune the names whose report expired).
  *
  * Settings the runners re-read every second: the consumer counts for all runners
  * (<prefix>:consumers, queue_get_consumers) and for one runner
