@@ -171,6 +171,17 @@ it_assert_eq 1 "$(py "print(b['retried'])")" "one retried"
 again() { [[ $(it_sql "SELECT attempts FROM dead_letter WHERE job_id = :'j'" j="$J2") == 2 ]]; }
 it_wait_for 10 again && it_ok "J2 failed again: back as a dead letter with 2 attempts" ||
 	it_fail "J2: $(it_sql "SELECT attempts || ' ' || error FROM dead_letter WHERE job_id = :'j'" j="$J2")"
+# The runner's metrics count them (J1, J2 twice, J3 of an unknown type); the scrape's
+# gauge counts the one waiting.
+dead_counted() {
+	curl -sS "$IT_BASE/metrics" >"$IT_DIR/metrics.txt"
+	grep -q "^flowbatch_runner_dead_letters_total{runner=\"$RUNNER\",type=\"noop\"} 3\$" "$IT_DIR/metrics.txt" &&
+		grep -q "^flowbatch_runner_dead_letters_total{runner=\"$RUNNER\",type=\"unknown\"} 1\$" "$IT_DIR/metrics.txt"
+}
+it_wait_for 5 dead_counted && it_ok "/metrics: the runner's dead letters by type" ||
+	it_fail "dead letters in /metrics: $(grep dead_letters "$IT_DIR/metrics.txt" | tr '\n' ' ')"
+it_assert_eq "flowbatch_dead_letters 1" "$(grep '^flowbatch_dead_letters ' "$IT_DIR/metrics.txt")" \
+	"/metrics: one dead letter waiting"
 it_curl DELETE /api/queue/dead "${ADMIN[@]}"
 it_assert_status 200 "drop every dead letter"
 it_assert_eq "1 0" "$(py "print(b['dropped'])") $(it_sql "SELECT count(*) FROM dead_letter")" "none left"
