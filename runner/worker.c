@@ -15,7 +15,12 @@
  *
  * Liveness: the control thread renews this runner's key (queue_runner_beat) every second,
  * before the first worker starts and until the last one has exited, and deletes it at a
- * clean exit, so that the workers of other runners take over what this one leaves.
+ * clean exit, so that the workers of other runners take over what this one leaves.  With
+ * it goes the runner's report (runners_publish: workers, jobs in hand, RSS, load).
+ *
+ * Run-time settings (every second, control thread): the consumer counts for all runners,
+ * those for this runner (which win), and the paused streams, which each worker applies to
+ * its queue connection before it takes anything.
  *
  * Memory: the pool owns its workers, every config it was given (kept until
  * worker_pool_free, since a worker may still read an older one) and a control Redis
@@ -34,13 +39,16 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "deadletter.h"
 #include "jobs/jobs.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "queue.h"
+#include "runners.h"
 #include "worker.h"
 
-#define WORKER_POLL_MS 5000       /* re-read the Redis consumer counts this often */
+#define WORKER_POLL_MS 1000       /* re-read the Redis consumer counts and pauses this often */
 #define WORKER_RECLAIM_MAX_MS 5000 /* look for abandoned entries at least this often */
 #define WORKER_BACKOFF_MAX_MS 5000
 #define WORKER_TRANSIENT_PAUSE_MS 1000
@@ -85,6 +93,9 @@ struct worker_pool {
 	long long next_beat_ms;
 	int beat_failing;
 	int last_counts[QUEUE_NPRIO];
+	unsigned paused;         /* paused streams, atomic: read by the workers */
+	struct metrics *metrics; /* runners.h families, published with the report */
+	char started[32];        /* RFC 3339 start time, for the report */
 };
 
 static long long
@@ -235,6 +246,42 @@ ack(struct worker *w, struct queue *q, const struct queue_msg *m, const char *jo
 	}
 }
 
+/* One job's outcome (and the dead letter, when it is one) into the runner's metrics. */
+static void
+count_job(struct worker *w, const char *type, const char *outcome, int dead)
+{
+	char t[80], labels[160];
+
+	/* Unknown types come from outside the registry: one label value for all of them. */
+	metrics_label_value(jobs_find(type) != NULL ? type : "unknown", t, sizeof(t));
+	snprintf(labels, sizeof(labels), "type=\"%s\",outcome=\"%s\"", t, outcome);
+	metrics_add(w->pool->metrics, &runners_m_jobs, labels, 1);
+	if (dead) {
+		snprintf(labels, sizeof(labels), "type=\"%s\"", t);
+		metrics_add(w->pool->metrics, &runners_m_dead, labels, 1);
+	}
+}
+
+/* A failure of PostgreSQL or Redis into the runner's metrics. */
+static void
+count_dep_error(struct worker *w, const struct fb_err *err)
+{
+	if (err->code == FB_EDB || err->code == FB_EREDIS)
+		metrics_add(w->pool->metrics, &runners_m_dep_errors,
+		            err->code == FB_EDB ? "dependency=\"postgresql\"" : "dependency=\"redis\"", 1);
+}
+
+/* Seconds since the stream entry id ("<ms>-<seq>", Redis's clock) was made. */
+static double
+entry_age_s(const char *entry_id)
+{
+	struct timespec ts;
+	long long ms = strtoll(entry_id, NULL, 10);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 - (double)ms) / 1000.0;
+}
+
 /* What became of a delivered entry. */
 enum handled {
 	HANDLED,      /* acknowledged (done, failed for good, or nothing to do) */
@@ -270,19 +317,25 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		char why[128];
 
 		snprintf(why, sizeof(why), "dead-lettered after %lld deliveries", m->deliveries);
-		if (runs_failed(db, &jm, stream, w->consumer, why, &err) < 0)
+		if (runs_failed(db, &jm, stream, w->consumer, why, &err) < 0 ||
+		    deadletter_add(db, jm.id, jm.type, stream, jm.args, (int)m->deliveries,
+		                   m->deliveries, why, &err) < 0)
 			goto transient;
 		log_error("job dead-lettered", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "stream", LOG_STR(stream), "entry_id", LOG_STR(m->entry_id), "deliveries",
 		          LOG_INT(m->deliveries), NULL);
+		count_job(w, jm.type, "dead_lettered", 1);
 		ack(w, q, m, jm.id);
 		goto out;
 	}
 	if ((type = jobs_find(jm.type)) == NULL) {
-		if (runs_failed(db, &jm, stream, w->consumer, "unknown job type", &err) < 0)
+		if (runs_failed(db, &jm, stream, w->consumer, "unknown job type", &err) < 0 ||
+		    deadletter_add(db, jm.id, jm.type, stream, jm.args, attempt, m->deliveries,
+		                   "unknown job type", &err) < 0)
 			goto transient;
 		log_error("job failed", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "error", LOG_STR("unknown job type"), NULL);
+		count_job(w, jm.type, "failed", 1);
 		ack(w, q, m, jm.id);
 		goto out;
 	}
@@ -295,11 +348,21 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		goto out;
 	}
 	ctx = (struct job_ctx){.cfg = cfg, .db = db, .q = q, .consumer = w->consumer,
-	                       .job_id = jm.id, .attempt = attempt, .stopping = &w->stop};
-	t0 = now_ms();
-	if (type->run(&ctx, jm.args, &err) == 0) {
+	                       .job_id = jm.id, .attempt = attempt, .stopping = &w->stop,
+	                       .metrics = w->pool->metrics};
+	{
+		char labels[96];
+
+		snprintf(labels, sizeof(labels), "type=\"%s\"", type->name);
+		metrics_observe(w->pool->metrics, &runners_m_wait, labels, entry_age_s(m->entry_id));
+		t0 = now_ms();
+		rc = type->run(&ctx, jm.args, &err);
+		metrics_observe(w->pool->metrics, &runners_m_run, labels, (double)(now_ms() - t0) / 1e3);
+	}
+	if (rc == 0) {
 		if (runs_done(db, jm.id, &err) < 0)
 			goto transient;
+		count_job(w, jm.type, "done", 0);
 		log_debug("job done", "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type),
 		          "consumer", LOG_STR(w->consumer), "ms", LOG_INT(now_ms() - t0), NULL);
 		ack(w, q, m, jm.id);
@@ -310,6 +373,8 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		         "type", LOG_STR(jm.type), "attempt", LOG_INT(attempt), "error",
 		         LOG_STR(err.msg), NULL);
 		runs_note(db, jm.id, err.msg);
+		count_dep_error(w, &err);
+		count_job(w, jm.type, "left", 0);
 		ret = HANDLE_RETRY;
 		goto out;
 	}
@@ -318,6 +383,8 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		         LOG_STR(jm.type), "attempt", LOG_INT(attempt), "error", LOG_STR(err.msg),
 		         NULL);
 		runs_note(db, jm.id, err.msg);
+		count_dep_error(w, &err);
+		count_job(w, jm.type, "left", 0);
 		ret = HANDLE_LEFT;
 		goto out;
 	}
@@ -326,16 +393,20 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 	{
 		struct fb_err err2 = {0};
 
-		if (runs_failed(db, &jm, stream, w->consumer, err.msg, &err2) < 0) {
+		if (runs_failed(db, &jm, stream, w->consumer, err.msg, &err2) < 0 ||
+		    deadletter_add(db, jm.id, jm.type, stream, jm.args, attempt, m->deliveries,
+		                   err.msg, &err2) < 0) {
 			fb_err_clear(&err);
 			err = err2;
 			goto transient;
 		}
 	}
+	count_job(w, jm.type, "failed", 1);
 	ack(w, q, m, jm.id);
 	goto out;
 transient:
 	ret = fb_err_transient(&err) ? HANDLE_RETRY : HANDLE_LEFT;
+	count_dep_error(w, &err);
 	log_warn(ret == HANDLE_RETRY ? "job not started: a dependency failed; retrying it here"
 	                             : "job left for redelivery",
 	         "job_id", LOG_STR(jm.id), "type", LOG_STR(jm.type), "consumer",
@@ -441,10 +512,15 @@ worker_main(void *arg)
 		if (db != NULL && q != NULL) {
 			long long now = now_ms();
 
+			queue_set_paused(q, __atomic_load_n(&w->pool->paused, __ATOMIC_ACQUIRE));
+
 			if (now >= next_dead_scan) {
 				next_dead_scan = now + WORKER_DEAD_SCAN_MS;
 				r = queue_reclaim_dead(q, w->consumer, w->pool->runner, w->cls,
 				                       cfg->runner_liveness_ttl_ms, &m, &err);
+				if (r == 1)
+					metrics_add(w->pool->metrics, &runners_m_reclaims,
+					            "kind=\"dead_runner\"", 1);
 			}
 			if (r == 0 && now >= next_reclaim) {
 				long vis_ms = (long)cfg->runner_visibility_timeout * 1000L;
@@ -456,6 +532,7 @@ worker_main(void *arg)
 						period = WORKER_RECLAIM_MAX_MS;
 					next_reclaim = now + (period < 200 ? 200 : period);
 				} else if (r == 1) {
+					metrics_add(w->pool->metrics, &runners_m_reclaims, "kind=\"idle\"", 1);
 					log_info("reclaimed an abandoned job", "consumer",
 					         LOG_STR(w->consumer), "entry_id", LOG_STR(m.entry_id),
 					         "deliveries", LOG_INT(m.deliveries), NULL);
@@ -574,12 +651,15 @@ apply_counts(struct worker_pool *pool)
 {
 	const struct fb_config *cfg = pool_cfg(pool);
 	struct fb_err err = {0};
-	int redis[QUEUE_NPRIO] = {-1, -1, -1};
-	int want[QUEUE_NPRIO];
+	int redis[QUEUE_NPRIO] = {-1, -1, -1}, mine[QUEUE_NPRIO] = {-1, -1, -1};
+	int want[QUEUE_NPRIO], p;
+	unsigned paused = 0;
 
 	if (pool->ctl == NULL)
 		pool->ctl = queue_open(cfg, &err);
-	if (pool->ctl == NULL || queue_get_consumers(pool->ctl, redis, &err) < 0) {
+	if (pool->ctl == NULL || queue_get_consumers(pool->ctl, redis, &err) < 0 ||
+	    runners_get_consumers(pool->ctl, pool->runner, mine, &err) < 0 ||
+	    runners_get_paused(pool->ctl, &paused, &err) < 0) {
 		log_warn("cannot read consumer counts from Redis", "error", LOG_STR(err.msg), NULL);
 		fb_err_clear(&err);
 		pool->next_poll_ms = now_ms() + WORKER_POLL_MS;
@@ -587,11 +667,66 @@ apply_counts(struct worker_pool *pool)
 		if (pool->last_counts[0] >= 0)
 			return;
 	}
+	for (p = 0; p < QUEUE_NPRIO; p++)
+		if (mine[p] >= 0)
+			redis[p] = mine[p];
+	if (paused != __atomic_load_n(&pool->paused, __ATOMIC_ACQUIRE))
+		log_info("paused streams", "high", LOG_INT(!!(paused & 1u)), "common",
+		         LOG_INT(!!(paused & 2u)), "low", LOG_INT(!!(paused & 4u)), NULL);
+	__atomic_store_n(&pool->paused, paused, __ATOMIC_RELEASE);
 	worker_counts_merge(cfg, redis, want);
 	pthread_mutex_lock(&pool->mu);
 	resize(pool, want);
 	pthread_mutex_unlock(&pool->mu);
 	pool->next_poll_ms = now_ms() + WORKER_POLL_MS;
+}
+
+/* Publish this runner's report (control thread, after a beat); best effort. */
+static void
+report(struct worker_pool *pool, const struct fb_config *cfg)
+{
+	struct runner_report rep = {.runner = pool->runner, .host = pool->host, .pid = pool->pid,
+	                            .version = PACKAGE_VERSION, .started = pool->started};
+	struct fb_err err = {0};
+	int i;
+
+	pthread_mutex_lock(&pool->mu);
+	for (i = 0; i < pool->nw; i++) {
+		if (pool->w[i]->stop)
+			continue;
+		rep.workers[pool->w[i]->cls]++;
+		rep.busy += pool->w[i]->busy;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	rep.rss_bytes = runners_self_rss();
+	rep.load1 = runners_load1();
+	rep.paused = __atomic_load_n(&pool->paused, __ATOMIC_ACQUIRE);
+	{
+		int nw = rep.workers[0] + rep.workers[1] + rep.workers[2];
+		char self[320], lab[340];
+		const char *pairs[64];
+		struct buf text[32] = {{0}};
+		size_t f;
+
+		metrics_set(pool->metrics, &runners_m_workers, "state=\"busy\"", rep.busy);
+		metrics_set(pool->metrics, &runners_m_workers, "state=\"idle\"",
+		            nw > rep.busy ? nw - rep.busy : 0);
+		metrics_set(pool->metrics, &runners_m_rss, "", (double)rep.rss_bytes);
+		metrics_label_value(pool->runner, self, sizeof(self));
+		snprintf(lab, sizeof(lab), "runner=\"%s\"", self);
+		for (f = 0; runners_metric_families[f] != NULL && f < 32; f++) {
+			metrics_write_samples(pool->metrics, runners_metric_families[f], lab, &text[f]);
+			pairs[2 * rep.nmetrics] = runners_metric_families[f]->name;
+			pairs[2 * rep.nmetrics + 1] = buf_cstr(&text[f]);
+			rep.nmetrics++;
+		}
+		rep.metrics = pairs;
+		if (runners_publish(pool->ctl, &rep, cfg->runner_liveness_ttl_ms, &err) < 0)
+			log_debug("cannot publish the runner's report", "error", LOG_STR(err.msg), NULL);
+		while (f > 0)
+			free(text[--f].data);
+	}
+	fb_err_clear(&err);
 }
 
 /* Renew this runner's liveness key (control thread). */
@@ -611,9 +746,12 @@ beat(struct worker_pool *pool)
 			log_warn("cannot renew the runner's liveness key", "runner", LOG_STR(pool->runner),
 			         "error", LOG_STR(err.msg), NULL);
 		pool->beat_failing = 1;
-	} else if (pool->beat_failing) {
-		log_info("runner's liveness key renewed again", "runner", LOG_STR(pool->runner), NULL);
+	} else {
+		if (pool->beat_failing)
+			log_info("runner's liveness key renewed again", "runner", LOG_STR(pool->runner),
+			         NULL);
 		pool->beat_failing = 0;
+		report(pool, cfg);
 	}
 	fb_err_clear(&err);
 }
@@ -635,9 +773,19 @@ worker_pool_start(struct fb_config *cfg, struct fb_err *err)
 	if (gethostname(pool->host, sizeof(pool->host) - 1) != 0)
 		snprintf(pool->host, sizeof(pool->host), "localhost");
 	pool->pid = (long)getpid();
+	pool->metrics = metrics_new();
+	for (p = 0; runners_metric_families[p] != NULL; p++)
+		metrics_declare(pool->metrics, runners_metric_families[p]);
 	snprintf(pool->runner, sizeof(pool->runner), "%s:%ld", pool->host, pool->pid);
 	for (p = 0; p < QUEUE_NPRIO; p++)
 		pool->last_counts[p] = -1;
+	{
+		time_t t = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(pool->started, sizeof(pool->started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
 	/* Alive before any consumer of ours exists, so that none is ever taken for dead. */
 	beat(pool);
 	apply_counts(pool);
@@ -784,7 +932,8 @@ worker_pool_free(struct worker_pool *pool)
 
 		if (pool->ctl == NULL)
 			pool->ctl = queue_open(pool->cfgs->cfg, &err);
-		if (pool->ctl == NULL || queue_runner_gone(pool->ctl, pool->runner, &err) < 0)
+		if (pool->ctl == NULL || queue_runner_gone(pool->ctl, pool->runner, &err) < 0 ||
+		    runners_gone(pool->ctl, pool->runner, &err) < 0)
 			log_warn("cannot delete the runner's liveness key", "runner",
 			         LOG_STR(pool->runner), "error", LOG_STR(err.msg), NULL);
 		fb_err_clear(&err);
@@ -795,6 +944,7 @@ worker_pool_free(struct worker_pool *pool)
 		config_free(node->cfg);
 		free(node);
 	}
+	metrics_free(pool->metrics);
 	pthread_mutex_destroy(&pool->mu);
 	free(pool);
 }

@@ -136,4 +136,21 @@ int batch_recover_locks(struct db *db, const struct fb_config *cfg, int max,
                         struct tasklock_release **out, size_t *n,
                         struct fb_err *err) FB_MUSTCHECK;
 
+/*
+ * Batches not yet settled (init, running), newest first, at most limit, each as
+ * batch_status shows it (counts, progress, eta_seconds); creator 0: everyone's.  *out is a
+ * new JSON array.
+ */
+int batch_active(struct db *db, int64_t creator, int limit, struct json_object **out,
+                 struct fb_err *err) FB_MUSTCHECK;
+/* What settled today (since midnight UTC); creator 0: everyone's. */
+struct batch_day {
+	long long finished, finished_with_failures, cancelled; /* batches */
+	long long success, failed, ignored;                    /* their items */
+	double run_seconds;  /* sum of started → finished of the finished ones */
+	long long run_items; /* and their items */
+};
+int batch_today(struct db *db, int64_t creator, struct batch_day *out,
+                struct fb_err *err) FB_MUSTCHECK;
+
 #endif

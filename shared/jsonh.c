@@ -317,3 +317,15 @@ jsonh_add_null(struct json_object *obj, const char *key)
 {
 	json_object_object_add(obj, key, NULL);
 }
+
+struct json_object *
+jsonh_page(struct json_object *items, long long total, int64_t page, int64_t page_size)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "items", items);
+	jsonh_add_int(o, "total", total);
+	jsonh_add_int(o, "page", page);
+	jsonh_add_int(o, "page_size", page_size);
+	return o;
+}

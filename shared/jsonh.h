@@ -57,5 +57,8 @@ void jsonh_add_int(struct json_object *obj, const char *key, int64_t val);
 void jsonh_add_bool(struct json_object *obj, const char *key, int val);
 void jsonh_add_double(struct json_object *obj, const char *key, double val);
 void jsonh_add_null(struct json_object *obj, const char *key);
+/* The list envelope {"items","total","page","page_size"}; items is stolen. */
+struct json_object *jsonh_page(struct json_object *items, long long total, int64_t page,
+                               int64_t page_size);
 
 #endif

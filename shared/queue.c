@@ -57,6 +57,8 @@ struct queue {
 	char *consumers_key;
 	char *lock_prefix;
 	char *runner_prefix;
+	char *prefix;                /* redis.prefix */
+	unsigned paused;             /* streams (1 << prio) this connection takes nothing from */
 	long timeout_ms;             /* read timeout currently applied */
 	int drain[QUEUE_NPRIO];      /* own pending entries may remain on this stream */
 	char drain_from[QUEUE_NPRIO][64]; /* ID after which to look for them */
@@ -266,6 +268,7 @@ queue_open(const struct fb_config *cfg, struct fb_err *err)
 	q->consumers_key = xasprintf("%s:consumers", cfg->redis_prefix);
 	q->lock_prefix = xasprintf("%s:lock:", cfg->redis_prefix);
 	q->runner_prefix = xasprintf("%s:runner:", cfg->redis_prefix);
+	q->prefix = xstrdup(cfg->redis_prefix);
 	q->timeout_ms = (long)cfg->runner_block_ms + QUEUE_TIMEOUT_SLACK_MS;
 	if (q_connect(q, err) < 0) {
 		queue_close(q);
@@ -290,6 +293,7 @@ queue_close(struct queue *q)
 	free(q->consumers_key);
 	free(q->lock_prefix);
 	free(q->runner_prefix);
+	free(q->prefix);
 	free(q->drain_for);
 	free(q);
 }
@@ -632,7 +636,7 @@ queue_take(struct queue *q, const char *consumer, enum queue_prio lowest, int bl
 	set_drain_for(q, consumer);
 	/* Own pending entries first (after a restart or reconnect), then new ones, by priority. */
 	for (p = 0; p <= (int)lowest; p++) {
-		while (q->drain[p]) {
+		while (q->drain[p] && !(q->paused & (1u << p))) {
 			const char *d[] = {"XREADGROUP", "GROUP", q->group, consumer, "COUNT", "1",
 			                   "STREAMS", q->stream[p], q->drain_from[p]};
 
@@ -672,6 +676,8 @@ queue_take(struct queue *q, const char *consumer, enum queue_prio lowest, int bl
 		const char *d[] = {"XREADGROUP", "GROUP", q->group, consumer, "COUNT", "1",
 		                   "STREAMS", q->stream[p], ">"};
 
+		if (q->paused & (1u << p))
+			continue;
 		if ((r = q_cmd(q, NULL, NARGS(d), d, err)) == NULL)
 			return -1;
 		rc = read_reply(q, r, msg, err);
@@ -693,9 +699,18 @@ queue_take(struct queue *q, const char *consumer, enum queue_prio lowest, int bl
 	a[n++] = blockbuf;
 	a[n++] = "STREAMS";
 	for (p = 0; p <= (int)lowest; p++)
-		a[n++] = q->stream[p];
+		if (!(q->paused & (1u << p)))
+			a[n++] = q->stream[p];
+	if (n == 9) {
+		/* Every stream this consumer reads is paused: idle as a blocking read would. */
+		struct timespec ts = {block_ms / 1000, (block_ms % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
 	for (p = 0; p <= (int)lowest; p++)
-		a[n++] = ">";
+		if (!(q->paused & (1u << p)))
+			a[n++] = ">";
 	if ((r = q_cmd(q, NULL, n, a, err)) == NULL)
 		return -1;
 	rc = read_reply(q, r, msg, err);
@@ -717,6 +732,8 @@ queue_reclaim(struct queue *q, const char *consumer, enum queue_prio lowest, lon
 	}
 	snprintf(idle, sizeof(idle), "%ld", idle_ms < 0 ? 0 : idle_ms);
 	for (p = 0; p <= (int)lowest; p++) {
+		if (q->paused & (1u << p))
+			continue;
 		for (scan = 0; scan < QUEUE_RECLAIM_SCANS; scan++) {
 			const char *a[] = {"XAUTOCLAIM", q->stream[p], q->group, consumer, idle,
 			                   q->cursor[p], "COUNT", "1"};
@@ -940,11 +957,13 @@ queue_reclaim_dead(struct queue *q, const char *consumer, const char *self,
 	}
 	for (p = 0; p <= (int)lowest; p++) {
 		const char *a[] = {"XINFO", "CONSUMERS", q->stream[p], q->group};
-		redisReply *r = q_cmd(q, NULL, NARGS(a), a, err);
+		redisReply *r;
 		size_t i;
 		int rc = 0;
 
-		if (r == NULL)
+		if (q->paused & (1u << p))
+			continue;
+		if ((r = q_cmd(q, NULL, NARGS(a), a, err)) == NULL)
 			return -1;
 		for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && rc == 0; i++) {
 			const redisReply *c = r->element[i], *name, *idle;
@@ -982,16 +1001,33 @@ queue_reclaim_dead(struct queue *q, const char *consumer, const char *self,
 	return 0;
 }
 
+/* The age in ms of a stream entry id ("<ms>-<seq>") at now_ms; 0 when not an id. */
+static long long
+entry_age_ms(const char *id, long long now_ms)
+{
+	long long ms = strtoll(id, NULL, 10);
+
+	return ms > 0 && now_ms > ms ? now_ms - ms : 0;
+}
+
 int
 queue_stats(struct queue *q, struct queue_stats *st, struct fb_err *err)
 {
+	struct timespec now;
+	long long now_ms;
 	int p;
 
 	memset(st, 0, sizeof(*st));
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	for (p = 0; p < QUEUE_NPRIO; p++) {
 		const char *a1[] = {"XLEN", q->stream[p]};
 		const char *a2[] = {"XPENDING", q->stream[p], q->group};
+		/* Acknowledged entries are deleted: the first entry is the oldest waiting one. */
+		const char *a3[] = {"XRANGE", q->stream[p], "-", "+", "COUNT", "1"};
+		const char *a4[] = {"XINFO", "GROUPS", q->stream[p]};
 		redisReply *r;
+		size_t i;
 
 		if ((r = q_cmd(q, NULL, NARGS(a1), a1, err)) == NULL)
 			return -1;
@@ -1003,6 +1039,28 @@ queue_stats(struct queue *q, struct queue_stats *st, struct fb_err *err)
 		if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
 		    r->element[0]->type == REDIS_REPLY_INTEGER)
 			st->pending[p] = r->element[0]->integer;
+		freeReplyObject(r);
+		if ((r = q_cmd(q, NULL, NARGS(a3), a3, err)) == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+		    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2 &&
+		    r->element[0]->element[0]->type == REDIS_REPLY_STRING)
+			st->oldest_age_ms[p] = entry_age_ms(r->element[0]->element[0]->str, now_ms);
+		freeReplyObject(r);
+		if ((r = q_cmd(q, NULL, NARGS(a4), a4, err)) == NULL)
+			return -1;
+		for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+			const redisReply *g = r->element[i], *name, *n;
+
+			if (g->type != REDIS_REPLY_ARRAY)
+				continue;
+			name = info_field(g, "name");
+			n = info_field(g, "consumers");
+			if (name != NULL && name->type == REDIS_REPLY_STRING &&
+			    strcmp(name->str, q->group) == 0 && n != NULL &&
+			    n->type == REDIS_REPLY_INTEGER)
+				st->consumers[p] = n->integer;
+		}
 		freeReplyObject(r);
 	}
 	return 0;
@@ -1127,4 +1185,54 @@ queue_lock_extend(struct queue *q, const char *name, const char token[33], long 
 
 	snprintf(ttl, sizeof(ttl), "%ld", ttl_ms > 0 ? ttl_ms : 1);
 	return lock_script(q, extend_lua, name, token, ttl, err);
+}
+
+/* ---- for the modules that keep their own keys beside the queue's -------------------- */
+
+redisReply *
+queue_command(struct queue *q, int argc, const char **argv, struct fb_err *err)
+{
+	redisReply *r;
+	size_t *lens;
+	int i;
+
+	if (argc < 1) {
+		fb_err_set(err, FB_EINVAL, "queue_command: no command");
+		return NULL;
+	}
+	if (argc <= 24)
+		return q_cmd(q, NULL, argc, argv, err);
+	/* Long commands (a runner's report): the same steps as q_cmd with lengths allocated. */
+	if (q_connect(q, err) < 0)
+		return NULL;
+	lens = xcalloc((size_t)argc, sizeof(*lens));
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	r = redisCommandArgv(q->c, argc, argv, lens);
+	free(lens);
+	if (r == NULL) {
+		fb_err_set(err, FB_EREDIS, "redis %s: %s", argv[0],
+		           q->c->errstr[0] ? q->c->errstr : "connection lost");
+		q_drop(q);
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		fb_err_set(err, FB_EREDIS, "redis %s: %s", argv[0], r->str ? r->str : "error");
+		freeReplyObject(r);
+		q_drop(q);
+		return NULL;
+	}
+	return r;
+}
+
+const char *
+queue_prefix(const struct queue *q)
+{
+	return q->prefix;
+}
+
+void
+queue_set_paused(struct queue *q, unsigned mask)
+{
+	q->paused = mask & ((1u << QUEUE_NPRIO) - 1);
 }

@@ -96,6 +96,8 @@ void queue_msg_clear(struct queue_msg *msg);
 struct queue_stats {
 	long long length[QUEUE_NPRIO];
 	long long pending[QUEUE_NPRIO];
+	long long oldest_age_ms[QUEUE_NPRIO]; /* age of the oldest entry not yet acknowledged; 0: none */
+	long long consumers[QUEUE_NPRIO];     /* consumers of the group on the stream */
 };
 int queue_stats(struct queue *q, struct queue_stats *st, struct fb_err *err) FB_MUSTCHECK;
 
@@ -114,5 +116,22 @@ int queue_unlock(struct queue *q, const char *name, const char token[33], struct
 /* Extend only if still ours.  1 extended, 0 not ours, -1 error. */
 int queue_lock_extend(struct queue *q, const char *name, const char token[33], long ttl_ms,
                       struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * One command on q's connection (connecting as needed; any error reply is an error and
+ * drops the connection).  For the modules that keep their own keys beside the queue's
+ * (runners).  Caller frees the reply with freeReplyObject().
+ */
+struct redisReply;
+struct redisReply *queue_command(struct queue *q, int argc, const char **argv,
+                                 struct fb_err *err) FB_MUSTCHECK;
+/* redis.prefix, borrowed from q. */
+const char *queue_prefix(const struct queue *q);
+/*
+ * Paused streams: a mask of (1 << prio).  queue_take, queue_reclaim and queue_reclaim_dead
+ * on this connection leave those streams alone (a consumer whose streams are all paused
+ * idles for block_ms).
+ */
+void queue_set_paused(struct queue *q, unsigned mask);
 
 #endif

@@ -22,6 +22,7 @@
 struct json_object;
 struct db;
 struct limiter;
+struct metrics;
 struct queue;
 
 struct kv {
@@ -36,6 +37,8 @@ struct web_thread {
 	struct db *db;       /* opened on first use, reopened when broken */
 	struct queue *queue; /* likewise */
 	struct limiter *excel; /* imports and Excel exports at once; borrowed from the server */
+	struct metrics *metrics; /* the process's metrics; borrowed from the server */
+	const char *instance;    /* "host:pid" of this process, for the metrics; borrowed */
 };
 
 #define REQUEST_MAX_PARAMS 256

@@ -22,8 +22,10 @@
 
 #include "db.h"
 #include "limiter.h"
+#include "handlers/handlers.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "queue.h"
 #include "rand.h"
 #include "request.h"
@@ -44,6 +46,8 @@ struct server {
 	} *workers;
 	int nworkers;
 	struct limiter excel;
+	struct metrics *metrics;
+	char instance[300];
 };
 
 static double
@@ -92,7 +96,7 @@ serve_one(struct worker *w, FCGX_Request *fr)
 {
 	struct request r = {0};
 	struct fb_err err = {0};
-	const struct route *rt;
+	const struct route *rt = NULL;
 	const char *cl, *uri;
 	double t0 = now_ms();
 	int rc = -1;
@@ -153,6 +157,8 @@ answer:
 	log_info("request", "request_id", LOG_STR(r.request_id), "method", LOG_STR(r.method), "uri",
 	         LOG_STR(uri), "user", LOG_STR(r.remote_user), "status", LOG_INT(r.status), "ms",
 	         LOG_INT(now_ms() - t0), NULL);
+	metrics_web_request(w->thread.metrics, rt != NULL ? rt->pattern : NULL, r.method, r.status,
+	                    (now_ms() - t0) / 1e3, err.code);
 	fb_err_clear(&err);
 	arena_free(r.arena);
 }
@@ -303,6 +309,14 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 	srv.nworkers = cfg->web_threads;
 	limiter_init(&srv.excel, cfg->web_max_excel_requests, srv.nworkers);
 	srv.workers = xcalloc((size_t)srv.nworkers, sizeof(*srv.workers));
+	srv.metrics = metrics_new();
+	metrics_web_declare(srv.metrics);
+	{
+		char host[256] = "localhost";
+
+		gethostname(host, sizeof(host) - 1);
+		snprintf(srv.instance, sizeof(srv.instance), "%s:%ld", host, (long)getpid());
+	}
 	for (i = 0; i < srv.nworkers; i++) {
 		struct worker *w = &srv.workers[i];
 
@@ -310,6 +324,8 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 		w->thread.cfg = cfg;
 		w->thread.index = i;
 		w->thread.excel = &srv.excel;
+		w->thread.metrics = srv.metrics;
+		w->thread.instance = srv.instance;
 		if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
 			log_error("cannot start a request thread", "index", LOG_INT(i), NULL);
 			w->done = 1;
@@ -350,6 +366,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 	if (!listen_is_tcp(cfg))
 		unlink(cfg->web_listen);
 	free(srv.workers);
+	metrics_free(srv.metrics);
 	limiter_destroy(&srv.excel);
 	log_info("flowbatch-web stopped", NULL);
 	return 0;

@@ -16,7 +16,24 @@
 #include "jobs.h"
 #include "jsonh.h"
 #include "log.h"
+#include "metrics.h"
 #include "rand.h"
+#include "runners.h"
+
+/* The items this executor settled, into the runner's metrics. */
+static void
+count_items(struct job_ctx *ctx, const char *type, const struct engine_result *r)
+{
+	const char *outcome[3] = {"success", "failed", "ignored"};
+	const int n[3] = {r->success, r->failed, r->ignored};
+	char labels[96];
+	int i;
+
+	for (i = 0; i < 3 && ctx->metrics != NULL; i++) {
+		snprintf(labels, sizeof(labels), "type=\"%s\",outcome=\"%s\"", type, outcome[i]);
+		metrics_add(ctx->metrics, &runners_m_items, labels, (uint64_t)(n[i] > 0 ? n[i] : 0));
+	}
+}
 
 static int
 publish_helpers(struct job_ctx *ctx, int64_t id, const char *type, int n, struct fb_err *err)
@@ -63,8 +80,11 @@ run(struct job_ctx *ctx, struct json_object *args, const char *type, struct fb_e
 			return -1;
 	}
 	fb_random_bytes(&slot, sizeof(slot));
-	if (engine_run(ctx->db, ctx->cfg, id, (int)(slot % 16), ctx->stopping, &r, err) < 0)
+	if (engine_run(ctx->db, ctx->cfg, id, (int)(slot % 16), ctx->stopping, &r, err) < 0) {
+		count_items(ctx, type, &r); /* the chunks committed before the failure */
 		return -1;
+	}
+	count_items(ctx, type, &r);
 	if (r.more && publish_helpers(ctx, id, type, 1, err) < 0)
 		return -1;
 	log_info("batch executor done", "job_id", LOG_STR(ctx->job_id), "batch_id", LOG_INT(id),

@@ -19,6 +19,7 @@
 
 struct db;
 struct json_object;
+struct metrics;
 
 struct job_ctx {
 	const struct fb_config *cfg; /* the current settings */
@@ -28,6 +29,7 @@ struct job_ctx {
 	const char *job_id;
 	int attempt;                 /* 1 on the first run, counted in job_runs */
 	volatile int *stopping;      /* non-zero once the runner drains: finish, start nothing new */
+	struct metrics *metrics;     /* the runner's metrics (runners.h families); may be NULL */
 };
 
 /*

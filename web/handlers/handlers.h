@@ -59,4 +59,33 @@ int handle_batch_cancel(struct request *r, struct fb_err *err);
 int handle_batch_import(struct request *r, struct fb_err *err);
 int handle_batch_errors(struct request *r, struct fb_err *err);
 
+/* metrics.c: GET /metrics, and the web's own series. */
+struct metrics;
+int handle_metrics(struct request *r, struct fb_err *err);
+/* Make the web's families appear from the start. */
+void metrics_web_declare(struct metrics *m);
+/* One answered request: route pattern (NULL: none matched), method, status, seconds, and
+ * the error code it ended with (FB_EDB / FB_EREDIS count as dependency errors). */
+void metrics_web_request(struct metrics *m, const char *route, const char *method, int status,
+                         double seconds, enum fb_code code);
+
+/* dashboard.c */
+int handle_dashboard(struct request *r, struct fb_err *err);
+
+/* ops.c */
+struct queue_stats;
+/* The streams of st as the API shows them (a new array). */
+struct json_object *ops_streams_json(const struct queue_stats *st, unsigned paused);
+int handle_runners_list(struct request *r, struct fb_err *err);
+int handle_queue_stats(struct request *r, struct fb_err *err);
+int handle_queue_consumers_get(struct request *r, struct fb_err *err);
+int handle_queue_consumers_put(struct request *r, struct fb_err *err);
+int handle_queue_pause(struct request *r, struct fb_err *err);
+int handle_queue_resume(struct request *r, struct fb_err *err);
+int handle_queue_dead_list(struct request *r, struct fb_err *err);
+int handle_queue_dead_retry_all(struct request *r, struct fb_err *err);
+int handle_queue_dead_retry(struct request *r, struct fb_err *err);
+int handle_queue_dead_drop_all(struct request *r, struct fb_err *err);
+int handle_queue_dead_drop(struct request *r, struct fb_err *err);
+
 #endif
