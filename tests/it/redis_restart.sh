@@ -26,7 +26,11 @@ redis_start_again() {
 	redis-server --port "$FB_REDIS_PORT" --bind 127.0.0.1 --dir "$R_DIR/redis" --daemonize yes \
 		--pidfile "$R_DIR/redis/redis.pid" --logfile "$R_DIR/log/redis.log" \
 		--save '' --appendonly yes --maxclients 2000 </dev/null >/dev/null || return 1
-	it_wait_for 10 test "$(redis-cli -h 127.0.0.1 -p "$FB_REDIS_PORT" ping 2>/dev/null)" = PONG
+	it_wait_for 10 redis_pongs
+}
+# redis_pongs: the private Redis answers (asked anew on each try of it_wait_for).
+redis_pongs() {
+	[[ $(redis-cli -h 127.0.0.1 -p "$FB_REDIS_PORT" ping 2>/dev/null) == PONG ]]
 }
 
 bf_own_db
