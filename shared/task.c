@@ -490,23 +490,6 @@ query_int(struct query *q, int64_t v)
 	return query_take(q, xasprintf("%lld", (long long)v));
 }
 
-/* '%' + s with LIKE's wildcards escaped + '%'. */
-static char *
-like_pattern(const char *s)
-{
-	struct buf b = {0};
-
-	buf_puts(&b, "%");
-	for (; *s != '\0'; s++) {
-		if (*s == '%' || *s == '_' || *s == '\\')
-			buf_add(&b, "\\", 1);
-		buf_add(&b, s, 1);
-	}
-	buf_puts(&b, "%");
-	buf_cstr(&b);
-	return b.data;
-}
-
 /* The conditions of user_id's pending tasks matching f, over tasks t [and session s]. */
 static void
 query_build(struct query *q, int64_t user_id, const struct task_filter *f,
@@ -516,6 +499,9 @@ query_build(struct query *q, int64_t user_id, const struct task_filter *f,
 
 	memset(q, 0, sizeof(*q));
 	buf_printf(&q->where, "t.assignee = $%d AND t.state = 'pending'", query_int(q, user_id));
+	/* A deleted process instance is hidden everywhere (few rows: one hashed subplan). */
+	buf_puts(&q->where, " AND t.session_id NOT IN (SELECT id FROM app_sessions"
+	                    " WHERE state = 'deleted')");
 	if (f->node_id > 0)
 		buf_printf(&q->where, " AND t.node_id = $%d", query_int(q, f->node_id));
 	if (f->ntask_ids > 0) {
@@ -529,7 +515,7 @@ query_build(struct query *q, int64_t user_id, const struct task_filter *f,
 		buf_printf(&q->where, " AND t.id = ANY ($%d::bigint[])", query_take(q, arr.data));
 	}
 	if (f->keyword != NULL) {
-		int k = query_take(q, like_pattern(f->keyword));
+		int k = query_take(q, db_like_pattern(f->keyword));
 
 		buf_printf(&q->where,
 		           " AND (s.title ILIKE $%d OR s.creator IN "
@@ -624,7 +610,8 @@ task_list_nodes(struct db *db, int64_t user_id, struct fb_err *err)
 	res = db_query(db, "task_list_nodes",
 	               "SELECT n.id, n.name, a.id, a.name, v.id, v.version, x.cnt "
 	               "FROM (SELECT node_id, count(*) AS cnt FROM tasks "
-	               "      WHERE assignee = $1 AND state = 'pending' GROUP BY node_id) x "
+	               "      WHERE assignee = $1 AND state = 'pending' AND session_id NOT IN"
+	               "      (SELECT id FROM app_sessions WHERE state = 'deleted') GROUP BY node_id) x "
 	               "JOIN nodes n ON n.id = x.node_id "
 	               "JOIN app_versions v ON v.id = n.app_version_id "
 	               "JOIN apps a ON a.id = v.app_id "

@@ -1,0 +1,1337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procop: bulk process operations — selection, submission, reads, cancel, retry, the
+ * executor and the recovery scan (see procop.h).
+ *
+ * The executor has the engine's shape (engine.c): claim a chunk of pending rows, lock
+ * what they act on in id order, decide each row, apply the effects set-wise (one
+ * statement per effect for the whole chunk), write the outcomes, the counter deltas and
+ * the heartbeat, commit.  An unexpected SQL error re-runs the chunk one row per
+ * transaction so that only the row at fault fails.
+ *
+ * Memory: everything per chunk is freed before the chunk's transaction returns, since
+ * db_tx() may run it again; struct sel owns its parameters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "backup.h"
+#include "jsonh.h"
+#include "log.h"
+#include "mem.h"
+#include "procop.h"
+#include "queue.h"
+#include "rand.h"
+#include "tasklock.h"
+#include "utf8.h"
+
+#define ID_MAX 24
+#define TS_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+static void
+id_str(char buf[ID_MAX], int64_t id)
+{
+	snprintf(buf, ID_MAX, "%lld", (long long)id);
+}
+
+/* ---- the semantics table ----------------------------------------------------------------- */
+
+struct opdef {
+	const char *name;
+	const char *from[5];  /* states it applies to */
+	const char *from_text;
+	const char *to;       /* the state after it ("removed": the row is gone) */
+	const char *outcome;  /* the outcome it sets, or NULL */
+	int cancels_tasks;
+	int backs_up;
+};
+
+static const struct opdef opdefs[] = {
+	{"suspend", {"running"}, "running ones", "suspended", NULL, 0, 0},
+	{"resume", {"suspended"}, "suspended ones", "running", NULL, 0, 0},
+	{"stop", {"running", "suspended"}, "running or suspended ones", "stopped", "stopped", 1, 0},
+	{"finish", {"running", "suspended"}, "running or suspended ones", "finished",
+	 "finished_by_admin", 1, 0},
+	{"delete", {"running", "suspended", "stopped", "finished"}, "any not deleted yet", "deleted",
+	 NULL, 0, 1},
+	{"archive_delete", {"finished", "stopped"}, "finished or stopped ones", "removed", NULL, 0, 1},
+};
+
+static const struct opdef *
+opdef_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(opdefs) / sizeof(opdefs[0]); i++)
+		if (strcmp(opdefs[i].name, name) == 0)
+			return &opdefs[i];
+	return NULL;
+}
+
+static int
+opdef_allows(const struct opdef *d, const char *state)
+{
+	int i;
+
+	for (i = 0; i < 5 && d->from[i] != NULL; i++)
+		if (strcmp(d->from[i], state) == 0)
+			return 1;
+	return 0;
+}
+
+int
+procop_known(const char *name)
+{
+	return opdef_find(name) != NULL;
+}
+
+/* ---- selection --------------------------------------------------------------------------- */
+
+/* SQL with its parameters (malloc'ed copies, owned here). */
+struct sel {
+	struct buf where;
+	char *params[24];
+	int n;
+};
+
+static int
+sel_take(struct sel *q, char *v)
+{
+	q->params[q->n++] = v;
+	return q->n;
+}
+
+static int
+sel_int(struct sel *q, int64_t v)
+{
+	return sel_take(q, xasprintf("%lld", (long long)v));
+}
+
+static void
+sel_free(struct sel *q)
+{
+	int i;
+
+	for (i = 0; i < q->n; i++)
+		free(q->params[i]);
+	free(q->where.data);
+	memset(q, 0, sizeof(*q));
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS" with an optional "Z". */
+static int
+ts_shape_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t n = strlen(s), i;
+
+	if (n != 10 && n != 19 && !(n == 20 && s[19] == 'Z'))
+		return 0;
+	for (i = 0; i < n && i < 19; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return 0;
+	return 1;
+}
+
+int
+procop_filter_check(const struct procop_filter *f, struct fb_err *err)
+{
+	static const char *const states[] = {"running", "suspended", "stopped", "finished", NULL};
+	int i, ok = f->state == NULL;
+
+	for (i = 0; !ok && states[i] != NULL; i++)
+		ok = strcmp(states[i], f->state) == 0;
+	if (!ok) {
+		fb_err_set(err, FB_EINVAL, "state must be running, suspended, stopped or finished");
+		return -1;
+	}
+	if ((f->created_from != NULL && !ts_shape_ok(f->created_from)) ||
+	    (f->created_to != NULL && !ts_shape_ok(f->created_to))) {
+		fb_err_set(err, FB_EINVAL, "created_from and created_to are YYYY-MM-DD or "
+		                           "YYYY-MM-DDTHH:MM:SSZ (UTC)");
+		return -1;
+	}
+	if (f->keyword != NULL && utf8_chars(f->keyword) > PROCOP_MAX_KEYWORD) {
+		fb_err_set(err, FB_EINVAL, "keyword is longer than %d characters", PROCOP_MAX_KEYWORD);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The conditions over session s and version av of the sessions u may operate on that
+ * match f; deleted ones only with with_deleted (a submission by ids reaches them, to be
+ * ignored; no listing shows them).
+ */
+static void
+sel_build(struct sel *q, const struct user_rec *u, const struct procop_filter *f,
+          int with_deleted)
+{
+	memset(q, 0, sizeof(*q));
+	buf_puts(&q->where, with_deleted ? "true" : "s.state <> 'deleted'");
+	if (!u->is_admin)
+		buf_printf(&q->where, " AND av.app_id IN (SELECT app_id FROM app_monitors WHERE user_id = $%d)",
+		           sel_int(q, u->id));
+	if (f->app_id > 0)
+		buf_printf(&q->where, " AND av.app_id = $%d", sel_int(q, f->app_id));
+	if (f->app_version > 0)
+		buf_printf(&q->where, " AND av.version = $%d", sel_int(q, f->app_version));
+	if (f->state != NULL)
+		buf_printf(&q->where, " AND s.state = $%d", sel_take(q, xstrdup(f->state)));
+	if (f->creator != NULL)
+		buf_printf(&q->where, " AND s.creator = (SELECT id FROM users WHERE login = $%d)",
+		           sel_take(q, xstrdup(f->creator)));
+	if (f->dept_id > 0)
+		buf_printf(&q->where, " AND s.creator IN (SELECT id FROM users WHERE dept_id = $%d)",
+		           sel_int(q, f->dept_id));
+	if (f->created_from != NULL)
+		buf_printf(&q->where, " AND s.created >= ($%d::timestamp AT TIME ZONE 'UTC')",
+		           sel_take(q, xstrdup(f->created_from)));
+	if (f->created_to != NULL)
+		buf_printf(&q->where, " AND s.created < ($%d::timestamp AT TIME ZONE 'UTC')",
+		           sel_take(q, xstrdup(f->created_to)));
+	if (f->node_id > 0)
+		buf_printf(&q->where, " AND s.current_node_id = $%d", sel_int(q, f->node_id));
+	if (f->keyword != NULL && f->keyword[0] != '\0')
+		buf_printf(&q->where, " AND s.title ILIKE $%d", sel_take(q, db_like_pattern(f->keyword)));
+	if (f->nsession_ids > 0)
+		buf_printf(&q->where, " AND s.id = ANY ($%d::bigint[])",
+		           sel_take(q, db_id_array(f->session_ids, f->nsession_ids)));
+	buf_cstr(&q->where);
+}
+
+static PGresult *
+sel_run(struct db *db, struct sel *q, const char *sql, struct fb_err *err)
+{
+	PGresult *res = db_query(db, NULL, sql, q->n, (const char *const *)q->params, err);
+
+	if (res == NULL && strncmp(err->sqlstate, "22", 2) == 0) {
+		/* A date that has the right shape but does not exist (2026-02-30). */
+		fb_err_clear(err);
+		fb_err_set(err, FB_EINVAL, "created_from or created_to is not a valid time");
+	}
+	return res;
+}
+
+#define SEL_FROM                                                                             \
+	" FROM app_sessions s JOIN app_versions av ON av.id = s.app_version_id "
+
+int
+procop_sessions(struct db *db, const struct user_rec *u, const struct procop_filter *f,
+                int64_t page, int64_t page_size, struct json_object **out, struct fb_err *err)
+{
+	struct sel q;
+	struct json_object *items = NULL;
+	PGresult *res = NULL;
+	char *sql = NULL;
+	long long total;
+	int i, lim, off, rc = -1;
+
+	if (procop_filter_check(f, err) < 0)
+		return -1;
+	sel_build(&q, u, f, 0);
+	sql = xasprintf("SELECT count(*)" SEL_FROM "WHERE %s", q.where.data);
+	if ((res = sel_run(db, &q, sql, err)) == NULL)
+		goto out;
+	total = db_ll(res, 0, 0);
+	PQclear(res);
+	free(sql);
+	lim = sel_int(&q, page_size);
+	off = sel_int(&q, (page - 1) * page_size);
+	/* The page first, by the primary key backwards; then the joins for its rows only. */
+	sql = xasprintf("WITH p AS (SELECT s.id" SEL_FROM "WHERE %s ORDER BY s.id DESC LIMIT $%d OFFSET $%d)"
+	                " SELECT s.id, s.title, s.state, s.outcome, a.id, a.name, av.version,"
+	                " s.current_node_id, n.name, c.login, c.name, c.dept_id, "
+	                TS_SQL("s.created") ", " TS_SQL("s.modified")
+	                " FROM p JOIN app_sessions s ON s.id = p.id"
+	                " JOIN app_versions av ON av.id = s.app_version_id JOIN apps a ON a.id = av.app_id"
+	                " JOIN users c ON c.id = s.creator LEFT JOIN nodes n ON n.id = s.current_node_id"
+	                " ORDER BY s.id DESC",
+	                q.where.data, lim, off);
+	if ((res = sel_run(db, &q, sql, err)) == NULL)
+		goto out;
+	items = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		struct json_object *o = json_object_new_object();
+
+		jsonh_add_int(o, "session_id", db_ll(res, i, 0));
+		jsonh_add_str(o, "title", PQgetvalue(res, i, 1));
+		jsonh_add_str(o, "state", PQgetvalue(res, i, 2));
+		jsonh_add_str(o, "outcome", db_val(res, i, 3));
+		jsonh_add_int(o, "app_id", db_ll(res, i, 4));
+		jsonh_add_str(o, "app_name", PQgetvalue(res, i, 5));
+		jsonh_add_int(o, "app_version", db_ll(res, i, 6));
+		if (db_val(res, i, 7) != NULL)
+			jsonh_add_int(o, "current_node_id", db_ll(res, i, 7));
+		else
+			jsonh_add_null(o, "current_node_id");
+		jsonh_add_str(o, "current_node", db_val(res, i, 8));
+		jsonh_add_str(o, "creator", PQgetvalue(res, i, 9));
+		jsonh_add_str(o, "creator_name", PQgetvalue(res, i, 10));
+		if (db_val(res, i, 11) != NULL)
+			jsonh_add_int(o, "dept_id", db_ll(res, i, 11));
+		else
+			jsonh_add_null(o, "dept_id");
+		jsonh_add_str(o, "created", PQgetvalue(res, i, 12));
+		jsonh_add_str(o, "modified", PQgetvalue(res, i, 13));
+		json_object_array_add(items, o);
+	}
+	*out = jsonh_page(items, total, page, page_size);
+	rc = 0;
+out:
+	PQclear(res);
+	free(sql);
+	sel_free(&q);
+	return rc;
+}
+
+/* ---- submission -------------------------------------------------------------------------- */
+
+/* The ids of f that u may operate on, in id order; *ids malloc'ed (caller frees). */
+static int
+filter_ids(struct db *db, const struct user_rec *u, const struct procop_filter *f, size_t max,
+           int64_t **ids, size_t *n, struct fb_err *err)
+{
+	struct sel q;
+	PGresult *res;
+	char *sql;
+	int i;
+
+	sel_build(&q, u, f, 0);
+	sql = xasprintf("SELECT s.id" SEL_FROM "WHERE %s ORDER BY s.id LIMIT $%d", q.where.data,
+	                sel_int(&q, (int64_t)max + 1));
+	res = sel_run(db, &q, sql, err);
+	free(sql);
+	sel_free(&q);
+	if (res == NULL)
+		return -1;
+	*n = (size_t)PQntuples(res);
+	*ids = xmalloc(sizeof(**ids) * (*n ? *n : 1));
+	for (i = 0; i < PQntuples(res); i++)
+		(*ids)[i] = db_ll(res, i, 0);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Ids the caller may not operate on (no such session, or not theirs to operate on: one and
+ * the same answer) as one detail; duplicates as another.
+ */
+static int
+check_ids(struct db *db, const struct user_rec *u, const int64_t *ids, size_t n,
+          struct fb_err *err)
+{
+	struct procop_filter f = {.session_ids = ids, .nsession_ids = n};
+	struct json_object *list = NULL, *dups = NULL, *d;
+	struct sel q;
+	PGresult *res;
+	char *sql;
+	int i;
+
+	sel_build(&q, u, &f, 1);
+	/* The last parameter is the ids; the outer query lists those the scope does not reach. */
+	sql = xasprintf("SELECT r.id, r.n FROM (SELECT id, count(*) AS n, min(ord) AS ord FROM"
+	                " unnest($%d::bigint[]) WITH ORDINALITY u(id, ord) GROUP BY id) r"
+	                " WHERE r.n > 1 OR NOT EXISTS (SELECT 1" SEL_FROM "WHERE s.id = r.id AND %s)"
+	                " ORDER BY r.ord",
+	                q.n, q.where.data);
+	res = sel_run(db, &q, sql, err);
+	free(sql);
+	sel_free(&q);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		struct json_object **to = db_ll(res, i, 1) > 1 ? &dups : &list;
+
+		if (*to == NULL)
+			*to = json_object_new_array();
+		json_object_array_add(*to, json_object_new_int64(db_ll(res, i, 0)));
+	}
+	PQclear(res);
+	if (list != NULL) {
+		d = jsonh_detail("session_ids", "these process instances do not exist or are not "
+		                                "yours to operate on");
+		json_object_object_add(d, "session_ids", list);
+		fb_err_detail(err, d);
+	}
+	if (dups != NULL) {
+		d = jsonh_detail("session_ids", "these process instances are listed more than once");
+		json_object_object_add(d, "session_ids", dups);
+		fb_err_detail(err, d);
+	}
+	return 0;
+}
+
+static void
+created_answer(struct idem_answer *a, int64_t op_id, int total)
+{
+	struct json_object *o = json_object_new_object();
+
+	memset(a, 0, sizeof(*a));
+	jsonh_add_int(o, "op_id", op_id);
+	jsonh_add_int(o, "total", total);
+	a->status = 201;
+	a->bulk_op_id = op_id;
+	snprintf(a->body, sizeof(a->body), "%s", jsonh_str(o));
+	json_object_put(o);
+}
+
+struct submit_ctx {
+	const struct user_rec *u;
+	const struct procop_spec *spec;
+	const int64_t *ids;
+	size_t n;
+	int64_t op_id;
+	int key_taken;
+};
+
+static int
+submit_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct submit_ctx *c = arg;
+	const struct procop_spec *s = c->spec;
+	char creator[ID_MAX], oid[ID_MAX], total[16], app[ID_MAX];
+	char *ids = db_id_array(c->ids, c->n), *filter = NULL;
+	struct idem_answer a;
+	PGresult *res;
+	int got, rc = -1;
+
+	id_str(creator, c->u->id);
+	snprintf(total, sizeof(total), "%zu", c->n);
+	id_str(app, s->filter != NULL ? s->filter->app_id : 0);
+	if (s->filter != NULL) {
+		struct json_object *fo = json_object_new_object();
+		const struct procop_filter *f = s->filter;
+
+		if (f->app_id)
+			jsonh_add_int(fo, "app_id", f->app_id);
+		if (f->app_version)
+			jsonh_add_int(fo, "app_version", f->app_version);
+		if (f->state)
+			jsonh_add_str(fo, "state", f->state);
+		if (f->creator)
+			jsonh_add_str(fo, "creator", f->creator);
+		if (f->dept_id)
+			jsonh_add_int(fo, "dept_id", f->dept_id);
+		if (f->created_from)
+			jsonh_add_str(fo, "created_from", f->created_from);
+		if (f->created_to)
+			jsonh_add_str(fo, "created_to", f->created_to);
+		if (f->node_id)
+			jsonh_add_int(fo, "node_id", f->node_id);
+		if (f->keyword)
+			jsonh_add_str(fo, "keyword", f->keyword);
+		filter = xstrdup(jsonh_str(fo));
+		json_object_put(fo);
+	}
+	res = db_query(db, "procop_insert",
+	               "INSERT INTO process_bulk_op (app_id, operation, filter, comment, total, creator)"
+	               " VALUES (nullif($1::bigint, 0), $2, $3::jsonb, $4, $5, $6) RETURNING id",
+	               6, (const char *[]){app, s->operation, filter, s->comment, total, creator}, err);
+	if (res == NULL)
+		goto out;
+	c->op_id = db_ll(res, 0, 0);
+	PQclear(res);
+	id_str(oid, c->op_id);
+	created_answer(&a, c->op_id, (int)c->n);
+	got = idem_record(db, c->u->id, s->idem_key, s->idem_request, &a, err);
+	if (got < 0)
+		goto out;
+	if (got == 0) {
+		c->key_taken = 1;
+		fb_err_set(err, FB_ECONFLICT, "the Idempotency-Key is already recorded");
+		goto out;
+	}
+	if (db_exec(db, "procop_items_insert",
+	            "WITH l AS (INSERT INTO proc_log (bulk_op_id, session_id, operation, actor)"
+	            "  SELECT $1, u.id, $3, $4 FROM unnest($2::bigint[]) u(id) ORDER BY u.id)"
+	            " INSERT INTO action_log (actor, action, target_type, target_id, detail)"
+	            " VALUES ($4, 'process.bulk.' || $3, 'process_bulk_op', $1,"
+	            "  jsonb_build_object('total', cardinality($2::bigint[]), 'filter', $5::jsonb,"
+	            "  'comment', $6::text))",
+	            6, (const char *[]){oid, ids, s->operation, creator, filter, s->comment}, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(ids);
+	free(filter);
+	return rc;
+}
+
+int
+procop_replay(struct db *db, const struct user_rec *u, const char *key, const char *fingerprint,
+              struct procop_created *out, struct fb_err *err)
+{
+	int got;
+
+	memset(out, 0, sizeof(*out));
+	got = idem_find(db, u->id, key, fingerprint, &out->answer, err);
+	if (got == 1) {
+		if (out->answer.bulk_op_id == 0) {
+			/* The key answered another kind of request: the fingerprint includes the route. */
+			fb_err_set(err, FB_EVALIDATION,
+			           "this Idempotency-Key was already used for a different request");
+			return -1;
+		}
+		out->op_id = out->answer.bulk_op_id;
+		out->replayed = 1;
+	}
+	return got;
+}
+
+int
+procop_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
+              const struct procop_spec *spec, struct procop_created *out, struct fb_err *err)
+{
+	struct submit_ctx c = {.u = u, .spec = spec};
+	struct procop_spec own;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	char key[2 + 32];
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (spec->idem_key != NULL) {
+		int got = procop_replay(db, u, spec->idem_key, spec->idem_request, out, err);
+
+		if (got != 0)
+			return got < 0 ? -1 : 0;
+	} else {
+		/* A key of this call's own, as for batches (batch.c): a rerun finds its first op. */
+		key[0] = '~';
+		fb_random_hex(key + 1, 16);
+		own = *spec;
+		own.idem_key = key;
+		own.idem_request = "";
+		c.spec = spec = &own;
+	}
+	if (!procop_known(spec->operation))
+		fb_err_detail(err, jsonh_detail("operation", "operation must be suspend, resume, stop, "
+		                                             "finish, delete or archive_delete"));
+	if (spec->comment != NULL && utf8_chars(spec->comment) > PROCOP_MAX_COMMENT)
+		fb_err_detail(err, jsonh_detail("comment", "comment is longer than 2000 characters"));
+	if (spec->filter != NULL) {
+		struct fb_err ferr = {0};
+
+		if (procop_filter_check(spec->filter, &ferr) < 0)
+			fb_err_detail(err, jsonh_detail("filter", ferr.msg));
+		else if (filter_ids(db, u, spec->filter, (size_t)cfg->batch_max_tasks, &ids, &n, err) < 0) {
+			fb_err_clear(&ferr);
+			if (err->code == FB_EINVAL) {
+				fb_err_detail(err, jsonh_detail("filter", err->msg));
+			} else {
+				goto out;
+			}
+		}
+		fb_err_clear(&ferr);
+		if (ids != NULL && n == 0)
+			fb_err_detail(err, jsonh_detail("filter", "the filter matches no process instance "
+			                                          "you may operate on"));
+	} else if (spec->nsession_ids == 0) {
+		fb_err_detail(err, jsonh_detail("session_ids", "select at least one process instance"));
+	} else if (spec->nsession_ids <= (size_t)cfg->batch_max_tasks) {
+		if (check_ids(db, u, spec->session_ids, spec->nsession_ids, err) < 0)
+			goto out;
+		n = spec->nsession_ids;
+	} else {
+		n = spec->nsession_ids;
+	}
+	if (n > (size_t)cfg->batch_max_tasks) {
+		fb_err_clear(err);
+		fb_err_set(err, FB_ETOOBIG, "more than %d process instances selected; one operation "
+		                            "takes at most %d", cfg->batch_max_tasks, cfg->batch_max_tasks);
+		goto out;
+	}
+	if (err->details != NULL) {
+		fb_err_set(err, FB_EVALIDATION, "the operation is not valid");
+		goto out;
+	}
+	c.ids = spec->filter != NULL ? ids : spec->session_ids;
+	c.n = n;
+	if (db_tx(db, submit_tx, &c, err) < 0) {
+		int got;
+
+		if (!c.key_taken)
+			goto out;
+		fb_err_clear(err);
+		got = procop_replay(db, u, spec->idem_key, spec->idem_request, out, err);
+		if (got == 0)
+			fb_err_set(err, FB_ECONFLICT,
+			           "a request with this Idempotency-Key is in progress; try again");
+		rc = got == 1 ? 0 : -1;
+		goto out;
+	}
+	out->op_id = c.op_id;
+	out->total = (int)n;
+	created_answer(&out->answer, c.op_id, (int)n);
+	rc = 0;
+out:
+	free(ids);
+	return rc;
+}
+
+/* ---- reads, cancel, retry ---------------------------------------------------------------- */
+
+#define OP_COLS                                                                              \
+	"SELECT o.id, o.operation, o.status, o.comment, " TS_SQL("o.created") ", "                \
+	TS_SQL("o.started") ", " TS_SQL("o.finished") ", "                                         \
+	"extract(epoch FROM coalesce(o.finished, now()) - o.started), o.total, "                  \
+	"o.success + coalesce(c.success, 0), o.failed + coalesce(c.failed, 0), "                  \
+	"o.ignored + coalesce(c.ignored, 0), o.cancelled + coalesce(c.cancelled, 0) "            \
+	"FROM process_bulk_op o LEFT JOIN LATERAL (SELECT sum(success) AS success, "              \
+	"sum(failed) AS failed, sum(ignored) AS ignored, sum(cancelled) AS cancelled "            \
+	"FROM process_bulk_counter WHERE op_id = o.id) c ON true "
+
+static struct json_object *
+op_json(const PGresult *res, int row)
+{
+	struct json_object *o = json_object_new_object();
+	long long total = db_ll(res, row, 8), s = db_ll(res, row, 9), f = db_ll(res, row, 10),
+	          g = db_ll(res, row, 11), c = db_ll(res, row, 12);
+
+	jsonh_add_int(o, "op_id", db_ll(res, row, 0));
+	jsonh_add_str(o, "operation", PQgetvalue(res, row, 1));
+	jsonh_add_str(o, "status", PQgetvalue(res, row, 2));
+	jsonh_add_str(o, "comment", db_val(res, row, 3));
+	jsonh_add_str(o, "created", db_val(res, row, 4));
+	jsonh_add_str(o, "started", db_val(res, row, 5));
+	jsonh_add_str(o, "finished", db_val(res, row, 6));
+	jsonh_add_int(o, "total", total);
+	jsonh_add_int(o, "success", s);
+	jsonh_add_int(o, "failed", f);
+	jsonh_add_int(o, "ignored", g);
+	jsonh_add_int(o, "cancelled", c);
+	jsonh_add_progress(o, total, s + f + g + c, db_val(res, row, 7));
+	return o;
+}
+
+int
+procop_status(struct db *db, const struct user_rec *u, int64_t id, struct json_object **out,
+              struct fb_err *err)
+{
+	char oid[ID_MAX], uid[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, id);
+	id_str(uid, u->id);
+	res = db_query(db, "procop_status", OP_COLS "WHERE o.id = $1 AND o.creator = $2", 2,
+	               (const char *[]){oid, uid}, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "operation %lld not found", (long long)id);
+		return -1;
+	}
+	*out = op_json(res, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int
+one_of(const char *s, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		if (strcmp(s, *allowed) == 0)
+			return 1;
+	return 0;
+}
+
+int
+procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t page,
+            int64_t page_size, struct json_object **out, struct fb_err *err)
+{
+	static const char *const statuses[] = {"init", "running", "finished", "cancelled", NULL};
+	char uid[ID_MAX], lim[24], off[24];
+	struct json_object *items;
+	PGresult *res;
+	long long total;
+	int i;
+
+	if (status != NULL && !one_of(status, statuses)) {
+		fb_err_set(err, FB_EINVAL, "status must be init, running, finished or cancelled");
+		return -1;
+	}
+	id_str(uid, u->id);
+	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
+	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	res = db_query(db, "procop_list_count",
+	               "SELECT count(*) FROM process_bulk_op WHERE creator = $1"
+	               " AND ($2::text IS NULL OR status = $2)",
+	               2, (const char *[]){uid, status}, err);
+	if (res == NULL)
+		return -1;
+	total = db_ll(res, 0, 0);
+	PQclear(res);
+	res = db_query(db, "procop_list",
+	               OP_COLS "WHERE o.creator = $1 AND ($2::text IS NULL OR o.status = $2)"
+	                       " ORDER BY o.id DESC LIMIT $3 OFFSET $4",
+	               4, (const char *[]){uid, status, lim, off}, err);
+	if (res == NULL)
+		return -1;
+	items = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_object_array_add(items, op_json(res, i));
+	PQclear(res);
+	*out = jsonh_page(items, total, page, page_size);
+	return 0;
+}
+
+/* Operation id of uid: its status (row locked FOR UPDATE when lock), or FB_ENOTFOUND. */
+static int
+owned_op(struct db *db, int64_t id, int64_t uid, int lock, char status[16], struct fb_err *err)
+{
+	char oid[ID_MAX], u[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, id);
+	id_str(u, uid);
+	res = lock ? db_query(db, "procop_lock_owned",
+	                      "SELECT status FROM process_bulk_op WHERE id = $1 AND creator = $2"
+	                      " FOR UPDATE", 2, (const char *[]){oid, u}, err)
+	           : db_query(db, "procop_owned",
+	                      "SELECT status FROM process_bulk_op WHERE id = $1 AND creator = $2",
+	                      2, (const char *[]){oid, u}, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "operation %lld not found", (long long)id);
+		return -1;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int
+procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *status,
+             int64_t page, int64_t page_size, struct json_object **out, struct fb_err *err)
+{
+	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
+	                                       "cancelled", NULL};
+	char oid[ID_MAX], lim[24], off[24], st[16];
+	struct json_object *items;
+	PGresult *res;
+	long long total;
+	int i;
+
+	if (status != NULL && !one_of(status, statuses)) {
+		fb_err_set(err, FB_EINVAL,
+		           "status must be pending, success, failed, ignored or cancelled");
+		return -1;
+	}
+	if (owned_op(db, id, u->id, 0, st, err) < 0)
+		return -1;
+	id_str(oid, id);
+	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
+	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	res = db_query(db, "procop_items_count",
+	               "SELECT count(*) FROM proc_log WHERE bulk_op_id = $1"
+	               " AND ($2::text IS NULL OR status = $2)",
+	               2, (const char *[]){oid, status}, err);
+	if (res == NULL)
+		return -1;
+	total = db_ll(res, 0, 0);
+	PQclear(res);
+	res = db_query(db, "procop_items",
+	               "SELECT l.session_id, l.status, l.old_state, l.new_state, l.error, "
+	               TS_SQL("l.finished") ", s.title FROM proc_log l"
+	               " LEFT JOIN app_sessions s ON s.id = l.session_id"
+	               " WHERE l.bulk_op_id = $1 AND ($2::text IS NULL OR l.status = $2)"
+	               " ORDER BY l.id LIMIT $3 OFFSET $4",
+	               4, (const char *[]){oid, status, lim, off}, err);
+	if (res == NULL)
+		return -1;
+	items = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		struct json_object *o = json_object_new_object();
+
+		jsonh_add_int(o, "session_id", db_ll(res, i, 0));
+		jsonh_add_str(o, "status", PQgetvalue(res, i, 1));
+		jsonh_add_str(o, "old_state", db_val(res, i, 2));
+		jsonh_add_str(o, "new_state", db_val(res, i, 3));
+		jsonh_add_str(o, "reason", db_val(res, i, 4));
+		jsonh_add_str(o, "finished", db_val(res, i, 5));
+		jsonh_add_str(o, "title", db_val(res, i, 6));
+		json_object_array_add(items, o);
+	}
+	PQclear(res);
+	*out = jsonh_page(items, total, page, page_size);
+	return 0;
+}
+
+struct cancel_ctx {
+	int64_t id, uid;
+	int n;
+};
+
+/* Pending rows not in flight become cancelled; *n counts them.  Inside a transaction. */
+static int
+cancel_pending(struct db *db, int64_t id, const char *why, long long *n, struct fb_err *err)
+{
+	char oid[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, id);
+	res = db_query(db, "procop_cancel_pending",
+	               "WITH l AS (UPDATE proc_log SET status = 'cancelled', finished = now(), error = $2"
+	               "  WHERE id IN (SELECT id FROM proc_log WHERE bulk_op_id = $1"
+	               "  AND status = 'pending' FOR UPDATE SKIP LOCKED) RETURNING 1)"
+	               " SELECT count(*) FROM l",
+	               2, (const char *[]){oid, why}, err);
+	if (res == NULL)
+		return -1;
+	*n = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int
+cancel_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct cancel_ctx *c = arg;
+	char oid[ID_MAX], cnt[24], st[16];
+	long long n;
+
+	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
+		return -1;
+	/* Rows in flight finish in their executor, which then cancels what is left. */
+	if (cancel_pending(db, c->id, "cancelled by the user", &n, err) < 0)
+		return -1;
+	c->n = (int)n;
+	id_str(oid, c->id);
+	snprintf(cnt, sizeof(cnt), "%lld", n);
+	return db_exec(db, "procop_cancel",
+	               "UPDATE process_bulk_op SET cancelled = cancelled + $2::int, modified = now(),"
+	               " status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"
+	               " finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"
+	               " WHERE id = $1",
+	               2, (const char *[]){oid, cnt}, err);
+}
+
+int
+procop_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n, struct fb_err *err)
+{
+	struct cancel_ctx c = {.id = id, .uid = u->id};
+
+	if (db_tx(db, cancel_tx, &c, err) < 0)
+		return -1;
+	*n = c.n;
+	return 0;
+}
+
+static int
+retry_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct cancel_ctx *c = arg;
+	char oid[ID_MAX], cnt[24], st[16];
+	PGresult *res;
+
+	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
+		return -1;
+	if (strcmp(st, "cancelled") == 0) {
+		fb_err_set(err, FB_ECONFLICT, "operation %lld was cancelled", (long long)c->id);
+		return -1;
+	}
+	id_str(oid, c->id);
+	res = db_query(db, "procop_retry_items",
+	               "WITH l AS (UPDATE proc_log SET status = 'pending', finished = NULL, error = NULL,"
+	               "  old_state = NULL, new_state = NULL"
+	               "  WHERE bulk_op_id = $1 AND status = 'failed' RETURNING 1)"
+	               " SELECT count(*) FROM l",
+	               1, (const char *[]){oid}, err);
+	if (res == NULL)
+		return -1;
+	c->n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	if (c->n == 0)
+		return 0;
+	snprintf(cnt, sizeof(cnt), "%d", c->n);
+	return db_exec(db, "procop_retry",
+	               "UPDATE process_bulk_op SET failed = failed - $2::int, modified = now(),"
+	               " status = 'running', finished = NULL WHERE id = $1",
+	               2, (const char *[]){oid, cnt}, err);
+}
+
+int
+procop_retry_prepare(struct db *db, const struct user_rec *u, int64_t id, int *n,
+                     struct fb_err *err)
+{
+	struct cancel_ctx c = {.id = id, .uid = u->id};
+
+	if (db_tx(db, retry_tx, &c, err) < 0)
+		return -1;
+	*n = c.n;
+	return 0;
+}
+
+int
+procop_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
+{
+	char oid[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, id);
+	res = db_query(db, "procop_pending",
+	               "SELECT count(*) FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending'", 1,
+	               (const char *[]){oid}, err);
+	if (res == NULL)
+		return -1;
+	*n = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
+procop_publish(struct queue *q, int64_t id, int helper, struct fb_err *err)
+{
+	struct json_object *args = json_object_new_object();
+	char job[37] = "";
+	int rc;
+
+	jsonh_add_int(args, "op_id", id);
+	if (helper)
+		jsonh_add_bool(args, "helper", 1);
+	rc = queue_publish(q, helper ? QUEUE_COMMON : QUEUE_HIGH, "process.bulk", args, job, err);
+	json_object_put(args);
+	return rc;
+}
+
+/* ---- the executor ------------------------------------------------------------------------ */
+
+enum outcome { OUT_NONE, OUT_SUCCESS, OUT_FAILED, OUT_IGNORED };
+
+struct exec {
+	const struct fb_config *cfg;
+	int64_t id;
+	int slot;
+	const struct opdef *op;
+	int64_t creator;
+	int limit;
+	int64_t isolate_item;
+	struct procop_result res;
+};
+
+struct item {
+	int64_t log_id, session_id;
+	int found, allowed;
+	char state[16];
+	enum outcome out;
+	char error[200];
+};
+
+static int
+exec_load(struct db *db, struct exec *x, struct fb_err *err)
+{
+	char oid[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, x->id);
+	res = db_query(db, "procop_load", "SELECT operation, creator FROM process_bulk_op WHERE id = $1",
+	               1, (const char *[]){oid}, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "operation %lld does not exist", (long long)x->id);
+		return -1;
+	}
+	x->op = opdef_find(PQgetvalue(res, 0, 0));
+	x->creator = db_ll(res, 0, 1);
+	PQclear(res);
+	if (x->op == NULL) {
+		fb_err_set(err, FB_EINVAL, "operation %lld has an unknown kind", (long long)x->id);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+classify(const struct exec *x, struct item *it)
+{
+	const struct opdef *d = x->op;
+
+	if (!it->found) {
+		it->out = OUT_IGNORED;
+		snprintf(it->error, sizeof(it->error), "the process instance no longer exists");
+	} else if (!it->allowed) {
+		it->out = OUT_FAILED;
+		snprintf(it->error, sizeof(it->error), "not a monitor of this app");
+	} else if (!opdef_allows(d, it->state)) {
+		it->out = OUT_IGNORED;
+		snprintf(it->error, sizeof(it->error), "the process instance is %s; %s applies to %s",
+		         it->state, d->name, d->from_text);
+	} else {
+		it->out = OUT_SUCCESS;
+	}
+}
+
+/* The effects of the operation on the sessions S (a bigint[] literal) that succeed. */
+static int
+apply(struct db *db, struct exec *x, const char *S, struct fb_err *err)
+{
+	const struct opdef *d = x->op;
+	char oid[ID_MAX];
+
+	id_str(oid, x->id);
+	if (d->backs_up && backup_take(db, S, x->id, d->name, err) < 0)
+		return -1;
+	if (d->cancels_tasks && tasklock_release_sessions(db, S, NULL, err) < 0)
+		return -1;
+	if (strcmp(d->name, "archive_delete") == 0)
+		return db_exec(db, "procop_remove", "DELETE FROM app_sessions WHERE id = ANY ($1::bigint[])",
+		               1, (const char *[]){S}, err);
+	if (strcmp(d->name, "suspend") == 0)
+		return db_exec(db, "procop_suspend",
+		               "WITH s AS (UPDATE app_sessions SET state = 'suspended', modified = now()"
+		               "  WHERE id = ANY ($1::bigint[]))"
+		               " UPDATE tasks SET due_paused = greatest(due_at - now(), interval '0'),"
+		               " due_at = NULL WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'"
+		               " AND due_at IS NOT NULL",
+		               1, (const char *[]){S}, err);
+	if (strcmp(d->name, "resume") == 0)
+		return db_exec(db, "procop_resume",
+		               "WITH s AS (UPDATE app_sessions SET state = 'running', modified = now()"
+		               "  WHERE id = ANY ($1::bigint[]))"
+		               " UPDATE tasks SET due_at = now() + due_paused, due_paused = NULL"
+		               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'"
+		               " AND due_paused IS NOT NULL",
+		               1, (const char *[]){S}, err);
+	if (d->cancels_tasks)
+		return db_exec(db, "procop_end",
+		               "WITH s AS (UPDATE app_sessions SET state = $2, outcome = $3, modified = now(),"
+		               "  finished = now() WHERE id = ANY ($1::bigint[]))"
+		               " UPDATE tasks SET state = 'cancelled', finished = now(), due_paused = NULL"
+		               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'",
+		               3, (const char *[]){S, d->to, d->outcome}, err);
+	return db_exec(db, "procop_delete",
+	               "UPDATE app_sessions SET state = 'deleted', modified = now()"
+	               " WHERE id = ANY ($1::bigint[])",
+	               1, (const char *[]){S}, err);
+}
+
+static int
+finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb_err *err)
+{
+	struct buf ids = {0}, st = {0}, old = {0};
+	struct json_object *errors = json_object_new_array(), *news = json_object_new_array();
+	char oid[ID_MAX], slot[8], cs[16], cf[16], cg[16];
+	int i, s = 0, f = 0, g = 0, ret = -1;
+
+	buf_puts(&ids, "{");
+	buf_puts(&st, "{");
+	buf_puts(&old, "{");
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+
+		s += it->out == OUT_SUCCESS;
+		f += it->out == OUT_FAILED;
+		g += it->out == OUT_IGNORED;
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)it->log_id);
+		buf_printf(&st, "%s%s", i ? "," : "",
+		           it->out == OUT_SUCCESS ? "success" : it->out == OUT_FAILED ? "failed" : "ignored");
+		buf_printf(&old, "%s%s", i ? "," : "", it->found ? it->state : "NULL");
+		json_object_array_add(errors, it->out == OUT_SUCCESS ? NULL
+		                                                     : json_object_new_string(it->error));
+		json_object_array_add(news, it->out == OUT_SUCCESS ? json_object_new_string(x->op->to)
+		                                                   : NULL);
+	}
+	buf_puts(&ids, "}");
+	buf_puts(&st, "}");
+	buf_puts(&old, "}");
+	id_str(oid, x->id);
+	if (db_exec(db, "procop_outcomes",
+	            "UPDATE proc_log l SET status = o.status, old_state = o.old_state,"
+	            " new_state = ($4::jsonb) ->> (o.ord::int - 1), error = ($5::jsonb) ->> (o.ord::int - 1),"
+	            " finished = now()"
+	            " FROM unnest($1::bigint[], $2::text[], $3::text[])"
+	            "  WITH ORDINALITY AS o(id, status, old_state, ord)"
+	            " WHERE l.id = o.id",
+	            5, (const char *[]){ids.data, st.data, old.data, jsonh_str(news), jsonh_str(errors)},
+	            err) < 0)
+		goto out;
+	snprintf(slot, sizeof(slot), "%d", x->slot);
+	snprintf(cs, sizeof(cs), "%d", s);
+	snprintf(cf, sizeof(cf), "%d", f);
+	snprintf(cg, sizeof(cg), "%d", g);
+	if (db_exec(db, "procop_count",
+	            "INSERT INTO process_bulk_counter AS c (op_id, slot, success, failed, ignored)"
+	            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (op_id, slot) DO UPDATE SET"
+	            " success = c.success + excluded.success, failed = c.failed + excluded.failed,"
+	            " ignored = c.ignored + excluded.ignored",
+	            5, (const char *[]){oid, slot, cs, cf, cg}, err) < 0)
+		goto out;
+	if (db_exec(db, "procop_heartbeat",
+	            "UPDATE process_bulk_op SET heartbeat = now(), modified = now() WHERE id = $1", 1,
+	            (const char *[]){oid}, err) < 0)
+		goto out;
+	x->res.success += s;
+	x->res.failed += f;
+	x->res.ignored += g;
+	ret = 0;
+out:
+	json_object_put(errors);
+	json_object_put(news);
+	free(ids.data);
+	free(st.data);
+	free(old.data);
+	return ret;
+}
+
+static int
+count_cancelled(struct db *db, struct exec *x, long long n, struct fb_err *err)
+{
+	char oid[ID_MAX], slot[8], cnt[24];
+
+	if (n == 0)
+		return 0;
+	id_str(oid, x->id);
+	snprintf(slot, sizeof(slot), "%d", x->slot);
+	snprintf(cnt, sizeof(cnt), "%lld", n);
+	return db_exec(db, "procop_count_cancelled",
+	               "INSERT INTO process_bulk_counter AS c (op_id, slot, cancelled)"
+	               " VALUES ($1, $2, $3) ON CONFLICT (op_id, slot) DO UPDATE SET"
+	               " cancelled = c.cancelled + excluded.cancelled",
+	               3, (const char *[]){oid, slot, cnt}, err);
+}
+
+struct chunk_arg {
+	struct exec *x;
+	int claimed;
+	int cancelled;
+};
+
+static int
+chunk_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct chunk_arg *c = arg;
+	struct exec *x = c->x;
+	struct item *items = NULL;
+	struct buf sids = {0}, ok = {0};
+	PGresult *res = NULL;
+	char oid[ID_MAX], lim[16], uid[ID_MAX];
+	int i, j, n = 0, nok = 0, ret = -1;
+
+	c->claimed = 0;
+	c->cancelled = 0;
+	id_str(oid, x->id);
+	id_str(uid, x->creator);
+	snprintf(lim, sizeof(lim), "%d", x->limit);
+	res = db_query(db, "procop_op_status", "SELECT status FROM process_bulk_op WHERE id = $1", 1,
+	               (const char *[]){oid}, err);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
+		long long nc = 0;
+
+		c->cancelled = 1;
+		ret = PQntuples(res) == 0 ? 0
+		      : (cancel_pending(db, x->id, "cancelled by the user", &nc, err) < 0 ||
+		         count_cancelled(db, x, nc, err) < 0) ? -1 : 0;
+		goto out;
+	}
+	PQclear(res);
+	res = db_query(db, "procop_claim",
+	               "SELECT id, session_id FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending'"
+	               " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+	               2, (const char *[]){oid, lim}, err);
+	if (res == NULL)
+		goto out;
+	n = PQntuples(res);
+	items = xcalloc((size_t)(n ? n : 1), sizeof(*items));
+	buf_puts(&sids, "{");
+	for (i = 0; i < n; i++) {
+		items[i].log_id = db_ll(res, i, 0);
+		items[i].session_id = db_ll(res, i, 1);
+		buf_printf(&sids, "%s%lld", i ? "," : "", (long long)items[i].session_id);
+	}
+	buf_puts(&sids, "}");
+	PQclear(res);
+	res = NULL;
+	c->claimed = n;
+	if (n == 1)
+		x->isolate_item = items[0].log_id;
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* Lock the sessions in id order (as the engine does); the permission as of now. */
+	res = db_query(db, "procop_lock",
+	               "SELECT s.id, s.state, (u.is_admin OR EXISTS (SELECT 1 FROM app_monitors m"
+	               "  WHERE m.app_id = av.app_id AND m.user_id = u.id))"
+	               " FROM app_sessions s JOIN app_versions av ON av.id = s.app_version_id,"
+	               " users u WHERE u.id = $2 AND s.id = ANY ($1::bigint[])"
+	               " ORDER BY s.id FOR UPDATE OF s",
+	               2, (const char *[]){sids.data, uid}, err);
+	if (res == NULL)
+		goto out;
+	for (j = 0; j < PQntuples(res); j++) {
+		int64_t sid = db_ll(res, j, 0);
+
+		for (i = 0; i < n; i++) {
+			if (items[i].session_id != sid)
+				continue;
+			items[i].found = 1;
+			snprintf(items[i].state, sizeof(items[i].state), "%s", PQgetvalue(res, j, 1));
+			items[i].allowed = strcmp(PQgetvalue(res, j, 2), "t") == 0;
+		}
+	}
+	PQclear(res);
+	res = NULL;
+	buf_puts(&ok, "{");
+	for (i = 0; i < n; i++) {
+		classify(x, &items[i]);
+		if (items[i].out == OUT_SUCCESS)
+			buf_printf(&ok, "%s%lld", nok++ ? "," : "", (long long)items[i].session_id);
+	}
+	buf_puts(&ok, "}");
+	if (nok > 0 && apply(db, x, ok.data, err) < 0)
+		goto out;
+	if (finish_chunk(db, x, items, n, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	PQclear(res);
+	free(items);
+	free(sids.data);
+	free(ok.data);
+	return ret;
+}
+
+/* In one-row mode, the row whose own change failed is failed alone. */
+struct fail_arg {
+	struct exec *x;
+	const char *why;
+};
+
+static int
+fail_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct fail_arg *a = arg;
+	char lid[ID_MAX], oid[ID_MAX], slot[8];
+	PGresult *res;
+	int n;
+
+	id_str(lid, a->x->isolate_item);
+	id_str(oid, a->x->id);
+	snprintf(slot, sizeof(slot), "%d", a->x->slot);
+	res = db_query(db, "procop_fail_one",
+	               "WITH l AS (UPDATE proc_log SET status = 'failed', finished = now(), error = $2"
+	               "  WHERE id = $1 AND status = 'pending' RETURNING 1) SELECT count(*) FROM l",
+	               2, (const char *[]){lid, a->why}, err);
+	if (res == NULL)
+		return -1;
+	n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	if (n == 0)
+		return 0;
+	a->x->res.failed++;
+	return db_exec(db, "procop_count_fail",
+	               "INSERT INTO process_bulk_counter AS c (op_id, slot, failed) VALUES ($1, $2, 1)"
+	               " ON CONFLICT (op_id, slot) DO UPDATE SET failed = c.failed + 1",
+	               2, (const char *[]){oid, slot}, err);
+}
+
+int
+procop_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
+           volatile int *stopping, struct procop_result *out, struct fb_err *err)
+{
+	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
+	char oid[ID_MAX];
+	int isolate_left = 0, rc = -1;
+
+	id_str(oid, id);
+	if (exec_load(db, &x, err) < 0)
+		goto out;
+	if (db_exec(db, "procop_start",
+	            "UPDATE process_bulk_op SET status = 'running', started = coalesce(started, now()),"
+	            " heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init'",
+	            1, (const char *[]){oid}, err) < 0)
+		goto out;
+	for (;;) {
+		struct chunk_arg c = {.x = &x};
+
+		if (stopping != NULL && *stopping) {
+			x.res.more = 1;
+			break;
+		}
+		x.limit = isolate_left > 0 ? 1 : cfg->batch_chunk_size;
+		x.isolate_item = 0;
+		if (db_tx(db, chunk_tx, &c, err) < 0) {
+			struct fail_arg fa = {.x = &x};
+			char why[300];
+
+			if (err->code != FB_EDB || db_pg(db) == NULL ||
+			    PQstatus(db_pg(db)) != CONNECTION_OK || db_err_retryable(err))
+				goto out;
+			if (isolate_left == 0) {
+				log_warn("chunk failed; isolating its sessions", "op_id", LOG_INT(id), "error",
+				         LOG_STR(err->msg), NULL);
+				isolate_left = cfg->batch_chunk_size;
+				fb_err_clear(err);
+				continue;
+			}
+			snprintf(why, sizeof(why), "unexpected error: %.250s", err->msg);
+			log_error("session failed unexpectedly", "op_id", LOG_INT(id), "proc_log_id",
+			          LOG_INT(x.isolate_item), "error", LOG_STR(err->msg), NULL);
+			fb_err_clear(err);
+			fa.why = why;
+			if (x.isolate_item == 0 || db_tx(db, fail_tx, &fa, err) < 0)
+				goto out;
+			isolate_left--;
+			continue;
+		}
+		if (isolate_left > 0)
+			isolate_left--;
+		if (c.cancelled)
+			break;
+		if (c.claimed == 0) {
+			PGresult *res = db_query(
+			    db, "procop_finish",
+			    "UPDATE process_bulk_op SET status = 'finished', finished = now(), modified = now()"
+			    " WHERE id = $1 AND status = 'running' AND NOT EXISTS"
+			    " (SELECT 1 FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending') RETURNING 1",
+			    1, (const char *[]){oid}, err);
+
+			if (res == NULL)
+				goto out;
+			x.res.finished = PQntuples(res) == 1;
+			PQclear(res);
+			break;
+		}
+	}
+	rc = 0;
+out:
+	*out = x.res;
+	return rc;
+}
+
+int
+procop_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, size_t *n,
+                    struct fb_err *err)
+{
+	char stale[16], grace[16];
+	PGresult *res;
+	int i;
+
+	snprintf(stale, sizeof(stale), "%d", cfg->batch_stale_minutes * 60);
+	snprintf(grace, sizeof(grace), "%d", cfg->batch_init_grace_seconds);
+	res = db_query(db, "procop_recover_stale",
+	               "SELECT id FROM process_bulk_op WHERE "
+	               "(status = 'running' AND coalesce(heartbeat, started, modified) < "
+	               "  now() - make_interval(secs => $1::int)) "
+	               "OR (status = 'init' AND created < now() - make_interval(secs => $2::int)) "
+	               "ORDER BY id LIMIT 1000",
+	               2, (const char *[]){stale, grace}, err);
+	if (res == NULL)
+		return -1;
+	*n = (size_t)PQntuples(res);
+	*ids = xmalloc(sizeof(**ids) * (*n ? *n : 1));
+	for (i = 0; i < PQntuples(res); i++)
+		(*ids)[i] = db_ll(res, i, 0);
+	PQclear(res);
+	return 0;
+}
