@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "chunk.h"
 #include "jsonh.h"
 #include "mem.h"
 #include "utf8.h"
@@ -807,18 +808,6 @@ batch_retry_prepare(struct db *db, const struct user_rec *u, int64_t id,
 	return 0;
 }
 
-static int
-collect_ids(PGresult *res, int64_t **ids, size_t *n)
-{
-	int i, rows = PQntuples(res);
-
-	*ids = xmalloc(sizeof(**ids) * (size_t)(rows ? rows : 1));
-	for (i = 0; i < rows; i++)
-		(*ids)[i] = db_ll(res, i, 0);
-	*n = (size_t)rows;
-	return 0;
-}
-
 struct recover_ctx {
 	const struct fb_config *cfg;
 	int64_t *retry_ids;
@@ -847,7 +836,7 @@ recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 	if (res == NULL)
 		return -1;
 	free(c->retry_ids);
-	collect_ids(res, &c->retry_ids, &c->nretry);
+	db_id_list(res, &c->retry_ids, &c->nretry);
 	PQclear(res);
 	for (i = 0; i < c->nretry; i++) {
 		char bid[ID_MAX], cnt[16];
@@ -880,24 +869,11 @@ batch_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, si
                    int64_t **retry_ids, size_t *nretry, struct fb_err *err)
 {
 	struct recover_ctx c = {.cfg = cfg};
-	char stale[16], grace[16];
-	const char *p[2] = {stale, grace};
-	PGresult *res;
 
-	snprintf(stale, sizeof(stale), "%d", cfg->batch_stale_minutes * 60);
-	snprintf(grace, sizeof(grace), "%d", cfg->batch_init_grace_seconds);
 	/* Running without a heartbeat, or never started: the job or its runner was lost. */
-	res = db_query(db, "batch_recover_stale",
-	               "SELECT id FROM batch_task WHERE "
-	               "(status = 'running' AND coalesce(heartbeat, started, modified) < "
-	               "  now() - make_interval(secs => $1::int)) "
-	               "OR (status = 'init' AND created < now() - make_interval(secs => $2::int)) "
-	               "ORDER BY id LIMIT 1000",
-	               2, p, err);
-	if (res == NULL)
+	if (chunk_stale(db, cfg, "batch_recover_stale", CHUNK_STALE_SQL("batch_task"), ids, nids,
+	                err) < 0)
 		return -1;
-	collect_ids(res, ids, nids);
-	PQclear(res);
 	if (db_tx(db, recover_retry_tx, &c, err) < 0) {
 		free(*ids);
 		free(c.retry_ids);

@@ -437,3 +437,14 @@ db_like_pattern(const char *s)
 	buf_cstr(&b);
 	return b.data;
 }
+
+void
+db_id_list(const PGresult *res, int64_t **ids, size_t *n)
+{
+	int i, rows = PQntuples(res);
+
+	*ids = xmalloc(sizeof(**ids) * (size_t)(rows ? rows : 1));
+	for (i = 0; i < rows; i++)
+		(*ids)[i] = db_ll(res, i, 0);
+	*n = (size_t)rows;
+}

@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "backup.h"
+#include "chunk.h"
 #include "jsonh.h"
 #include "log.h"
 #include "mem.h"
@@ -28,6 +29,9 @@
 #include "utf8.h"
 
 #define ID_MAX 24
+static const struct chunk_counter counter =
+    CHUNK_COUNTER("procop_count", "process_bulk_counter", "op_id");
+
 #define TS_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 static void
@@ -297,7 +301,6 @@ filter_ids(struct db *db, const struct user_rec *u, const struct procop_filter *
 	struct sel q;
 	PGresult *res;
 	char *sql;
-	int i;
 
 	sel_build(&q, u, f, 0);
 	sql = xasprintf("SELECT s.id" SEL_FROM "WHERE %s ORDER BY s.id LIMIT $%d", q.where.data,
@@ -307,10 +310,7 @@ filter_ids(struct db *db, const struct user_rec *u, const struct procop_filter *
 	sel_free(&q);
 	if (res == NULL)
 		return -1;
-	*n = (size_t)PQntuples(res);
-	*ids = xmalloc(sizeof(**ids) * (*n ? *n : 1));
-	for (i = 0; i < PQntuples(res); i++)
-		(*ids)[i] = db_ll(res, i, 0);
+	db_id_list(res, ids, n);
 	PQclear(res);
 	return 0;
 }
@@ -910,8 +910,6 @@ struct exec {
 	int slot;
 	const struct opdef *op;
 	int64_t creator;
-	int limit;
-	int64_t isolate_item;
 	struct procop_result res;
 };
 
@@ -1018,7 +1016,7 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 {
 	struct buf ids = {0}, st = {0}, old = {0};
 	struct json_object *errors = json_object_new_array(), *news = json_object_new_array();
-	char oid[ID_MAX], slot[8], cs[16], cf[16], cg[16];
+	char oid[ID_MAX];
 	int i, s = 0, f = 0, g = 0, ret = -1;
 
 	buf_puts(&ids, "{");
@@ -1053,16 +1051,7 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	            5, (const char *[]){ids.data, st.data, old.data, jsonh_str(news), jsonh_str(errors)},
 	            err) < 0)
 		goto out;
-	snprintf(slot, sizeof(slot), "%d", x->slot);
-	snprintf(cs, sizeof(cs), "%d", s);
-	snprintf(cf, sizeof(cf), "%d", f);
-	snprintf(cg, sizeof(cg), "%d", g);
-	if (db_exec(db, "procop_count",
-	            "INSERT INTO process_bulk_counter AS c (op_id, slot, success, failed, ignored)"
-	            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (op_id, slot) DO UPDATE SET"
-	            " success = c.success + excluded.success, failed = c.failed + excluded.failed,"
-	            " ignored = c.ignored + excluded.ignored",
-	            5, (const char *[]){oid, slot, cs, cf, cg}, err) < 0)
+	if (chunk_count(db, &counter, x->id, x->slot, s, f, g, 0, err) < 0)
 		goto out;
 	if (db_exec(db, "procop_heartbeat",
 	            "UPDATE process_bulk_op SET heartbeat = now(), modified = now() WHERE id = $1", 1,
@@ -1081,34 +1070,12 @@ out:
 	return ret;
 }
 
-static int
-count_cancelled(struct db *db, struct exec *x, long long n, struct fb_err *err)
-{
-	char oid[ID_MAX], slot[8], cnt[24];
-
-	if (n == 0)
-		return 0;
-	id_str(oid, x->id);
-	snprintf(slot, sizeof(slot), "%d", x->slot);
-	snprintf(cnt, sizeof(cnt), "%lld", n);
-	return db_exec(db, "procop_count_cancelled",
-	               "INSERT INTO process_bulk_counter AS c (op_id, slot, cancelled)"
-	               " VALUES ($1, $2, $3) ON CONFLICT (op_id, slot) DO UPDATE SET"
-	               " cancelled = c.cancelled + excluded.cancelled",
-	               3, (const char *[]){oid, slot, cnt}, err);
-}
-
-struct chunk_arg {
-	struct exec *x;
-	int claimed;
-	int cancelled;
-};
-
+/* One chunk (chunk.h: struct chunk_step): claim, lock, decide and apply its rows. */
 static int
 chunk_tx(struct db *db, void *arg, struct fb_err *err)
 {
-	struct chunk_arg *c = arg;
-	struct exec *x = c->x;
+	struct chunk_step *c = arg;
+	struct exec *x = c->arg;
 	struct item *items = NULL;
 	struct buf sids = {0}, ok = {0};
 	PGresult *res = NULL;
@@ -1117,9 +1084,10 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 
 	c->claimed = 0;
 	c->cancelled = 0;
+	c->item = 0;
 	id_str(oid, x->id);
 	id_str(uid, x->creator);
-	snprintf(lim, sizeof(lim), "%d", x->limit);
+	snprintf(lim, sizeof(lim), "%d", c->limit);
 	res = db_query(db, "procop_op_status", "SELECT status FROM process_bulk_op WHERE id = $1", 1,
 	               (const char *[]){oid}, err);
 	if (res == NULL)
@@ -1130,7 +1098,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 		c->cancelled = 1;
 		ret = PQntuples(res) == 0 ? 0
 		      : (cancel_pending(db, x->id, "cancelled by the user", &nc, err) < 0 ||
-		         count_cancelled(db, x, nc, err) < 0) ? -1 : 0;
+		         chunk_count(db, &counter, x->id, x->slot, 0, 0, 0, nc, err) < 0) ? -1 : 0;
 		goto out;
 	}
 	PQclear(res);
@@ -1153,7 +1121,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	res = NULL;
 	c->claimed = n;
 	if (n == 1)
-		x->isolate_item = items[0].log_id;
+		c->item = items[0].log_id;
 	if (n == 0) {
 		ret = 0;
 		goto out;
@@ -1202,22 +1170,16 @@ out:
 }
 
 /* In one-row mode, the row whose own change failed is failed alone. */
-struct fail_arg {
-	struct exec *x;
-	const char *why;
-};
-
 static int
 fail_tx(struct db *db, void *arg, struct fb_err *err)
 {
-	struct fail_arg *a = arg;
-	char lid[ID_MAX], oid[ID_MAX], slot[8];
+	struct chunk_fail *a = arg;
+	struct exec *x = a->arg;
+	char lid[ID_MAX];
 	PGresult *res;
 	int n;
 
-	id_str(lid, a->x->isolate_item);
-	id_str(oid, a->x->id);
-	snprintf(slot, sizeof(slot), "%d", a->x->slot);
+	id_str(lid, a->item);
 	res = db_query(db, "procop_fail_one",
 	               "WITH l AS (UPDATE proc_log SET status = 'failed', finished = now(), error = $2"
 	               "  WHERE id = $1 AND status = 'pending' RETURNING 1) SELECT count(*) FROM l",
@@ -1228,11 +1190,28 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 	PQclear(res);
 	if (n == 0)
 		return 0;
-	a->x->res.failed++;
-	return db_exec(db, "procop_count_fail",
-	               "INSERT INTO process_bulk_counter AS c (op_id, slot, failed) VALUES ($1, $2, 1)"
-	               " ON CONFLICT (op_id, slot) DO UPDATE SET failed = c.failed + 1",
-	               2, (const char *[]){oid, slot}, err);
+	x->res.failed++;
+	return chunk_count(db, &counter, x->id, x->slot, 0, 1, 0, 0, err);
+}
+
+static int
+finish(struct db *db, void *arg, struct fb_err *err)
+{
+	struct exec *x = arg;
+	char oid[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, x->id);
+	res = db_query(db, "procop_finish",
+	               "UPDATE process_bulk_op SET status = 'finished', finished = now(), modified = now()"
+	               " WHERE id = $1 AND status = 'running' AND NOT EXISTS"
+	               " (SELECT 1 FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending') RETURNING 1",
+	               1, (const char *[]){oid}, err);
+	if (res == NULL)
+		return -1;
+	x->res.finished = PQntuples(res) == 1;
+	PQclear(res);
+	return 0;
 }
 
 int
@@ -1240,8 +1219,11 @@ procop_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
            volatile int *stopping, struct procop_result *out, struct fb_err *err)
 {
 	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
+	struct chunk_work w = {.id_field = "op_id", .item_field = "proc_log_id", .id = id,
+	                       .arg = &x, .chunk = chunk_tx, .fail_one = fail_tx,
+	                       .finish = finish};
 	char oid[ID_MAX];
-	int isolate_left = 0, rc = -1;
+	int rc = -1;
 
 	id_str(oid, id);
 	if (exec_load(db, &x, err) < 0)
@@ -1251,58 +1233,8 @@ procop_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
 	            " heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init'",
 	            1, (const char *[]){oid}, err) < 0)
 		goto out;
-	for (;;) {
-		struct chunk_arg c = {.x = &x};
-
-		if (stopping != NULL && *stopping) {
-			x.res.more = 1;
-			break;
-		}
-		x.limit = isolate_left > 0 ? 1 : cfg->batch_chunk_size;
-		x.isolate_item = 0;
-		if (db_tx(db, chunk_tx, &c, err) < 0) {
-			struct fail_arg fa = {.x = &x};
-			char why[300];
-
-			if (err->code != FB_EDB || db_pg(db) == NULL ||
-			    PQstatus(db_pg(db)) != CONNECTION_OK || db_err_retryable(err))
-				goto out;
-			if (isolate_left == 0) {
-				log_warn("chunk failed; isolating its sessions", "op_id", LOG_INT(id), "error",
-				         LOG_STR(err->msg), NULL);
-				isolate_left = cfg->batch_chunk_size;
-				fb_err_clear(err);
-				continue;
-			}
-			snprintf(why, sizeof(why), "unexpected error: %.250s", err->msg);
-			log_error("session failed unexpectedly", "op_id", LOG_INT(id), "proc_log_id",
-			          LOG_INT(x.isolate_item), "error", LOG_STR(err->msg), NULL);
-			fb_err_clear(err);
-			fa.why = why;
-			if (x.isolate_item == 0 || db_tx(db, fail_tx, &fa, err) < 0)
-				goto out;
-			isolate_left--;
-			continue;
-		}
-		if (isolate_left > 0)
-			isolate_left--;
-		if (c.cancelled)
-			break;
-		if (c.claimed == 0) {
-			PGresult *res = db_query(
-			    db, "procop_finish",
-			    "UPDATE process_bulk_op SET status = 'finished', finished = now(), modified = now()"
-			    " WHERE id = $1 AND status = 'running' AND NOT EXISTS"
-			    " (SELECT 1 FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending') RETURNING 1",
-			    1, (const char *[]){oid}, err);
-
-			if (res == NULL)
-				goto out;
-			x.res.finished = PQntuples(res) == 1;
-			PQclear(res);
-			break;
-		}
-	}
+	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &x.res.more, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	*out = x.res;
@@ -1313,25 +1245,6 @@ int
 procop_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, size_t *n,
                     struct fb_err *err)
 {
-	char stale[16], grace[16];
-	PGresult *res;
-	int i;
-
-	snprintf(stale, sizeof(stale), "%d", cfg->batch_stale_minutes * 60);
-	snprintf(grace, sizeof(grace), "%d", cfg->batch_init_grace_seconds);
-	res = db_query(db, "procop_recover_stale",
-	               "SELECT id FROM process_bulk_op WHERE "
-	               "(status = 'running' AND coalesce(heartbeat, started, modified) < "
-	               "  now() - make_interval(secs => $1::int)) "
-	               "OR (status = 'init' AND created < now() - make_interval(secs => $2::int)) "
-	               "ORDER BY id LIMIT 1000",
-	               2, (const char *[]){stale, grace}, err);
-	if (res == NULL)
-		return -1;
-	*n = (size_t)PQntuples(res);
-	*ids = xmalloc(sizeof(**ids) * (*n ? *n : 1));
-	for (i = 0; i < PQntuples(res); i++)
-		(*ids)[i] = db_ll(res, i, 0);
-	PQclear(res);
-	return 0;
+	return chunk_stale(db, cfg, "procop_recover_stale", CHUNK_STALE_SQL("process_bulk_op"), ids,
+	                   n, err);
 }

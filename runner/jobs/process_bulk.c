@@ -11,6 +11,7 @@
  */
 #include <json-c/json.h>
 
+#include "chunk.h"
 #include "jobs.h"
 #include "jsonh.h"
 #include "log.h"
@@ -38,9 +39,7 @@ job_process_bulk(struct job_ctx *ctx, struct json_object *args, struct fb_err *e
 
 		if (procop_pending(ctx->db, id, &pending, err) < 0)
 			return -1;
-		want = (int)((pending + ctx->cfg->batch_chunk_size - 1) / ctx->cfg->batch_chunk_size) - 1;
-		if (want > ctx->cfg->batch_max_concurrency - 1)
-			want = ctx->cfg->batch_max_concurrency - 1;
+		want = chunk_helpers(ctx->cfg, pending);
 		for (i = 0; i < want; i++)
 			if (procop_publish(ctx->q, id, 1, err) < 0)
 				return -1;

@@ -55,7 +55,12 @@ reasons() {
 # ---- suspend ----
 run_op suspend "10 3 0 7 0 0"
 it_assert_eq "suspended suspended suspended suspended suspended stopped stopped finished finished deleted" "$(states)" "suspend: states after"
-it_assert_match "$(reasons)" "^success:running>suspended:\|success:running>suspended:\|success:running>suspended:\|ignored:suspended>-:the process instance is suspended; suspend applies to running ones\|" "suspend: rows say old > new and why"
+ign() { printf 'ignored:%s>-:the process instance is %s; %s' "$1" "$1" "$2"; }
+want="success:running>suspended:|success:running>suspended:|success:running>suspended:"
+for st in suspended suspended stopped stopped finished finished deleted; do
+	want+="|$(ign "$st" "suspend applies to running ones")"
+done
+it_assert_eq "$want" "$(reasons)" "suspend: each row says old > new, or why it was ignored"
 it_assert_eq "3 0" "$(it_sql "SELECT count(*) FILTER (WHERE due_paused IS NOT NULL AND due_at IS NULL) || ' ' || count(*) FILTER (WHERE due_at IS NOT NULL) FROM tasks WHERE session_id = ANY (:'ids'::bigint[]) AND state = 'pending'" ids="$(bf_arr_sql "${MIX_RUN[@]}")")" \
 	"suspend: the task timeouts of the suspended sessions paused"
 SUSPENDED=("${MIX_RUN[@]}")
@@ -108,7 +113,8 @@ it_assert_eq "5 5" "$(it_sql "SELECT count(*) FILTER (WHERE s.outcome = 'finishe
 run_op delete "10 9 0 1 0 0"
 it_assert_eq "deleted deleted deleted deleted deleted deleted deleted deleted deleted deleted" "$(states)" "delete: states after"
 it_assert_eq 9 "$(it_sql "SELECT count(*) FROM session_backup WHERE bulk_op_id = :o" o="$PF_OP")" "delete: one backup per deleted session"
-it_assert_match "$(reasons)" "ignored:deleted>-:the process instance is deleted; delete applies to any not deleted yet" "delete: the deleted one is ignored with its reason"
+want="success:running>deleted:|success:running>deleted:|success:running>deleted:|success:suspended>deleted:|success:suspended>deleted:|success:stopped>deleted:|success:stopped>deleted:|success:finished>deleted:|success:finished>deleted:|$(ign deleted "delete applies to any not deleted yet")"
+it_assert_eq "$want" "$(reasons)" "delete: old > new for each, the deleted one ignored with its reason"
 it_curl GET "/api/process/sessions?session_ids=$(IFS=,; echo "${MIX[*]}")" -H "Authorization: Bearer $BF_ME_TOKEN"
 it_assert_eq 0 "$(it_json total <<<"$IT_BODY")" "delete: deleted sessions are not listed"
 it_curl GET "/api/batch/tasks?node_id=$BF_N2&page_size=500" -H "Authorization: Bearer $BF_ME_TOKEN"
@@ -117,6 +123,9 @@ it_assert_eq "" "$(/usr/bin/python3 -c 'import json,sys; ids=set(int(x) for x in
 
 # ---- archive_delete ----
 run_op archive_delete "10 4 0 6 0 0"
+a="archive_delete applies to finished or stopped ones"
+want="$(ign running "$a")|$(ign running "$a")|$(ign running "$a")|$(ign suspended "$a")|$(ign suspended "$a")|success:stopped>removed:|success:stopped>removed:|success:finished>removed:|success:finished>removed:|$(ign deleted "$a")"
+it_assert_eq "$want" "$(reasons)" "archive_delete: old > removed, or why it was ignored"
 it_assert_eq "running running running suspended suspended gone gone gone gone deleted" "$(states)" "archive_delete: states after"
 it_assert_eq "0 0 4" "$(it_sql "SELECT (SELECT count(*) FROM tasks WHERE session_id = ANY (:'ids'::bigint[])) || ' ' || (SELECT count(*) FROM task_history WHERE session_id = ANY (:'ids'::bigint[])) || ' ' || (SELECT count(*) FROM session_backup WHERE session_id = ANY (:'ids'::bigint[]) AND jsonb_array_length(data -> 'history') = 1 AND jsonb_array_length(data -> 'tasks') = 1)" ids="$(bf_arr_sql "${MIX_STO[@]}" "${MIX_FIN[@]}")")" \
 	"archive_delete: tasks and history removed, backed up first"
@@ -155,5 +164,25 @@ it_assert_eq "$first" "$IT_BODY" "the same answer"
 it_assert_eq 1 "$(it_sql "SELECT count(*) FROM proc_log WHERE session_id = :s AND operation = 'stop'" s="${F[1]}")" "one operation created"
 pf_submit "$BF_ME_TOKEN" "{\"operation\":\"finish\",\"session_ids\":[${F[1]}]}" -H 'Idempotency-Key: op-key-1'
 it_assert_status 422 "the same key with another request is refused"
+
+# ---- one session whose change fails unexpectedly fails alone (the chunk is isolated) ----
+mapfile -t X < <(pf_sessions running 5)
+it_sql "UPDATE app_sessions SET title = title || ' boom' WHERE id = :s" s="${X[2]}" >/dev/null
+it_sql "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN RAISE EXCEPTION 'boom on %', NEW.id; END \$\$;
+CREATE TRIGGER boom BEFORE UPDATE ON app_sessions FOR EACH ROW WHEN (NEW.title LIKE '%boom%')
+EXECUTE FUNCTION boom();" >/dev/null
+pf_submit "$BF_ME_TOKEN" "{\"operation\":\"suspend\",\"session_ids\":$(bf_ids_json "${X[@]}")}"
+it_assert_status 201 "suspend with one session that cannot be changed"
+pf_wait_settled "$PF_OP" 30
+it_assert_eq "finished 5 4 1 0 0 0" "$(pf_counts "$PF_OP" "$BF_ME_TOKEN")" "the others succeed, that one fails alone"
+it_assert_match "^unexpected error: .*boom on ${X[2]}" "$(it_sql "SELECT error FROM proc_log WHERE bulk_op_id = :o AND session_id = :s" o="$PF_OP" s="${X[2]}")" "its reason"
+pf_check_invariant "$PF_OP" "$BF_ME_TOKEN" "isolated"
+it_sql "DROP TRIGGER boom ON app_sessions" >/dev/null
+it_curl POST "/api/process/bulk/$PF_OP/retry" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_assert_status 202 "retry"
+pf_wait_settled "$PF_OP" 30
+it_assert_eq "finished 5 5 0 0 0 0" "$(pf_counts "$PF_OP" "$BF_ME_TOKEN")" "after retry all succeed"
+pf_check_invariant "$PF_OP" "$BF_ME_TOKEN" "after retry"
 
 it_done
