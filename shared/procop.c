@@ -59,7 +59,7 @@ static const struct opdef opdefs[] = {
 	{"finish", {"running", "suspended"}, "running or suspended ones", "finished",
 	 "finished_by_admin", 1, 0},
 	{"delete", {"running", "suspended", "stopped", "finished"}, "any not deleted yet", "deleted",
-	 NULL, 0, 1},
+	 NULL, 1, 1},
 	{"archive_delete", {"finished", "stopped"}, "finished or stopped ones", "removed", NULL, 0, 1},
 };
 
@@ -188,7 +188,11 @@ sel_build(struct sel *q, const struct user_rec *u, const struct procop_filter *f
 		buf_printf(&q->where, " AND s.creator = (SELECT id FROM users WHERE login = $%d)",
 		           sel_take(q, xstrdup(f->creator)));
 	if (f->dept_id > 0)
-		buf_printf(&q->where, " AND s.creator IN (SELECT id FROM users WHERE dept_id = $%d)",
+		/* The department and those below it, as the task listing; UNION ends a cycle. */
+		buf_printf(&q->where, " AND s.creator IN (SELECT id FROM users WHERE dept_id IN"
+		                      " (WITH RECURSIVE sub(id) AS (SELECT id FROM departments WHERE id = $%d"
+		                      " UNION SELECT d.id FROM departments d JOIN sub ON d.parent_id = sub.id)"
+		                      " SELECT id FROM sub))",
 		           sel_int(q, f->dept_id));
 	if (f->created_from != NULL)
 		buf_printf(&q->where, " AND s.created >= ($%d::timestamp AT TIME ZONE 'UTC')",
@@ -998,17 +1002,18 @@ apply(struct db *db, struct exec *x, const char *S, struct fb_err *err)
 		               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'"
 		               " AND due_paused IS NOT NULL",
 		               1, (const char *[]){S}, err);
-	if (d->cancels_tasks)
-		return db_exec(db, "procop_end",
-		               "WITH s AS (UPDATE app_sessions SET state = $2, outcome = $3, modified = now(),"
-		               "  finished = now() WHERE id = ANY ($1::bigint[]))"
-		               " UPDATE tasks SET state = 'cancelled', finished = now(), due_paused = NULL"
-		               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'",
-		               3, (const char *[]){S, d->to, d->outcome}, err);
-	return db_exec(db, "procop_delete",
-	               "UPDATE app_sessions SET state = 'deleted', modified = now()"
-	               " WHERE id = ANY ($1::bigint[])",
-	               1, (const char *[]){S}, err);
+	/*
+	 * stop, finish and delete: pending tasks are cancelled (a deleted session's to-dos
+	 * leave every listing; its backup keeps them as they were).  delete keeps the outcome.
+	 */
+	return db_exec(db, "procop_end",
+	               "WITH s AS (UPDATE app_sessions SET state = $2, modified = now(),"
+	               "  outcome = CASE WHEN $2 = 'deleted' THEN outcome ELSE $3 END,"
+	               "  finished = CASE WHEN $2 = 'deleted' THEN finished ELSE now() END"
+	               "  WHERE id = ANY ($1::bigint[]))"
+	               " UPDATE tasks SET state = 'cancelled', finished = now(), due_paused = NULL"
+	               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'",
+	               3, (const char *[]){S, d->to, d->outcome}, err);
 }
 
 static int

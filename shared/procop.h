@@ -17,7 +17,8 @@
  *   resume          suspended             running; task timeouts run again
  *   stop            running, suspended    stopped, outcome stopped; pending tasks cancelled
  *   finish          running, suspended    finished, outcome finished_by_admin; tasks cancelled
- *   delete          all but deleted       backup, then deleted (hidden everywhere)
+ *   delete          all but deleted       backup, then deleted (hidden everywhere: its
+ *                                         pending tasks are cancelled; the backup keeps them)
  *   archive_delete  finished, stopped     backup, then row, tasks and history removed
  *
  * Who may operate on a session: an admin, or a monitor of its app (app_monitors).  A
@@ -51,7 +52,7 @@ struct procop_filter {
 	int64_t app_version;      /* the version number within the app */
 	const char *state;        /* running, suspended, stopped or finished */
 	const char *creator;      /* a login */
-	int64_t dept_id;          /* the creator's department */
+	int64_t dept_id;          /* the creator's department, or one below it */
 	const char *created_from; /* timestamps, inclusive lower bound */
 	const char *created_to;   /* exclusive upper bound */
 	int64_t node_id;          /* the current node */

@@ -499,9 +499,6 @@ query_build(struct query *q, int64_t user_id, const struct task_filter *f,
 
 	memset(q, 0, sizeof(*q));
 	buf_printf(&q->where, "t.assignee = $%d AND t.state = 'pending'", query_int(q, user_id));
-	/* A deleted process instance is hidden everywhere (few rows: one hashed subplan). */
-	buf_puts(&q->where, " AND t.session_id NOT IN (SELECT id FROM app_sessions"
-	                    " WHERE state = 'deleted')");
 	if (f->node_id > 0)
 		buf_printf(&q->where, " AND t.node_id = $%d", query_int(q, f->node_id));
 	if (f->ntask_ids > 0) {
@@ -610,8 +607,7 @@ task_list_nodes(struct db *db, int64_t user_id, struct fb_err *err)
 	res = db_query(db, "task_list_nodes",
 	               "SELECT n.id, n.name, a.id, a.name, v.id, v.version, x.cnt "
 	               "FROM (SELECT node_id, count(*) AS cnt FROM tasks "
-	               "      WHERE assignee = $1 AND state = 'pending' AND session_id NOT IN"
-	               "      (SELECT id FROM app_sessions WHERE state = 'deleted') GROUP BY node_id) x "
+	               "      WHERE assignee = $1 AND state = 'pending' GROUP BY node_id) x "
 	               "JOIN nodes n ON n.id = x.node_id "
 	               "JOIN app_versions v ON v.id = n.app_version_id "
 	               "JOIN apps a ON a.id = v.app_id "

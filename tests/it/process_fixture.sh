@@ -6,7 +6,8 @@
 #   pf_setup NAME        own database, the batch fixture's users and app (BF_*), BF_ME a
 #                        monitor of the app; PF_ADMIN (login, PF_ADMIN_TOKEN) an admin
 #   pf_sessions STATE N  N sessions in STATE at node 部门审批 (a done task at 提交 with its
-#                        history, a pending task for BF_ME due in a day); prints their ids
+#                        history; running and suspended ones a pending task for BF_ME due in
+#                        a day); prints their ids
 #   pf_submit TOKEN JSON POST /api/process/bulk; sets PF_OP (or empty) and IT_STATUS
 #   pf_settled OP / pf_wait_settled OP SECS
 #                        the operation is finished or cancelled with nothing pending
@@ -40,7 +41,7 @@ WITH s AS (
        SELECT id, session_id, :n1, :creator, 'approve', '提交' FROM p),
  t AS (INSERT INTO tasks (session_id, node_id, assignee, due_at)
        SELECT id, :n2, :me, now() + interval '1 day' FROM s
-       WHERE :'st' IN ('running', 'suspended', 'deleted'))
+       WHERE :'st' IN ('running', 'suspended'))
 SELECT id FROM s ORDER BY id" \
 		av="$BF_AV" title="流程 $BF_TAG" st="$st" n1="$BF_N1" n2="$BF_N2" n="$n" \
 		creator="$BF_APPLICANT_ID" me="$BF_ME_ID"

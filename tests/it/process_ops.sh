@@ -117,6 +117,8 @@ want="success:running>deleted:|success:running>deleted:|success:running>deleted:
 it_assert_eq "$want" "$(reasons)" "delete: old > new for each, the deleted one ignored with its reason"
 it_curl GET "/api/process/sessions?session_ids=$(IFS=,; echo "${MIX[*]}")" -H "Authorization: Bearer $BF_ME_TOKEN"
 it_assert_eq 0 "$(it_json total <<<"$IT_BODY")" "delete: deleted sessions are not listed"
+it_assert_eq "0 5" "$(it_sql "SELECT count(*) FILTER (WHERE state = 'pending') || ' ' || count(*) FILTER (WHERE state = 'cancelled' AND lock_kind IS NULL) FROM tasks WHERE session_id = ANY (:'ids'::bigint[]) AND node_id = :n2" ids="$(bf_arr_sql "${MIX_RUN[@]}" "${MIX_SUS[@]}")" n2="$BF_N2")" \
+	"delete: the pending tasks of deleted sessions are cancelled"
 it_curl GET "/api/batch/tasks?node_id=$BF_N2&page_size=500" -H "Authorization: Bearer $BF_ME_TOKEN"
 it_assert_eq "" "$(/usr/bin/python3 -c 'import json,sys; ids=set(int(x) for x in sys.argv[1].split(",")); print(",".join(str(i["session_id"]) for i in json.loads(sys.stdin.read())["items"] if i["session_id"] in ids))' "$(IFS=,; echo "${MIX[*]}")" <<<"$IT_BODY")" \
 	"delete: the tasks of deleted sessions are not in the task listing"
@@ -139,6 +141,15 @@ pf_wait_settled "$PF_OP" 30
 it_assert_eq "$running $running 0" \
 	"$(it_sql "SELECT count(*) FILTER (WHERE l.status = 'success') || ' ' || count(*) || ' ' || (SELECT count(*) FROM app_sessions s JOIN app_versions av ON av.id = s.app_version_id WHERE av.app_id = :a AND s.state = 'running' AND s.title LIKE '%running #%') FROM proc_log l WHERE l.bulk_op_id = :o" o="$PF_OP" a="$PF_APP")" \
 	"filter: every running session of the app suspended, each once"
+# The department filter takes the departments below it too.
+DP=$(it_sql "INSERT INTO departments (name) VALUES ('总部') RETURNING id")
+DC=$(it_sql "INSERT INTO departments (name, parent_id) VALUES ('分部', :p) RETURNING id" p="$DP")
+it_sql "UPDATE users SET dept_id = :d WHERE id = :u" d="$DC" u="$BF_APPLICANT_ID" >/dev/null
+it_curl GET "/api/process/sessions?dept_id=$DP&page_size=1" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_assert_eq "$(it_sql "SELECT count(*) FROM app_sessions s JOIN app_versions av ON av.id = s.app_version_id WHERE av.app_id = :a AND s.state <> 'deleted' AND s.creator = :u" a="$PF_APP" u="$BF_APPLICANT_ID")" \
+	"$(it_json total <<<"$IT_BODY")" "listing by department includes the departments below it"
+it_curl GET "/api/process/sessions?dept_id=$DC&creator=$BF_ME&page_size=1" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_assert_eq 0 "$(it_json total <<<"$IT_BODY")" "department and creator together"
 it_curl GET "/api/process/bulk/$PF_OP/items?status=success&page_size=2" -H "Authorization: Bearer $BF_ME_TOKEN"
 it_assert_status 200 "items"
 it_assert_eq "2 suspended" "$(/usr/bin/python3 -c 'import json,sys; b=json.loads(sys.stdin.read()); print(len(b["items"]), b["items"][0]["new_state"])' <<<"$IT_BODY")" "items: paged, old > new"
