@@ -5,12 +5,12 @@
  *
  * Submission validates everything (every problem in one FB_EVALIDATION), then writes the
  * operation, one pending proc_log row per session, its idempotency key and its action_log
- * row in one transaction.  Executors (the runner's process.bulk jobs) claim chunks of
- * pending rows (FOR UPDATE SKIP LOCKED), lock the sessions, re-check the creator's
- * permission and each session's state, apply the operation, and commit the chunk with the
- * rows made final, the counter deltas (process_bulk_counter) and the heartbeat together:
- * a final row is never touched again, so that every redelivery is harmless and each
- * session changes at most once per operation.
+ * row in one transaction.  Executors (the runner's process.bulk jobs, procexec.h) claim
+ * chunks of pending rows (FOR UPDATE SKIP LOCKED), lock the sessions, re-check the
+ * creator's permission and each session's state, apply the operation, and commit the
+ * chunk with the rows made final, the counter deltas (process_bulk_counter) and the
+ * heartbeat together: a final row is never touched again, so that every redelivery is
+ * harmless and each session changes at most once per operation.
  *
  *   operation       allowed from          effect
  *   suspend         running               suspended; task timeouts pause
@@ -61,8 +61,6 @@ struct procop_filter {
 	size_t nsession_ids;
 };
 
-/* 1 when name is one of the six operations. */
-int procop_known(const char *name);
 /* 0 when state is a state a filter may name, else -1 with FB_EINVAL. */
 int procop_filter_check(const struct procop_filter *f, struct fb_err *err) FB_MUSTCHECK;
 
@@ -126,19 +124,6 @@ int procop_retry_prepare(struct db *db, const struct user_rec *u, int64_t id, in
 int procop_pending(struct db *db, int64_t id, long long *n, struct fb_err *err) FB_MUSTCHECK;
 /* Publish process.bulk for operation id (high), as a helper executor when helper. */
 int procop_publish(struct queue *q, int64_t id, int helper, struct fb_err *err) FB_MUSTCHECK;
-
-struct procop_result {
-	int success, failed, ignored;
-	int finished; /* this executor saw the operation end */
-	int more;     /* stopped early with sessions left: publish a continuation */
-};
-
-/*
- * Execute operation id until nothing is left to claim or *stopping is set.  slot spreads
- * the counter updates of concurrent executors over rows of process_bulk_counter.
- */
-int procop_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
-               volatile int *stopping, struct procop_result *out, struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * The recovery scan: operations to run again (running without a heartbeat for

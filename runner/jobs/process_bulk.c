@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * process_bulk: the job process.bulk — run a bulk process operation's pending sessions
- * through procop_run, the way batch.execute runs a batch.
+ * through procexec_run, the way batch.execute runs a batch through the engine.
  *
  * args: {"op_id": N, "helper": bool}.  A job that is not a helper first asks for up to
  * batch.max_concurrency - 1 helpers, so that other workers and runners share a large
@@ -15,13 +15,14 @@
 #include "jobs.h"
 #include "jsonh.h"
 #include "log.h"
+#include "procexec.h"
 #include "procop.h"
 #include "rand.h"
 
 int
 job_process_bulk(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 {
-	struct procop_result r = {0};
+	struct procexec_result r = {0};
 	int64_t id;
 	int helper = 0, i;
 	unsigned slot;
@@ -45,7 +46,7 @@ job_process_bulk(struct job_ctx *ctx, struct json_object *args, struct fb_err *e
 				return -1;
 	}
 	fb_random_bytes(&slot, sizeof(slot));
-	if (procop_run(ctx->db, ctx->cfg, id, (int)(slot % 16), ctx->stopping, &r, err) < 0)
+	if (procexec_run(ctx->db, ctx->cfg, id, (int)(slot % 16), ctx->stopping, &r, err) < 0)
 		return -1;
 	if (r.more && procop_publish(ctx->q, id, 1, err) < 0)
 		return -1;
