@@ -11,16 +11,17 @@
 
 int
 chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w, volatile int *stopping,
-            int *more, struct fb_err *err)
+            struct chunk_end *end, struct fb_err *err)
 {
 	int isolate_left = 0;
 
-	*more = 0;
+	end->more = 0;
+	end->finished = 0;
 	for (;;) {
 		struct chunk_step st = {.arg = w->arg, .limit = isolate_left > 0 ? 1 : chunk_size};
 
 		if (stopping != NULL && *stopping) {
-			*more = 1;
+			end->more = 1;
 			return 0;
 		}
 		if (db_tx(db, w->chunk, &st, err) < 0) {
@@ -53,8 +54,25 @@ chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w, volatile 
 		if (st.cancelled)
 			return 0;
 		if (st.claimed == 0)
-			return w->finish(db, w->arg, err);
+			return chunk_mark(db, w->finish_stmt, w->finish_sql, w->id, &end->finished, err);
 	}
+}
+
+int
+chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *moved,
+           struct fb_err *err)
+{
+	char sid[24];
+	PGresult *res;
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	res = db_query(db, stmt, sql, 1, (const char *[]){sid}, err);
+	if (res == NULL)
+		return -1;
+	if (moved != NULL)
+		*moved = PQntuples(res) == 1;
+	PQclear(res);
+	return 0;
 }
 
 int

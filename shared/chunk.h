@@ -57,16 +57,38 @@ struct chunk_work {
 	db_tx_fn chunk;
 	/* Run by db_tx with a struct chunk_fail: fail that item alone, with why. */
 	db_tx_fn fail_one;
-	/* Nothing was left to claim: end the work when nothing is pending any more. */
-	int (*finish)(struct db *db, void *arg, struct fb_err *err);
+	/* Nothing was left to claim: this statement (CHUNK_FINISH_SQL) ends the work. */
+	const char *finish_stmt, *finish_sql;
 };
 
 /*
- * Run w's chunks until nothing is left to claim, the work is cancelled, or *stopping is
- * set (then *more is set: items may be left for a continuation).
+ * The work's status moves: init → running when an executor starts (CHUNK_START_SQL), and
+ * running → finished once nothing is pending (CHUNK_FINISH_SQL), over a table with columns
+ * id, status, started, finished, heartbeat, modified and items with KEY and status.
+ */
+#define CHUNK_START_SQL(table)                                                               \
+	"UPDATE " table " SET status = 'running', started = coalesce(started, now()),"           \
+	" heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init' RETURNING 1"
+#define CHUNK_FINISH_SQL(table, items, key)                                                  \
+	"UPDATE " table " SET status = 'finished', finished = now(), modified = now()"           \
+	" WHERE id = $1 AND status = 'running' AND NOT EXISTS"                                   \
+	" (SELECT 1 FROM " items " WHERE " key " = $1 AND status = 'pending') RETURNING 1"
+/* Run such a statement for work id; *moved (may be NULL) is 1 when the status moved. */
+int chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *moved,
+               struct fb_err *err) FB_MUSTCHECK;
+
+/* What chunk_drive saw. */
+struct chunk_end {
+	int more;     /* *stopping was set: items may be left for a continuation */
+	int finished; /* this executor ended the work */
+};
+
+/*
+ * Run w's chunks until nothing is left to claim (then the finish statement runs), the
+ * work is cancelled, or *stopping is set.
  */
 int chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w,
-                volatile int *stopping, int *more, struct fb_err *err) FB_MUSTCHECK;
+                volatile int *stopping, struct chunk_end *end, struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * A counter table (columns KEY, slot, success, failed, ignored, cancelled, primary key

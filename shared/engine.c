@@ -688,62 +688,26 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 	return chunk_count(db, &counter, x->id, x->slot, 0, 1, 0, 0, err);
 }
 
-static int
-start_batch(struct db *db, struct exec *x, struct fb_err *err)
-{
-	char bid[ID_MAX];
-	PGresult *res;
-
-	id_str(bid, x->id);
-	res = db_query(db, "engine_start",
-	               "UPDATE batch_task SET status = 'running', started = coalesce(started, now()),"
-	               " heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init'"
-	               " RETURNING 1",
-	               1, (const char *[]){bid}, err);
-	if (res == NULL)
-		return -1;
-	x->res.started = PQntuples(res) == 1;
-	PQclear(res);
-	return 0;
-}
-
-static int
-try_finish(struct db *db, void *arg, struct fb_err *err)
-{
-	struct exec *x = arg;
-	char bid[ID_MAX];
-	PGresult *res;
-
-	id_str(bid, x->id);
-	res = db_query(db, "engine_finish",
-	               "UPDATE batch_task SET status = 'finished', finished = now(), modified = now()"
-	               " WHERE id = $1 AND status = 'running' AND NOT EXISTS"
-	               " (SELECT 1 FROM batch_task_detail WHERE batch_id = $1 AND status = 'pending')"
-	               " RETURNING 1",
-	               1, (const char *[]){bid}, err);
-	if (res == NULL)
-		return -1;
-	x->res.finished = PQntuples(res) == 1;
-	PQclear(res);
-	return 0;
-}
-
 int
 engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
            volatile int *stopping, struct engine_result *out, struct fb_err *err)
 {
 	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
-	struct chunk_work w = {.id_field = "batch_id", .item_field = "detail_id", .id = id,
-	                       .arg = &x, .chunk = chunk_tx, .fail_one = fail_tx,
-	                       .finish = try_finish};
+	struct chunk_work w = {
+	    .id_field = "batch_id", .item_field = "detail_id", .id = id, .arg = &x,
+	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "engine_finish",
+	    .finish_sql = CHUNK_FINISH_SQL("batch_task", "batch_task_detail", "batch_id")};
+	struct chunk_end end;
 	int rc = -1;
 
 	if (exec_load(db, &x, err) < 0)
 		goto out;
-	if (start_batch(db, &x, err) < 0)
+	if (chunk_mark(db, "engine_start", CHUNK_START_SQL("batch_task"), id, &x.res.started, err) < 0)
 		goto out;
-	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &x.res.more, err) < 0)
+	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err) < 0)
 		goto out;
+	x.res.more = end.more;
+	x.res.finished = end.finished;
 	rc = 0;
 out:
 	*out = x.res;

@@ -402,47 +402,26 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 	return chunk_count(db, &counter, x->id, x->slot, 0, 1, 0, 0, err);
 }
 
-static int
-finish(struct db *db, void *arg, struct fb_err *err)
-{
-	struct exec *x = arg;
-	char oid[ID_MAX];
-	PGresult *res;
-
-	id_str(oid, x->id);
-	res = db_query(db, "procop_finish",
-	               "UPDATE process_bulk_op SET status = 'finished', finished = now(), modified = now()"
-	               " WHERE id = $1 AND status = 'running' AND NOT EXISTS"
-	               " (SELECT 1 FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending') RETURNING 1",
-	               1, (const char *[]){oid}, err);
-	if (res == NULL)
-		return -1;
-	x->res.finished = PQntuples(res) == 1;
-	PQclear(res);
-	return 0;
-}
-
 int
 procexec_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
              volatile int *stopping, struct procexec_result *out, struct fb_err *err)
 {
 	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
-	struct chunk_work w = {.id_field = "op_id", .item_field = "proc_log_id", .id = id,
-	                       .arg = &x, .chunk = chunk_tx, .fail_one = fail_tx,
-	                       .finish = finish};
-	char oid[ID_MAX];
+	struct chunk_work w = {
+	    .id_field = "op_id", .item_field = "proc_log_id", .id = id, .arg = &x,
+	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "procop_finish",
+	    .finish_sql = CHUNK_FINISH_SQL("process_bulk_op", "proc_log", "bulk_op_id")};
+	struct chunk_end end;
 	int rc = -1;
 
-	id_str(oid, id);
 	if (exec_load(db, &x, err) < 0)
 		goto out;
-	if (db_exec(db, "procop_start",
-	            "UPDATE process_bulk_op SET status = 'running', started = coalesce(started, now()),"
-	            " heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init'",
-	            1, (const char *[]){oid}, err) < 0)
+	if (chunk_mark(db, "procop_start", CHUNK_START_SQL("process_bulk_op"), id, NULL, err) < 0)
 		goto out;
-	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &x.res.more, err) < 0)
+	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err) < 0)
 		goto out;
+	x.res.more = end.more;
+	x.res.finished = end.finished;
 	rc = 0;
 out:
 	*out = x.res;
