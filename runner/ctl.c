@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <locale.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "queue.h"
+#include "backup.h"
 #include "seed.h"
 #include "token.h"
 
@@ -31,6 +33,7 @@ usage(void)
 	        "  token LOGIN [--ttl SECONDS]      print a signed login token\n"
 	        "  enqueue TYPE JSON [--priority high|common|low]\n"
 	        "                                   publish a job, print its id\n"
+	        "  restore BACKUP_ID                put a deleted process instance back from its backup\n"
 	        "  config-keys                      list every configuration key\n");
 	exit(2);
 }
@@ -46,6 +49,23 @@ int_arg(const char *name, const char *v, long min, long max)
 		exit(2);
 	}
 	return x;
+}
+
+static int
+cmd_restore(const struct fb_config *cfg, const char *arg, struct fb_err *err)
+{
+	struct db *db;
+	int64_t sid;
+	long id = int_arg("BACKUP_ID", arg, 1, LONG_MAX);
+	int rc;
+
+	if ((db = db_open(cfg->db_conninfo, err)) == NULL)
+		return -1;
+	rc = backup_restore(db, NULL, id, &sid, err);
+	if (rc == 0)
+		printf("restored process instance %lld from backup %ld\n", (long long)sid, id);
+	db_close(db);
+	return rc;
 }
 
 static int
@@ -183,6 +203,8 @@ main(int argc, char **argv)
 		rc = cmd_seed(cfg, argc - 2, argv + 2, &err);
 	else if (strcmp(cmd, "token") == 0 && argc >= 3)
 		rc = cmd_token(cfg, argc - 2, argv + 2, &err);
+	else if (strcmp(cmd, "restore") == 0 && argc == 3)
+		rc = cmd_restore(cfg, argv[2], &err);
 	else if (strcmp(cmd, "enqueue") == 0 && argc >= 4)
 		rc = cmd_enqueue(cfg, argc - 2, argv + 2, &err);
 	else

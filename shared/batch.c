@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "chunk.h"
 #include "jsonh.h"
 #include "mem.h"
 #include "utf8.h"
@@ -28,20 +29,6 @@ static void
 id_str(char buf[ID_MAX], int64_t id)
 {
 	snprintf(buf, ID_MAX, "%lld", (long long)id);
-}
-
-/* "{1,2,3}" for a bigint[] parameter; caller frees. */
-static char *
-id_array(const int64_t *ids, size_t n)
-{
-	struct buf b = {0};
-	size_t i;
-
-	buf_add(&b, "{", 1);
-	for (i = 0; i < n; i++)
-		buf_printf(&b, i ? ",%lld" : "%lld", (long long)ids[i]);
-	buf_add(&b, "}", 1);
-	return b.data;
 }
 
 /* A user lookup for 'user' fields and assignees, through the submission's connection. */
@@ -66,7 +53,7 @@ check_task_owner(struct db *db, const struct user_rec *u, const struct batch_spe
                  struct fb_err *err)
 {
 	char uid[ID_MAX], node[ID_MAX];
-	char *ids = id_array(spec->task_ids, spec->ntasks);
+	char *ids = db_id_array(spec->task_ids, spec->ntasks);
 	const char *p[3] = {ids, uid, node};
 	struct json_object *d, *list;
 	PGresult *res;
@@ -178,6 +165,7 @@ created_answer(struct idem_answer *a, int64_t batch_id, int total)
 {
 	struct json_object *o = json_object_new_object();
 
+	memset(a, 0, sizeof(*a));
 	jsonh_add_int(o, "batch_id", batch_id);
 	jsonh_add_int(o, "total", total);
 	a->status = 201;
@@ -237,7 +225,7 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 			goto out;
 		}
 	}
-	ids = id_array(s->task_ids, s->ntasks);
+	ids = db_id_array(s->task_ids, s->ntasks);
 	{
 		long long taken;
 
@@ -480,8 +468,7 @@ batch_json(const PGresult *res, int row)
 	long long total = db_ll(res, row, 13), success = db_ll(res, row, 14),
 	          failed = db_ll(res, row, 15), ignored = db_ll(res, row, 16),
 	          cancelled = db_ll(res, row, 17), superseded = db_ll(res, row, 18);
-	long long done = success + failed + ignored + cancelled + superseded,
-	          pending = total - done;
+	long long done = success + failed + ignored + cancelled + superseded;
 	const char *elapsed = db_val(res, row, 12);
 	static const char *const ts_names[] = {"created", "started", "finished"};
 	int i;
@@ -503,18 +490,7 @@ batch_json(const PGresult *res, int row)
 	jsonh_add_int(o, "ignored", ignored);
 	jsonh_add_int(o, "cancelled", cancelled);
 	jsonh_add_int(o, "superseded", superseded);
-	jsonh_add_int(o, "pending", pending);
-	jsonh_add_double(o, "progress", total > 0 ? (double)done / (double)total : 1.0);
-	/* Throughput since the start predicts the rest; nothing to predict before it. */
-	if (pending > 0 && elapsed != NULL && atof(elapsed) > 0 && done > 0) {
-		double rate = (double)(done - (long long)0) / atof(elapsed);
-
-		jsonh_add_int(o, "eta_seconds", (int64_t)((double)pending / rate + 0.5));
-	} else if (pending == 0) {
-		jsonh_add_int(o, "eta_seconds", 0);
-	} else {
-		jsonh_add_null(o, "eta_seconds");
-	}
+	jsonh_add_progress(o, total, done, elapsed);
 	return o;
 }
 
@@ -554,18 +530,6 @@ valid_status(const char *s, const char *const *allowed)
 		if (strcmp(s, *allowed) == 0)
 			return 1;
 	return 0;
-}
-
-static struct json_object *
-page_json(struct json_object *items, long long total, int64_t page, int64_t size)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "items", items);
-	jsonh_add_int(o, "total", total);
-	jsonh_add_int(o, "page", page);
-	jsonh_add_int(o, "page_size", size);
-	return o;
 }
 
 int
@@ -619,7 +583,7 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 		PQclear(c);
 	}
 	PQclear(res);
-	*out = page_json(items, total, page, page_size);
+	*out = jsonh_page(items, total, page, page_size);
 	return 0;
 }
 
@@ -708,7 +672,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 		total = db_ll(res, i, 7);
 	}
 	PQclear(res);
-	*out = page_json(items, total, page, page_size);
+	*out = jsonh_page(items, total, page, page_size);
 	return 0;
 }
 
@@ -826,7 +790,7 @@ retry_tx(struct db *db, void *arg, struct fb_err *err)
 		return -1;
 	}
 	if (c->task_ids != NULL)
-		ids = id_array(c->task_ids, c->ntask_ids);
+		ids = db_id_array(c->task_ids, c->ntask_ids);
 	rc = retry_items(db, c->id, ids, &c->n, err);
 	free(ids);
 	return rc;
@@ -841,18 +805,6 @@ batch_retry_prepare(struct db *db, const struct user_rec *u, int64_t id,
 	if (db_tx(db, retry_tx, &c, err) < 0)
 		return -1;
 	*n = c.n;
-	return 0;
-}
-
-static int
-collect_ids(PGresult *res, int64_t **ids, size_t *n)
-{
-	int i, rows = PQntuples(res);
-
-	*ids = xmalloc(sizeof(**ids) * (size_t)(rows ? rows : 1));
-	for (i = 0; i < rows; i++)
-		(*ids)[i] = db_ll(res, i, 0);
-	*n = (size_t)rows;
 	return 0;
 }
 
@@ -884,7 +836,7 @@ recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 	if (res == NULL)
 		return -1;
 	free(c->retry_ids);
-	collect_ids(res, &c->retry_ids, &c->nretry);
+	db_id_list(res, &c->retry_ids, &c->nretry);
 	PQclear(res);
 	for (i = 0; i < c->nretry; i++) {
 		char bid[ID_MAX], cnt[16];
@@ -917,24 +869,11 @@ batch_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, si
                    int64_t **retry_ids, size_t *nretry, struct fb_err *err)
 {
 	struct recover_ctx c = {.cfg = cfg};
-	char stale[16], grace[16];
-	const char *p[2] = {stale, grace};
-	PGresult *res;
 
-	snprintf(stale, sizeof(stale), "%d", cfg->batch_stale_minutes * 60);
-	snprintf(grace, sizeof(grace), "%d", cfg->batch_init_grace_seconds);
 	/* Running without a heartbeat, or never started: the job or its runner was lost. */
-	res = db_query(db, "batch_recover_stale",
-	               "SELECT id FROM batch_task WHERE "
-	               "(status = 'running' AND coalesce(heartbeat, started, modified) < "
-	               "  now() - make_interval(secs => $1::int)) "
-	               "OR (status = 'init' AND created < now() - make_interval(secs => $2::int)) "
-	               "ORDER BY id LIMIT 1000",
-	               2, p, err);
-	if (res == NULL)
+	if (chunk_stale(db, cfg, "batch_recover_stale", CHUNK_STALE_SQL("batch_task"), ids, nids,
+	                err) < 0)
 		return -1;
-	collect_ids(res, ids, nids);
-	PQclear(res);
 	if (db_tx(db, recover_retry_tx, &c, err) < 0) {
 		free(*ids);
 		free(c.retry_ids);

@@ -408,3 +408,43 @@ db_ll(const PGresult *res, int row, int col)
 		return 0;
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
+
+char *
+db_id_array(const int64_t *ids, size_t n)
+{
+	struct buf b = {0};
+	size_t i;
+
+	buf_add(&b, "{", 1);
+	for (i = 0; i < n; i++)
+		buf_printf(&b, i ? ",%lld" : "%lld", (long long)ids[i]);
+	buf_add(&b, "}", 1);
+	return b.data;
+}
+
+char *
+db_like_pattern(const char *s)
+{
+	struct buf b = {0};
+
+	buf_puts(&b, "%");
+	for (; *s != '\0'; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\')
+			buf_add(&b, "\\", 1);
+		buf_add(&b, s, 1);
+	}
+	buf_puts(&b, "%");
+	buf_cstr(&b);
+	return b.data;
+}
+
+void
+db_id_list(const PGresult *res, int64_t **ids, size_t *n)
+{
+	int i, rows = PQntuples(res);
+
+	*ids = xmalloc(sizeof(**ids) * (size_t)(rows ? rows : 1));
+	for (i = 0; i < rows; i++)
+		(*ids)[i] = db_ll(res, i, 0);
+	*n = (size_t)rows;
+}

@@ -11,6 +11,8 @@
 #ifndef FB_DB_H
 #define FB_DB_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 #include "err.h"
 
@@ -52,5 +54,14 @@ int db_err_retryable(const struct fb_err *err);
 /* Convenience readers over a result: value or NULL when SQL NULL. */
 const char *db_val(const PGresult *res, int row, int col);
 long long db_ll(const PGresult *res, int row, int col);
+
+/* '%' + s with LIKE's wildcards escaped + '%', for ILIKE $n.  Caller frees. */
+char *db_like_pattern(const char *s);
+
+/* The first column of res as ids: *ids malloc'ed (caller frees; never NULL), *n rows. */
+void db_id_list(const PGresult *res, int64_t **ids, size_t *n);
+
+/* "{1,2,3}": ids as the text of a bigint[] parameter.  Caller frees. */
+char *db_id_array(const int64_t *ids, size_t n);
 
 #endif

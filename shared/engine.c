@@ -12,6 +12,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "chunk.h"
 #include "engine.h"
 #include "jsonh.h"
 #include "log.h"
@@ -22,6 +23,8 @@
 #include "user.h"
 
 #define ID_MAX 24
+
+static const struct chunk_counter counter = CHUNK_COUNTER("engine_count", "batch_counter", "batch_id");
 
 enum outcome { OUT_NONE, OUT_SUCCESS, OUT_FAILED, OUT_IGNORED, OUT_DEFER };
 
@@ -39,8 +42,6 @@ struct exec {
 	struct json_object *form;  /* the batch's form values, or NULL */
 	struct node_info *node;
 	char owner[40];            /* "batch:<id>" */
-	int limit;                 /* items per transaction */
-	int64_t isolate_detail;    /* in one-item mode: the detail being tried */
 	struct engine_result res;
 };
 
@@ -437,7 +438,7 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	struct buf ids = {0}, st = {0}, rc = {0}, bo = {0};
 	struct json_object *errors = json_object_new_array();
 	int i, nout = 0, s = 0, f = 0, g = 0, ret = -1;
-	char bid[ID_MAX], slot[8], cs[16], cf[16], cg[16];
+	char bid[ID_MAX];
 
 	buf_add(&ids, "{", 1);
 	buf_add(&st, "{", 1);
@@ -487,17 +488,7 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 		goto out;
 	if (nout > 0 && tasklock_release_items(db, x->cfg, x->id, ids.data, NULL, err) < 0)
 		goto out;
-	snprintf(slot, sizeof(slot), "%d", x->slot);
-	snprintf(cs, sizeof(cs), "%d", s);
-	snprintf(cf, sizeof(cf), "%d", f);
-	snprintf(cg, sizeof(cg), "%d", g);
-	if (s + f + g > 0 &&
-	    db_exec(db, "engine_count",
-	            "INSERT INTO batch_counter AS c (batch_id, slot, success, failed, ignored)"
-	            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (batch_id, slot) DO UPDATE SET"
-	            " success = c.success + excluded.success, failed = c.failed + excluded.failed,"
-	            " ignored = c.ignored + excluded.ignored",
-	            5, (const char *[]){bid, slot, cs, cf, cg}, err) < 0)
+	if (chunk_count(db, &counter, x->id, x->slot, s, f, g, 0, err) < 0)
 		goto out;
 	if (db_exec(db, "engine_heartbeat",
 	            "UPDATE batch_task SET heartbeat = now(), modified = now() WHERE id = $1", 1,
@@ -524,12 +515,11 @@ out:
 static int
 sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
 {
-	char bid[ID_MAX], slot[8];
+	char bid[ID_MAX];
 	PGresult *res;
 	long long n;
 
 	id_str(bid, x->id);
-	snprintf(slot, sizeof(slot), "%d", x->slot);
 	res = db_query(db, "engine_sweep_cancelled",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
 	               "  error = 'cancelled by the user' WHERE id IN (SELECT id FROM batch_task_detail"
@@ -545,32 +535,15 @@ sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
 	PQclear(res);
 	if (tasklock_release_batch(db, x->id, NULL, err) < 0)
 		return -1;
-	if (n == 0)
-		return 0;
-	{
-		char cnt[24];
-
-		snprintf(cnt, sizeof(cnt), "%lld", n);
-		return db_exec(db, "engine_count_cancelled",
-		               "INSERT INTO batch_counter AS c (batch_id, slot, cancelled)"
-		               " VALUES ($1, $2, $3) ON CONFLICT (batch_id, slot) DO UPDATE SET"
-		               " cancelled = c.cancelled + excluded.cancelled",
-		               3, (const char *[]){bid, slot, cnt}, err);
-	}
+	return chunk_count(db, &counter, x->id, x->slot, 0, 0, 0, n, err);
 }
 
-/* Claim and process one chunk.  Sets *claimed to the number of items taken. */
-struct chunk_arg {
-	struct exec *x;
-	int claimed;
-	int cancelled;
-};
-
+/* One chunk (chunk.h: struct chunk_step): claim, lock, classify and advance its items. */
 static int
 chunk_tx(struct db *db, void *arg, struct fb_err *err)
 {
-	struct chunk_arg *c = arg;
-	struct exec *x = c->x;
+	struct chunk_step *c = arg;
+	struct exec *x = c->arg;
 	struct item *items = NULL;
 	struct buf tids = {0};
 	PGresult *res = NULL;
@@ -579,8 +552,9 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 
 	c->claimed = 0;
 	c->cancelled = 0;
+	c->item = 0;
 	id_str(bid, x->id);
-	snprintf(lim, sizeof(lim), "%d", x->limit);
+	snprintf(lim, sizeof(lim), "%d", c->limit);
 	res = db_query(db, "engine_status", "SELECT status FROM batch_task WHERE id = $1", 1,
 	               (const char *[]){bid}, err);
 	if (res == NULL)
@@ -622,7 +596,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	res = NULL;
 	c->claimed = n;
 	if (n == 1)
-		x->isolate_detail = items[0].detail_id;
+		c->item = items[0].detail_id;
 	if (n == 0) {
 		ret = 0;
 		goto out;
@@ -685,24 +659,17 @@ out:
 }
 
 /* In one-item mode, the item whose own write failed is failed and unlocked alone. */
-struct fail_arg {
-	struct exec *x;
-	int64_t detail_id;
-	const char *why;
-};
-
 static int
 fail_tx(struct db *db, void *arg, struct fb_err *err)
 {
-	struct fail_arg *a = arg;
-	char did[ID_MAX], bid[ID_MAX], slot[8], limit[16];
+	struct chunk_fail *a = arg;
+	struct exec *x = a->arg;
+	char did[ID_MAX], limit[16];
 	PGresult *res;
 	int n;
 
-	id_str(did, a->detail_id);
-	id_str(bid, a->x->id);
-	snprintf(slot, sizeof(slot), "%d", a->x->slot);
-	snprintf(limit, sizeof(limit), "%d", a->x->cfg->batch_retry_limit);
+	id_str(did, a->item);
+	snprintf(limit, sizeof(limit), "%d", x->cfg->batch_retry_limit);
 	res = db_query(db, "engine_fail_one",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'failed', finished = now(),"
 	               "  error = $2, retry_count = greatest(retry_count + 1, $4::int),"
@@ -710,116 +677,37 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
 	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $3)"
 	               " SELECT count(*) FROM d",
-	               4, (const char *[]){did, a->why, a->x->owner, limit}, err);
+	               4, (const char *[]){did, a->why, x->owner, limit}, err);
 	if (res == NULL)
 		return -1;
 	n = (int)db_ll(res, 0, 0);
 	PQclear(res);
 	if (n == 0)
 		return 0;
-	a->x->res.failed++;
-	return db_exec(db, "engine_count_fail",
-	               "INSERT INTO batch_counter AS c (batch_id, slot, failed) VALUES ($1, $2, 1)"
-	               " ON CONFLICT (batch_id, slot) DO UPDATE SET failed = c.failed + 1",
-	               2, (const char *[]){bid, slot}, err);
-}
-
-static int
-start_batch(struct db *db, struct exec *x, struct fb_err *err)
-{
-	char bid[ID_MAX];
-	PGresult *res;
-
-	id_str(bid, x->id);
-	res = db_query(db, "engine_start",
-	               "UPDATE batch_task SET status = 'running', started = coalesce(started, now()),"
-	               " heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init'"
-	               " RETURNING 1",
-	               1, (const char *[]){bid}, err);
-	if (res == NULL)
-		return -1;
-	x->res.started = PQntuples(res) == 1;
-	PQclear(res);
-	return 0;
-}
-
-static int
-try_finish(struct db *db, struct exec *x, struct fb_err *err)
-{
-	char bid[ID_MAX];
-	PGresult *res;
-
-	id_str(bid, x->id);
-	res = db_query(db, "engine_finish",
-	               "UPDATE batch_task SET status = 'finished', finished = now(), modified = now()"
-	               " WHERE id = $1 AND status = 'running' AND NOT EXISTS"
-	               " (SELECT 1 FROM batch_task_detail WHERE batch_id = $1 AND status = 'pending')"
-	               " RETURNING 1",
-	               1, (const char *[]){bid}, err);
-	if (res == NULL)
-		return -1;
-	x->res.finished = PQntuples(res) == 1;
-	PQclear(res);
-	return 0;
+	x->res.failed++;
+	return chunk_count(db, &counter, x->id, x->slot, 0, 1, 0, 0, err);
 }
 
 int
 engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
            volatile int *stopping, struct engine_result *out, struct fb_err *err)
 {
-	struct exec x = {.cfg = cfg, .id = id, .slot = slot, .limit = cfg->batch_chunk_size};
-	int isolate_left = 0, rc = -1;
+	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
+	struct chunk_work w = {
+	    .id_field = "batch_id", .item_field = "detail_id", .id = id, .arg = &x,
+	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "engine_finish",
+	    .finish_sql = CHUNK_FINISH_SQL("batch_task", "batch_task_detail", "batch_id")};
+	struct chunk_end end;
+	int rc = -1;
 
 	if (exec_load(db, &x, err) < 0)
 		goto out;
-	if (start_batch(db, &x, err) < 0)
+	if (chunk_mark(db, "engine_start", CHUNK_START_SQL("batch_task"), id, &x.res.started, err) < 0)
 		goto out;
-	for (;;) {
-		struct chunk_arg c = {.x = &x};
-
-		if (stopping != NULL && *stopping) {
-			x.res.more = 1;
-			break;
-		}
-		x.limit = isolate_left > 0 ? 1 : cfg->batch_chunk_size;
-		x.isolate_detail = 0;
-		if (db_tx(db, chunk_tx, &c, err) < 0) {
-			struct fail_arg fa;
-			char why[600];
-
-			if (err->code != FB_EDB || db_pg(db) == NULL ||
-			    PQstatus(db_pg(db)) != CONNECTION_OK || db_err_retryable(err))
-				goto out;
-			if (isolate_left == 0) {
-				/* Redo this chunk one item at a time to find the item at fault. */
-				log_warn("chunk failed; isolating its items", "batch_id", LOG_INT(id),
-				         "error", LOG_STR(err->msg), NULL);
-				isolate_left = cfg->batch_chunk_size;
-				fb_err_clear(err);
-				continue;
-			}
-			snprintf(why, sizeof(why), "unexpected error: %s", err->msg);
-			log_error("item failed unexpectedly", "batch_id", LOG_INT(id), "detail_id",
-			          LOG_INT(x.isolate_detail), "error", LOG_STR(err->msg), NULL);
-			fb_err_clear(err);
-			fa.x = &x;
-			fa.detail_id = x.isolate_detail;
-			fa.why = why;
-			if (fa.detail_id == 0 || db_tx(db, fail_tx, &fa, err) < 0)
-				goto out;
-			isolate_left--;
-			continue;
-		}
-		if (isolate_left > 0)
-			isolate_left--;
-		if (c.cancelled)
-			break;
-		if (c.claimed == 0) {
-			if (try_finish(db, &x, err) < 0)
-				goto out;
-			break;
-		}
-	}
+	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err) < 0)
+		goto out;
+	x.res.more = end.more;
+	x.res.finished = end.finished;
 	rc = 0;
 out:
 	*out = x.res;

@@ -71,7 +71,7 @@ idem_find(struct db *db, int64_t uid, const char *key, const char *fingerprint,
 
 	snprintf(user, sizeof(user), "%lld", (long long)uid);
 	res = db_query(db, "idem_find",
-	               "SELECT request, status, body, batch_id FROM idempotency_keys"
+	               "SELECT request, status, body, batch_id, bulk_op_id FROM idempotency_keys"
 	               " WHERE user_id = $1 AND key = $2 AND created > now() - " IDEM_TTL_SQL,
 	               2, (const char *[]){user, key}, err);
 	if (res == NULL)
@@ -92,6 +92,7 @@ idem_find(struct db *db, int64_t uid, const char *key, const char *fingerprint,
 	out->status = atoi(PQgetvalue(res, 0, 1));
 	snprintf(out->body, sizeof(out->body), "%s", PQgetvalue(res, 0, 2));
 	out->batch_id = db_ll(res, 0, 3);
+	out->bulk_op_id = db_ll(res, 0, 4);
 	PQclear(res);
 	return 1;
 }
@@ -100,24 +101,27 @@ int
 idem_record(struct db *db, int64_t uid, const char *key, const char *fingerprint,
             const struct idem_answer *ans, struct fb_err *err)
 {
-	char user[ID_MAX], status[8], bid[ID_MAX];
+	char user[ID_MAX], status[8], bid[ID_MAX], oid[ID_MAX];
 	PGresult *res;
 	int got;
 
 	snprintf(user, sizeof(user), "%lld", (long long)uid);
 	snprintf(status, sizeof(status), "%d", ans->status);
 	snprintf(bid, sizeof(bid), "%lld", (long long)ans->batch_id);
+	snprintf(oid, sizeof(oid), "%lld", (long long)ans->bulk_op_id);
 	/*
 	 * A concurrent request holding the same key makes this wait until it commits or rolls
 	 * back; then the live row wins (no row returned) and an expired one is replaced.
 	 */
 	res = db_query(db, "idem_record",
-	               "INSERT INTO idempotency_keys AS k (user_id, key, request, status, body, batch_id)"
-	               " VALUES ($1, $2, $3, $4, $5, nullif($6::bigint, 0))"
+	               "INSERT INTO idempotency_keys AS k (user_id, key, request, status, body, batch_id,"
+	               " bulk_op_id) VALUES ($1, $2, $3, $4, $5, nullif($6::bigint, 0),"
+	               " nullif($7::bigint, 0))"
 	               " ON CONFLICT (user_id, key) DO UPDATE SET request = excluded.request,"
 	               " status = excluded.status, body = excluded.body, batch_id = excluded.batch_id,"
+	               " bulk_op_id = excluded.bulk_op_id,"
 	               " created = now() WHERE k.created <= now() - " IDEM_TTL_SQL " RETURNING 1",
-	               6, (const char *[]){user, key, fingerprint, status, ans->body, bid}, err);
+	               7, (const char *[]){user, key, fingerprint, status, ans->body, bid, oid}, err);
 	if (res == NULL)
 		return -1;
 	got = PQntuples(res);

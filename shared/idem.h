@@ -43,7 +43,8 @@ void idem_fingerprint(const void *const *parts, const size_t *lens, size_t n, ch
 struct idem_answer {
 	int status;
 	char body[IDEM_BODY_MAX];
-	int64_t batch_id;
+	int64_t batch_id;   /* the batch created, or 0 */
+	int64_t bulk_op_id; /* the bulk process operation created, or 0 */
 };
 
 /*

@@ -329,3 +329,22 @@ jsonh_page(struct json_object *items, long long total, int64_t page, int64_t pag
 	jsonh_add_int(o, "page_size", page_size);
 	return o;
 }
+
+void
+jsonh_add_progress(struct json_object *obj, long long total, long long done, const char *elapsed)
+{
+	long long pending = total - done;
+
+	jsonh_add_int(obj, "pending", pending);
+	jsonh_add_double(obj, "progress", total > 0 ? (double)done / (double)total : 1.0);
+	/* Throughput since the start predicts the rest; nothing to predict before it. */
+	if (pending > 0 && elapsed != NULL && atof(elapsed) > 0 && done > 0) {
+		double rate = (double)done / atof(elapsed);
+
+		jsonh_add_int(obj, "eta_seconds", (int64_t)((double)pending / rate + 0.5));
+	} else if (pending == 0) {
+		jsonh_add_int(obj, "eta_seconds", 0);
+	} else {
+		jsonh_add_null(obj, "eta_seconds");
+	}
+}

@@ -57,8 +57,15 @@ void jsonh_add_int(struct json_object *obj, const char *key, int64_t val);
 void jsonh_add_bool(struct json_object *obj, const char *key, int val);
 void jsonh_add_double(struct json_object *obj, const char *key, double val);
 void jsonh_add_null(struct json_object *obj, const char *key);
-/* The list envelope {"items","total","page","page_size"}; items is stolen. */
+/* A page of a list: {"items","total","page","page_size"}; steals items, returns a new object. */
 struct json_object *jsonh_page(struct json_object *items, long long total, int64_t page,
                                int64_t page_size);
+/*
+ * "pending", "progress" (done / total, 1 when total is 0) and "eta_seconds" (from the
+ * throughput since the start, elapsed seconds as text or NULL before the start; 0 when
+ * nothing is pending, null when nothing can be predicted yet) of a job over total items.
+ */
+void jsonh_add_progress(struct json_object *obj, long long total, long long done,
+                        const char *elapsed);
 
 #endif

@@ -490,23 +490,6 @@ query_int(struct query *q, int64_t v)
 	return query_take(q, xasprintf("%lld", (long long)v));
 }
 
-/* '%' + s with LIKE's wildcards escaped + '%'. */
-static char *
-like_pattern(const char *s)
-{
-	struct buf b = {0};
-
-	buf_puts(&b, "%");
-	for (; *s != '\0'; s++) {
-		if (*s == '%' || *s == '_' || *s == '\\')
-			buf_add(&b, "\\", 1);
-		buf_add(&b, s, 1);
-	}
-	buf_puts(&b, "%");
-	buf_cstr(&b);
-	return b.data;
-}
-
 /* The conditions of user_id's pending tasks matching f, over tasks t [and session s]. */
 static void
 query_build(struct query *q, int64_t user_id, const struct task_filter *f,
@@ -529,7 +512,7 @@ query_build(struct query *q, int64_t user_id, const struct task_filter *f,
 		buf_printf(&q->where, " AND t.id = ANY ($%d::bigint[])", query_take(q, arr.data));
 	}
 	if (f->keyword != NULL) {
-		int k = query_take(q, like_pattern(f->keyword));
+		int k = query_take(q, db_like_pattern(f->keyword));
 
 		buf_printf(&q->where,
 		           " AND (s.title ILIKE $%d OR s.creator IN "

@@ -50,6 +50,29 @@ tasklock_release_items(struct db *db, const struct fb_config *cfg, int64_t id,
 }
 
 int
+tasklock_release_sessions(struct db *db, const char *session_ids, long long *n,
+                          struct fb_err *err)
+{
+	PGresult *res;
+
+	res = db_query(db, "tasklock_release_sessions",
+	               "WITH t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
+	               "  WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'"
+	               "  AND lock_kind IS NOT NULL RETURNING id),"
+	               " d AS (UPDATE batch_task_detail SET next_retry_at = NULL"
+	               "  WHERE task_id IN (SELECT id FROM t) AND status = 'failed'"
+	               "  AND next_retry_at IS NOT NULL)"
+	               " SELECT count(*) FROM t",
+	               1, (const char *[]){session_ids}, err);
+	if (res == NULL)
+		return -1;
+	if (n != NULL)
+		*n = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
 tasklock_release_batch(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
 	char bid[ID_MAX];

@@ -55,6 +55,17 @@ int tasklock_release_items(struct db *db, const struct fb_config *cfg, int64_t i
  */
 int tasklock_release_batch(struct db *db, int64_t id, long long *n, struct fb_err *err) FB_MUSTCHECK;
 
+/*
+ * The sessions session_ids (a bigint[] literal) end by an operator's hand (stopped,
+ * finished): their pending tasks let go of every lock, a batch's or a person's, and the
+ * retries planned for failed batch items on those tasks are dropped.  Items still pending
+ * are left to their batch, whose engine finds the task no longer pending (ignored).  Call
+ * it before the tasks are cancelled, with the sessions locked.  *n (may be NULL) counts
+ * the tasks let go.
+ */
+int tasklock_release_sessions(struct db *db, const char *session_ids, long long *n,
+                              struct fb_err *err) FB_MUSTCHECK;
+
 /* One lock let go by the sweep. */
 struct tasklock_release {
 	int64_t task_id;

@@ -297,6 +297,9 @@ async function route() {
 	if (parts[0] === "batch" && /^[1-9][0-9]{0,17}$/.test(parts[1] || "")) {
 		showView("progress");
 		openBatch(parts[1]);
+	} else if (parts[0] === "process") {
+		stopPolling();
+		await processRoute(parts);
 	} else if (parts[0] === "batches") {
 		showView("batches");
 		loadBatches();
@@ -1190,8 +1193,10 @@ function wire() {
 }
 
 async function start() {
-	if (await loadMe())
+	if (await loadMe()) {
+		await processNav();
 		await route();
+	}
 }
 
 wire();

@@ -39,6 +39,15 @@ const struct route router_routes[] = {
 	{"DELETE", "/api/queue/dead/{id}", handle_queue_dead_drop, ROUTE_ADMIN},
 	{"POST", "/api/queue/{name}/pause", handle_queue_pause, ROUTE_ADMIN},
 	{"POST", "/api/queue/{name}/resume", handle_queue_resume, ROUTE_ADMIN},
+	{"GET", "/api/process/sessions", handle_process_sessions, ROUTE_USER},
+	{"GET", "/api/process/sessions/{id}/backups", handle_process_backups, ROUTE_USER},
+	{"POST", "/api/process/backups/{id}/restore", handle_process_restore, ROUTE_USER},
+	{"POST", "/api/process/bulk", handle_process_bulk_submit, ROUTE_USER},
+	{"GET", "/api/process/bulk", handle_process_bulk_list, ROUTE_USER},
+	{"GET", "/api/process/bulk/{id}", handle_process_bulk_get, ROUTE_USER},
+	{"GET", "/api/process/bulk/{id}/items", handle_process_bulk_items, ROUTE_USER},
+	{"POST", "/api/process/bulk/{id}/cancel", handle_process_bulk_cancel, ROUTE_USER},
+	{"POST", "/api/process/bulk/{id}/retry", handle_process_bulk_retry, ROUTE_USER},
 	{NULL, NULL, NULL, 0},
 };
 

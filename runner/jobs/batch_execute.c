@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "chunk.h"
 #include "engine.h"
 #include "jobs.h"
 #include "jsonh.h"
@@ -73,9 +74,7 @@ run(struct job_ctx *ctx, struct json_object *args, const char *type, struct fb_e
 
 		if (batch_pending(ctx->db, id, &pending, err) < 0)
 			return -1;
-		want = (int)((pending + ctx->cfg->batch_chunk_size - 1) / ctx->cfg->batch_chunk_size) - 1;
-		if (want > ctx->cfg->batch_max_concurrency - 1)
-			want = ctx->cfg->batch_max_concurrency - 1;
+		want = chunk_helpers(ctx->cfg, pending);
 		if (want > 0 && publish_helpers(ctx, id, type, want, err) < 0)
 			return -1;
 	}

@@ -5,7 +5,8 @@
  * jobs that carry them on; then let go of the task locks of batches that can no longer act
  * on them (each release logged), and forget idempotency keys past their time.  One runner
  * at a time: the scan holds a Redis lock, and the rows it changes are locked in
- * PostgreSQL, which remains the real guard.
+ * PostgreSQL, which remains the real guard.  Bulk process operations whose execution was
+ * lost are found by the same scan (procop_recover_scan) and published again.
  */
 #include <stdlib.h>
 #include <json-c/json.h>
@@ -14,6 +15,7 @@
 #include "idem.h"
 #include "jobs.h"
 #include "log.h"
+#include "procop.h"
 
 /* Locks released per transaction, and transactions per run (the next run goes on). */
 #define SWEEP_BATCH 500
@@ -68,6 +70,16 @@ job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *
 	if (nids + nretry > 0)
 		log_info("batch recovery", "job_id", LOG_STR(ctx->job_id), "resumed", LOG_INT(nids),
 		         "retried", LOG_INT(nretry), NULL);
+	free(ids);
+	ids = NULL;
+	if (procop_recover_scan(ctx->db, ctx->cfg, &ids, &nids, err) < 0)
+		goto out;
+	for (i = 0; i < nids; i++)
+		if (procop_publish(ctx->q, ids[i], 0, err) < 0)
+			goto out;
+	if (nids > 0)
+		log_info("process bulk recovery", "job_id", LOG_STR(ctx->job_id), "resumed",
+		         LOG_INT(nids), NULL);
 	if (sweep_locks(ctx, err) < 0)
 		goto out;
 	{

@@ -88,4 +88,15 @@ int handle_queue_dead_retry(struct request *r, struct fb_err *err);
 int handle_queue_dead_drop_all(struct request *r, struct fb_err *err);
 int handle_queue_dead_drop(struct request *r, struct fb_err *err);
 
+/* process.c */
+int handle_process_sessions(struct request *r, struct fb_err *err);
+int handle_process_bulk_submit(struct request *r, struct fb_err *err);
+int handle_process_bulk_list(struct request *r, struct fb_err *err);
+int handle_process_bulk_get(struct request *r, struct fb_err *err);
+int handle_process_bulk_items(struct request *r, struct fb_err *err);
+int handle_process_bulk_cancel(struct request *r, struct fb_err *err);
+int handle_process_bulk_retry(struct request *r, struct fb_err *err);
+int handle_process_backups(struct request *r, struct fb_err *err);
+int handle_process_restore(struct request *r, struct fb_err *err);
+
 #endif

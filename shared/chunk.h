@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chunk: what batches and bulk process operations share about executing many items —
+ * the executor's loop over chunks, the counter rows, the recovery scan's staleness test
+ * and the number of helper executors to ask for.
+ *
+ * An executor claims up to chunk_size pending items at a time (FOR UPDATE SKIP LOCKED, in
+ * its kind's chunk function, which also commits them), so that executors on several
+ * runners share one piece of work; a final item is never touched again.  When a chunk
+ * fails with an unexpected SQL error (not a lost connection, not a serialization failure
+ * or deadlock, which db_tx and the job loop retry), chunk_drive runs the next chunk_size
+ * items one per transaction: the item whose own transaction fails is failed alone, through
+ * the kind's fail_one, and the others go on.
+ *
+ * Counts are the work's own columns (what submission and cancel decided) plus the sums of
+ * its counter rows: each executor adds its deltas to one of 16 slots once per chunk, in
+ * the chunk's commit, so that no single row is updated by every worker for every item.
+ *
+ * Nothing here allocates except the recovery scan's id list, which the caller frees.
+ */
+#ifndef FB_CHUNK_H
+#define FB_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+
+/* One chunk: what it may take, and what it did. */
+struct chunk_step {
+	void *arg;     /* the work's own (chunk_work.arg) */
+	int limit;     /* items to claim at most */
+	int claimed;   /* items claimed (0: nothing pending was free) */
+	int cancelled; /* the work was cancelled (or is gone): stop */
+	int64_t item;  /* when one item was claimed: its id (set also when the chunk failed) */
+};
+
+/* One item to fail alone. */
+struct chunk_fail {
+	void *arg; /* the work's own (chunk_work.arg) */
+	int64_t item;
+	const char *why;
+};
+
+/* One kind of chunked work, with its callbacks. */
+struct chunk_work {
+	const char *id_field;   /* log field of the work's id: "batch_id", "op_id" */
+	const char *item_field; /* log field of an item's id: "detail_id", "proc_log_id" */
+	int64_t id;
+	void *arg;
+	/*
+	 * Run by db_tx with a struct chunk_step: claim and process up to step->limit items,
+	 * setting claimed, cancelled and item from scratch (db_tx may run it again).
+	 */
+	db_tx_fn chunk;
+	/* Run by db_tx with a struct chunk_fail: fail that item alone, with why. */
+	db_tx_fn fail_one;
+	/* Nothing was left to claim: this statement (CHUNK_FINISH_SQL) ends the work. */
+	const char *finish_stmt, *finish_sql;
+};
+
+/*
+ * The work's status moves: init → running when an executor starts (CHUNK_START_SQL), and
+ * running → finished once nothing is pending (CHUNK_FINISH_SQL), over a table with columns
+ * id, status, started, finished, heartbeat, modified and items with KEY and status.
+ */
+#define CHUNK_START_SQL(table)                                                               \
+	"UPDATE " table " SET status = 'running', started = coalesce(started, now()),"           \
+	" heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init' RETURNING 1"
+#define CHUNK_FINISH_SQL(table, items, key)                                                  \
+	"UPDATE " table " SET status = 'finished', finished = now(), modified = now()"           \
+	" WHERE id = $1 AND status = 'running' AND NOT EXISTS"                                   \
+	" (SELECT 1 FROM " items " WHERE " key " = $1 AND status = 'pending') RETURNING 1"
+/* Run such a statement for work id; *moved (may be NULL) is 1 when the status moved. */
+int chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *moved,
+               struct fb_err *err) FB_MUSTCHECK;
+
+/* What chunk_drive saw. */
+struct chunk_end {
+	int more;     /* *stopping was set: items may be left for a continuation */
+	int finished; /* this executor ended the work */
+};
+
+/*
+ * Run w's chunks until nothing is left to claim (then the finish statement runs), the
+ * work is cancelled, or *stopping is set.
+ */
+int chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w,
+                volatile int *stopping, struct chunk_end *end, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * A counter table (columns KEY, slot, success, failed, ignored, cancelled, primary key
+ * (KEY, slot)) and the prepared statement that adds deltas to one of its slots.
+ */
+struct chunk_counter {
+	const char *stmt; /* prepared statement name */
+	const char *sql;
+};
+#define CHUNK_COUNTER(stmt, table, key)                                                      \
+	{                                                                                        \
+		stmt, "INSERT INTO " table " AS c (" key ", slot, success, failed, ignored, cancelled)" \
+		      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (" key ", slot) DO UPDATE SET"      \
+		      " success = c.success + excluded.success, failed = c.failed + excluded.failed,"   \
+		      " ignored = c.ignored + excluded.ignored,"                                        \
+		      " cancelled = c.cancelled + excluded.cancelled"                                   \
+	}
+
+/* Add the deltas to slot of work id (nothing when all are 0), in the caller's transaction. */
+int chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, long long success,
+                long long failed, long long ignored, long long cancelled,
+                struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The recovery scan's test for work whose execution was lost, over a table with columns
+ * id, status ('init', 'running', ...), heartbeat, started, modified and created: running
+ * without a heartbeat for batch.stale_minutes, or init for longer than
+ * batch.init_grace_seconds.  *ids gets up to 1000 malloc'ed ids (caller frees).
+ */
+#define CHUNK_STALE_SQL(table)                                                               \
+	"SELECT id FROM " table " WHERE "                                                        \
+	"(status = 'running' AND coalesce(heartbeat, started, modified) < "                      \
+	"  now() - make_interval(secs => $1::int)) "                                             \
+	"OR (status = 'init' AND created < now() - make_interval(secs => $2::int)) "             \
+	"ORDER BY id LIMIT 1000"
+int chunk_stale(struct db *db, const struct fb_config *cfg, const char *stmt, const char *sql,
+                int64_t **ids, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+
+/* Helper executors to ask for, besides the first, for pending items (batch.max_concurrency). */
+int chunk_helpers(const struct fb_config *cfg, long long pending);
+
+#endif

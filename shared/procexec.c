@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procexec: the execution of bulk process operations — the semantics table (procop.h)
+ * applied chunk by chunk, the way engine.c applies the approval step (chunk.h).
+ *
+ * A chunk claims pending proc_log rows, locks their sessions in id order, decides each
+ * row (gone: ignored; the creator no longer an admin or a monitor of the app: failed;
+ * a state the operation does not apply to: ignored with the reason), applies the
+ * effects set-wise (one statement per effect for the whole chunk; backups first), and
+ * commits the rows, the counter deltas and the heartbeat together.  An unexpected SQL
+ * error re-runs the chunk one row per transaction so that only the row at fault fails.
+ *
+ * Memory: everything per chunk is freed before the chunk's transaction returns, since
+ * db_tx() may run it again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "backup.h"
+#include "chunk.h"
+#include "jsonh.h"
+#include "mem.h"
+#include "procexec.h"
+#include "tasklock.h"
+
+#define ID_MAX 24
+
+static const struct chunk_counter counter =
+    CHUNK_COUNTER("procop_count", "process_bulk_counter", "op_id");
+
+static void
+id_str(char buf[ID_MAX], int64_t id)
+{
+	snprintf(buf, ID_MAX, "%lld", (long long)id);
+}
+
+/* ---- the semantics table ----------------------------------------------------------------- */
+
+struct opdef {
+	const char *name;
+	const char *from[5];  /* states it applies to */
+	const char *from_text;
+	const char *to;       /* the state after it ("removed": the row is gone) */
+	const char *outcome;  /* the outcome it sets, or NULL */
+	int cancels_tasks;
+	int backs_up;
+};
+
+static const struct opdef opdefs[] = {
+	{"suspend", {"running"}, "running ones", "suspended", NULL, 0, 0},
+	{"resume", {"suspended"}, "suspended ones", "running", NULL, 0, 0},
+	{"stop", {"running", "suspended"}, "running or suspended ones", "stopped", "stopped", 1, 0},
+	{"finish", {"running", "suspended"}, "running or suspended ones", "finished",
+	 "finished_by_admin", 1, 0},
+	{"delete", {"running", "suspended", "stopped", "finished"}, "any not deleted yet", "deleted",
+	 NULL, 1, 1},
+	{"archive_delete", {"finished", "stopped"}, "finished or stopped ones", "removed", NULL, 0, 1},
+};
+
+static const struct opdef *
+opdef_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(opdefs) / sizeof(opdefs[0]); i++)
+		if (strcmp(opdefs[i].name, name) == 0)
+			return &opdefs[i];
+	return NULL;
+}
+
+static int
+opdef_allows(const struct opdef *d, const char *state)
+{
+	int i;
+
+	for (i = 0; i < 5 && d->from[i] != NULL; i++)
+		if (strcmp(d->from[i], state) == 0)
+			return 1;
+	return 0;
+}
+
+int
+procexec_known(const char *name)
+{
+	return opdef_find(name) != NULL;
+}
+
+int
+procexec_cancel_pending(struct db *db, int64_t id, const char *why, long long *n, struct fb_err *err)
+{
+	char oid[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, id);
+	res = db_query(db, "procop_cancel_pending",
+	               "WITH l AS (UPDATE proc_log SET status = 'cancelled', finished = now(), error = $2"
+	               "  WHERE id IN (SELECT id FROM proc_log WHERE bulk_op_id = $1"
+	               "  AND status = 'pending' FOR UPDATE SKIP LOCKED) RETURNING 1)"
+	               " SELECT count(*) FROM l",
+	               2, (const char *[]){oid, why}, err);
+	if (res == NULL)
+		return -1;
+	*n = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+/* ---- the executor ------------------------------------------------------------------------ */
+
+enum outcome { OUT_NONE, OUT_SUCCESS, OUT_FAILED, OUT_IGNORED };
+
+struct exec {
+	const struct fb_config *cfg;
+	int64_t id;
+	int slot;
+	const struct opdef *op;
+	int64_t creator;
+	struct procexec_result res;
+};
+
+struct item {
+	int64_t log_id, session_id;
+	int found, allowed;
+	char state[16];
+	enum outcome out;
+	char error[200];
+};
+
+static int
+exec_load(struct db *db, struct exec *x, struct fb_err *err)
+{
+	char oid[ID_MAX];
+	PGresult *res;
+
+	id_str(oid, x->id);
+	res = db_query(db, "procop_load", "SELECT operation, creator FROM process_bulk_op WHERE id = $1",
+	               1, (const char *[]){oid}, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "operation %lld does not exist", (long long)x->id);
+		return -1;
+	}
+	x->op = opdef_find(PQgetvalue(res, 0, 0));
+	x->creator = db_ll(res, 0, 1);
+	PQclear(res);
+	if (x->op == NULL) {
+		fb_err_set(err, FB_EINVAL, "operation %lld has an unknown kind", (long long)x->id);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+classify(const struct exec *x, struct item *it)
+{
+	const struct opdef *d = x->op;
+
+	if (!it->found) {
+		it->out = OUT_IGNORED;
+		snprintf(it->error, sizeof(it->error), "the process instance no longer exists");
+	} else if (!it->allowed) {
+		it->out = OUT_FAILED;
+		snprintf(it->error, sizeof(it->error), "not a monitor of this app");
+	} else if (!opdef_allows(d, it->state)) {
+		it->out = OUT_IGNORED;
+		snprintf(it->error, sizeof(it->error), "the process instance is %s; %s applies to %s",
+		         it->state, d->name, d->from_text);
+	} else {
+		it->out = OUT_SUCCESS;
+	}
+}
+
+/* The effects of the operation on the sessions S (a bigint[] literal) that succeed. */
+static int
+apply(struct db *db, struct exec *x, const char *S, struct fb_err *err)
+{
+	const struct opdef *d = x->op;
+	char oid[ID_MAX];
+
+	id_str(oid, x->id);
+	if (d->backs_up && backup_take(db, S, x->id, d->name, err) < 0)
+		return -1;
+	if (d->cancels_tasks && tasklock_release_sessions(db, S, NULL, err) < 0)
+		return -1;
+	if (strcmp(d->name, "archive_delete") == 0)
+		return db_exec(db, "procop_remove", "DELETE FROM app_sessions WHERE id = ANY ($1::bigint[])",
+		               1, (const char *[]){S}, err);
+	if (strcmp(d->name, "suspend") == 0)
+		return db_exec(db, "procop_suspend",
+		               "WITH s AS (UPDATE app_sessions SET state = 'suspended', modified = now()"
+		               "  WHERE id = ANY ($1::bigint[]))"
+		               " UPDATE tasks SET due_paused = greatest(due_at - now(), interval '0'),"
+		               " due_at = NULL WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'"
+		               " AND due_at IS NOT NULL",
+		               1, (const char *[]){S}, err);
+	if (strcmp(d->name, "resume") == 0)
+		return db_exec(db, "procop_resume",
+		               "WITH s AS (UPDATE app_sessions SET state = 'running', modified = now()"
+		               "  WHERE id = ANY ($1::bigint[]))"
+		               " UPDATE tasks SET due_at = now() + due_paused, due_paused = NULL"
+		               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'"
+		               " AND due_paused IS NOT NULL",
+		               1, (const char *[]){S}, err);
+	/*
+	 * stop, finish and delete: pending tasks are cancelled (a deleted session's to-dos
+	 * leave every listing; its backup keeps them as they were).  delete keeps the outcome.
+	 */
+	return db_exec(db, "procop_end",
+	               "WITH s AS (UPDATE app_sessions SET state = $2, modified = now(),"
+	               "  outcome = CASE WHEN $2 = 'deleted' THEN outcome ELSE $3 END,"
+	               "  finished = CASE WHEN $2 = 'deleted' THEN finished ELSE now() END"
+	               "  WHERE id = ANY ($1::bigint[]))"
+	               " UPDATE tasks SET state = 'cancelled', finished = now(), due_paused = NULL"
+	               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'",
+	               3, (const char *[]){S, d->to, d->outcome}, err);
+}
+
+static int
+finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb_err *err)
+{
+	struct buf ids = {0}, st = {0}, old = {0};
+	struct json_object *errors = json_object_new_array(), *news = json_object_new_array();
+	char oid[ID_MAX];
+	int i, s = 0, f = 0, g = 0, ret = -1;
+
+	buf_puts(&ids, "{");
+	buf_puts(&st, "{");
+	buf_puts(&old, "{");
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+
+		s += it->out == OUT_SUCCESS;
+		f += it->out == OUT_FAILED;
+		g += it->out == OUT_IGNORED;
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)it->log_id);
+		buf_printf(&st, "%s%s", i ? "," : "",
+		           it->out == OUT_SUCCESS ? "success" : it->out == OUT_FAILED ? "failed" : "ignored");
+		buf_printf(&old, "%s%s", i ? "," : "", it->found ? it->state : "NULL");
+		json_object_array_add(errors, it->out == OUT_SUCCESS ? NULL
+		                                                     : json_object_new_string(it->error));
+		json_object_array_add(news, it->out == OUT_SUCCESS ? json_object_new_string(x->op->to)
+		                                                   : NULL);
+	}
+	buf_puts(&ids, "}");
+	buf_puts(&st, "}");
+	buf_puts(&old, "}");
+	id_str(oid, x->id);
+	if (db_exec(db, "procop_outcomes",
+	            "UPDATE proc_log l SET status = o.status, old_state = o.old_state,"
+	            " new_state = ($4::jsonb) ->> (o.ord::int - 1), error = ($5::jsonb) ->> (o.ord::int - 1),"
+	            " finished = now()"
+	            " FROM unnest($1::bigint[], $2::text[], $3::text[])"
+	            "  WITH ORDINALITY AS o(id, status, old_state, ord)"
+	            " WHERE l.id = o.id",
+	            5, (const char *[]){ids.data, st.data, old.data, jsonh_str(news), jsonh_str(errors)},
+	            err) < 0)
+		goto out;
+	if (chunk_count(db, &counter, x->id, x->slot, s, f, g, 0, err) < 0)
+		goto out;
+	if (db_exec(db, "procop_heartbeat",
+	            "UPDATE process_bulk_op SET heartbeat = now(), modified = now() WHERE id = $1", 1,
+	            (const char *[]){oid}, err) < 0)
+		goto out;
+	x->res.success += s;
+	x->res.failed += f;
+	x->res.ignored += g;
+	ret = 0;
+out:
+	json_object_put(errors);
+	json_object_put(news);
+	free(ids.data);
+	free(st.data);
+	free(old.data);
+	return ret;
+}
+
+/* One chunk (chunk.h: struct chunk_step): claim, lock, decide and apply its rows. */
+static int
+chunk_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct chunk_step *c = arg;
+	struct exec *x = c->arg;
+	struct item *items = NULL;
+	struct buf sids = {0}, ok = {0};
+	PGresult *res = NULL;
+	char oid[ID_MAX], lim[16], uid[ID_MAX];
+	int i, j, n = 0, nok = 0, ret = -1;
+
+	c->claimed = 0;
+	c->cancelled = 0;
+	c->item = 0;
+	id_str(oid, x->id);
+	id_str(uid, x->creator);
+	snprintf(lim, sizeof(lim), "%d", c->limit);
+	res = db_query(db, "procop_op_status", "SELECT status FROM process_bulk_op WHERE id = $1", 1,
+	               (const char *[]){oid}, err);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
+		long long nc = 0;
+
+		c->cancelled = 1;
+		ret = PQntuples(res) == 0 ? 0
+		      : (procexec_cancel_pending(db, x->id, "cancelled by the user", &nc, err) < 0 ||
+		         chunk_count(db, &counter, x->id, x->slot, 0, 0, 0, nc, err) < 0) ? -1 : 0;
+		goto out;
+	}
+	PQclear(res);
+	res = db_query(db, "procop_claim",
+	               "SELECT id, session_id FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending'"
+	               " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+	               2, (const char *[]){oid, lim}, err);
+	if (res == NULL)
+		goto out;
+	n = PQntuples(res);
+	items = xcalloc((size_t)(n ? n : 1), sizeof(*items));
+	buf_puts(&sids, "{");
+	for (i = 0; i < n; i++) {
+		items[i].log_id = db_ll(res, i, 0);
+		items[i].session_id = db_ll(res, i, 1);
+		buf_printf(&sids, "%s%lld", i ? "," : "", (long long)items[i].session_id);
+	}
+	buf_puts(&sids, "}");
+	PQclear(res);
+	res = NULL;
+	c->claimed = n;
+	if (n == 1)
+		c->item = items[0].log_id;
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* Lock the sessions in id order (as the engine does); the permission as of now. */
+	res = db_query(db, "procop_lock",
+	               "SELECT s.id, s.state, (u.is_admin OR EXISTS (SELECT 1 FROM app_monitors m"
+	               "  WHERE m.app_id = av.app_id AND m.user_id = u.id))"
+	               " FROM app_sessions s JOIN app_versions av ON av.id = s.app_version_id,"
+	               " users u WHERE u.id = $2 AND s.id = ANY ($1::bigint[])"
+	               " ORDER BY s.id FOR UPDATE OF s",
+	               2, (const char *[]){sids.data, uid}, err);
+	if (res == NULL)
+		goto out;
+	for (j = 0; j < PQntuples(res); j++) {
+		int64_t sid = db_ll(res, j, 0);
+
+		for (i = 0; i < n; i++) {
+			if (items[i].session_id != sid)
+				continue;
+			items[i].found = 1;
+			snprintf(items[i].state, sizeof(items[i].state), "%s", PQgetvalue(res, j, 1));
+			items[i].allowed = strcmp(PQgetvalue(res, j, 2), "t") == 0;
+		}
+	}
+	PQclear(res);
+	res = NULL;
+	buf_puts(&ok, "{");
+	for (i = 0; i < n; i++) {
+		classify(x, &items[i]);
+		if (items[i].out == OUT_SUCCESS)
+			buf_printf(&ok, "%s%lld", nok++ ? "," : "", (long long)items[i].session_id);
+	}
+	buf_puts(&ok, "}");
+	if (nok > 0 && apply(db, x, ok.data, err) < 0)
+		goto out;
+	if (finish_chunk(db, x, items, n, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	PQclear(res);
+	free(items);
+	free(sids.data);
+	free(ok.data);
+	return ret;
+}
+
+/* In one-row mode, the row whose own change failed is failed alone. */
+static int
+fail_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct chunk_fail *a = arg;
+	struct exec *x = a->arg;
+	char lid[ID_MAX];
+	PGresult *res;
+	int n;
+
+	id_str(lid, a->item);
+	res = db_query(db, "procop_fail_one",
+	               "WITH l AS (UPDATE proc_log SET status = 'failed', finished = now(), error = $2"
+	               "  WHERE id = $1 AND status = 'pending' RETURNING 1) SELECT count(*) FROM l",
+	               2, (const char *[]){lid, a->why}, err);
+	if (res == NULL)
+		return -1;
+	n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	if (n == 0)
+		return 0;
+	x->res.failed++;
+	return chunk_count(db, &counter, x->id, x->slot, 0, 1, 0, 0, err);
+}
+
+int
+procexec_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
+             volatile int *stopping, struct procexec_result *out, struct fb_err *err)
+{
+	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
+	struct chunk_work w = {
+	    .id_field = "op_id", .item_field = "proc_log_id", .id = id, .arg = &x,
+	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "procop_finish",
+	    .finish_sql = CHUNK_FINISH_SQL("process_bulk_op", "proc_log", "bulk_op_id")};
+	struct chunk_end end;
+	int rc = -1;
+
+	if (exec_load(db, &x, err) < 0)
+		goto out;
+	if (chunk_mark(db, "procop_start", CHUNK_START_SQL("process_bulk_op"), id, NULL, err) < 0)
+		goto out;
+	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err) < 0)
+		goto out;
+	x.res.more = end.more;
+	x.res.finished = end.finished;
+	rc = 0;
+out:
+	*out = x.res;
+	return rc;
+}
