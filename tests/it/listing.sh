@@ -97,6 +97,16 @@ tid() {
 	q "SELECT t.id FROM tasks t JOIN app_sessions s ON s.id = t.session_id
 	   WHERE s.title LIKE '%-' || :'s' ORDER BY s.id OFFSET $(($1 - 1)) LIMIT 1"
 }
+# Task 2's batch lock belongs to a real batch of A's whose failed item may still be retried
+# (its retry is planned within the window), so that no stale-lock sweep of a runner working
+# on the same database lets go of it while this test runs.
+q "WITH b AS (INSERT INTO batch_task (app_version_id, node_id, status, total, failed, creator, finished)
+	SELECT n.app_version_id, n.id, 'finished', 1, 1, u.id, now() FROM nodes n, users u
+	WHERE n.id = $n1 AND u.login = :'la' RETURNING id),
+	d AS (INSERT INTO batch_task_detail (batch_id, task_id, status, error, retry_count, next_retry_at, finished)
+	SELECT b.id, $(tid 2), 'failed', 'listing fixture', 1, now() + interval '23 hours', now() FROM b)
+	UPDATE tasks t SET lock_owner = 'batch:' || b.id FROM b WHERE t.id = $(tid 2)" >/dev/null ||
+	it_bail "cannot lock task 2 for a batch"
 # expect WHERE: A's pending task ids matching an extra condition over t and s, in order.
 expect() {
 	q "SELECT coalesce(string_agg(t.id::text, ',' ORDER BY t.created, t.id), '')
