@@ -107,7 +107,9 @@ confdoc_write_man(FILE *f, int placeholders, struct fb_err *err)
 	      f);
 	fprintf(f, ".TH FLOWBATCH.CONF 5 \"\" \"flowbatch %s\" \"flowbatch\"\n",
 	        placeholders ? "@VERSION@" : PACKAGE_VERSION);
-	fputs(".SH NAME\n"
+	/* Ragged right: configured paths are long words that a justified line cannot take. */
+	fputs(".ad l\n"
+	      ".SH NAME\n"
 	      "flowbatch.conf \\- configuration of flowbatch\\-web, flowbatch\\-runner and "
 	      "flowbatchctl\n"
 	      ".SH SYNOPSIS\n.I ",

@@ -29,15 +29,21 @@ for p in "$ctl" "$web" "$runner"; do
 done
 command -v groff >/dev/null || { echo "not ok - groff is missing (Debian package groff-base)"; exit 1; }
 
-# bare ARGS...: run with an empty environment (PATH only, for the sanitizers' symbolizer)
-# and, a second time, with FLOWBATCH_CONFIG naming a file that does not exist; both must
+# The environment of every run: PATH (the sanitizers' symbolizer) and the sanitizer
+# options of an ASan build, nothing else.
+clean_env=(PATH="$PATH")
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+	[[ -n ${!v:-} ]] && clean_env+=("$v=${!v}")
+done
+
+# bare ARGS...: run with that environment and, a second time, with FLOWBATCH_CONFIG naming a file that does not exist; both must
 # agree.  Sets rc, out, err of the first run.
 bare() {
-	env -i PATH="$PATH" "$@" >"$tmp/out" 2>"$tmp/err"
+	env -i "${clean_env[@]}" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	out=$(cat "$tmp/out")
 	err=$(cat "$tmp/err")
-	env -i PATH="$PATH" FLOWBATCH_CONFIG="$tmp/missing.conf" "$@" >"$tmp/out2" 2>"$tmp/err2"
+	env -i "${clean_env[@]}" FLOWBATCH_CONFIG="$tmp/missing.conf" "$@" >"$tmp/out2" 2>"$tmp/err2"
 	if [[ $? != "$rc" ]] || ! cmp -s "$tmp/out" "$tmp/out2"; then
 		rc=99
 		err="$err (differs with FLOWBATCH_CONFIG set: $(head -c 300 "$tmp/err2"))"
@@ -113,7 +119,7 @@ expect_usage_error "flowbatchctl config-keys --no-such-option" "$ctl" config-key
 good_env=(FLOWBATCH_AUTH_SECRET=0123456789abcdef0123)
 for args in "seed --no-such-option 1" "token" "migrate extra" "enqueue noop"; do
 	read -ra a <<<"$args"
-	env -i PATH="$PATH" "${good_env[@]}" "$ctl" "${a[@]}" >"$tmp/out" 2>"$tmp/err"
+	env -i "${clean_env[@]}" "${good_env[@]}" "$ctl" "${a[@]}" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [[ $rc == 2 && ! -s $tmp/out ]] && grep -q usage: "$tmp/err"; then
 		ok "flowbatchctl $args: exit 2 with the usage on stderr"
@@ -163,7 +169,7 @@ while IFS= read -r c; do
 done <<<"$commands"
 
 # flowbatch.conf(5) describes exactly the program's keys, each under a ".TP" with its name.
-keys=$(env -i PATH="$PATH" "$ctl" config-keys | sort -u)
+keys=$(env -i "${clean_env[@]}" "$ctl" config-keys | sort -u)
 confpage=$top_builddir/man/flowbatch.conf.5
 page_keys=$(awk 'prev == ".TP" && $1 == ".B" { print $2 } { prev = $0 }' "$confpage" |
 	sed 's/\\-/-/g' | grep -E '^[a-z_]+\.[a-z_]+$' | sort -u)
@@ -181,16 +187,16 @@ while IFS= read -r k; do
 	grep -qF "[$sec]" <<<"$text" || bad "flowbatch.conf(5) has no [$sec] section"
 done <<<"$keys"
 # The page shipped in the source tree (and the tarball) is what the program writes now.
-if env -i PATH="$PATH" "$ctl" config-keys --man-template | cmp -s - "$top_srcdir/man/flowbatch.conf.5.in"; then
+if env -i "${clean_env[@]}" "$ctl" config-keys --man-template | cmp -s - "$top_srcdir/man/flowbatch.conf.5.in"; then
 	ok "man/flowbatch.conf.5.in is what flowbatchctl config-keys --man-template writes"
 else
 	bad "man/flowbatch.conf.5.in is stale: make regenerates it from shared/config.c"
 fi
 # --man is the same page with this build's paths.
-if env -i PATH="$PATH" "$ctl" config-keys --man | cmp -s - "$confpage"; then
+if env -i "${clean_env[@]}" "$ctl" config-keys --man | cmp -s - "$confpage"; then
 	ok "flowbatchctl config-keys --man writes the installed page"
 else
-	bad "flowbatchctl config-keys --man differs from man/flowbatch.conf.5: $(env -i PATH="$PATH" "$ctl" config-keys --man | diff - "$confpage" | head -5 | paste -sd' ')"
+	bad "flowbatchctl config-keys --man differs from man/flowbatch.conf.5: $(env -i "${clean_env[@]}" "$ctl" config-keys --man | diff - "$confpage" | head -5 | paste -sd' ')"
 fi
 
 if ((fails > 0)); then
