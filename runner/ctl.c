@@ -2,8 +2,13 @@
 /*
  * flowbatchctl: the administrator's command line — migrate the schema, seed demo data,
  * sign a login token, enqueue a job, list the configuration keys.
+ *
+ * The commands are one table: a row names the command, its arguments, a summary for the
+ * list and the text of `flowbatchctl COMMAND --help`, and says whether it needs the
+ * configuration.  --help and --version, the list and each command's help never read the
+ * configuration, so they work before one exists.  Exit status: 0, 1 when the command
+ * failed, 2 on a usage error (with the usage on stderr).
  */
-#include <getopt.h>
 #include <locale.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +17,9 @@
 #include <time.h>
 #include <json-c/json.h>
 
+#include "cli.h"
 #include "config.h"
+#include "confdoc.h"
 #include "db.h"
 #include "jsonh.h"
 #include "log.h"
@@ -22,21 +29,22 @@
 #include "seed.h"
 #include "token.h"
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	        "usage: flowbatchctl [-c CONFIG] COMMAND [ARGS]\n"
-	        "  migrate                          apply pending SQL migrations\n"
-	        "  seed [--users N] [--tasks M] [--seed S]\n"
-	        "                                   create demo data\n"
-	        "  token LOGIN [--ttl SECONDS]      print a signed login token\n"
-	        "  enqueue TYPE JSON [--priority high|common|low]\n"
-	        "                                   publish a job, print its id\n"
-	        "  restore BACKUP_ID                put a deleted process instance back from its backup\n"
-	        "  config-keys                      list every configuration key\n");
-	exit(2);
-}
+struct command {
+	/* One word, or several for a group ("taskcenter reconcile"); lower case. */
+	const char *name;
+	/* The arguments for the synopsis: upper case or in brackets, "" when none. */
+	const char *args;
+	/* One line for the command list. */
+	const char *summary;
+	/* What `flowbatchctl NAME --help` says after the synopsis. */
+	const char *help;
+	/* Runs without loading the configuration (run gets cfg NULL). */
+	int no_config;
+	/* argv holds the arguments after the name; calls usage() on bad ones. */
+	int (*run)(const struct fb_config *cfg, int argc, char **argv, struct fb_err *err);
+};
+
+static void usage(void) __attribute__((noreturn));
 
 static long
 int_arg(const char *name, const char *v, long min, long max)
@@ -52,13 +60,16 @@ int_arg(const char *name, const char *v, long min, long max)
 }
 
 static int
-cmd_restore(const struct fb_config *cfg, const char *arg, struct fb_err *err)
+cmd_restore(const struct fb_config *cfg, int argc, char **argv, struct fb_err *err)
 {
 	struct db *db;
 	int64_t sid;
-	long id = int_arg("BACKUP_ID", arg, 1, LONG_MAX);
+	long id;
 	int rc;
 
+	if (argc != 1)
+		usage();
+	id = int_arg("BACKUP_ID", argv[0], 1, LONG_MAX);
 	if ((db = db_open(cfg->db_conninfo, err)) == NULL)
 		return -1;
 	rc = backup_restore(db, NULL, id, &sid, err);
@@ -69,11 +80,14 @@ cmd_restore(const struct fb_config *cfg, const char *arg, struct fb_err *err)
 }
 
 static int
-cmd_migrate(const struct fb_config *cfg, struct fb_err *err)
+cmd_migrate(const struct fb_config *cfg, int argc, char **argv, struct fb_err *err)
 {
-	struct db *db = db_open(cfg->db_conninfo, err);
+	struct db *db;
 	int applied = 0, rc;
 
+	if (argc != 0)
+		usage();
+	db = db_open(cfg->db_conninfo, err);
 	if (db == NULL)
 		return -1;
 	rc = migrate_apply(db, cfg->paths_migrations, &applied, err);
@@ -116,7 +130,7 @@ cmd_token(const struct fb_config *cfg, int argc, char **argv, struct fb_err *err
 	long ttl = cfg->auth_token_ttl;
 	char *tok;
 
-	if (argc != 1 && !(argc == 3 && strcmp(argv[1], "--ttl") == 0))
+	if (argc < 1 || (argc != 1 && !(argc == 3 && strcmp(argv[1], "--ttl") == 0)))
 		usage();
 	if (argc == 3)
 		ttl = int_arg("--ttl", argv[2], 1, 31536000);
@@ -137,7 +151,7 @@ cmd_enqueue(const struct fb_config *cfg, int argc, char **argv, struct fb_err *e
 	char id[37] = "";
 	int rc = -1;
 
-	if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--priority") == 0))
+	if (argc < 2 || (argc != 2 && !(argc == 4 && strcmp(argv[2], "--priority") == 0)))
 		usage();
 	if (argc == 4 && queue_prio_parse(argv[3], &prio) < 0) {
 		fprintf(stderr, "flowbatchctl: priority must be high, common or low\n");
@@ -163,54 +177,214 @@ out:
 	return rc;
 }
 
+static int
+cmd_config_keys(const struct fb_config *cfg, int argc, char **argv, struct fb_err *err)
+{
+	const struct config_key *k;
+	int n, i;
+
+	if (argc == 1 && strcmp(argv[0], "--man") == 0)
+		return confdoc_write_man(stdout, 0, err);
+	if (argc == 1 && strcmp(argv[0], "--man-template") == 0)
+		return confdoc_write_man(stdout, 1, err);
+	if (argc != 0)
+		usage();
+	k = config_keys(&n);
+	for (i = 0; i < n; i++)
+		printf("%s.%s\n", k[i].section, k[i].name);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{.name = "migrate",
+	 .args = "",
+	 .summary = "apply pending SQL migrations",
+	 .help = "Apply the SQL migrations of paths.migrations that the database (db.conninfo)\n"
+	         "has not applied yet, in order, each in its own transaction; print how many.",
+	 .run = cmd_migrate},
+	{.name = "seed",
+	 .args = "[--users N] [--tasks M] [--seed S]",
+	 .summary = "create demo data",
+	 .help = "Create N demo users (default 200) and M pending tasks (default 2000) from the\n"
+	         "random seed S (default 1), for development and benchmarks.",
+	 .run = cmd_seed},
+	{.name = "token",
+	 .args = "LOGIN [--ttl SECONDS]",
+	 .summary = "print a signed login token",
+	 .help = "Print a login token for LOGIN signed with auth.secret, valid for SECONDS\n"
+	         "(default auth.token_ttl).",
+	 .run = cmd_token},
+	{.name = "enqueue",
+	 .args = "TYPE JSON [--priority high|common|low]",
+	 .summary = "publish a job, print its id",
+	 .help = "Publish a job of TYPE with the arguments JSON (an object) on the stream of\n"
+	         "the priority (default common); print the job's id.",
+	 .run = cmd_enqueue},
+	{.name = "restore",
+	 .args = "BACKUP_ID",
+	 .summary = "put a deleted process instance back from its backup",
+	 .help = "Put the process instance of backup BACKUP_ID back as it was when it was\n"
+	         "backed up (before a delete or archive_delete): its row, tasks, history and\n"
+	         "form data.  Refused while the instance is live.",
+	 .run = cmd_restore},
+	{.name = "config-keys",
+	 .args = "[--man | --man-template]",
+	 .summary = "list every configuration key",
+	 .help = "Print every configuration key as section.key, one a line.  --man prints the\n"
+	         "flowbatch.conf(5) manual page instead, written from the same table;\n"
+	         "--man-template the same with @sysconfdir@, @pkgdatadir@ and @VERSION@ in\n"
+	         "place of this build's paths and version (the build fills them in).",
+	 .no_config = 1,
+	 .run = cmd_config_keys},
+	{.name = NULL},
+};
+
+static void
+list_commands(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f, "usage: flowbatchctl [-c CONFIG] COMMAND [ARGS]\n"
+	           "       flowbatchctl COMMAND --help\n"
+	           "       flowbatchctl --help | --version\n"
+	           "commands:\n");
+	for (c = commands; c->name != NULL; c++)
+		fprintf(f, "  %-22s %s\n", c->name, c->summary);
+	fprintf(f, "options:\n");
+	cli_options_help(f, "this list; COMMAND --help for one command");
+	fprintf(f, "See flowbatchctl(8) and flowbatch.conf(5).\n");
+}
+
+/* A usage error: the list on stderr, exit 2. */
+static void
+usage(void)
+{
+	list_commands(stderr);
+	exit(2);
+}
+
+static void
+command_help(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: flowbatchctl [-c CONFIG] %s%s%s\n%s\n", c->name,
+	        c->args[0] != '\0' ? " " : "", c->args, c->help);
+}
+
+/*
+ * The command whose name is the first words of argv, with *words its number of words;
+ * NULL if none.  *group is set when argv[0..] is only the start of a longer name.
+ */
+static const struct command *
+find_command(int argc, char **argv, int *words, int *group)
+{
+	const struct command *c;
+
+	*group = 0;
+	for (c = commands; c->name != NULL; c++) {
+		const char *p = c->name;
+		int i;
+
+		for (i = 0; i < argc; i++) {
+			size_t len = strlen(argv[i]);
+
+			if (strncmp(p, argv[i], len) != 0 || (p[len] != ' ' && p[len] != '\0'))
+				break;
+			p += len;
+			if (*p == '\0') {
+				*words = i + 1;
+				return c;
+			}
+			p++;
+		}
+		if (i > 0)
+			*group = 1;
+	}
+	return NULL;
+}
+
+/* True if the arguments ask for help (before a "--"). */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* The commands of a group ("flowbatchctl taskcenter"): those whose first word is word. */
+static void
+list_group(FILE *f, const char *word)
+{
+	const struct command *c;
+	size_t len = strlen(word);
+
+	fprintf(f, "usage: flowbatchctl [-c CONFIG] %s COMMAND [ARGS]\ncommands:\n", word);
+	for (c = commands; c->name != NULL; c++)
+		if (strncmp(c->name, word, len) == 0 && c->name[len] == ' ')
+			fprintf(f, "  %-22s %s\n", c->name, c->summary);
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct cli cli = {.name = "flowbatchctl", .usage = list_commands,
+	                               .commands = 1};
 	struct fb_err err = {0};
-	struct fb_config *cfg;
-	const char *path = NULL, *cmd;
+	struct fb_config *cfg = NULL;
+	const struct command *cmd;
+	const char *path = NULL;
 	enum log_level level;
-	int rc;
+	int first, words, group, help = 0, rc;
 
 	setlocale(LC_ALL, "C");
-	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
-		path = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc < 2)
+	if ((rc = cli_parse(&cli, argc, argv, &path, &first)) >= 0)
+		return rc;
+	argc -= first;
+	argv += first;
+	if (argc == 0)
 		usage();
-	cmd = argv[1];
-	if (strcmp(cmd, "config-keys") == 0) {
-		const struct config_key *k;
-		int n, i;
-
-		k = config_keys(&n);
-		for (i = 0; i < n; i++)
-			printf("%s.%s\n", k[i].section, k[i].name);
+	if (strcmp(argv[0], "help") == 0) {
+		/* "flowbatchctl help [COMMAND]" is "flowbatchctl [COMMAND] --help". */
+		help = 1;
+		argc--;
+		argv++;
+		if (argc == 0) {
+			list_commands(stdout);
+			return 0;
+		}
+	}
+	help = help || wants_help(argc, argv);
+	cmd = find_command(argc, argv, &words, &group);
+	if (cmd == NULL && group) {
+		list_group(help ? stdout : stderr, argv[0]);
+		return help ? 0 : 2;
+	}
+	if (cmd == NULL) {
+		fprintf(stderr, "flowbatchctl: unknown command \"%s\"\n", argv[0]);
+		usage();
+	}
+	if (help) {
+		command_help(stdout, cmd);
 		return 0;
 	}
-	cfg = config_load(path, &err);
-	if (cfg == NULL) {
-		fprintf(stderr, "flowbatchctl: configuration errors:\n%s\n", err.msg);
-		return 1;
+	argc -= words;
+	argv += words;
+	if (!cmd->no_config) {
+		cfg = config_load(path, &err);
+		if (cfg == NULL) {
+			fprintf(stderr, "flowbatchctl: configuration errors:\n%s\n", err.msg);
+			fb_err_clear(&err);
+			return 1;
+		}
+		if (log_parse_level(cfg->log_level, &level) == 0)
+			log_set_level(level);
 	}
-	if (log_parse_level(cfg->log_level, &level) == 0)
-		log_set_level(level);
-	if (strcmp(cmd, "migrate") == 0 && argc == 2)
-		rc = cmd_migrate(cfg, &err);
-	else if (strcmp(cmd, "seed") == 0)
-		rc = cmd_seed(cfg, argc - 2, argv + 2, &err);
-	else if (strcmp(cmd, "token") == 0 && argc >= 3)
-		rc = cmd_token(cfg, argc - 2, argv + 2, &err);
-	else if (strcmp(cmd, "restore") == 0 && argc == 3)
-		rc = cmd_restore(cfg, argv[2], &err);
-	else if (strcmp(cmd, "enqueue") == 0 && argc >= 4)
-		rc = cmd_enqueue(cfg, argc - 2, argv + 2, &err);
-	else
-		usage();
+	rc = cmd->run(cfg, argc, argv, &err);
 	if (rc < 0)
-		fprintf(stderr, "flowbatchctl %s: %s\n", cmd, err.msg);
+		fprintf(stderr, "flowbatchctl %s: %s\n", cmd->name, err.msg);
 	fb_err_clear(&err);
 	config_free(cfg);
 	return rc < 0 ? 1 : 0;

@@ -4,6 +4,7 @@
  * pool until SIGTERM/SIGINT.
  *
  *   flowbatch-runner [-c CONFIG]      (default: $FLOWBATCH_CONFIG, else built-in defaults)
+ *   flowbatch-runner --help | --version   (answered without reading the configuration)
  *
  * SIGTERM/SIGINT drain: every worker finishes and acknowledges the job in hand, then the
  * program exits 0 (a second signal exits at once, 1; unfinished entries stay claimable).
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "schedule.h"
@@ -26,7 +28,13 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: flowbatch-runner [-c CONFIG]\n");
+	fprintf(f, "usage: flowbatch-runner [-c CONFIG]\n"
+	           "       flowbatch-runner --help | --version\n"
+	           "The job runner of flowbatch: takes jobs from the Redis streams with\n"
+	           "runner.high, runner.common and runner.low workers.  SIGHUP reloads the\n"
+	           "configuration; SIGTERM or SIGINT finishes the jobs in hand and exits.\n");
+	cli_options_help(f, "this text");
+	fprintf(f, "See flowbatch-runner(8) and flowbatch.conf(5).\n");
 }
 
 static void
@@ -44,6 +52,7 @@ apply_log_level(const struct fb_config *cfg)
 int
 main(int argc, char **argv)
 {
+	static const struct cli cli = {.name = "flowbatch-runner", .usage = usage};
 	const char *path = NULL;
 	struct fb_config *cfg;
 	struct worker_pool *pool;
@@ -52,25 +61,10 @@ main(int argc, char **argv)
 	struct fb_err err = {0};
 	struct timespec tick = {1, 0};
 	sigset_t set;
-	int opt, draining = 0;
+	int first, rc, draining = 0;
 
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if ((rc = cli_parse(&cli, argc, argv, &path, &first)) >= 0)
+		return rc;
 	if ((cfg = config_load(path, &err)) == NULL) {
 		fprintf(stderr, "flowbatch-runner: configuration errors:\n%s\n", err.msg);
 		fb_err_clear(&err);

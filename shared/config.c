@@ -136,6 +136,18 @@ config_keys(int *n)
 	return keys;
 }
 
+void
+config_key_info(int i, struct config_key_info *out)
+{
+	const struct opt *o = &opts[i];
+
+	out->key = o->key;
+	out->type = o->type == OPT_STR ? CONFIG_STRING : CONFIG_INTEGER;
+	out->min = o->min;
+	out->max = o->max;
+	out->reloadable = o->reloadable;
+}
+
 int
 config_reloadable(const char *section, const char *name)
 {

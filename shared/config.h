@@ -79,4 +79,16 @@ const struct config_key *config_keys(int *n);
 /* True if section.name may change at run time (SIGHUP). */
 int config_reloadable(const char *section, const char *name);
 
+/* What the manual page says of a key: its type and bounds besides config_key. */
+enum config_type { CONFIG_STRING, CONFIG_INTEGER };
+struct config_key_info {
+	struct config_key key;
+	enum config_type type;
+	long long min, max; /* CONFIG_INTEGER only */
+	int reloadable;
+};
+/* Fill *out with the i-th key of the table (0 <= i < n of config_keys); the strings are
+ * borrowed from the static table. */
+void config_key_info(int i, struct config_key_info *out);
+
 #endif

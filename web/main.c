@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * flowbatch-web: parse arguments, load the configuration, block signals, serve.
+ * --help and --version answer without reading the configuration.
  */
 #include <locale.h>
 #include <pthread.h>
@@ -11,35 +12,35 @@
 #include <unistd.h>
 #include <libxml/parser.h>
 
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
 
 static void
-usage(void)
+usage(FILE *f)
 {
-	fprintf(stderr, "usage: flowbatch-web [-c CONFIG]\n");
-	exit(2);
+	fprintf(f, "usage: flowbatch-web [-c CONFIG]\n"
+	           "       flowbatch-web --help | --version\n"
+	           "The FastCGI application of flowbatch, behind nginx: serves web.listen with\n"
+	           "web.threads threads until SIGTERM or SIGINT.\n");
+	cli_options_help(f, "this text");
+	fprintf(f, "See flowbatch-web(8) and flowbatch.conf(5).\n");
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct cli cli = {.name = "flowbatch-web", .usage = usage};
 	struct fb_err err = {0};
 	struct fb_config *cfg;
 	const char *path = NULL;
 	enum log_level level;
 	sigset_t set;
-	int c, rc;
+	int first, rc;
 
-	while ((c = getopt(argc, argv, "c:h")) != -1) {
-		if (c == 'c')
-			path = optarg;
-		else
-			usage();
-	}
-	if (optind != argc)
-		usage();
+	if ((rc = cli_parse(&cli, argc, argv, &path, &first)) >= 0)
+		return rc;
 	/* Numbers in JSON and xlsx are printed with the C locale. */
 	setlocale(LC_ALL, "C");
 	cfg = config_load(path, &err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "confdoc.h"
 
 static const char *base = "[auth]\nsecret = 0123456789abcdef\n";
 
@@ -152,6 +153,75 @@ START_TEST(key_table)
 }
 END_TEST
 
+/* A line of text, a comment or one of the requests the page uses. */
+static int
+text_or_request(const char *line)
+{
+	static const char *const requests[] = {"TH", "ad", "SH", "SS", "TP", "PP", "br", "B",
+	                                       "I", "BI", "IB", "BR"};
+	size_t i, len = strcspn(line + 1, " ");
+
+	if (line[0] == '\'')
+		return 0;
+	if (line[0] != '.' || strncmp(line, ".\\\"", 3) == 0)
+		return 1;
+	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (strlen(requests[i]) == len && strncmp(line + 1, requests[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/* flowbatch.conf(5) names every key of the table once, with placeholders for the paths
+ * when asked, and no line of text is taken for a roff request. */
+START_TEST(man_page)
+{
+	struct config_key_info ki;
+	struct fb_err err = {0};
+	char *text = NULL, *line, *save = NULL, tag[128];
+	size_t len = 0;
+	FILE *f;
+	int n, i;
+
+	(void)config_keys(&n);
+	for (i = 0; i < n; i++) {
+		config_key_info(i, &ki);
+		if (strcmp(ki.key.section, "runner") == 0 && strcmp(ki.key.name, "high") == 0) {
+			ck_assert_int_eq(ki.type, CONFIG_INTEGER);
+			ck_assert_int_eq(ki.min, 0);
+			ck_assert_int_eq(ki.max, 64);
+			ck_assert(ki.reloadable);
+		}
+	}
+	f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(confdoc_write_man(f, 1, &err), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, ".TH FLOWBATCH.CONF 5 \"\" \"flowbatch @VERSION@\""));
+	ck_assert_ptr_nonnull(strstr(text, "\\fB@pkgdatadir@/migrations\\fR"));
+	for (i = 0; i < n; i++) {
+		const char *at;
+
+		config_key_info(i, &ki);
+		snprintf(tag, sizeof(tag), "\n.TP\n.B %s.%s\n", ki.key.section, ki.key.name);
+		at = strstr(text, tag);
+		ck_assert_msg(at != NULL, "%s.%s is not in the page", ki.key.section, ki.key.name);
+		ck_assert_msg(strstr(at + 1, tag) == NULL, "%s.%s twice", ki.key.section, ki.key.name);
+	}
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		ck_assert_msg(text_or_request(line), "not a request of the page: %s", line);
+	free(text);
+
+	text = NULL;
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(confdoc_write_man(f, 0, &err), 0);
+	fclose(f);
+	ck_assert_ptr_null(strstr(text, "@pkgdatadir@"));
+	ck_assert_ptr_null(strstr(text, "@VERSION@"));
+	ck_assert_ptr_nonnull(strstr(text, FB_PKGDATADIR "/migrations"));
+	free(text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -167,6 +237,7 @@ main(void)
 	tcase_add_test(tc, secret_required);
 	tcase_add_test(tc, key_table);
 	tcase_add_test(tc, web_listen_allow);
+	tcase_add_test(tc, man_page);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
