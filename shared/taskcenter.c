@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * taskcenter: the task-center outbox in PostgreSQL (see taskcenter.h).
+ *
+ * Rows are written by the transaction that changes a task, claimed for sending with a
+ * lease, and settled by one short statement per answer.  Order per (task, platform) holds
+ * because a row is claimed only when no earlier row of the same task and platform is
+ * queued, being sent or failed; the per-platform concurrency limit holds across runners
+ * because claims of one platform are serialized by a transaction-level advisory lock.
+ * Strings returned in arrays are owned by the arrays (the *_free functions).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "mem.h"
+#include "queue.h"
+#include "taskcenter.h"
+#include "utf8.h"
+
+#define ID_MAX 24
+/* Seconds a claimed row stays 'sending' beyond the platform's total timeout. */
+#define LEASE_MARGIN_S 10
+/* Longest Retry-After honoured, in seconds. */
+#define RETRY_AFTER_MAX_S 86400
+/* Bytes of result text kept (the column's bound). */
+#define RESULT_MAX 1000
+
+/*
+ * The insert of the events of the relation e(task_id, event, ord) for every enabled
+ * platform, with the task's snapshot; %s is that relation.
+ */
+#define EVENT_INSERT_SQL                                                                    \
+	"INSERT INTO task_center_log (task_id, platform_id, event, webhook_id, payload)"          \
+	" SELECT e.task_id, p.id, e.event,"                                                      \
+	"  'msg_tc_' || e.task_id || '_' || p.id || '_' || e.event,"                             \
+	"  jsonb_build_object('id', t.id, 'session_id', t.session_id, 'title', s.title,"         \
+	"   'node', n.name, 'assignee', u.login, 'state', t.state, 'created', t.created,"        \
+	"   'due', t.due_at)"                                                                    \
+	" FROM (%s) e JOIN tasks t ON t.id = e.task_id"                                          \
+	" JOIN app_sessions s ON s.id = t.session_id JOIN nodes n ON n.id = t.node_id"           \
+	" LEFT JOIN users u ON u.id = t.assignee CROSS JOIN task_center_platform p"               \
+	" WHERE p.enabled ORDER BY e.ord, e.task_id, p.id"                                        \
+	" ON CONFLICT (task_id, platform_id, event) DO NOTHING"
+
+static const char event_one_sql[] = "SELECT $1::bigint AS task_id, $2::text AS event, 0 AS ord";
+static const char event_advanced_sql[] =
+    "SELECT $1::bigint AS task_id, 'done'::text AS event, 0 AS ord"
+    " UNION ALL SELECT id, 'create', 1 FROM tasks"
+    "  WHERE session_id = (SELECT session_id FROM tasks WHERE id = $1) AND state = 'pending'";
+
+static int
+insert_events(struct db *db, const char *name, const char *rel, int nparams,
+              const char *const *params, struct fb_err *err)
+{
+	char sql[2048];
+
+	snprintf(sql, sizeof(sql), EVENT_INSERT_SQL, rel);
+	return db_exec(db, name, sql, nparams, params, err);
+}
+
+int
+taskcenter_task_event(struct db *db, int64_t task_id, const char *event, struct fb_err *err)
+{
+	char tid[ID_MAX];
+
+	snprintf(tid, sizeof(tid), "%lld", (long long)task_id);
+	return insert_events(db, "tc_event", event_one_sql, 2, (const char *[]){tid, event}, err);
+}
+
+int
+taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err)
+{
+	char tid[ID_MAX];
+
+	snprintf(tid, sizeof(tid), "%lld", (long long)task_id);
+	return insert_events(db, "tc_advanced", event_advanced_sql, 1, (const char *[]){tid}, err);
+}
+
+int
+taskcenter_publish(struct queue *q, struct fb_err *err)
+{
+	char job[37] = "";
+
+	return queue_publish(q, QUEUE_COMMON, "taskcenter.push", NULL, job, err);
+}
+
+int
+taskcenter_platforms(struct db *db, struct tc_platform **out, size_t *n, struct fb_err *err)
+{
+	PGresult *res;
+	int i, rows;
+
+	*out = NULL;
+	*n = 0;
+	res = db_query(db, "tc_platforms",
+	               "SELECT id, url, secret, connect_timeout_ms, timeout_ms, max_concurrency"
+	               " FROM task_center_platform WHERE enabled ORDER BY id",
+	               0, NULL, err);
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
+	*out = xcalloc((size_t)(rows ? rows : 1), sizeof(**out));
+	for (i = 0; i < rows; i++) {
+		struct tc_platform *p = &(*out)[i];
+
+		p->id = db_ll(res, i, 0);
+		p->url = xstrdup(PQgetvalue(res, i, 1));
+		p->secret = db_val(res, i, 2) ? xstrdup(db_val(res, i, 2)) : NULL;
+		p->connect_timeout_ms = (int)db_ll(res, i, 3);
+		p->timeout_ms = (int)db_ll(res, i, 4);
+		p->max_concurrency = (int)db_ll(res, i, 5);
+	}
+	*n = (size_t)rows;
+	PQclear(res);
+	return 0;
+}
+
+void
+taskcenter_platforms_free(struct tc_platform *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < n; i++) {
+		free(p[i].url);
+		free(p[i].secret);
+	}
+	free(p);
+}
+
+struct claim_arg {
+	const struct tc_platform *p;
+	const char *task_url;
+	PGresult *res;
+};
+
+static int
+claim_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct claim_arg *c = arg;
+	char pid[ID_MAX], lim[16], lease[16];
+
+	PQclear(c->res);
+	c->res = NULL;
+	snprintf(pid, sizeof(pid), "%lld", (long long)c->p->id);
+	snprintf(lim, sizeof(lim), "%d", c->p->max_concurrency);
+	snprintf(lease, sizeof(lease), "%d", c->p->timeout_ms / 1000 + 1 + LEASE_MARGIN_S);
+	/* "taskcent" as a 32-bit class key, the platform as the object key. */
+	if (db_exec(db, "tc_claim_lock", "SELECT pg_advisory_xact_lock(1952539491, $1::int)", 1,
+	            (const char *[]){pid}, err) < 0)
+		return -1;
+	c->res = db_query(
+	    db, "tc_claim",
+	    "WITH busy AS (SELECT count(*) AS n FROM task_center_log WHERE platform_id = $1"
+	    "  AND status = 'sending' AND lease_until > now()),"
+	    " c AS (SELECT l.id FROM task_center_log l WHERE l.platform_id = $1"
+	    "  AND l.status = 'queued' AND l.next_at <= now() AND NOT EXISTS"
+	    "  (SELECT 1 FROM task_center_log e WHERE e.task_id = l.task_id"
+	    "   AND e.platform_id = l.platform_id AND e.id < l.id"
+	    "   AND e.status IN ('queued', 'sending', 'failed'))"
+	    "  ORDER BY l.id LIMIT greatest(0, $2::int - (SELECT n FROM busy))"
+	    "  FOR UPDATE OF l SKIP LOCKED)"
+	    " UPDATE task_center_log l SET status = 'sending', attempts = l.attempts + 1,"
+	    "  lease_until = now() + make_interval(secs => $3::int), modified = now()"
+	    " FROM c WHERE l.id = c.id"
+	    " RETURNING l.id, l.webhook_id, jsonb_build_object('event', l.event,"
+	    "  'task', coalesce(l.payload, '{}'::jsonb) || jsonb_build_object('url',"
+	    "   CASE WHEN $4::text <> '' THEN $4::text || l.task_id END),"
+	    "  'occurred_at', l.created)::text",
+	    4, (const char *[]){pid, lim, lease, c->task_url ? c->task_url : ""}, err);
+	return c->res ? 0 : -1;
+}
+
+int
+taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
+                 struct tc_delivery **out, size_t *n, struct fb_err *err)
+{
+	struct claim_arg c = {.p = p, .task_url = task_url};
+	int i, rows;
+
+	*out = NULL;
+	*n = 0;
+	if (db_tx(db, claim_tx, &c, err) < 0) {
+		PQclear(c.res);
+		return -1;
+	}
+	rows = PQntuples(c.res);
+	*out = xcalloc((size_t)(rows ? rows : 1), sizeof(**out));
+	for (i = 0; i < rows; i++) {
+		(*out)[i].id = db_ll(c.res, i, 0);
+		snprintf((*out)[i].webhook_id, sizeof((*out)[i].webhook_id), "%s",
+		         PQgetvalue(c.res, i, 1));
+		(*out)[i].body = xstrdup(PQgetvalue(c.res, i, 2));
+	}
+	*n = (size_t)rows;
+	PQclear(c.res);
+	return 0;
+}
+
+void
+taskcenter_deliveries_free(struct tc_delivery *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; d != NULL && i < n; i++)
+		free(d[i].body);
+	free(d);
+}
+
+/* At most RESULT_MAX bytes of s, cut on a character boundary, other bytes as '?'; caller frees. */
+static char *
+result_text(const char *s)
+{
+	size_t n = strlen(s), i = 0, o = 0;
+	char *out = xmalloc(RESULT_MAX + 1);
+
+	while (i < n && o < RESULT_MAX) {
+		size_t len = 1;
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0xf0)
+			len = 4;
+		else if (ch >= 0xe0)
+			len = 3;
+		else if (ch >= 0xc0)
+			len = 2;
+		if (i + len <= n && utf8_valid(s + i, len) && ch != 0 && o + len <= RESULT_MAX) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else if (i + len <= n && utf8_valid(s + i, len)) {
+			break; /* a whole character that does not fit */
+		} else {
+			out[o++] = '?';
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int
+taskcenter_record(struct db *db, int64_t id, enum tc_outcome outcome, int http_status,
+                  const char *result, long retry_after_s, struct fb_err *err)
+{
+	static const char *const status[] = {"delivered", "rejected", "failed"};
+	char lid[ID_MAX], hs[16], ra[24];
+	char *text = result_text(result ? result : "");
+	int rc;
+
+	snprintf(lid, sizeof(lid), "%lld", (long long)id);
+	snprintf(hs, sizeof(hs), "%d", http_status);
+	if (retry_after_s > RETRY_AFTER_MAX_S)
+		retry_after_s = RETRY_AFTER_MAX_S;
+	snprintf(ra, sizeof(ra), "%ld", retry_after_s > 0 ? retry_after_s : 0);
+	/* The jitter: up to a fifth of the interval more, so that retries do not come in waves. */
+	rc = db_exec(db, "tc_record",
+	             "UPDATE task_center_log SET status = $2, lease_until = NULL,"
+	             " http_status = nullif($3::int, 0), result = $4, modified = now(),"
+	             " delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,"
+	             " failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,"
+	             " next_at = CASE WHEN $2 = 'failed' THEN greatest(now() + make_interval(secs =>"
+	             "  (SELECT retry_interval_minutes * 60 * (1 + random() / 5) FROM task_center_config"
+	             "   WHERE id = 1)), now() + make_interval(secs => $5::int)) ELSE next_at END"
+	             " WHERE id = $1 AND status = 'sending'",
+	             5, (const char *[]){lid, status[outcome], hs, text, ra}, err);
+	free(text);
+	return rc;
+}
+
+struct retry_arg {
+	struct tc_retry_result *r;
+};
+
+static int
+retry_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct retry_arg *a = arg;
+	PGresult *res;
+
+	res = db_query(
+	    db, "tc_retry",
+	    "WITH cfg AS (SELECT max_retries FROM task_center_config WHERE id = 1),"
+	    " x AS (UPDATE task_center_log SET status = 'queued', lease_until = NULL,"
+	    "  next_at = now(), modified = now()"
+	    "  WHERE status = 'sending' AND lease_until < now() RETURNING id),"
+	    " a AS (UPDATE task_center_log SET status = 'abandoned', modified = now()"
+	    "  WHERE status = 'failed' AND retry_count >= (SELECT max_retries FROM cfg) RETURNING id),"
+	    " q AS (UPDATE task_center_log SET status = 'queued', retry_count = retry_count + 1,"
+	    "  next_at = now(), modified = now()"
+	    "  WHERE status = 'failed' AND next_at <= now()"
+	    "  AND retry_count < (SELECT max_retries FROM cfg) RETURNING id)"
+	    " SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM a), (SELECT count(*) FROM x)",
+	    0, NULL, err);
+	if (res == NULL)
+		return -1;
+	a->r->requeued = db_ll(res, 0, 0);
+	a->r->abandoned = db_ll(res, 0, 1);
+	a->r->expired = db_ll(res, 0, 2);
+	PQclear(res);
+	return 0;
+}
+
+int
+taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err)
+{
+	struct retry_arg a = {.r = r};
+	PGresult *res;
+
+	memset(r, 0, sizeof(*r));
+	if (db_tx(db, retry_tx, &a, err) < 0)
+		return -1;
+	res = db_query(db, "tc_due",
+	               "SELECT count(*) FROM task_center_log WHERE status = 'queued' AND next_at <= now()",
+	               0, NULL, err);
+	if (res == NULL)
+		return -1;
+	r->due = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}

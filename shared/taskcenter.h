@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * taskcenter: the outbox of to-do changes pushed to third-party platforms.
+ *
+ * A task change writes its task_center_log rows (one per enabled platform, one per
+ * (task, platform, event)) in the caller's transaction; taskcenter.push claims due rows,
+ * sends them (runner/jobs/taskcenter_push.c) and records the answers here; taskcenter.retry
+ * queues failed rows again after their interval, abandons them at max_retries, and queues
+ * again rows whose sender died.  Every function takes a struct db borrowed for the call;
+ * results are owned by the caller as each function says.
+ */
+#ifndef FB_TASKCENTER_H
+#define FB_TASKCENTER_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "err.h"
+
+struct db;
+struct queue;
+
+/*
+ * Write event ("create", "done", "cancel", "timeout") of task_id for every enabled
+ * platform, with a snapshot of the task as it is in this transaction.  Writing the same
+ * event twice is a no-op.  Call inside the transaction that changed the task.
+ */
+int taskcenter_task_event(struct db *db, int64_t task_id, const char *event,
+                          struct fb_err *err) FB_MUSTCHECK;
+/*
+ * The approval step of task_id was written: its "done", and a "create" for every pending
+ * task of its session that has none yet (the next task).  Same transaction.
+ */
+int taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err) FB_MUSTCHECK;
+
+/* Publish a taskcenter.push job (after the commit that wrote rows). */
+int taskcenter_publish(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
+
+struct tc_platform {
+	int64_t id;
+	char *url;
+	char *secret;        /* NULL: requests go unsigned */
+	int connect_timeout_ms;
+	int timeout_ms;      /* total */
+	int max_concurrency;
+};
+
+/* The enabled platforms: *out is an array of *n the caller frees with taskcenter_platforms_free. */
+int taskcenter_platforms(struct db *db, struct tc_platform **out, size_t *n,
+                         struct fb_err *err) FB_MUSTCHECK;
+void taskcenter_platforms_free(struct tc_platform *p, size_t n);
+
+struct tc_delivery {
+	int64_t id;
+	char webhook_id[96];
+	char *body;          /* the JSON request body, owned */
+};
+
+/*
+ * Claim up to max_concurrency minus the rows of platform p being sent (by anyone) of its
+ * due queued rows, oldest first, skipping a row while an earlier row of the same task and
+ * platform is not settled.  The rows become 'sending' with a lease of the platform's
+ * timeout plus a margin.  *out: array of *n the caller frees with taskcenter_deliveries_free.
+ */
+int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
+                     struct tc_delivery **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
+
+enum tc_outcome { TC_DELIVERED, TC_REJECTED, TC_FAILED };
+
+/*
+ * Record the answer to delivery id: result is a short text (cut to 1000 bytes, made valid
+ * UTF-8 here), http_status 0 when there was none, retry_after_s > 0 pushes the next try at
+ * least that far (a failure's next try is otherwise retry_interval_minutes with jitter).
+ */
+int taskcenter_record(struct db *db, int64_t id, enum tc_outcome outcome, int http_status,
+                      const char *result, long retry_after_s, struct fb_err *err) FB_MUSTCHECK;
+
+struct tc_retry_result {
+	long long requeued;  /* failed rows queued again */
+	long long abandoned;
+	long long expired;   /* 'sending' rows whose lease ran out, queued again */
+	long long due;       /* queued rows due now, after the above */
+};
+/* One retry round in one transaction (see the module comment). */
+int taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err) FB_MUSTCHECK;
+
+#endif
