@@ -70,6 +70,8 @@ job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *
 		         "retried", LOG_INT(nretry), NULL);
 	if (sweep_locks(ctx, err) < 0)
 		goto out;
+	if (queue_publish(ctx->q, QUEUE_LOW, "taskcenter.retry", NULL, (char[37]){""}, err) < 0)
+		goto out;
 	{
 		long long purged;
 

@@ -74,5 +74,7 @@ int job_noop(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_batch_execute(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_batch_retry(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_taskcenter_push(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_taskcenter_retry(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 
 #endif
