@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# Task center: batch approvals push their to-do changes to platforms through the outbox.
+# A sink of the test's own (Python http.server on loopback) verifies every signature with
+# the platform's secret and records what it received; one path per platform answers as
+# the scenario says: at once, slowly, 500, never in time, 429 with Retry-After, 400.
+# Checked: one done per approved task and one create per next task per enabled platform
+# (none for a disabled one), the request body, order per task, the per-platform
+# concurrency limit and a slow platform not holding the others back, 400 rejected without
+# retry, failures retried after retry_interval (with jitter; Retry-After honoured) and
+# then delivered, abandoned at max_retries, and exactly-once per webhook-id with a runner
+# killed with -9 mid-push (redeliveries with the same id counted and bounded).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
+. "$top_srcdir/tests/it/batch_fixture.sh"
+
+export FLOWBATCH_BATCH_RECOVER_INTERVAL_SECONDS=1
+TASK_URL='https://flow.example/#/task/'
+PY=/usr/bin/python3
+
+bf_own_db
+bf_users
+bf_app "待办推送"
+it_start_web
+it_start_nginx
+
+# --- the sink ----------------------------------------------------------------------------
+SINK_CTL=$IT_DIR/sink.ctl
+SINK_LOG=$IT_DIR/sink.jsonl
+cat >"$IT_DIR/sink.py" <<'EOF'
+import base64, hashlib, hmac, http.server, json, socketserver, sys, threading, time
+ctl_path, log_path, port_path = sys.argv[1:4]
+lock = threading.Lock()
+state = {}
+logf = open(log_path, "a", buffering=1)
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(ctl_path) as f:
+            c = json.load(f).get(self.path, {"mode": "404"})
+        wid = self.headers.get("webhook-id", "")
+        ts = self.headers.get("webhook-timestamp", "")
+        mac = hmac.new(c.get("secret", "").encode(), wid.encode() + b"." + ts.encode() + b"." + body,
+                       hashlib.sha256).digest()
+        sig_ok = self.headers.get("webhook-signature", "") == "v1," + base64.b64encode(mac).decode()
+        with lock:
+            st = state.setdefault(self.path, {"n": 0, "cur": 0, "max": 0})
+            st["n"] += 1
+            st["cur"] += 1
+            st["max"] = max(st["max"], st["cur"])
+            k, cur = st["n"], st["cur"]
+        mode, code, hdrs, text = c["mode"], 200, {}, b"ok"
+        try:
+            if mode == "slow":
+                time.sleep(c.get("delay", 0.3))
+            elif mode == "hang":
+                time.sleep(c.get("delay", 1.0))
+                code = "hang"
+            elif mode == "429once" and k == 1:
+                code, hdrs = 429, {"Retry-After": str(c["after"])}
+            elif mode == "500":
+                code, text = 500, b"down for maintenance"
+            elif mode == "400":
+                code, text = 400, "bad task 任务".encode()
+            elif mode not in ("ok", "429once"):
+                code = 404
+        finally:
+            with lock:
+                st["cur"] -= 1
+        try:
+            ev = json.loads(body)
+        except Exception:
+            ev = {}
+        task = ev.get("task") or {}
+        with lock:
+            logf.write(json.dumps({"path": self.path, "id": wid, "sig_ok": sig_ok, "code": code,
+                                   "t": time.time(), "event": ev.get("event"), "task": task.get("id"),
+                                   "inflight": cur, "body": ev}, ensure_ascii=False) + "\n")
+        if code == "hang":
+            return
+        try:
+            self.send_response(code)
+            for h, v in hdrs.items():
+                self.send_header(h, v)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+        except OSError:
+            pass
+
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+srv = S(("127.0.0.1", 0), H)
+with open(port_path + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(port_path + ".tmp", port_path)
+srv.serve_forever()
+EOF
+
+# sink_ctl JSON: the answer of each path (read by the sink at every request).
+sink_ctl() {
+	printf '%s' "$1" >"$SINK_CTL.tmp" && mv "$SINK_CTL.tmp" "$SINK_CTL"
+}
+# sink_q PYTHON_EXPR: evaluate over r (the list of recorded requests) and print it.
+sink_q() {
+	$PY -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+v = eval(sys.argv[2])
+print(" ".join(map(str, v)) if isinstance(v, tuple) else v)' "$SINK_LOG" "$1"
+}
+
+S_OK=sec-ok-$RANDOM$RANDOM S_DOWN=sec-down-$RANDOM S_HANG=sec-hang-$RANDOM S_REJ=sec-rej-$RANDOM
+S_429=sec-429-$RANDOM S_SLOW=sec-slow-$RANDOM S_DEAD=sec-dead-$RANDOM S_KILL=sec-kill-$RANDOM
+ctl_json() { # MODE_DOWN MODE_HANG
+	printf '{"/ok":{"mode":"ok","secret":"%s"},"/down":{"mode":"%s","secret":"%s"},
+"/hang":{"mode":"%s","secret":"%s","delay":1.0},"/rej":{"mode":"400","secret":"%s"},
+"/r429":{"mode":"429once","after":150,"secret":"%s"},"/slow":{"mode":"slow","delay":0.25,"secret":"%s"},
+"/dead":{"mode":"500","secret":"%s"},"/kill":{"mode":"slow","delay":0.1,"secret":"%s"},
+"/off":{"mode":"ok","secret":"x"}}' \
+		"$S_OK" "$1" "$S_DOWN" "$2" "$S_HANG" "$S_REJ" "$S_429" "$S_SLOW" "$S_DEAD" "$S_KILL"
+}
+sink_ctl "$(ctl_json 500 hang)"
+: >"$SINK_LOG"
+$PY "$IT_DIR/sink.py" "$SINK_CTL" "$SINK_LOG" "$IT_DIR/sink.port" >"$IT_DIR/sink.log" 2>&1 &
+IT_PIDS+=("$!")
+it_wait_for 10 test -s "$IT_DIR/sink.port" || it_bail "the sink did not start"
+SINK=http://127.0.0.1:$(cat "$IT_DIR/sink.port")
+
+platform() { # NAME SECRET ENABLED TIMEOUT_MS MAX_CONCURRENCY: prints the id
+	it_sql "INSERT INTO task_center_platform (name, url, secret, enabled, timeout_ms, connect_timeout_ms,
+		max_concurrency) VALUES (:'n', :'u', :'s', :'e', :'t', 500, :'c') RETURNING id" \
+		n="$1 $BF_TAG" u="$SINK/$1" s="$2" e="$3" t="$4" c="$5"
+}
+P_OK=$(platform ok "$S_OK" true 5000 4)
+P_DOWN=$(platform down "$S_DOWN" true 5000 4)
+P_HANG=$(platform hang "$S_HANG" true 300 16)
+P_REJ=$(platform rej "$S_REJ" true 5000 4)
+P_429=$(platform r429 "$S_429" true 5000 4)
+P_SLOW=$(platform slow "$S_SLOW" true 5000 2)
+P_DEAD=$(platform dead "$S_DEAD" true 5000 8)
+P_OFF=$(platform off x false 5000 4)
+it_sql "UPDATE task_center_config SET max_retries = 2, retry_interval_minutes = 1" >/dev/null
+
+st() { # PLATFORM: status=count ...
+	it_sql "SELECT coalesce(string_agg(status || '=' || n, ' ' ORDER BY status), '') FROM
+		(SELECT status, count(*) n FROM task_center_log WHERE platform_id = :p GROUP BY 1) x" p="$1"
+}
+n_status() { # PLATFORM STATUS
+	it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p AND status = :'s'" p="$1" s="$2"
+}
+settled() { # PLATFORM N: N rows, none queued or being sent
+	[[ $(it_sql "SELECT count(*) = :n AND count(*) FILTER (WHERE status IN ('queued', 'sending')) = 0
+		FROM task_center_log WHERE platform_id = :p" p="$1" n="$2") == t ]]
+}
+all_delivered() { # PLATFORM N
+	[[ $(n_status "$1" delivered) == "$2" ]]
+}
+quiet() { # nothing to send now
+	[[ $(it_sql "SELECT count(*) FROM task_center_log WHERE status IN ('queued', 'sending')
+		OR (status = 'failed' AND next_at <= now())") == 0 ]]
+}
+failed_n() { # PLATFORM N
+	[[ $(n_status "$1" failed) == "$2" ]]
+}
+time_travel() { # every failed row is due as if its interval had passed
+	it_sql "UPDATE task_center_log SET failed_at = failed_at - interval '5 minutes',
+		next_at = next_at - interval '5 minutes' WHERE status = 'failed'" >/dev/null
+}
+
+it_start_runner FLOWBATCH_TASKCENTER_TASK_URL="$TASK_URL"
+
+# --- batch 1: 30 approvals at node 2 → done for each, create for each next task ------------
+bf_submit_approve 30
+B1=$BF_BATCH
+bf_wait_settled "$B1" 30
+mapfile -t NEXT < <(it_sql "SELECT id FROM tasks WHERE node_id = :n3 AND state = 'pending' ORDER BY id" n3="$BF_N3")
+it_assert_eq 30 "${#NEXT[@]}" "30 next tasks"
+# --- batch 2: the reviewer approves the 30 next tasks (last node) → done for each ----------
+REV_TOKEN=$(it_token "$BF_REVIEWER") || it_bail token
+bf_submit "$REV_TOKEN" "{\"node_id\":$BF_N3,\"task_ids\":$(bf_ids_json "${NEXT[@]}"),\"examine\":{\"action\":\"approve\"}}"
+it_assert_status 201 "the reviewer's batch submitted"
+B2=$BF_BATCH
+bf_wait_settled "$B2" 30
+
+it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p" p="$P_OFF")" \
+	"a disabled platform gets no rows"
+it_assert_eq "create=30 done=60" "$(it_sql "SELECT string_agg(event || '=' || n, ' ' ORDER BY event) FROM
+	(SELECT event, count(*) n FROM task_center_log WHERE platform_id = :p GROUP BY 1) x" p="$P_OK")" \
+	"per platform: a done per approved task (60), a create per next task (30)"
+it_assert_eq 630 "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id IN
+	(:a, :b, :c, :d, :e, :f, :g)" a="$P_OK" b="$P_DOWN" c="$P_HANG" d="$P_REJ" e="$P_429" f="$P_SLOW" g="$P_DEAD")" \
+	"90 rows for each of the 7 enabled platforms"
+
+if it_wait_for 20 all_delivered "$P_OK" 90; then
+	it_ok "the immediate platform has all 90 delivered"
+	slow_done=$(n_status "$P_SLOW" delivered)
+	if ((slow_done < 90)); then
+		it_ok "meanwhile the slow platform (2 at a time, 0.25 s each) has only $slow_done: it holds back no one"
+	else
+		it_fail "the slow platform was already done: the scenario shows nothing"
+	fi
+else
+	it_fail "the immediate platform: $(st "$P_OK")"
+fi
+it_assert_eq "90 90 0" "$(sink_q 'len([x for x in r if x["path"] == "/ok"]), len({x["id"] for x in r if x["path"] == "/ok"}), len([x for x in r if not x["sig_ok"]])')" \
+	"ok: 90 requests, 90 distinct webhook-ids; every signature verifies with the platform's secret"
+it_assert_eq "True" "$(sink_q '[x for x in r if x["path"] == "/ok" and x["event"] == "done"][0]["body"]["task"]["url"].startswith("'"$TASK_URL"'")')" \
+	"the task url is taskcenter.task_url + the id"
+it_assert_eq "['assignee', 'created', 'due', 'id', 'node', 'session_id', 'state', 'title', 'url'] ['event', 'occurred_at', 'task'] done" \
+	"$(sink_q 'sorted(next(x for x in r if x["path"] == "/ok" and x["event"] == "done")["body"]["task"].keys()), sorted(next(x for x in r if x["path"] == "/ok")["body"].keys()), next(x for x in r if x["path"] == "/ok" and x["event"] == "done")["body"]["task"]["state"]')" \
+	"the body: event, task{id, session_id, title, node, assignee, state, url, created, due}, occurred_at"
+it_assert_eq "$BF_REVIEWER 财务复核" "$(sink_q 'next((x["body"]["task"]["assignee"] + " " + x["body"]["task"]["node"]) for x in r if x["path"] == "/ok" and x["event"] == "create")')" \
+	"a create names the next task's assignee login and node"
+
+it_wait_for 30 settled "$P_SLOW" 90
+it_assert_eq "delivered=90" "$(st "$P_SLOW")" "the slow platform got everything"
+it_assert_eq 2 "$(sink_q 'max(x["inflight"] for x in r if x["path"] == "/slow")')" \
+	"the slow platform never had more than its max_concurrency (2) requests at once"
+
+# 400: rejected, reason kept, never retried.
+it_wait_for 20 settled "$P_REJ" 90
+it_assert_eq "rejected=90" "$(st "$P_REJ")" "400 → rejected"
+it_assert_eq "HTTP 400: bad task 任务" "$(it_sql "SELECT DISTINCT result FROM task_center_log WHERE platform_id = :p" p="$P_REJ")" \
+	"the reason is kept"
+
+# 500 and timeouts: failed, next try retry_interval (60 s) later with up to 20 % jitter.
+it_wait_for 30 failed_n "$P_DOWN" 60
+it_wait_for 30 failed_n "$P_HANG" 60
+sleep 0.5
+it_assert_eq "60 60" "$(n_status "$P_DOWN" failed) $(n_status "$P_HANG" failed)" \
+	"500 and timeouts failed (60 each; the 30 done of the next tasks wait behind their create)"
+it_assert_eq "30 0" "$(n_status "$P_DOWN" queued) $(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p AND status = 'queued' AND event = 'create'" p="$P_DOWN")" \
+	"what waits behind a failed create is a done"
+it_assert_eq "t|t" "$(it_sql "SELECT bool_and(next_at - failed_at BETWEEN interval '60 s' AND interval '72.5 s'),
+	count(DISTINCT next_at - failed_at) > 1 FROM task_center_log WHERE platform_id IN (:a, :b) AND status = 'failed'" a="$P_DOWN" b="$P_HANG")" \
+	"next try between 60 and 72 s after the failure, spread by jitter"
+it_assert_match 'Timeout' "$(it_sql "SELECT result FROM task_center_log WHERE platform_id = :p AND status = 'failed' LIMIT 1" p="$P_HANG")" \
+	"a timeout is the reason of the hanging platform"
+it_assert_eq "HTTP 500: down for maintenance" "$(it_sql "SELECT DISTINCT result FROM task_center_log WHERE platform_id = :p AND status = 'failed'" p="$P_DOWN")" \
+	"a 500 keeps its answer"
+it_wait_for 20 settled "$P_429" 90
+it_assert_eq "t" "$(it_sql "SELECT next_at - failed_at >= interval '150 s' FROM task_center_log WHERE platform_id = :p AND status = 'failed'" p="$P_429")" \
+	"429 with Retry-After: 150 → next try at least 150 s later"
+sleep 3
+it_assert_eq "60 60 1 0" "$(n_status "$P_DOWN" failed) $(n_status "$P_HANG" failed) $(n_status "$P_429" failed) $(it_sql "SELECT count(*) FROM task_center_log WHERE retry_count > 0")" \
+	"three retry rounds later nothing is retried before its time"
+
+# The platforms come back; the intervals pass.
+sink_ctl "$(ctl_json ok ok)"
+round=0
+while ((round < 8)); do
+	round=$((round + 1))
+	time_travel
+	sleep 1
+	it_wait_for 20 quiet
+	[[ $(it_sql "SELECT count(*) FROM task_center_log WHERE status = 'failed'") == 0 ]] && break
+done
+echo "# retry rounds: $round"
+for p in "$P_DOWN" "$P_HANG" "$P_429"; do
+	it_assert_eq "delivered=90" "$(st "$p")" "platform $p: everything delivered after the retries"
+done
+for path in /down /hang /r429; do
+	it_assert_eq "90 True" "$(sink_q 'len({x["id"] for x in r if x["path"] == "'$path'" and x["code"] == 200}), all(len([1 for y in r if y["path"] == "'$path'" and y["id"] == i and y["code"] == 200]) == 1 for i in {x["id"] for x in r if x["path"] == "'$path'"})')" \
+		"$path: 90 distinct webhook-ids accepted, each exactly once"
+	it_assert_eq "0" "$(sink_q 'sum(1 for d in r if d["path"] == "'$path'" and d["event"] == "done" and not any(c["path"] == "'$path'" and c["event"] == "create" and c["task"] == d["task"] and c["code"] == 200 and c["t"] <= d["t"] for c in r) and any(c["path"] == "'$path'" and c["event"] == "create" and c["task"] == d["task"] for c in r))')" \
+		"$path: no done was sent before its task's create was accepted"
+done
+it_assert_eq "abandoned=90" "$(st "$P_DEAD")" "a platform that always fails: abandoned at max_retries"
+it_assert_eq "90 {3}" "$(sink_q 'len({x["id"] for x in r if x["path"] == "/dead"}), {len([1 for y in r if y["path"] == "/dead" and y["id"] == i]) for i in {x["id"] for x in r if x["path"] == "/dead"}}')" \
+	"each of its 90 events was tried 1 + max_retries (2) times"
+it_assert_eq "2" "$(it_sql "SELECT DISTINCT retry_count FROM task_center_log WHERE platform_id = :p" p="$P_DEAD")" \
+	"retry_count = max_retries"
+it_assert_eq "rejected=90" "$(st "$P_REJ")" "the rejected rows were never retried"
+it_assert_eq 90 "$(sink_q 'len([x for x in r if x["path"] == "/rej"])')" "the 400 platform saw each event once"
+it_assert_eq 0 "$(grep -c -F -e "$S_OK" -e "$S_DEAD" -e "$S_KILL" "$IT_RUNNER_LOG")" "no secret in the runner's log"
+
+# --- kill -9 of the runner in the middle of a push ------------------------------------------
+it_sql "UPDATE task_center_platform SET enabled = false WHERE url LIKE :'s' || '%'" s="$SINK" >/dev/null
+P_KILL=$(platform kill "$S_KILL" true 1000 4)
+bf_submit_approve 60
+B3=$BF_BATCH
+kill_seen() { [[ $(sink_q 'len([x for x in r if x["path"] == "/kill"])') -ge 20 ]]; }
+it_wait_for 30 kill_seen || it_fail "no push to the kill platform started"
+kill -KILL "$IT_RUNNER_PID"
+wait "$IT_RUNNER_PID" 2>/dev/null
+IT_RUNNER_PID=
+before=$(sink_q 'len([x for x in r if x["path"] == "/kill"])')
+echo "# killed the runner after $before requests to /kill"
+it_start_runner FLOWBATCH_TASKCENTER_TASK_URL="$TASK_URL"
+bf_wait_settled "$B3" 40
+if it_wait_for 60 all_delivered "$P_KILL" 120; then
+	it_ok "after kill -9 every event reached the platform (120)"
+else
+	it_fail "after kill -9: $(st "$P_KILL")"
+fi
+read -r total distinct <<<"$(sink_q 'len([x for x in r if x["path"] == "/kill"]), len({x["id"] for x in r if x["path"] == "/kill"})')"
+echo "# kill -9: $total requests for $distinct distinct webhook-ids"
+it_assert_eq 120 "$distinct" "120 distinct webhook-ids: nothing lost"
+if ((total - distinct <= 4)); then
+	it_ok "redeliveries with the same webhook-id ($((total - distinct))) within the 4 in flight at the kill"
+else
+	it_fail "$((total - distinct)) redeliveries, more than the 4 that can be in flight"
+fi
+
+it_done
