@@ -21,7 +21,7 @@
 
 #define ID_MAX 24
 /* Seconds a claimed row stays 'sending' beyond the platform's total timeout. */
-#define LEASE_MARGIN_S 10
+#define LEASE_MARGIN_S 3
 /* Longest Retry-After honoured, in seconds. */
 #define RETRY_AFTER_MAX_S 86400
 /* Bytes of result text kept (the column's bound). */

@@ -13,10 +13,10 @@
 # killed with -9 mid-push (redeliveries with the same id counted and bounded).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
+. "$top_srcdir/tests/it/taskcenter_fixture.sh"
 
 export FLOWBATCH_BATCH_RECOVER_INTERVAL_SECONDS=1
 TASK_URL='https://flow.example/#/task/'
-PY=/usr/bin/python3
 
 bf_own_db
 bf_users
@@ -25,98 +25,6 @@ it_start_web
 it_start_nginx
 
 # --- the sink ----------------------------------------------------------------------------
-SINK_CTL=$IT_DIR/sink.ctl
-SINK_LOG=$IT_DIR/sink.jsonl
-cat >"$IT_DIR/sink.py" <<'EOF'
-import base64, hashlib, hmac, http.server, json, socketserver, sys, threading, time
-ctl_path, log_path, port_path = sys.argv[1:4]
-lock = threading.Lock()
-state = {}
-logf = open(log_path, "a", buffering=1)
-
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a):
-        pass
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        with open(ctl_path) as f:
-            c = json.load(f).get(self.path, {"mode": "404"})
-        wid = self.headers.get("webhook-id", "")
-        ts = self.headers.get("webhook-timestamp", "")
-        mac = hmac.new(c.get("secret", "").encode(), wid.encode() + b"." + ts.encode() + b"." + body,
-                       hashlib.sha256).digest()
-        sig_ok = self.headers.get("webhook-signature", "") == "v1," + base64.b64encode(mac).decode()
-        with lock:
-            st = state.setdefault(self.path, {"n": 0, "cur": 0, "max": 0})
-            st["n"] += 1
-            st["cur"] += 1
-            st["max"] = max(st["max"], st["cur"])
-            k, cur = st["n"], st["cur"]
-        mode, code, hdrs, text = c["mode"], 200, {}, b"ok"
-        try:
-            if mode == "slow":
-                time.sleep(c.get("delay", 0.3))
-            elif mode == "hang":
-                time.sleep(c.get("delay", 1.0))
-                code = "hang"
-            elif mode == "429once" and k == 1:
-                code, hdrs = 429, {"Retry-After": str(c["after"])}
-            elif mode == "500":
-                code, text = 500, b"down for maintenance"
-            elif mode == "400":
-                code, text = 400, "bad task 任务".encode()
-            elif mode not in ("ok", "429once"):
-                code = 404
-        finally:
-            with lock:
-                st["cur"] -= 1
-        try:
-            ev = json.loads(body)
-        except Exception:
-            ev = {}
-        task = ev.get("task") or {}
-        with lock:
-            logf.write(json.dumps({"path": self.path, "id": wid, "sig_ok": sig_ok, "code": code,
-                                   "t": time.time(), "event": ev.get("event"), "task": task.get("id"),
-                                   "inflight": cur, "body": ev}, ensure_ascii=False) + "\n")
-        if code == "hang":
-            return
-        try:
-            self.send_response(code)
-            for h, v in hdrs.items():
-                self.send_header(h, v)
-            self.send_header("Content-Length", str(len(text)))
-            self.end_headers()
-            self.wfile.write(text)
-        except OSError:
-            pass
-
-class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-srv = S(("127.0.0.1", 0), H)
-with open(port_path + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-import os
-os.rename(port_path + ".tmp", port_path)
-srv.serve_forever()
-EOF
-
-# sink_ctl JSON: the answer of each path (read by the sink at every request).
-sink_ctl() {
-	printf '%s' "$1" >"$SINK_CTL.tmp" && mv "$SINK_CTL.tmp" "$SINK_CTL"
-}
-# sink_q PYTHON_EXPR: evaluate over r (the list of recorded requests) and print it.
-sink_q() {
-	$PY -c '
-import json, sys
-r = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-v = eval(sys.argv[2])
-print(" ".join(map(str, v)) if isinstance(v, tuple) else v)' "$SINK_LOG" "$1"
-}
-
 S_OK=sec-ok-$RANDOM$RANDOM S_DOWN=sec-down-$RANDOM S_HANG=sec-hang-$RANDOM S_REJ=sec-rej-$RANDOM
 S_429=sec-429-$RANDOM S_SLOW=sec-slow-$RANDOM S_DEAD=sec-dead-$RANDOM S_KILL=sec-kill-$RANDOM
 ctl_json() { # MODE_DOWN MODE_HANG
@@ -127,18 +35,8 @@ ctl_json() { # MODE_DOWN MODE_HANG
 "/off":{"mode":"ok","secret":"x"}}' \
 		"$S_OK" "$1" "$S_DOWN" "$2" "$S_HANG" "$S_REJ" "$S_429" "$S_SLOW" "$S_DEAD" "$S_KILL"
 }
-sink_ctl "$(ctl_json 500 hang)"
-: >"$SINK_LOG"
-$PY "$IT_DIR/sink.py" "$SINK_CTL" "$SINK_LOG" "$IT_DIR/sink.port" >"$IT_DIR/sink.log" 2>&1 &
-IT_PIDS+=("$!")
-it_wait_for 10 test -s "$IT_DIR/sink.port" || it_bail "the sink did not start"
-SINK=http://127.0.0.1:$(cat "$IT_DIR/sink.port")
+tc_sink_start "$(ctl_json 500 hang)"
 
-platform() { # NAME SECRET ENABLED TIMEOUT_MS MAX_CONCURRENCY: prints the id
-	it_sql "INSERT INTO task_center_platform (name, url, secret, enabled, timeout_ms, connect_timeout_ms,
-		max_concurrency) VALUES (:'n', :'u', :'s', :'e', :'t', 500, :'c') RETURNING id" \
-		n="$1 $BF_TAG" u="$SINK/$1" s="$2" e="$3" t="$4" c="$5"
-}
 P_OK=$(platform ok "$S_OK" true 5000 4)
 P_DOWN=$(platform down "$S_DOWN" true 5000 4)
 P_HANG=$(platform hang "$S_HANG" true 300 16)
@@ -149,20 +47,6 @@ P_DEAD=$(platform dead "$S_DEAD" true 5000 8)
 P_OFF=$(platform off x false 5000 4)
 it_sql "UPDATE task_center_config SET max_retries = 2, retry_interval_minutes = 1" >/dev/null
 
-st() { # PLATFORM: status=count ...
-	it_sql "SELECT coalesce(string_agg(status || '=' || n, ' ' ORDER BY status), '') FROM
-		(SELECT status, count(*) n FROM task_center_log WHERE platform_id = :p GROUP BY 1) x" p="$1"
-}
-n_status() { # PLATFORM STATUS
-	it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p AND status = :'s'" p="$1" s="$2"
-}
-settled() { # PLATFORM N: N rows, none queued or being sent
-	[[ $(it_sql "SELECT count(*) = :n AND count(*) FILTER (WHERE status IN ('queued', 'sending')) = 0
-		FROM task_center_log WHERE platform_id = :p" p="$1" n="$2") == t ]]
-}
-all_delivered() { # PLATFORM N
-	[[ $(n_status "$1" delivered) == "$2" ]]
-}
 quiet() { # nothing to send now
 	[[ $(it_sql "SELECT count(*) FROM task_center_log WHERE status IN ('queued', 'sending')
 		OR (status = 'failed' AND next_at <= now())") == 0 ]]
