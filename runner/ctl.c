@@ -18,6 +18,7 @@
 #include "migrate.h"
 #include "queue.h"
 #include "seed.h"
+#include "taskcenter_ctl.h"
 #include "token.h"
 
 static void
@@ -31,7 +32,10 @@ usage(void)
 	        "  token LOGIN [--ttl SECONDS]      print a signed login token\n"
 	        "  enqueue TYPE JSON [--priority high|common|low]\n"
 	        "                                   publish a job, print its id\n"
-	        "  config-keys                      list every configuration key\n");
+	        "  config-keys                      list every configuration key\n"
+	        "  taskcenter reconcile --since AGE [--platform N] [--dry-run]\n"
+	        "                                   queue the task-center events tasks of the last AGE\n"
+	        "                                   (e.g. 3d, 12h) miss\n");
 	exit(2);
 }
 
@@ -185,6 +189,8 @@ main(int argc, char **argv)
 		rc = cmd_token(cfg, argc - 2, argv + 2, &err);
 	else if (strcmp(cmd, "enqueue") == 0 && argc >= 4)
 		rc = cmd_enqueue(cfg, argc - 2, argv + 2, &err);
+	else if (strcmp(cmd, "taskcenter") == 0 && (rc = taskcenter_ctl(cfg, argc - 2, argv + 2, &err)) == 2)
+		usage();
 	else
 		usage();
 	if (rc < 0)

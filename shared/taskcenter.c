@@ -27,6 +27,15 @@
 /* Bytes of result text kept (the column's bound). */
 #define RESULT_MAX 1000
 
+/* The task t as a platform sees it, and the joins it needs. */
+#define TASK_SNAPSHOT_SQL                                                                   \
+	"  jsonb_build_object('id', t.id, 'session_id', t.session_id, 'title', s.title,"         \
+	"   'node', n.name, 'assignee', u.login, 'state', t.state, 'created', t.created,"        \
+	"   'due', t.due_at)"
+#define TASK_JOINS_SQL                                                                      \
+	" JOIN app_sessions s ON s.id = t.session_id JOIN nodes n ON n.id = t.node_id"           \
+	" LEFT JOIN users u ON u.id = t.assignee"
+
 /*
  * The insert of the events of the relation e(task_id, event, ord) for every enabled
  * platform, with the task's snapshot; %s is that relation.
@@ -35,12 +44,8 @@
 	"INSERT INTO task_center_log (task_id, platform_id, event, webhook_id, payload)"          \
 	" SELECT e.task_id, p.id, e.event,"                                                      \
 	"  'msg_tc_' || e.task_id || '_' || p.id || '_' || e.event,"                             \
-	"  jsonb_build_object('id', t.id, 'session_id', t.session_id, 'title', s.title,"         \
-	"   'node', n.name, 'assignee', u.login, 'state', t.state, 'created', t.created,"        \
-	"   'due', t.due_at)"                                                                    \
-	" FROM (%s) e JOIN tasks t ON t.id = e.task_id"                                          \
-	" JOIN app_sessions s ON s.id = t.session_id JOIN nodes n ON n.id = t.node_id"           \
-	" LEFT JOIN users u ON u.id = t.assignee CROSS JOIN task_center_platform p"               \
+	TASK_SNAPSHOT_SQL " FROM (%s) e JOIN tasks t ON t.id = e.task_id" TASK_JOINS_SQL        \
+	" CROSS JOIN task_center_platform p"                                                      \
 	" WHERE p.enabled ORDER BY e.ord, e.task_id, p.id"                                        \
 	" ON CONFLICT (task_id, platform_id, event) DO NOTHING"
 
@@ -318,5 +323,78 @@ taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err)
 		return -1;
 	r->due = db_ll(res, 0, 0);
 	PQclear(res);
+	return 0;
+}
+
+/* The missing events (task_id, platform_id, event, ord) of taskcenter_reconcile; $1 the
+ * window in seconds, $2 a platform id or 0. */
+#define MISSING_SQL                                                                         \
+	"SELECT t.id AS task_id, p.id AS platform_id, e.event, e.ord FROM tasks t"               \
+	" JOIN nodes n ON n.id = t.node_id JOIN app_versions v ON v.id = n.app_version_id"      \
+	" CROSS JOIN task_center_platform p"                                                      \
+	" CROSS JOIN LATERAL (VALUES ('create', 0), (CASE t.state WHEN 'done' THEN 'done'"       \
+	"  WHEN 'cancelled' THEN 'cancel' WHEN 'timed_out' THEN 'timeout' END, 1)) e(event, ord)" \
+	" WHERE t.created >= now() - make_interval(secs => $1::bigint) AND NOT v.is_test"       \
+	" AND p.enabled AND ($2::bigint = 0 OR p.id = $2::bigint) AND e.event IS NOT NULL"      \
+	" AND NOT EXISTS (SELECT 1 FROM task_center_log l WHERE l.task_id = t.id"                \
+	"  AND l.platform_id = p.id AND l.event = e.event AND l.status <> 'abandoned')"
+
+static const char reconcile_dry_sql[] =
+    "SELECT task_id, platform_id, event FROM (" MISSING_SQL ") m ORDER BY task_id, platform_id, ord";
+
+static const char reconcile_sql[] =
+    "INSERT INTO task_center_log (task_id, platform_id, event, webhook_id, payload)"
+    " SELECT m.task_id, m.platform_id, m.event,"
+    "  'msg_tc_' || m.task_id || '_' || m.platform_id || '_' || m.event,"
+    TASK_SNAPSHOT_SQL " FROM (" MISSING_SQL ") m JOIN tasks t ON t.id = m.task_id" TASK_JOINS_SQL
+    " ORDER BY m.task_id, m.platform_id, m.ord"
+    " ON CONFLICT (task_id, platform_id, event) DO UPDATE SET status = 'queued',"
+    "  retry_count = 0, next_at = now(), failed_at = NULL, payload = excluded.payload,"
+    "  modified = now() WHERE task_center_log.status = 'abandoned'"
+    " RETURNING task_id, platform_id, event";
+
+struct reconcile_arg {
+	const char *params[2];
+	int dry_run;
+	PGresult *res;
+};
+
+static int
+reconcile_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct reconcile_arg *a = arg;
+
+	PQclear(a->res);
+	a->res = db_query(db, NULL, a->dry_run ? reconcile_dry_sql : reconcile_sql, 2, a->params, err);
+	return a->res ? 0 : -1;
+}
+
+int
+taskcenter_reconcile(struct db *db, long since_s, int64_t platform_id, int dry_run,
+                     struct tc_missing **out, size_t *n, struct fb_err *err)
+{
+	struct reconcile_arg a = {.dry_run = dry_run};
+	char since[24], pid[ID_MAX];
+	int i, rows;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(since, sizeof(since), "%ld", since_s);
+	snprintf(pid, sizeof(pid), "%lld", (long long)platform_id);
+	a.params[0] = since;
+	a.params[1] = pid;
+	if (db_tx(db, reconcile_tx, &a, err) < 0) {
+		PQclear(a.res);
+		return -1;
+	}
+	rows = PQntuples(a.res);
+	*out = xcalloc((size_t)(rows ? rows : 1), sizeof(**out));
+	for (i = 0; i < rows; i++) {
+		(*out)[i].task_id = db_ll(a.res, i, 0);
+		(*out)[i].platform_id = db_ll(a.res, i, 1);
+		snprintf((*out)[i].event, sizeof((*out)[i].event), "%s", PQgetvalue(a.res, i, 2));
+	}
+	*n = (size_t)rows;
+	PQclear(a.res);
 	return 0;
 }

@@ -85,4 +85,21 @@ struct tc_retry_result {
 /* One retry round in one transaction (see the module comment). */
 int taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err) FB_MUSTCHECK;
 
+/* One event reconciliation found missing (taskcenter_reconcile). */
+struct tc_missing {
+	int64_t task_id, platform_id;
+	char event[16];
+};
+/*
+ * Tasks created in the last since_s seconds, of app versions that are not test versions,
+ * whose events for an enabled platform (platform_id, or every one when 0) are not all
+ * there: every task has a create, and a done, cancelled or timed-out task the event of its
+ * state.  A missing event is one with no row, or whose row was abandoned.  Unless dry_run,
+ * the missing events are queued (a new row, or the abandoned row queued again with its
+ * retries reset), a task's create before its later event, in one transaction; the caller
+ * publishes taskcenter.push after.  *out: array of *n the caller frees.
+ */
+int taskcenter_reconcile(struct db *db, long since_s, int64_t platform_id, int dry_run,
+                         struct tc_missing **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+
 #endif

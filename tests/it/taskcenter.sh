@@ -194,4 +194,44 @@ else
 	it_fail "$((total - distinct)) redeliveries, more than the 4 that can be in flight"
 fi
 
+# --- reconcile -------------------------------------------------------------------------------
+# The tasks made by SQL (and those from before the platform existed) have no create for it:
+# reconcile gives every task of the window its create, and its done when it is done.
+n_rec=$(it_ctl taskcenter reconcile --since 1d --platform "$P_KILL" 2>/dev/null | wc -l)
+n_exp=$(it_sql "SELECT count(*) + count(*) FILTER (WHERE state = 'done') - 120 FROM tasks")
+it_assert_eq "$n_exp" "$n_rec" "reconcile queued a create per task and a done per done task, less the 120 there"
+if it_wait_for 60 all_delivered "$P_KILL" $((n_rec + 120)); then
+	it_ok "all $n_rec reached the platform"
+else
+	it_fail "after the first reconcile: $(st "$P_KILL")"
+fi
+# Rows deleted by SQL and an abandoned row are queued again, and nothing else.
+mapfile -t GONE < <(it_sql "SELECT id FROM task_center_log WHERE platform_id = :p ORDER BY id DESC LIMIT 4" p="$P_KILL")
+mark=$(sink_q 'len(r)')
+LOST=$(it_sql "SELECT id FROM task_center_log WHERE platform_id = :p AND event = 'done' ORDER BY id LIMIT 1" p="$P_KILL")
+want=$(it_sql "SELECT task_id || ' ' || platform_id || ' ' || event FROM task_center_log
+	WHERE id = ANY (:'ids'::bigint[]) ORDER BY task_id, event = 'done', event" ids="{$(IFS=,; echo "${GONE[*]},$LOST")}")
+it_sql "UPDATE tasks SET created = created - interval '2 days' WHERE id NOT IN
+	(SELECT task_id FROM task_center_log WHERE id = ANY (:'ids'::bigint[]))" ids="{$(IFS=,; echo "${GONE[*]},$LOST")}" >/dev/null
+it_sql "DELETE FROM task_center_log WHERE id = ANY (:'ids'::bigint[])" ids="{$(IFS=,; echo "${GONE[*]}")}" >/dev/null
+it_sql "UPDATE task_center_log SET status = 'abandoned', retry_count = 2 WHERE id = :i" i="$LOST" >/dev/null
+got=$(it_ctl taskcenter reconcile --since 1d --platform "$P_KILL" --dry-run 2>"$IT_DIR/reconcile.err")
+it_assert_eq "$want" "$got" "reconcile --dry-run lists the 4 deleted events and the abandoned one"
+it_assert_eq "$((n_rec + 116)) abandoned=1 delivered=$((n_rec + 115))" "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p" p="$P_KILL") $(st "$P_KILL")" \
+	"--dry-run changed nothing"
+it_assert_eq "" "$(it_ctl taskcenter reconcile --since 1d --platform "$P_OFF" --dry-run 2>/dev/null)" \
+	"a disabled platform is left alone"
+got=$(it_ctl taskcenter reconcile --since 1d 2>>"$IT_DIR/reconcile.err")
+it_assert_eq "$want" "$got" "reconcile queues the same 5"
+if it_wait_for 30 all_delivered "$P_KILL" $((n_rec + 120)); then
+	it_ok "the 5 reached the platform"
+else
+	it_fail "after reconcile: $(st "$P_KILL")"
+fi
+it_assert_eq "$(sort <<<"$want" | awk '{print $3 "/" $1}' | sort | paste -sd' ')" \
+	"$(sink_q '" ".join(sorted("%s/%s" % (x["event"], x["task"]) for x in r['"$mark"':]))')" \
+	"the sink received exactly those after the mark"
+it_assert_eq "0 0" "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p AND status <> 'delivered'" p="$P_KILL") $(it_ctl taskcenter reconcile --since 1d 2>/dev/null | wc -l)" \
+	"a second reconcile finds nothing"
+
 it_done
