@@ -14,25 +14,6 @@
 #include "taskcenter.h"
 #include "taskcenter_ctl.h"
 
-/* "3d", "12h", "30m", "90s" in seconds; -1 when malformed or over 366 days. */
-static long
-age_seconds(const char *s)
-{
-	char *end;
-	long n = strtol(s, &end, 10), unit;
-
-	if (end == s || n <= 0 || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	switch (end[0]) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return -1;
-	}
-	return n <= 366L * 86400 / unit ? n * unit : -1;
-}
-
 int
 taskcenter_ctl(const struct fb_config *cfg, int argc, char **argv, struct fb_err *err)
 {
@@ -48,7 +29,7 @@ taskcenter_ctl(const struct fb_config *cfg, int argc, char **argv, struct fb_err
 		return 2;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
-			if ((since = age_seconds(argv[++i])) < 0)
+			if ((since = taskcenter_age_seconds(argv[++i])) < 0)
 				return 2;
 		} else if (strcmp(argv[i], "--platform") == 0 && i + 1 < argc) {
 			char *end;

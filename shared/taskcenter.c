@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 #include "db.h"
+#include "jsonh.h"
 #include "mem.h"
 #include "queue.h"
 #include "taskcenter.h"
@@ -397,4 +399,114 @@ taskcenter_reconcile(struct db *db, long since_s, int64_t platform_id, int dry_r
 	*n = (size_t)rows;
 	PQclear(a.res);
 	return 0;
+}
+
+long
+taskcenter_age_seconds(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10), unit;
+
+	if (end == s || n <= 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (end[0]) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return -1;
+	}
+	return n <= 366L * 86400 / unit ? n * unit : -1;
+}
+
+int
+taskcenter_config_get(struct db *db, int *max_retries, int *retry_interval_minutes,
+                      struct fb_err *err)
+{
+	PGresult *res = db_query(db, "tc_config_get",
+	                         "SELECT max_retries, retry_interval_minutes FROM task_center_config"
+	                         " WHERE id = 1",
+	                         0, NULL, err);
+
+	if (res == NULL)
+		return -1;
+	*max_retries = PQntuples(res) ? (int)db_ll(res, 0, 0) : 3;
+	*retry_interval_minutes = PQntuples(res) ? (int)db_ll(res, 0, 1) : 5;
+	PQclear(res);
+	return 0;
+}
+
+int
+taskcenter_config_set(struct db *db, int max_retries, int retry_interval_minutes,
+                      struct fb_err *err)
+{
+	char m[16], iv[16];
+
+	snprintf(m, sizeof(m), "%d", max_retries);
+	snprintf(iv, sizeof(iv), "%d", retry_interval_minutes);
+	return db_exec(db, "tc_config_set",
+	               "INSERT INTO task_center_config (id, max_retries, retry_interval_minutes)"
+	               " VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET max_retries = $1,"
+	               " retry_interval_minutes = $2, modified = now()",
+	               2, (const char *[]){m, iv}, err);
+}
+
+struct json_object *
+taskcenter_logs(struct db *db, const struct tc_log_filter *f, int64_t page, int64_t page_size,
+                struct fb_err *err)
+{
+	static const char sql[] =
+	    "WITH m AS (SELECT * FROM task_center_log WHERE ($1::bigint IS NULL OR task_id = $1)"
+	    "  AND ($2::bigint IS NULL OR platform_id = $2) AND ($3::text IS NULL OR status = $3)"
+	    "  AND ($4::bigint IS NULL OR created >= now() - make_interval(secs => $4::bigint)))"
+	    " SELECT json_build_object('items', coalesce((SELECT json_agg(x ORDER BY x.id DESC) FROM"
+	    "  (SELECT id, task_id, platform_id, event, webhook_id, status, retry_count, attempts,"
+	    "   http_status, result, failed_at, next_at, delivered_at, created FROM m"
+	    "   ORDER BY id DESC LIMIT $5 OFFSET $6) x), '[]'::json),"
+	    " 'total', (SELECT count(*) FROM m), 'page', $7::bigint, 'page_size', $5::bigint)::text";
+	char tid[ID_MAX], pid[ID_MAX], since[24], lim[24], off[24], pg[24];
+	struct json_object *out;
+	PGresult *res;
+
+	snprintf(tid, sizeof(tid), "%lld", (long long)f->task_id);
+	snprintf(pid, sizeof(pid), "%lld", (long long)f->platform_id);
+	snprintf(since, sizeof(since), "%ld", f->since_s);
+	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
+	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	snprintf(pg, sizeof(pg), "%lld", (long long)page);
+	res = db_query(db, "tc_logs", sql, 7,
+	               (const char *[]){f->task_id ? tid : NULL, f->platform_id ? pid : NULL,
+	                                f->status, f->since_s ? since : NULL, lim, off, pg},
+	               err);
+	if (res == NULL)
+		return NULL;
+	out = jsonh_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), err);
+	PQclear(res);
+	return out;
+}
+
+int
+taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err)
+{
+	char lid[ID_MAX];
+	PGresult *res;
+	int rc;
+
+	snprintf(lid, sizeof(lid), "%lld", (long long)id);
+	res = db_query(db, "tc_log_retry",
+	               "WITH q AS (UPDATE task_center_log SET status = 'queued', retry_count = 0,"
+	               "  next_at = now(), failed_at = NULL, modified = now() WHERE id = $1"
+	               "  AND status IN ('failed', 'abandoned', 'rejected') RETURNING 1)"
+	               " SELECT (SELECT count(*) FROM q), (SELECT status FROM task_center_log WHERE id = $1)",
+	               1, (const char *[]){lid}, err);
+	if (res == NULL)
+		return -1;
+	rc = db_ll(res, 0, 0) > 0;
+	if (!rc && db_val(res, 0, 1) == NULL)
+		fb_err_set(err, FB_ENOTFOUND, "no such task-center log row: %lld", (long long)id);
+	else if (!rc)
+		fb_err_set(err, FB_ECONFLICT, "log row %lld is %s: only failed, abandoned or rejected rows are pushed again",
+		           (long long)id, db_val(res, 0, 1));
+	PQclear(res);
+	return rc;
 }

@@ -102,4 +102,31 @@ struct tc_missing {
 int taskcenter_reconcile(struct db *db, long since_s, int64_t platform_id, int dry_run,
                          struct tc_missing **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
 
+/* "3d", "12h", "30m", "90s" in seconds; -1 when malformed or over 366 days. */
+long taskcenter_age_seconds(const char *s);
+
+/* task_center_config.  0 / -1. */
+int taskcenter_config_get(struct db *db, int *max_retries, int *retry_interval_minutes,
+                          struct fb_err *err) FB_MUSTCHECK;
+int taskcenter_config_set(struct db *db, int max_retries, int retry_interval_minutes,
+                          struct fb_err *err) FB_MUSTCHECK;
+
+/* A filter of the log listing; 0 / NULL fields do not filter. */
+struct tc_log_filter {
+	int64_t task_id, platform_id;
+	const char *status;
+	long since_s;
+};
+/*
+ * The log rows that match f, newest first: a new {"items":[...],"total","page","page_size"}
+ * the caller puts, or NULL with err.  No row holds a secret.
+ */
+struct json_object *taskcenter_logs(struct db *db, const struct tc_log_filter *f, int64_t page,
+                                    int64_t page_size, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Queue log row id again (failed, abandoned or rejected: retries reset).  1 queued, 0 no
+ * such row (err FB_ENOTFOUND) or a row in another status (err FB_ECONFLICT), -1 on error.
+ */
+int taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
+
 #endif

@@ -39,6 +39,10 @@ const struct route router_routes[] = {
 	{"DELETE", "/api/queue/dead/{id}", handle_queue_dead_drop, ROUTE_ADMIN},
 	{"POST", "/api/queue/{name}/pause", handle_queue_pause, ROUTE_ADMIN},
 	{"POST", "/api/queue/{name}/resume", handle_queue_resume, ROUTE_ADMIN},
+	{"GET", "/api/task-center/config", handle_taskcenter_config_get, ROUTE_ADMIN},
+	{"PUT", "/api/task-center/config", handle_taskcenter_config_put, ROUTE_ADMIN},
+	{"GET", "/api/task-center/logs", handle_taskcenter_logs, ROUTE_ADMIN},
+	{"POST", "/api/task-center/logs/{id}/retry", handle_taskcenter_log_retry, ROUTE_ADMIN},
 	{NULL, NULL, NULL, 0},
 };
 

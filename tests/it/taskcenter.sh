@@ -234,4 +234,55 @@ it_assert_eq "$(sort <<<"$want" | awk '{print $3 "/" $1}' | sort | paste -sd' ')
 it_assert_eq "0 0" "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p AND status <> 'delivered'" p="$P_KILL") $(it_ctl taskcenter reconcile --since 1d 2>/dev/null | wc -l)" \
 	"a second reconcile finds nothing"
 
+# --- admin API: config, logs, push again ----------------------------------------------------
+admin() { # METHOD PATH [JSON]
+	if [[ -n ${3:-} ]]; then
+		it_curl "$1" "$2" -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data-binary "$3"
+	else
+		it_curl "$1" "$2" -H "Authorization: Bearer $BF_ME_TOKEN"
+	fi
+}
+admin GET "/api/task-center/logs"
+it_assert_status 403 "the task-center API is for administrators"
+it_sql "UPDATE users SET is_admin = true WHERE login = :'l'" l="$BF_ME" >/dev/null
+admin GET /api/task-center/config
+it_assert_eq '2 1' "$(it_json max_retries <<<"$IT_BODY") $(it_json retry_interval_minutes <<<"$IT_BODY")" "GET config"
+admin PUT /api/task-center/config '{"max_retries":5}'
+it_assert_eq '200 5 1' "$IT_STATUS $(it_json max_retries <<<"$IT_BODY") $(it_json retry_interval_minutes <<<"$IT_BODY")" \
+	"PUT config changes only what it names"
+admin PUT /api/task-center/config '{"retry_interval_minutes":0}'
+it_assert_status 422 "retry_interval_minutes 0 is refused"
+admin PUT /api/task-center/config '{"max_retries":3,"typo":1}'
+it_assert_match '^4' "$IT_STATUS" "an unknown member is refused"
+it_assert_eq "5 1" "$(it_sql "SELECT max_retries || ' ' || retry_interval_minutes FROM task_center_config")" \
+	"refused changes change nothing"
+it_assert_eq 1 "$(it_sql "SELECT count(*) FROM action_log WHERE action = 'taskcenter.config.set'")" \
+	"the change is in action_log"
+admin GET "/api/task-center/logs?platform=$P_REJ&status=rejected&page=2&page_size=10"
+it_assert_eq "200 90 10 2 HTTP 400: bad task 任务" "$IT_STATUS $(it_json total <<<"$IT_BODY") $(it_json items <<<"$IT_BODY" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))') $(it_json page <<<"$IT_BODY") $(it_json items.0.result <<<"$IT_BODY")" \
+	"logs filtered by platform and status, paged"
+admin GET "/api/task-center/logs?task_id=${NEXT[0]}&since=1h"
+it_assert_eq "200 16" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "logs of one task: create and done on the 7 platforms and the reconciled one"
+admin GET "/api/task-center/logs?page_size=500"
+all_logs=$IT_BODY
+it_assert_eq 0 "$(grep -c -F -e "$S_OK" -e "$S_DEAD" -e "$S_KILL" -e "$S_REJ" <<<"$all_logs")" "no secret in the logs API"
+admin GET "/api/task-center/logs?since=3x"
+it_assert_status 400 "a malformed since"
+admin GET "/api/task-center/logs?status=pending"
+it_assert_status 400 "an unknown status"
+ROW=$(it_sql "UPDATE task_center_log SET status = 'rejected', result = 'HTTP 410: gone' WHERE id =
+	(SELECT max(id) FROM task_center_log WHERE platform_id = :p) RETURNING id" p="$P_KILL")
+mark=$(sink_q 'len(r)')
+admin POST "/api/task-center/logs/$ROW/retry"
+it_assert_status 202 "a rejected row pushed again"
+row_delivered() { [[ $(it_sql "SELECT status FROM task_center_log WHERE id = :i" i="$ROW") == delivered ]]; }
+it_wait_for 20 row_delivered && it_ok "it was delivered" || it_fail "row $ROW: $(it_sql "SELECT status FROM task_center_log WHERE id = :i" i="$ROW")"
+it_assert_eq 1 "$(sink_q 'len(r['"$mark"':])')" "the platform got it once more"
+admin POST "/api/task-center/logs/$ROW/retry"
+it_assert_status 409 "a delivered row is not pushed again"
+admin POST "/api/task-center/logs/999999999/retry"
+it_assert_status 404 "no such row"
+it_assert_eq 1 "$(it_sql "SELECT count(*) FROM action_log WHERE action = 'taskcenter.log.retry'")" \
+	"the push is in action_log"
+
 it_done

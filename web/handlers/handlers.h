@@ -88,4 +88,10 @@ int handle_queue_dead_retry(struct request *r, struct fb_err *err);
 int handle_queue_dead_drop_all(struct request *r, struct fb_err *err);
 int handle_queue_dead_drop(struct request *r, struct fb_err *err);
 
+/* taskcenter.c */
+int handle_taskcenter_config_get(struct request *r, struct fb_err *err);
+int handle_taskcenter_config_put(struct request *r, struct fb_err *err);
+int handle_taskcenter_logs(struct request *r, struct fb_err *err);
+int handle_taskcenter_log_retry(struct request *r, struct fb_err *err);
+
 #endif
