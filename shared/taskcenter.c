@@ -510,3 +510,133 @@ taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err)
 	PQclear(res);
 	return rc;
 }
+
+#define PLATFORM_JSON_SQL                                                                   \
+	"json_build_object('id', id, 'name', name, 'url', url, 'enabled', enabled,"             \
+	" 'connect_timeout_ms', connect_timeout_ms, 'timeout_ms', timeout_ms,"                   \
+	" 'max_concurrency', max_concurrency, 'notify_batch_finished', notify_batch_finished,"   \
+	" 'has_secret', coalesce(secret, '') <> '', 'created', created, 'modified', modified)"
+
+/* The JSON text of column 0 row 0 of res as a new object; res is cleared. */
+static struct json_object *
+json_result(PGresult *res, struct fb_err *err)
+{
+	struct json_object *o = jsonh_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), err);
+
+	PQclear(res);
+	return o;
+}
+
+struct json_object *
+taskcenter_platform_list(struct db *db, struct fb_err *err)
+{
+	PGresult *res = db_query(db, "tc_platform_list",
+	                         "SELECT coalesce(json_agg(" PLATFORM_JSON_SQL " ORDER BY id), '[]')::text"
+	                         " FROM task_center_platform",
+	                         0, NULL, err);
+
+	return res ? json_result(res, err) : NULL;
+}
+
+struct json_object *
+taskcenter_platform_get(struct db *db, int64_t id, struct fb_err *err)
+{
+	char pid[ID_MAX];
+	PGresult *res;
+
+	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	res = db_query(db, "tc_platform_get",
+	               "SELECT " PLATFORM_JSON_SQL "::text FROM task_center_platform WHERE id = $1", 1,
+	               (const char *[]){pid}, err);
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		return NULL;
+	}
+	return json_result(res, err);
+}
+
+static const char *
+opt_int(char buf[16], int v)
+{
+	if (v < 0)
+		return NULL;
+	snprintf(buf, 16, "%d", v);
+	return buf;
+}
+
+int
+taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in *in,
+                         struct fb_err *err)
+{
+	char pid[ID_MAX], ct[16], tt[16], mc[16];
+	const char *p[9];
+	PGresult *res;
+
+	snprintf(pid, sizeof(pid), "%lld", (long long)*id);
+	p[0] = pid;
+	p[1] = in->name;
+	p[2] = in->url;
+	p[3] = in->secret;
+	p[4] = in->enabled < 0 ? NULL : in->enabled ? "true" : "false";
+	p[5] = opt_int(ct, in->connect_timeout_ms);
+	p[6] = opt_int(tt, in->timeout_ms);
+	p[7] = opt_int(mc, in->max_concurrency);
+	p[8] = in->notify_batch_finished < 0 ? NULL : in->notify_batch_finished ? "true" : "false";
+	res = db_query(
+	    db, *id == 0 ? "tc_platform_create" : "tc_platform_update",
+	    *id == 0
+	        ? "INSERT INTO task_center_platform (name, url, secret, enabled, connect_timeout_ms,"
+	          " timeout_ms, max_concurrency, notify_batch_finished) SELECT $2, $3, $4,"
+	          " coalesce($5::boolean, true), coalesce($6::int, 2000), coalesce($7::int, 5000),"
+	          " coalesce($8::int, 4), coalesce($9::boolean, false) WHERE $1::bigint = 0"
+	          " RETURNING id"
+	        : "UPDATE task_center_platform SET name = coalesce($2, name), url = coalesce($3, url),"
+	          " secret = coalesce($4, secret), enabled = coalesce($5::boolean, enabled),"
+	          " connect_timeout_ms = coalesce($6::int, connect_timeout_ms),"
+	          " timeout_ms = coalesce($7::int, timeout_ms),"
+	          " max_concurrency = coalesce($8::int, max_concurrency),"
+	          " notify_batch_finished = coalesce($9::boolean, notify_batch_finished),"
+	          " modified = now() WHERE id = $1 RETURNING id",
+	    9, p, err);
+	if (res == NULL) {
+		if (strcmp(err->sqlstate, "23505") == 0) {
+			fb_err_clear(err);
+			fb_err_set(err, FB_ECONFLICT, "a platform with that name exists");
+		}
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)*id);
+		return -1;
+	}
+	*id = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
+taskcenter_platform_delete(struct db *db, int64_t id, struct fb_err *err)
+{
+	char pid[ID_MAX];
+	PGresult *res;
+	int n;
+
+	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	res = db_query(db, "tc_platform_delete",
+	               "WITH d AS (DELETE FROM task_center_platform WHERE id = $1 RETURNING 1)"
+	               " SELECT count(*) FROM d",
+	               1, (const char *[]){pid}, err);
+	if (res == NULL)
+		return -1;
+	n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	if (n == 0) {
+		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		return -1;
+	}
+	return 0;
+}

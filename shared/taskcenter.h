@@ -129,4 +129,26 @@ struct json_object *taskcenter_logs(struct db *db, const struct tc_log_filter *f
  */
 int taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
 
+/*
+ * Platforms as the admin API shows them (never the secret; has_secret says whether one is
+ * set): the list (a new array), or one (a new object; NULL with FB_ENOTFOUND).
+ */
+struct json_object *taskcenter_platform_list(struct db *db, struct fb_err *err) FB_MUSTCHECK;
+struct json_object *taskcenter_platform_get(struct db *db, int64_t id,
+                                            struct fb_err *err) FB_MUSTCHECK;
+/* The members of a platform to write; NULL / -1 keep (or default, on create). */
+struct tc_platform_in {
+	const char *name, *url, *secret;
+	int enabled, notify_batch_finished; /* -1 keep */
+	int connect_timeout_ms, timeout_ms, max_concurrency; /* -1 keep */
+};
+/*
+ * Create (*id == 0; *id receives the new id) or update platform *id.  FB_ECONFLICT when
+ * the name is taken, FB_ENOTFOUND when there is no such platform.
+ */
+int taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in *in,
+                             struct fb_err *err) FB_MUSTCHECK;
+/* Delete platform id and its log rows; FB_ENOTFOUND when there is none. */
+int taskcenter_platform_delete(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
+
 #endif

@@ -43,6 +43,11 @@ const struct route router_routes[] = {
 	{"PUT", "/api/task-center/config", handle_taskcenter_config_put, ROUTE_ADMIN},
 	{"GET", "/api/task-center/logs", handle_taskcenter_logs, ROUTE_ADMIN},
 	{"POST", "/api/task-center/logs/{id}/retry", handle_taskcenter_log_retry, ROUTE_ADMIN},
+	{"GET", "/api/task-center/platforms", handle_taskcenter_platforms, ROUTE_ADMIN},
+	{"POST", "/api/task-center/platforms", handle_taskcenter_platform_create, ROUTE_ADMIN},
+	{"GET", "/api/task-center/platforms/{id}", handle_taskcenter_platform_get, ROUTE_ADMIN},
+	{"PUT", "/api/task-center/platforms/{id}", handle_taskcenter_platform_put, ROUTE_ADMIN},
+	{"DELETE", "/api/task-center/platforms/{id}", handle_taskcenter_platform_delete, ROUTE_ADMIN},
 	{NULL, NULL, NULL, 0},
 };
 

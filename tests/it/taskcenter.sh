@@ -285,4 +285,46 @@ it_assert_status 404 "no such row"
 it_assert_eq 1 "$(it_sql "SELECT count(*) FROM action_log WHERE action = 'taskcenter.log.retry'")" \
 	"the push is in action_log"
 
+# Platforms: the secret is write-only.
+admin POST /api/task-center/platforms "{\"name\":\"api $BF_TAG\",\"url\":\"$SINK/api\",\"max_concurrency\":3}"
+it_assert_status 201 "POST a platform"
+P_API=$(it_json id <<<"$IT_BODY")
+SEC1=$(it_json secret <<<"$IT_BODY")
+it_assert_eq "43 true true 3" "${#SEC1} $(it_json has_secret <<<"$IT_BODY") $(it_json enabled <<<"$IT_BODY") $(it_json max_concurrency <<<"$IT_BODY")" \
+	"a generated secret is shown in the creating answer, defaults filled"
+admin GET "/api/task-center/platforms/$P_API"
+it_assert_eq "200 absent" "$IT_STATUS $(it_json secret <<<"$IT_BODY" || echo absent)" "GET one: no secret"
+admin GET /api/task-center/platforms
+it_assert_eq "200 0" "$IT_STATUS $(grep -c -F -e "$SEC1" -e "$S_OK" -e "$S_KILL" <<<"$IT_BODY")" "GET the list: no secret"
+admin POST /api/task-center/platforms '{"name":"x","url":"ftp://example","timeout_ms":5}'
+it_assert_eq "422 timeout_ms,url" "$IT_STATUS $(it_json error.details <<<"$IT_BODY" | $PY -c 'import json,sys; print(",".join(sorted(d["field"] for d in json.load(sys.stdin))))')" \
+	"a bad URL and timeout are refused, each named"
+admin POST /api/task-center/platforms "{\"name\":\"api $BF_TAG\",\"url\":\"$SINK/api\"}"
+it_assert_status 409 "a name is taken once"
+sink_ctl "$(ctl_json ok ok | $PY -c 'import json,sys; c=json.load(sys.stdin); c["/api"]={"mode":"ok","secret":sys.argv[1]}; print(json.dumps(c))' "$SEC1")"
+mark=$(sink_q 'len(r)')
+n_api=$(it_ctl taskcenter reconcile --since 1d --platform "$P_API" 2>/dev/null | wc -l)
+if it_wait_for 20 all_delivered "$P_API" "$n_api" && ((n_api > 0)); then
+	it_ok "the new platform got the $n_api events of the window"
+else
+	it_fail "new platform: $n_api reconciled, $(st "$P_API")"
+fi
+it_assert_eq "$n_api 0" "$(sink_q 'len([x for x in r['"$mark"':] if x["path"] == "/api"]), len([x for x in r['"$mark"':] if not x["sig_ok"]])')" \
+	"signed with the generated secret"
+admin PUT "/api/task-center/platforms/$P_API" '{"enabled":false,"rotate_secret":true}'
+SEC2=$(it_json secret <<<"$IT_BODY")
+it_assert_eq "200 false 43 3" "$IT_STATUS $(it_json enabled <<<"$IT_BODY") ${#SEC2} $(it_json max_concurrency <<<"$IT_BODY")" \
+	"PUT changes what it names; rotate_secret shows the new secret once"
+[[ $SEC1 != "$SEC2" ]] && it_ok "the secret changed" || it_fail "the secret did not change"
+it_assert_eq "$SEC2" "$(it_sql "SELECT secret FROM task_center_platform WHERE id = :p" p="$P_API")" "the new secret is stored"
+it_assert_eq "0|2" "$(it_sql "SELECT count(*) FILTER (WHERE detail::text LIKE '%' || :'a' || '%' OR detail::text LIKE '%' || :'b' || '%'),
+	count(*) FROM action_log WHERE action LIKE 'taskcenter.platform.%'" a="$SEC1" b="$SEC2")" \
+	"create and update in action_log, without the secret"
+it_assert_eq 0 "$(cat "$IT_DIR"/web.log "$IT_DIR"/runner.*.log | grep -c -F -e "$SEC1" -e "$SEC2")" "no secret in any log"
+admin DELETE "/api/task-center/platforms/$P_API"
+it_assert_status 200 "DELETE"
+admin GET "/api/task-center/platforms/$P_API"
+it_assert_status 404 "gone"
+it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id = :p" p="$P_API")" "with its log rows"
+
 it_done
