@@ -246,13 +246,15 @@ static int
 fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 {
 	struct tc_delivery *d = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, room;
 
 	if (pl->drained || pl->inflight >= pl->p->max_concurrency)
 		return 0;
+	room = (size_t)(pl->p->max_concurrency - pl->inflight);
 	if (taskcenter_claim(ctx->db, pl->p, ctx->cfg->taskcenter_task_url, &d, &n, err) < 0)
 		return -1;
-	if (n == 0)
+	/* Fewer than there was room for: nothing more is due (or others hold the slots). */
+	if (n < room)
 		pl->drained = 1;
 	for (i = 0; i < n; i++)
 		run_add(r, xfer_new(pl, &d[i]));
