@@ -27,6 +27,7 @@
 #include "queue.h"
 #include "backup.h"
 #include "seed.h"
+#include "taskcenter_ctl.h"
 #include "token.h"
 
 struct command {
@@ -195,6 +196,16 @@ cmd_config_keys(const struct fb_config *cfg, int argc, char **argv, struct fb_er
 	return 0;
 }
 
+static int
+cmd_taskcenter_reconcile(const struct fb_config *cfg, int argc, char **argv, struct fb_err *err)
+{
+	int rc = taskcenter_ctl_reconcile(cfg, argc, argv, err);
+
+	if (rc == 2)
+		usage();
+	return rc;
+}
+
 static const struct command commands[] = {
 	{.name = "migrate",
 	 .args = "",
@@ -227,6 +238,15 @@ static const struct command commands[] = {
 	         "backed up (before a delete or archive_delete): its row, tasks, history and\n"
 	         "form data.  Refused while the instance is live.",
 	 .run = cmd_restore},
+	{.name = "taskcenter reconcile",
+	 .args = "--since AGE [--platform N] [--dry-run]",
+	 .summary = "queue the task-center events that tasks of the last AGE miss",
+	 .help = "Look at the tasks created in the last AGE (e.g. 3d, 12h; app versions that are\n"
+	         "not test versions) and, for each enabled platform (or only N), queue the events a\n"
+	         "task should have had and has not (create, and done, cancel or timeout by its\n"
+	         "state) when their row is missing or abandoned; print them as `task platform\n"
+	         "event` and publish taskcenter.push.  --dry-run only prints.",
+	 .run = cmd_taskcenter_reconcile},
 	{.name = "config-keys",
 	 .args = "[--man | --man-template]",
 	 .summary = "list every configuration key",

@@ -53,6 +53,8 @@ struct fb_config {
 	int batch_retry_backoff_seconds;
 	int batch_retry_window_seconds;
 	int batch_recover_interval_seconds;
+	/* [taskcenter] */
+	char *taskcenter_task_url;
 	/* [paths] */
 	char *paths_migrations;
 	/* [log] */

@@ -89,10 +89,19 @@ crypto_equal(const void *a, const void *b, size_t n)
 }
 
 char *
-crypto_b64url_encode(const void *data, size_t n)
+crypto_b64_encode(const void *data, size_t n)
 {
 	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-	int len = EVP_EncodeBlock((unsigned char *)out, data, (int)n), i;
+
+	EVP_EncodeBlock((unsigned char *)out, data, (int)n);
+	return out;
+}
+
+char *
+crypto_b64url_encode(const void *data, size_t n)
+{
+	char *out = crypto_b64_encode(data, n);
+	int len = (int)strlen(out), i;
 
 	while (len > 0 && out[len - 1] == '=')
 		len--;

@@ -42,6 +42,8 @@ void crypto_sign_hex(const char *secret, const char *label, const void *data, si
  * differ (CRYPTO_memcmp). */
 int crypto_equal(const void *a, const void *b, size_t n);
 
+/* Padded standard base64 (RFC 4648 section 4) of n bytes: a new string the caller frees. */
+char *crypto_b64_encode(const void *data, size_t n);
 /* Unpadded base64url of n bytes: a new string the caller frees. */
 char *crypto_b64url_encode(const void *data, size_t n);
 /*

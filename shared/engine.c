@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "node.h"
 #include "schema.h"
+#include "taskcenter.h"
 #include "tasklock.h"
 #include "user.h"
 
@@ -403,7 +404,7 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		    err);
 		free((char *)form_text);
 		free((char *)diff_text);
-		if (qrc < 0)
+		if (qrc < 0 || taskcenter_task_advanced(db, it->task_id, err) < 0)
 			goto out;
 	}
 	it->out = OUT_SUCCESS;

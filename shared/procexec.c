@@ -23,6 +23,7 @@
 #include "jsonh.h"
 #include "mem.h"
 #include "procexec.h"
+#include "taskcenter.h"
 #include "tasklock.h"
 
 #define ID_MAX 24
@@ -209,14 +210,17 @@ apply(struct db *db, struct exec *x, const char *S, struct fb_err *err)
 	 * stop, finish and delete: pending tasks are cancelled (a deleted session's to-dos
 	 * leave every listing; its backup keeps them as they were).  delete keeps the outcome.
 	 */
-	return db_exec(db, "procop_end",
-	               "WITH s AS (UPDATE app_sessions SET state = $2, modified = now(),"
-	               "  outcome = CASE WHEN $2 = 'deleted' THEN outcome ELSE $3 END,"
-	               "  finished = CASE WHEN $2 = 'deleted' THEN finished ELSE now() END"
-	               "  WHERE id = ANY ($1::bigint[]))"
-	               " UPDATE tasks SET state = 'cancelled', finished = now(), due_paused = NULL"
-	               " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'",
-	               3, (const char *[]){S, d->to, d->outcome}, err);
+	if (db_exec(db, "procop_end",
+	            "WITH s AS (UPDATE app_sessions SET state = $2, modified = now(),"
+	            "  outcome = CASE WHEN $2 = 'deleted' THEN outcome ELSE $3 END,"
+	            "  finished = CASE WHEN $2 = 'deleted' THEN finished ELSE now() END"
+	            "  WHERE id = ANY ($1::bigint[]))"
+	            " UPDATE tasks SET state = 'cancelled', finished = now(), due_paused = NULL"
+	            " WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'",
+	            3, (const char *[]){S, d->to, d->outcome}, err) < 0)
+		return -1;
+	/* The platforms hear of every to-do cancelled here, through the same outbox. */
+	return taskcenter_sessions_cancelled(db, S, err);
 }
 
 static int

@@ -48,6 +48,15 @@ const struct route router_routes[] = {
 	{"GET", "/api/process/bulk/{id}/items", handle_process_bulk_items, ROUTE_USER},
 	{"POST", "/api/process/bulk/{id}/cancel", handle_process_bulk_cancel, ROUTE_USER},
 	{"POST", "/api/process/bulk/{id}/retry", handle_process_bulk_retry, ROUTE_USER},
+	{"GET", "/api/task-center/config", handle_taskcenter_config_get, ROUTE_ADMIN},
+	{"PUT", "/api/task-center/config", handle_taskcenter_config_put, ROUTE_ADMIN},
+	{"GET", "/api/task-center/logs", handle_taskcenter_logs, ROUTE_ADMIN},
+	{"POST", "/api/task-center/logs/{id}/retry", handle_taskcenter_log_retry, ROUTE_ADMIN},
+	{"GET", "/api/task-center/platforms", handle_taskcenter_platforms, ROUTE_ADMIN},
+	{"POST", "/api/task-center/platforms", handle_taskcenter_platform_create, ROUTE_ADMIN},
+	{"GET", "/api/task-center/platforms/{id}", handle_taskcenter_platform_get, ROUTE_ADMIN},
+	{"PUT", "/api/task-center/platforms/{id}", handle_taskcenter_platform_put, ROUTE_ADMIN},
+	{"DELETE", "/api/task-center/platforms/{id}", handle_taskcenter_platform_delete, ROUTE_ADMIN},
 	{NULL, NULL, NULL, 0},
 };
 

@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "rand.h"
 #include "runners.h"
+#include "taskcenter.h"
 
 /* The items this executor settled, into the runner's metrics. */
 static void
@@ -84,6 +85,9 @@ run(struct job_ctx *ctx, struct json_object *args, const char *type, struct fb_e
 		return -1;
 	}
 	count_items(ctx, type, &r);
+	/* Advanced tasks wrote task-center rows; a lost publish is found by taskcenter.retry. */
+	if (r.success > 0 && taskcenter_publish(ctx->q, err) < 0)
+		return -1;
 	if (r.more && publish_helpers(ctx, id, type, 1, err) < 0)
 		return -1;
 	log_info("batch executor done", "job_id", LOG_STR(ctx->job_id), "batch_id", LOG_INT(id),

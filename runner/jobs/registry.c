@@ -20,6 +20,8 @@ static const struct job_type job_types[] = {
 	{"batch.retry", job_batch_retry, QUEUE_COMMON},
 	{"batch.recover", job_batch_recover, QUEUE_LOW},
 	{"process.bulk", job_process_bulk, QUEUE_HIGH},
+	{"taskcenter.push", job_taskcenter_push, QUEUE_COMMON},
+	{"taskcenter.retry", job_taskcenter_retry, QUEUE_LOW},
 };
 
 #define NTYPES ((int)(sizeof(job_types) / sizeof(job_types[0])))

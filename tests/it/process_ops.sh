@@ -90,6 +90,10 @@ bf_wait_settled "$BF_BATCH" 30
 it_assert_eq 3 "$(bf_count "$BF_BATCH" success)" "after resume the tasks are approvable"
 
 # ---- stop (one task held by a batch lock, one by a person) ----
+# An enabled task-center platform (nothing listens there: its rows stay in the outbox): every
+# to-do the operation cancels gets its "cancel" row in the same transaction.
+P_TC=$(it_sql "INSERT INTO task_center_platform (name, url) VALUES ('procops-' || :s, 'http://127.0.0.1:9/')
+	RETURNING id" s="$$")
 mix
 it_sql "UPDATE tasks SET lock_kind = 'batch', lock_owner = 'batch:' || :b, locked_at = now() WHERE session_id = :s AND state = 'pending'" b="$B1" s="${MIX_RUN[0]}" >/dev/null
 it_sql "UPDATE tasks SET lock_kind = 'person', lock_owner = 'someone', locked_at = now() WHERE session_id = :s AND state = 'pending'" s="${MIX_SUS[0]}" >/dev/null
@@ -102,6 +106,10 @@ it_assert_eq "stopped stopped stopped stopped stopped stopped stopped finished f
 it_assert_eq "5 5 0 0" "$(it_sql "SELECT count(*) FILTER (WHERE s.outcome = 'stopped') || ' ' || count(*) FILTER (WHERE t.state = 'cancelled') || ' ' || count(*) FILTER (WHERE t.state = 'pending') || ' ' || count(*) FILTER (WHERE t.lock_kind IS NOT NULL) FROM app_sessions s JOIN tasks t ON t.session_id = s.id AND t.node_id = :n2 WHERE s.id = ANY (:'ids'::bigint[])" ids="$(bf_arr_sql "${MIX_RUN[@]}" "${MIX_SUS[@]}")" n2="$BF_N2")" \
 	"stop: outcome stopped, pending tasks cancelled, no lock left"
 it_assert_no_stale_locks "after stop"
+it_assert_eq "5 5" "$(it_sql "SELECT count(DISTINCT l.task_id) || ' ' || count(*) FROM task_center_log l JOIN tasks t ON t.id = l.task_id
+	WHERE l.platform_id = :p AND l.event = 'cancel' AND t.state = 'cancelled' AND t.session_id = ANY (:'ids'::bigint[])" \
+	p="$P_TC" ids="$(bf_arr_sql "${MIX[@]}")")" "stop: one task-center cancel row per cancelled to-do"
+it_sql "UPDATE task_center_platform SET enabled = false WHERE id = :p" p="$P_TC" >/dev/null
 
 # ---- finish ----
 run_op finish "10 5 0 5 0 0"

@@ -99,4 +99,15 @@ int handle_process_bulk_retry(struct request *r, struct fb_err *err);
 int handle_process_backups(struct request *r, struct fb_err *err);
 int handle_process_restore(struct request *r, struct fb_err *err);
 
+/* taskcenter.c */
+int handle_taskcenter_config_get(struct request *r, struct fb_err *err);
+int handle_taskcenter_config_put(struct request *r, struct fb_err *err);
+int handle_taskcenter_logs(struct request *r, struct fb_err *err);
+int handle_taskcenter_log_retry(struct request *r, struct fb_err *err);
+int handle_taskcenter_platforms(struct request *r, struct fb_err *err);
+int handle_taskcenter_platform_get(struct request *r, struct fb_err *err);
+int handle_taskcenter_platform_create(struct request *r, struct fb_err *err);
+int handle_taskcenter_platform_put(struct request *r, struct fb_err *err);
+int handle_taskcenter_platform_delete(struct request *r, struct fb_err *err);
+
 #endif

@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * taskcenter: the task-center outbox in PostgreSQL (see taskcenter.h).
+ *
+ * Rows are written by the transaction that changes a task, claimed for sending with a
+ * lease, and settled by one short statement per answer.  Order per (task, platform) holds
+ * because a row is claimed only when no earlier row of the same task and platform is
+ * queued, being sent or failed; the per-platform concurrency limit holds across runners
+ * because claims of one platform are serialized by a transaction-level advisory lock.
+ * Strings returned in arrays are owned by the arrays (the *_free functions).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "db.h"
+#include "jsonh.h"
+#include "mem.h"
+#include "queue.h"
+#include "taskcenter.h"
+#include "utf8.h"
+
+#define ID_MAX 24
+/* Seconds a claimed row stays 'sending' beyond the platform's total timeout. */
+#define LEASE_MARGIN_S 3
+/* Longest Retry-After honoured, in seconds. */
+#define RETRY_AFTER_MAX_S 86400
+/* Bytes of result text kept (the column's bound). */
+#define RESULT_MAX 1000
+
+/* The task t as a platform sees it, and the joins it needs. */
+#define TASK_SNAPSHOT_SQL                                                                   \
+	"  jsonb_build_object('id', t.id, 'session_id', t.session_id, 'title', s.title,"         \
+	"   'node', n.name, 'assignee', u.login, 'state', t.state, 'created', t.created,"        \
+	"   'due', t.due_at)"
+#define TASK_JOINS_SQL                                                                      \
+	" JOIN app_sessions s ON s.id = t.session_id JOIN nodes n ON n.id = t.node_id"           \
+	" LEFT JOIN users u ON u.id = t.assignee"
+
+/*
+ * The insert of the events of the relation e(task_id, event, ord) for every enabled
+ * platform, with the task's snapshot; %s is that relation.
+ */
+#define EVENT_INSERT_SQL                                                                    \
+	"INSERT INTO task_center_log (task_id, platform_id, event, webhook_id, payload)"          \
+	" SELECT e.task_id, p.id, e.event,"                                                      \
+	"  'msg_tc_' || e.task_id || '_' || p.id || '_' || e.event,"                             \
+	TASK_SNAPSHOT_SQL " FROM (%s) e JOIN tasks t ON t.id = e.task_id" TASK_JOINS_SQL        \
+	" CROSS JOIN task_center_platform p"                                                      \
+	" WHERE p.enabled ORDER BY e.ord, e.task_id, p.id"                                        \
+	" ON CONFLICT (task_id, platform_id, event) DO NOTHING"
+
+static const char event_one_sql[] = "SELECT $1::bigint AS task_id, $2::text AS event, 0 AS ord";
+static const char event_advanced_sql[] =
+    "SELECT $1::bigint AS task_id, 'done'::text AS event, 0 AS ord"
+    " UNION ALL SELECT id, 'create', 1 FROM tasks"
+    "  WHERE session_id = (SELECT session_id FROM tasks WHERE id = $1) AND state = 'pending'";
+
+/* The tasks of the sessions $1 that this transaction cancelled (now() is the
+ * transaction's start, which their finished time was set to). */
+static const char event_cancelled_sql[] =
+    "SELECT id AS task_id, 'cancel'::text AS event, 0 AS ord FROM tasks"
+    " WHERE session_id = ANY ($1::bigint[]) AND state = 'cancelled' AND finished = now()";
+
+static int
+insert_events(struct db *db, const char *name, const char *rel, int nparams,
+              const char *const *params, struct fb_err *err)
+{
+	char sql[2048];
+
+	snprintf(sql, sizeof(sql), EVENT_INSERT_SQL, rel);
+	return db_exec(db, name, sql, nparams, params, err);
+}
+
+int
+taskcenter_task_event(struct db *db, int64_t task_id, const char *event, struct fb_err *err)
+{
+	char tid[ID_MAX];
+
+	snprintf(tid, sizeof(tid), "%lld", (long long)task_id);
+	return insert_events(db, "tc_event", event_one_sql, 2, (const char *[]){tid, event}, err);
+}
+
+int
+taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err)
+{
+	char tid[ID_MAX];
+
+	snprintf(tid, sizeof(tid), "%lld", (long long)task_id);
+	return insert_events(db, "tc_advanced", event_advanced_sql, 1, (const char *[]){tid}, err);
+}
+
+int
+taskcenter_sessions_cancelled(struct db *db, const char *session_ids, struct fb_err *err)
+{
+	return insert_events(db, "tc_cancelled", event_cancelled_sql, 1,
+	                     (const char *[]){session_ids}, err);
+}
+
+int
+taskcenter_publish(struct queue *q, struct fb_err *err)
+{
+	char job[37] = "";
+
+	return queue_publish(q, QUEUE_COMMON, "taskcenter.push", NULL, job, err);
+}
+
+int
+taskcenter_platforms(struct db *db, struct tc_platform **out, size_t *n, struct fb_err *err)
+{
+	PGresult *res;
+	int i, rows;
+
+	*out = NULL;
+	*n = 0;
+	res = db_query(db, "tc_platforms",
+	               "SELECT id, url, secret, connect_timeout_ms, timeout_ms, max_concurrency"
+	               " FROM task_center_platform WHERE enabled ORDER BY id",
+	               0, NULL, err);
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
+	*out = xcalloc((size_t)(rows ? rows : 1), sizeof(**out));
+	for (i = 0; i < rows; i++) {
+		struct tc_platform *p = &(*out)[i];
+
+		p->id = db_ll(res, i, 0);
+		p->url = xstrdup(PQgetvalue(res, i, 1));
+		p->secret = db_val(res, i, 2) ? xstrdup(db_val(res, i, 2)) : NULL;
+		p->connect_timeout_ms = (int)db_ll(res, i, 3);
+		p->timeout_ms = (int)db_ll(res, i, 4);
+		p->max_concurrency = (int)db_ll(res, i, 5);
+	}
+	*n = (size_t)rows;
+	PQclear(res);
+	return 0;
+}
+
+void
+taskcenter_platforms_free(struct tc_platform *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < n; i++) {
+		free(p[i].url);
+		free(p[i].secret);
+	}
+	free(p);
+}
+
+struct claim_arg {
+	const struct tc_platform *p;
+	const char *task_url;
+	PGresult *res;
+};
+
+static int
+claim_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct claim_arg *c = arg;
+	char pid[ID_MAX], lim[16], lease[16];
+
+	PQclear(c->res);
+	c->res = NULL;
+	snprintf(pid, sizeof(pid), "%lld", (long long)c->p->id);
+	snprintf(lim, sizeof(lim), "%d", c->p->max_concurrency);
+	snprintf(lease, sizeof(lease), "%d", c->p->timeout_ms / 1000 + 1 + LEASE_MARGIN_S);
+	/* "taskcent" as a 32-bit class key, the platform as the object key. */
+	if (db_exec(db, "tc_claim_lock", "SELECT pg_advisory_xact_lock(1952539491, $1::int)", 1,
+	            (const char *[]){pid}, err) < 0)
+		return -1;
+	c->res = db_query(
+	    db, "tc_claim",
+	    "WITH busy AS (SELECT count(*) AS n FROM task_center_log WHERE platform_id = $1"
+	    "  AND status = 'sending' AND lease_until > now()),"
+	    " c AS (SELECT l.id FROM task_center_log l WHERE l.platform_id = $1"
+	    "  AND l.status = 'queued' AND l.next_at <= now() AND NOT EXISTS"
+	    "  (SELECT 1 FROM task_center_log e WHERE e.task_id = l.task_id"
+	    "   AND e.platform_id = l.platform_id AND e.id < l.id"
+	    "   AND e.status IN ('queued', 'sending', 'failed'))"
+	    "  ORDER BY l.id LIMIT greatest(0, $2::int - (SELECT n FROM busy))"
+	    "  FOR UPDATE OF l SKIP LOCKED)"
+	    " UPDATE task_center_log l SET status = 'sending', attempts = l.attempts + 1,"
+	    "  lease_until = now() + make_interval(secs => $3::int), modified = now()"
+	    " FROM c WHERE l.id = c.id"
+	    " RETURNING l.id, l.webhook_id, jsonb_build_object('event', l.event,"
+	    "  'task', coalesce(l.payload, '{}'::jsonb) || jsonb_build_object('url',"
+	    "   CASE WHEN $4::text <> '' THEN $4::text || l.task_id END),"
+	    "  'occurred_at', l.created)::text",
+	    4, (const char *[]){pid, lim, lease, c->task_url ? c->task_url : ""}, err);
+	return c->res ? 0 : -1;
+}
+
+int
+taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
+                 struct tc_delivery **out, size_t *n, struct fb_err *err)
+{
+	struct claim_arg c = {.p = p, .task_url = task_url};
+	int i, rows;
+
+	*out = NULL;
+	*n = 0;
+	if (db_tx(db, claim_tx, &c, err) < 0) {
+		PQclear(c.res);
+		return -1;
+	}
+	rows = PQntuples(c.res);
+	*out = xcalloc((size_t)(rows ? rows : 1), sizeof(**out));
+	for (i = 0; i < rows; i++) {
+		(*out)[i].id = db_ll(c.res, i, 0);
+		snprintf((*out)[i].webhook_id, sizeof((*out)[i].webhook_id), "%s",
+		         PQgetvalue(c.res, i, 1));
+		(*out)[i].body = xstrdup(PQgetvalue(c.res, i, 2));
+	}
+	*n = (size_t)rows;
+	PQclear(c.res);
+	return 0;
+}
+
+void
+taskcenter_deliveries_free(struct tc_delivery *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; d != NULL && i < n; i++)
+		free(d[i].body);
+	free(d);
+}
+
+/* At most RESULT_MAX bytes of s, cut on a character boundary, other bytes as '?'; caller frees. */
+static char *
+result_text(const char *s)
+{
+	size_t n = strlen(s), i = 0, o = 0;
+	char *out = xmalloc(RESULT_MAX + 1);
+
+	while (i < n && o < RESULT_MAX) {
+		size_t len = 1;
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0xf0)
+			len = 4;
+		else if (ch >= 0xe0)
+			len = 3;
+		else if (ch >= 0xc0)
+			len = 2;
+		if (i + len <= n && utf8_valid(s + i, len) && ch != 0 && o + len <= RESULT_MAX) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else if (i + len <= n && utf8_valid(s + i, len)) {
+			break; /* a whole character that does not fit */
+		} else {
+			out[o++] = '?';
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int
+taskcenter_record(struct db *db, int64_t id, enum tc_outcome outcome, int http_status,
+                  const char *result, long retry_after_s, struct fb_err *err)
+{
+	static const char *const status[] = {"delivered", "rejected", "failed"};
+	char lid[ID_MAX], hs[16], ra[24];
+	char *text = result_text(result ? result : "");
+	int rc;
+
+	snprintf(lid, sizeof(lid), "%lld", (long long)id);
+	snprintf(hs, sizeof(hs), "%d", http_status);
+	if (retry_after_s > RETRY_AFTER_MAX_S)
+		retry_after_s = RETRY_AFTER_MAX_S;
+	snprintf(ra, sizeof(ra), "%ld", retry_after_s > 0 ? retry_after_s : 0);
+	/* The jitter: up to a fifth of the interval more, so that retries do not come in waves. */
+	rc = db_exec(db, "tc_record",
+	             "UPDATE task_center_log SET status = $2, lease_until = NULL,"
+	             " http_status = nullif($3::int, 0), result = $4, modified = now(),"
+	             " delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,"
+	             " failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,"
+	             " next_at = CASE WHEN $2 = 'failed' THEN greatest(now() + make_interval(secs =>"
+	             "  (SELECT retry_interval_minutes * 60 * (1 + random() / 5) FROM task_center_config"
+	             "   WHERE id = 1)), now() + make_interval(secs => $5::int)) ELSE next_at END"
+	             " WHERE id = $1 AND status = 'sending'",
+	             5, (const char *[]){lid, status[outcome], hs, text, ra}, err);
+	free(text);
+	return rc;
+}
+
+struct retry_arg {
+	struct tc_retry_result *r;
+};
+
+static int
+retry_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct retry_arg *a = arg;
+	PGresult *res;
+
+	res = db_query(
+	    db, "tc_retry",
+	    "WITH cfg AS (SELECT max_retries FROM task_center_config WHERE id = 1),"
+	    " x AS (UPDATE task_center_log SET status = 'queued', lease_until = NULL,"
+	    "  next_at = now(), modified = now()"
+	    "  WHERE status = 'sending' AND lease_until < now() RETURNING id),"
+	    " a AS (UPDATE task_center_log SET status = 'abandoned', modified = now()"
+	    "  WHERE status = 'failed' AND retry_count >= (SELECT max_retries FROM cfg) RETURNING id),"
+	    " q AS (UPDATE task_center_log SET status = 'queued', retry_count = retry_count + 1,"
+	    "  next_at = now(), modified = now()"
+	    "  WHERE status = 'failed' AND next_at <= now()"
+	    "  AND retry_count < (SELECT max_retries FROM cfg) RETURNING id)"
+	    " SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM a), (SELECT count(*) FROM x)",
+	    0, NULL, err);
+	if (res == NULL)
+		return -1;
+	a->r->requeued = db_ll(res, 0, 0);
+	a->r->abandoned = db_ll(res, 0, 1);
+	a->r->expired = db_ll(res, 0, 2);
+	PQclear(res);
+	return 0;
+}
+
+int
+taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err)
+{
+	struct retry_arg a = {.r = r};
+	PGresult *res;
+
+	memset(r, 0, sizeof(*r));
+	if (db_tx(db, retry_tx, &a, err) < 0)
+		return -1;
+	res = db_query(db, "tc_due",
+	               "SELECT count(*) FROM task_center_log WHERE status = 'queued' AND next_at <= now()",
+	               0, NULL, err);
+	if (res == NULL)
+		return -1;
+	r->due = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+/* The missing events (task_id, platform_id, event, ord) of taskcenter_reconcile; $1 the
+ * window in seconds, $2 a platform id or 0. */
+#define MISSING_SQL                                                                         \
+	"SELECT t.id AS task_id, p.id AS platform_id, e.event, e.ord FROM tasks t"               \
+	" JOIN nodes n ON n.id = t.node_id JOIN app_versions v ON v.id = n.app_version_id"      \
+	" CROSS JOIN task_center_platform p"                                                      \
+	" CROSS JOIN LATERAL (VALUES ('create', 0), (CASE t.state WHEN 'done' THEN 'done'"       \
+	"  WHEN 'cancelled' THEN 'cancel' WHEN 'timed_out' THEN 'timeout' END, 1)) e(event, ord)" \
+	" WHERE t.created >= now() - make_interval(secs => $1::bigint) AND NOT v.is_test"       \
+	" AND p.enabled AND ($2::bigint = 0 OR p.id = $2::bigint) AND e.event IS NOT NULL"      \
+	" AND NOT EXISTS (SELECT 1 FROM task_center_log l WHERE l.task_id = t.id"                \
+	"  AND l.platform_id = p.id AND l.event = e.event AND l.status <> 'abandoned')"
+
+static const char reconcile_dry_sql[] =
+    "SELECT task_id, platform_id, event FROM (" MISSING_SQL ") m ORDER BY task_id, platform_id, ord";
+
+static const char reconcile_sql[] =
+    "INSERT INTO task_center_log (task_id, platform_id, event, webhook_id, payload)"
+    " SELECT m.task_id, m.platform_id, m.event,"
+    "  'msg_tc_' || m.task_id || '_' || m.platform_id || '_' || m.event,"
+    TASK_SNAPSHOT_SQL " FROM (" MISSING_SQL ") m JOIN tasks t ON t.id = m.task_id" TASK_JOINS_SQL
+    " ORDER BY m.task_id, m.platform_id, m.ord"
+    " ON CONFLICT (task_id, platform_id, event) DO UPDATE SET status = 'queued',"
+    "  retry_count = 0, next_at = now(), failed_at = NULL, payload = excluded.payload,"
+    "  modified = now() WHERE task_center_log.status = 'abandoned'"
+    " RETURNING task_id, platform_id, event";
+
+struct reconcile_arg {
+	const char *params[2];
+	int dry_run;
+	PGresult *res;
+};
+
+static int
+reconcile_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct reconcile_arg *a = arg;
+
+	PQclear(a->res);
+	a->res = db_query(db, NULL, a->dry_run ? reconcile_dry_sql : reconcile_sql, 2, a->params, err);
+	return a->res ? 0 : -1;
+}
+
+int
+taskcenter_reconcile(struct db *db, long since_s, int64_t platform_id, int dry_run,
+                     struct tc_missing **out, size_t *n, struct fb_err *err)
+{
+	struct reconcile_arg a = {.dry_run = dry_run};
+	char since[24], pid[ID_MAX];
+	int i, rows;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(since, sizeof(since), "%ld", since_s);
+	snprintf(pid, sizeof(pid), "%lld", (long long)platform_id);
+	a.params[0] = since;
+	a.params[1] = pid;
+	if (db_tx(db, reconcile_tx, &a, err) < 0) {
+		PQclear(a.res);
+		return -1;
+	}
+	rows = PQntuples(a.res);
+	*out = xcalloc((size_t)(rows ? rows : 1), sizeof(**out));
+	for (i = 0; i < rows; i++) {
+		(*out)[i].task_id = db_ll(a.res, i, 0);
+		(*out)[i].platform_id = db_ll(a.res, i, 1);
+		snprintf((*out)[i].event, sizeof((*out)[i].event), "%s", PQgetvalue(a.res, i, 2));
+	}
+	*n = (size_t)rows;
+	PQclear(a.res);
+	return 0;
+}
+
+long
+taskcenter_age_seconds(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10), unit;
+
+	if (end == s || n <= 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (end[0]) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return -1;
+	}
+	return n <= 366L * 86400 / unit ? n * unit : -1;
+}
+
+int
+taskcenter_config_get(struct db *db, int *max_retries, int *retry_interval_minutes,
+                      struct fb_err *err)
+{
+	PGresult *res = db_query(db, "tc_config_get",
+	                         "SELECT max_retries, retry_interval_minutes FROM task_center_config"
+	                         " WHERE id = 1",
+	                         0, NULL, err);
+
+	if (res == NULL)
+		return -1;
+	*max_retries = PQntuples(res) ? (int)db_ll(res, 0, 0) : 3;
+	*retry_interval_minutes = PQntuples(res) ? (int)db_ll(res, 0, 1) : 5;
+	PQclear(res);
+	return 0;
+}
+
+int
+taskcenter_config_set(struct db *db, int max_retries, int retry_interval_minutes,
+                      struct fb_err *err)
+{
+	char m[16], iv[16];
+
+	snprintf(m, sizeof(m), "%d", max_retries);
+	snprintf(iv, sizeof(iv), "%d", retry_interval_minutes);
+	return db_exec(db, "tc_config_set",
+	               "INSERT INTO task_center_config (id, max_retries, retry_interval_minutes)"
+	               " VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET max_retries = $1,"
+	               " retry_interval_minutes = $2, modified = now()",
+	               2, (const char *[]){m, iv}, err);
+}
+
+struct json_object *
+taskcenter_logs(struct db *db, const struct tc_log_filter *f, int64_t page, int64_t page_size,
+                struct fb_err *err)
+{
+	static const char sql[] =
+	    "WITH m AS (SELECT * FROM task_center_log WHERE ($1::bigint IS NULL OR task_id = $1)"
+	    "  AND ($2::bigint IS NULL OR platform_id = $2) AND ($3::text IS NULL OR status = $3)"
+	    "  AND ($4::bigint IS NULL OR created >= now() - make_interval(secs => $4::bigint)))"
+	    " SELECT json_build_object('items', coalesce((SELECT json_agg(x ORDER BY x.id DESC) FROM"
+	    "  (SELECT id, task_id, platform_id, event, webhook_id, status, retry_count, attempts,"
+	    "   http_status, result, failed_at, next_at, delivered_at, created FROM m"
+	    "   ORDER BY id DESC LIMIT $5 OFFSET $6) x), '[]'::json),"
+	    " 'total', (SELECT count(*) FROM m), 'page', $7::bigint, 'page_size', $5::bigint)::text";
+	char tid[ID_MAX], pid[ID_MAX], since[24], lim[24], off[24], pg[24];
+	struct json_object *out;
+	PGresult *res;
+
+	snprintf(tid, sizeof(tid), "%lld", (long long)f->task_id);
+	snprintf(pid, sizeof(pid), "%lld", (long long)f->platform_id);
+	snprintf(since, sizeof(since), "%ld", f->since_s);
+	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
+	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	snprintf(pg, sizeof(pg), "%lld", (long long)page);
+	res = db_query(db, "tc_logs", sql, 7,
+	               (const char *[]){f->task_id ? tid : NULL, f->platform_id ? pid : NULL,
+	                                f->status, f->since_s ? since : NULL, lim, off, pg},
+	               err);
+	if (res == NULL)
+		return NULL;
+	out = jsonh_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), err);
+	PQclear(res);
+	return out;
+}
+
+int
+taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err)
+{
+	char lid[ID_MAX];
+	PGresult *res;
+	int rc;
+
+	snprintf(lid, sizeof(lid), "%lld", (long long)id);
+	res = db_query(db, "tc_log_retry",
+	               "WITH q AS (UPDATE task_center_log SET status = 'queued', retry_count = 0,"
+	               "  next_at = now(), failed_at = NULL, modified = now() WHERE id = $1"
+	               "  AND status IN ('failed', 'abandoned', 'rejected') RETURNING 1)"
+	               " SELECT (SELECT count(*) FROM q), (SELECT status FROM task_center_log WHERE id = $1)",
+	               1, (const char *[]){lid}, err);
+	if (res == NULL)
+		return -1;
+	rc = db_ll(res, 0, 0) > 0;
+	if (!rc && db_val(res, 0, 1) == NULL)
+		fb_err_set(err, FB_ENOTFOUND, "no such task-center log row: %lld", (long long)id);
+	else if (!rc)
+		fb_err_set(err, FB_ECONFLICT, "log row %lld is %s: only failed, abandoned or rejected rows are pushed again",
+		           (long long)id, db_val(res, 0, 1));
+	PQclear(res);
+	return rc;
+}
+
+#define PLATFORM_JSON_SQL                                                                   \
+	"json_build_object('id', id, 'name', name, 'url', url, 'enabled', enabled,"             \
+	" 'connect_timeout_ms', connect_timeout_ms, 'timeout_ms', timeout_ms,"                   \
+	" 'max_concurrency', max_concurrency, 'notify_batch_finished', notify_batch_finished,"   \
+	" 'has_secret', coalesce(secret, '') <> '', 'created', created, 'modified', modified)"
+
+/* The JSON text of column 0 row 0 of res as a new object; res is cleared. */
+static struct json_object *
+json_result(PGresult *res, struct fb_err *err)
+{
+	struct json_object *o = jsonh_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), err);
+
+	PQclear(res);
+	return o;
+}
+
+struct json_object *
+taskcenter_platform_list(struct db *db, struct fb_err *err)
+{
+	PGresult *res = db_query(db, "tc_platform_list",
+	                         "SELECT coalesce(json_agg(" PLATFORM_JSON_SQL " ORDER BY id), '[]')::text"
+	                         " FROM task_center_platform",
+	                         0, NULL, err);
+
+	return res ? json_result(res, err) : NULL;
+}
+
+struct json_object *
+taskcenter_platform_get(struct db *db, int64_t id, struct fb_err *err)
+{
+	char pid[ID_MAX];
+	PGresult *res;
+
+	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	res = db_query(db, "tc_platform_get",
+	               "SELECT " PLATFORM_JSON_SQL "::text FROM task_center_platform WHERE id = $1", 1,
+	               (const char *[]){pid}, err);
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		return NULL;
+	}
+	return json_result(res, err);
+}
+
+static const char *
+opt_int(char buf[16], int v)
+{
+	if (v < 0)
+		return NULL;
+	snprintf(buf, 16, "%d", v);
+	return buf;
+}
+
+int
+taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in *in,
+                         struct fb_err *err)
+{
+	char pid[ID_MAX], ct[16], tt[16], mc[16];
+	const char *p[9];
+	PGresult *res;
+
+	snprintf(pid, sizeof(pid), "%lld", (long long)*id);
+	p[0] = pid;
+	p[1] = in->name;
+	p[2] = in->url;
+	p[3] = in->secret;
+	p[4] = in->enabled < 0 ? NULL : in->enabled ? "true" : "false";
+	p[5] = opt_int(ct, in->connect_timeout_ms);
+	p[6] = opt_int(tt, in->timeout_ms);
+	p[7] = opt_int(mc, in->max_concurrency);
+	p[8] = in->notify_batch_finished < 0 ? NULL : in->notify_batch_finished ? "true" : "false";
+	res = db_query(
+	    db, *id == 0 ? "tc_platform_create" : "tc_platform_update",
+	    *id == 0
+	        ? "INSERT INTO task_center_platform (name, url, secret, enabled, connect_timeout_ms,"
+	          " timeout_ms, max_concurrency, notify_batch_finished) SELECT $2, $3, $4,"
+	          " coalesce($5::boolean, true), coalesce($6::int, 2000), coalesce($7::int, 5000),"
+	          " coalesce($8::int, 4), coalesce($9::boolean, false) WHERE $1::bigint = 0"
+	          " RETURNING id"
+	        : "UPDATE task_center_platform SET name = coalesce($2, name), url = coalesce($3, url),"
+	          " secret = coalesce($4, secret), enabled = coalesce($5::boolean, enabled),"
+	          " connect_timeout_ms = coalesce($6::int, connect_timeout_ms),"
+	          " timeout_ms = coalesce($7::int, timeout_ms),"
+	          " max_concurrency = coalesce($8::int, max_concurrency),"
+	          " notify_batch_finished = coalesce($9::boolean, notify_batch_finished),"
+	          " modified = now() WHERE id = $1 RETURNING id",
+	    9, p, err);
+	if (res == NULL) {
+		if (strcmp(err->sqlstate, "23505") == 0) {
+			fb_err_clear(err);
+			fb_err_set(err, FB_ECONFLICT, "a platform with that name exists");
+		}
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)*id);
+		return -1;
+	}
+	*id = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int
+taskcenter_platform_delete(struct db *db, int64_t id, struct fb_err *err)
+{
+	char pid[ID_MAX];
+	PGresult *res;
+	int n;
+
+	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	res = db_query(db, "tc_platform_delete",
+	               "WITH d AS (DELETE FROM task_center_platform WHERE id = $1 RETURNING 1)"
+	               " SELECT count(*) FROM d",
+	               1, (const char *[]){pid}, err);
+	if (res == NULL)
+		return -1;
+	n = (int)db_ll(res, 0, 0);
+	PQclear(res);
+	if (n == 0) {
+		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		return -1;
+	}
+	return 0;
+}

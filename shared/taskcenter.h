@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * taskcenter: the outbox of to-do changes pushed to third-party platforms.
+ *
+ * A task change writes its task_center_log rows (one per enabled platform, one per
+ * (task, platform, event)) in the caller's transaction; taskcenter.push claims due rows,
+ * sends them (runner/jobs/taskcenter_push.c) and records the answers here; taskcenter.retry
+ * queues failed rows again after their interval, abandons them at max_retries, and queues
+ * again rows whose sender died.  Every function takes a struct db borrowed for the call;
+ * results are owned by the caller as each function says.
+ */
+#ifndef FB_TASKCENTER_H
+#define FB_TASKCENTER_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "err.h"
+
+struct db;
+struct queue;
+
+/*
+ * Write event ("create", "done", "cancel", "timeout") of task_id for every enabled
+ * platform, with a snapshot of the task as it is in this transaction.  Writing the same
+ * event twice is a no-op.  Call inside the transaction that changed the task.
+ */
+int taskcenter_task_event(struct db *db, int64_t task_id, const char *event,
+                          struct fb_err *err) FB_MUSTCHECK;
+/*
+ * The approval step of task_id was written: its "done", and a "create" for every pending
+ * task of its session that has none yet (the next task).  Same transaction.
+ */
+int taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The "cancel" of every task of the sessions session_ids (a bigint[] literal) that this
+ * transaction cancelled (their finished time is the transaction's now()).  Same transaction.
+ */
+int taskcenter_sessions_cancelled(struct db *db, const char *session_ids,
+                                  struct fb_err *err) FB_MUSTCHECK;
+
+/* Publish a taskcenter.push job (after the commit that wrote rows). */
+int taskcenter_publish(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
+
+struct tc_platform {
+	int64_t id;
+	char *url;
+	char *secret;        /* NULL: requests go unsigned */
+	int connect_timeout_ms;
+	int timeout_ms;      /* total */
+	int max_concurrency;
+};
+
+/* The enabled platforms: *out is an array of *n the caller frees with taskcenter_platforms_free. */
+int taskcenter_platforms(struct db *db, struct tc_platform **out, size_t *n,
+                         struct fb_err *err) FB_MUSTCHECK;
+void taskcenter_platforms_free(struct tc_platform *p, size_t n);
+
+struct tc_delivery {
+	int64_t id;
+	char webhook_id[96];
+	char *body;          /* the JSON request body, owned */
+};
+
+/*
+ * Claim up to max_concurrency minus the rows of platform p being sent (by anyone) of its
+ * due queued rows, oldest first, skipping a row while an earlier row of the same task and
+ * platform is not settled.  The rows become 'sending' with a lease of the platform's
+ * timeout plus a margin.  *out: array of *n the caller frees with taskcenter_deliveries_free.
+ */
+int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
+                     struct tc_delivery **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
+
+enum tc_outcome { TC_DELIVERED, TC_REJECTED, TC_FAILED };
+
+/*
+ * Record the answer to delivery id: result is a short text (cut to 1000 bytes, made valid
+ * UTF-8 here), http_status 0 when there was none, retry_after_s > 0 pushes the next try at
+ * least that far (a failure's next try is otherwise retry_interval_minutes with jitter).
+ */
+int taskcenter_record(struct db *db, int64_t id, enum tc_outcome outcome, int http_status,
+                      const char *result, long retry_after_s, struct fb_err *err) FB_MUSTCHECK;
+
+struct tc_retry_result {
+	long long requeued;  /* failed rows queued again */
+	long long abandoned;
+	long long expired;   /* 'sending' rows whose lease ran out, queued again */
+	long long due;       /* queued rows due now, after the above */
+};
+/* One retry round in one transaction (see the module comment). */
+int taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err) FB_MUSTCHECK;
+
+/* One event reconciliation found missing (taskcenter_reconcile). */
+struct tc_missing {
+	int64_t task_id, platform_id;
+	char event[16];
+};
+/*
+ * Tasks created in the last since_s seconds, of app versions that are not test versions,
+ * whose events for an enabled platform (platform_id, or every one when 0) are not all
+ * there: every task has a create, and a done, cancelled or timed-out task the event of its
+ * state.  A missing event is one with no row, or whose row was abandoned.  Unless dry_run,
+ * the missing events are queued (a new row, or the abandoned row queued again with its
+ * retries reset), a task's create before its later event, in one transaction; the caller
+ * publishes taskcenter.push after.  *out: array of *n the caller frees.
+ */
+int taskcenter_reconcile(struct db *db, long since_s, int64_t platform_id, int dry_run,
+                         struct tc_missing **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+
+/* "3d", "12h", "30m", "90s" in seconds; -1 when malformed or over 366 days. */
+long taskcenter_age_seconds(const char *s);
+
+/* task_center_config.  0 / -1. */
+int taskcenter_config_get(struct db *db, int *max_retries, int *retry_interval_minutes,
+                          struct fb_err *err) FB_MUSTCHECK;
+int taskcenter_config_set(struct db *db, int max_retries, int retry_interval_minutes,
+                          struct fb_err *err) FB_MUSTCHECK;
+
+/* A filter of the log listing; 0 / NULL fields do not filter. */
+struct tc_log_filter {
+	int64_t task_id, platform_id;
+	const char *status;
+	long since_s;
+};
+/*
+ * The log rows that match f, newest first: a new {"items":[...],"total","page","page_size"}
+ * the caller puts, or NULL with err.  No row holds a secret.
+ */
+struct json_object *taskcenter_logs(struct db *db, const struct tc_log_filter *f, int64_t page,
+                                    int64_t page_size, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Queue log row id again (failed, abandoned or rejected: retries reset).  1 queued, 0 no
+ * such row (err FB_ENOTFOUND) or a row in another status (err FB_ECONFLICT), -1 on error.
+ */
+int taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Platforms as the admin API shows them (never the secret; has_secret says whether one is
+ * set): the list (a new array), or one (a new object; NULL with FB_ENOTFOUND).
+ */
+struct json_object *taskcenter_platform_list(struct db *db, struct fb_err *err) FB_MUSTCHECK;
+struct json_object *taskcenter_platform_get(struct db *db, int64_t id,
+                                            struct fb_err *err) FB_MUSTCHECK;
+/* The members of a platform to write; NULL / -1 keep (or default, on create). */
+struct tc_platform_in {
+	const char *name, *url, *secret;
+	int enabled, notify_batch_finished; /* -1 keep */
+	int connect_timeout_ms, timeout_ms, max_concurrency; /* -1 keep */
+};
+/*
+ * Create (*id == 0; *id receives the new id) or update platform *id.  FB_ECONFLICT when
+ * the name is taken, FB_ENOTFOUND when there is no such platform.
+ */
+int taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in *in,
+                             struct fb_err *err) FB_MUSTCHECK;
+/* Delete platform id and its log rows; FB_ENOTFOUND when there is none. */
+int taskcenter_platform_delete(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
+
+#endif

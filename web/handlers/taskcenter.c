@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * taskcenter: the task-center resources, for administrators (the router checks
+ * users.is_admin).
+ *
+ *   GET  /api/task-center/config              {"max_retries","retry_interval_minutes"}
+ *   PUT  /api/task-center/config              either or both, validated (0..100, 1..10080)
+ *   GET  /api/task-center/logs                task_id, platform, status, since (3d, 12h ...),
+ *                                             page, page_size; newest first
+ *   POST /api/task-center/logs/{id}/retry     a failed, abandoned or rejected row queued again
+ *   GET  /api/task-center/platforms           every platform; GET .../platforms/{id} one
+ *   POST /api/task-center/platforms           create; without "secret" one is generated and
+ *                                             shown in this answer only
+ *   PUT  /api/task-center/platforms/{id}      change what the body names; "rotate_secret":
+ *                                             true generates a new secret, shown once
+ *   DELETE /api/task-center/platforms/{id}    the platform and its log rows
+ *
+ * A secret is write-only: no answer but the one that generated it carries it.
+ *
+ * Every change is written to action_log.  Nothing here outlives the request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "actionlog.h"
+#include "handlers.h"
+#include "jsonh.h"
+#include "log.h"
+#include "crypto.h"
+#include "rand.h"
+#include "taskcenter.h"
+
+static int
+config_respond(struct request *r, struct db *db, struct fb_err *err)
+{
+	struct json_object *out;
+	int m, iv;
+
+	if (taskcenter_config_get(db, &m, &iv, err) < 0)
+		return -1;
+	out = json_object_new_object();
+	jsonh_add_int(out, "max_retries", m);
+	jsonh_add_int(out, "retry_interval_minutes", iv);
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_taskcenter_config_get(struct request *r, struct fb_err *err)
+{
+	struct db *db = request_db(r, err);
+
+	return db == NULL ? -1 : config_respond(r, db, err);
+}
+
+int
+handle_taskcenter_config_put(struct request *r, struct fb_err *err)
+{
+	static const char *const allowed[] = {"max_retries", "retry_interval_minutes", NULL};
+	struct json_object *body, *detail;
+	int64_t m, iv;
+	int cm, civ, rc;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL || (body = request_json(r, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(body, json_type_object)) {
+		fb_err_set(err, FB_EINVAL, "the body must be a JSON object");
+		return -1;
+	}
+	if (jsonh_only_keys(body, allowed, err) < 0 || taskcenter_config_get(db, &cm, &civ, err) < 0)
+		return -1;
+	m = cm;
+	iv = civ;
+	if (jsonh_get_int(body, "max_retries", 0, 100, &m, err) < 0 ||
+	    jsonh_get_int(body, "retry_interval_minutes", 1, 10080, &iv, err) < 0) {
+		if (err->code == FB_EINVAL)
+			err->code = FB_EVALIDATION;
+		return -1;
+	}
+	if (taskcenter_config_set(db, (int)m, (int)iv, err) < 0)
+		return -1;
+	detail = json_object_new_object();
+	jsonh_add_int(detail, "max_retries", m);
+	jsonh_add_int(detail, "retry_interval_minutes", iv);
+	rc = actionlog_add(db, r->user->id, "taskcenter.config.set", "task_center_config", "1",
+	                   detail, err);
+	json_object_put(detail);
+	if (rc < 0)
+		return -1;
+	log_info("task-center config set", "request_id", LOG_STR(r->request_id), "user",
+	         LOG_STR(r->user->login), "max_retries", LOG_INT(m), "retry_interval_minutes",
+	         LOG_INT(iv), NULL);
+	return config_respond(r, db, err);
+}
+
+int
+handle_taskcenter_logs(struct request *r, struct fb_err *err)
+{
+	static const char *const known[] = {"task_id", "platform", "status", "since",
+	                                    "page", "page_size", NULL};
+	static const char *const statuses[] = {"queued", "sending", "delivered", "rejected",
+	                                       "failed", "abandoned", NULL};
+	struct tc_log_filter f = {0};
+	struct json_object *out;
+	int64_t page, size, tid, pid;
+	const char *since;
+	struct db *db;
+	int i;
+
+	if (request_check_params(r, known, NULL, err) < 0 ||
+	    request_param_int(r, "task_id", 1, INT64_MAX, 0, &tid, err) < 0 ||
+	    request_param_int(r, "platform", 1, INT64_MAX, 0, &pid, err) < 0 ||
+	    request_param_int(r, "page", 1, 1000000, 1, &page, err) < 0 ||
+	    request_param_int(r, "page_size", 1, 500, 50, &size, err) < 0)
+		return -1;
+	f.task_id = tid;
+	f.platform_id = pid;
+	if ((f.status = request_param(r, "status")) != NULL) {
+		for (i = 0; statuses[i] != NULL && strcmp(statuses[i], f.status) != 0; i++)
+			;
+		if (statuses[i] == NULL) {
+			fb_err_set(err, FB_EINVAL, "status must be queued, sending, delivered, rejected,"
+			                           " failed or abandoned");
+			return -1;
+		}
+	}
+	if ((since = request_param(r, "since")) != NULL &&
+	    (f.since_s = taskcenter_age_seconds(since)) < 0) {
+		fb_err_set(err, FB_EINVAL, "since must be an age such as 90s, 30m, 12h or 3d");
+		return -1;
+	}
+	if ((db = request_db(r, err)) == NULL || (out = taskcenter_logs(db, &f, page, size, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_taskcenter_log_retry(struct request *r, struct fb_err *err)
+{
+	int64_t id = strtoll(r->path_args[0], NULL, 10);
+	struct json_object *out;
+	struct queue *q;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL || taskcenter_log_retry(db, id, err) != 1 ||
+	    actionlog_add(db, r->user->id, "taskcenter.log.retry", "task_center_log",
+	                  r->path_args[0], NULL, err) < 0 ||
+	    (q = request_queue(r, err)) == NULL || taskcenter_publish(q, err) < 0)
+		return -1;
+	log_info("task-center row queued again", "request_id", LOG_STR(r->request_id), "user",
+	         LOG_STR(r->user->login), "log_id", LOG_INT(id), NULL);
+	out = json_object_new_object();
+	jsonh_add_int(out, "id", id);
+	jsonh_add_str(out, "status", "queued");
+	respond_json(r, 202, out);
+	return 0;
+}
+
+/* The platform members of body into in (with rotate for PUT); 422 with every problem. */
+static int
+platform_input(struct json_object *body, int create, struct tc_platform_in *in, int *rotate,
+               struct fb_err *err)
+{
+	static const char *const allowed[] = {"name", "url", "secret", "enabled", "connect_timeout_ms",
+	                                      "timeout_ms", "max_concurrency",
+	                                      "notify_batch_finished", "rotate_secret", NULL};
+	struct { const char *key; int64_t min, max; int *out; } ints[] = {
+		{"connect_timeout_ms", 100, 60000, &in->connect_timeout_ms},
+		{"timeout_ms", 100, 120000, &in->timeout_ms},
+		{"max_concurrency", 1, 64, &in->max_concurrency},
+	};
+	struct { const char *key; int *out; } bools[] = {
+		{"enabled", &in->enabled},
+		{"notify_batch_finished", &in->notify_batch_finished},
+		{"rotate_secret", rotate},
+	};
+	struct fb_err e = {0};
+	size_t i;
+	int bad = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->enabled = in->notify_batch_finished = -1;
+	in->connect_timeout_ms = in->timeout_ms = in->max_concurrency = -1;
+	*rotate = 0;
+	if (jsonh_only_keys(body, allowed, err) < 0)
+		return -1;
+	if (jsonh_get_str(body, "name", &in->name, &e) < 0 ||
+	    (in->name != NULL && (strlen(in->name) == 0 || strlen(in->name) > 200))) {
+		fb_err_detail(err, jsonh_detail("name", "must be a text of 1 to 200 bytes"));
+		bad = 1;
+	}
+	fb_err_clear(&e);
+	if (jsonh_get_str(body, "url", &in->url, &e) < 0 ||
+	    (in->url != NULL && ((strncmp(in->url, "http://", 7) != 0 &&
+	                          strncmp(in->url, "https://", 8) != 0) || strlen(in->url) > 2000))) {
+		fb_err_detail(err, jsonh_detail("url", "must be an http:// or https:// URL of at most 2000 bytes"));
+		bad = 1;
+	}
+	fb_err_clear(&e);
+	if (jsonh_get_str(body, "secret", &in->secret, &e) < 0 ||
+	    (in->secret != NULL && (strlen(in->secret) < 16 || strlen(in->secret) > 200))) {
+		fb_err_detail(err, jsonh_detail("secret", "must be a text of 16 to 200 bytes"));
+		bad = 1;
+	}
+	fb_err_clear(&e);
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		int64_t v;
+		int got = jsonh_get_int(body, ints[i].key, ints[i].min, ints[i].max, &v, &e);
+
+		if (got < 0) {
+			fb_err_detail(err, jsonh_detail(ints[i].key, e.msg));
+			bad = 1;
+		} else if (got == 1) {
+			*ints[i].out = (int)v;
+		}
+		fb_err_clear(&e);
+	}
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		int v, got = jsonh_get_bool(body, bools[i].key, &v, &e);
+
+		if (got < 0) {
+			fb_err_detail(err, jsonh_detail(bools[i].key, "must be true or false"));
+			bad = 1;
+		} else if (got == 1) {
+			*bools[i].out = v;
+		}
+		fb_err_clear(&e);
+	}
+	if (create && (in->name == NULL || in->url == NULL) && !bad) {
+		fb_err_detail(err, jsonh_detail(in->name == NULL ? "name" : "url", "is required"));
+		bad = 1;
+	}
+	if (bad) {
+		fb_err_set(err, FB_EVALIDATION, "the platform is not valid");
+		return -1;
+	}
+	if (*rotate < 0)
+		*rotate = 0;
+	return 0;
+}
+
+int
+handle_taskcenter_platforms(struct request *r, struct fb_err *err)
+{
+	struct json_object *items, *out;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL || (items = taskcenter_platform_list(db, err)) == NULL)
+		return -1;
+	out = json_object_new_object();
+	jsonh_add_int(out, "total", (int64_t)json_object_array_length(items));
+	json_object_object_add(out, "items", items);
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_taskcenter_platform_get(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL ||
+	    (out = taskcenter_platform_get(db, strtoll(r->path_args[0], NULL, 10), err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+/* Create (id 0) or update a platform from the request body and answer it. */
+static int
+platform_write(struct request *r, int64_t id, struct fb_err *err)
+{
+	struct tc_platform_in in;
+	struct json_object *body, *out, *detail;
+	char *secret = NULL, target[24];
+	int rotate, create = id == 0, rc = -1;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL || (body = request_json(r, err)) == NULL ||
+	    platform_input(body, create, &in, &rotate, err) < 0)
+		return -1;
+	if ((create && in.secret == NULL) || rotate) {
+		unsigned char raw[32];
+
+		fb_random_bytes(raw, sizeof(raw));
+		secret = crypto_b64url_encode(raw, sizeof(raw));
+		in.secret = secret;
+	}
+	if (taskcenter_platform_save(db, &id, &in, err) < 0)
+		goto out;
+	snprintf(target, sizeof(target), "%lld", (long long)id);
+	detail = json_object_new_object();
+	json_object_object_foreach(body, k, v) {
+		if (strcmp(k, "secret") != 0)
+			json_object_object_add(detail, k, json_object_get(v));
+	}
+	jsonh_add_bool(detail, "secret_changed", in.secret != NULL);
+	rc = actionlog_add(db, r->user->id, create ? "taskcenter.platform.create" : "taskcenter.platform.update",
+	                   "task_center_platform", target, detail, err);
+	json_object_put(detail);
+	if (rc < 0 || (out = taskcenter_platform_get(db, id, err)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (secret != NULL)
+		jsonh_add_str(out, "secret", secret);
+	log_info(create ? "task-center platform created" : "task-center platform changed", "request_id",
+	         LOG_STR(r->request_id), "user", LOG_STR(r->user->login), "platform_id", LOG_INT(id), NULL);
+	respond_json(r, create ? 201 : 200, out);
+	rc = 0;
+out:
+	free(secret);
+	return rc;
+}
+
+int
+handle_taskcenter_platform_create(struct request *r, struct fb_err *err)
+{
+	return platform_write(r, 0, err);
+}
+
+int
+handle_taskcenter_platform_put(struct request *r, struct fb_err *err)
+{
+	int64_t id = strtoll(r->path_args[0], NULL, 10);
+
+	if (id <= 0) {
+		fb_err_set(err, FB_ENOTFOUND, "no such platform");
+		return -1;
+	}
+	return platform_write(r, id, err);
+}
+
+int
+handle_taskcenter_platform_delete(struct request *r, struct fb_err *err)
+{
+	int64_t id = strtoll(r->path_args[0], NULL, 10);
+	struct json_object *out;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL || taskcenter_platform_delete(db, id, err) < 0 ||
+	    actionlog_add(db, r->user->id, "taskcenter.platform.delete", "task_center_platform",
+	                  r->path_args[0], NULL, err) < 0)
+		return -1;
+	log_info("task-center platform deleted", "request_id", LOG_STR(r->request_id), "user",
+	         LOG_STR(r->user->login), "platform_id", LOG_INT(id), NULL);
+	out = json_object_new_object();
+	jsonh_add_int(out, "deleted", id);
+	respond_json(r, 200, out);
+	return 0;
+}
