@@ -53,6 +53,14 @@ struct fb_config {
 	int batch_retry_backoff_seconds;
 	int batch_retry_window_seconds;
 	int batch_recover_interval_seconds;
+	/* [scheduler] */
+	int scheduler_lock_ttl_ms;
+	char *scheduler_timezone;
+	int scheduler_misfire_grace_seconds;
+	int scheduler_catch_up_max;
+	int scheduler_history_days;
+	long long scheduler_clock_base;
+	int scheduler_clock_speed;
 	/* [paths] */
 	char *paths_migrations;
 	/* [log] */

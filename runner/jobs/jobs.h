@@ -72,5 +72,6 @@ int job_noop(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_batch_execute(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_batch_retry(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_crontab_purge(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 
 #endif

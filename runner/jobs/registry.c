@@ -19,6 +19,7 @@ static const struct job_type job_types[] = {
 	{"batch.execute", job_batch_execute, QUEUE_HIGH},
 	{"batch.retry", job_batch_retry, QUEUE_COMMON},
 	{"batch.recover", job_batch_recover, QUEUE_LOW},
+	{"crontab.purge", job_crontab_purge, QUEUE_LOW},
 };
 
 #define NTYPES ((int)(sizeof(job_types) / sizeof(job_types[0])))
