@@ -26,6 +26,16 @@ const struct route router_routes[] = {
 	{"POST", "/api/batch/{id}/cancel", handle_batch_cancel, ROUTE_USER},
 	{"POST", "/api/batch/import", handle_batch_import, ROUTE_USER},
 	{"GET", "/api/batch/{id}/errors.xlsx", handle_batch_errors, ROUTE_USER},
+	{"GET", "/api/crontabs", handle_crontab_list, ROUTE_ADMIN},
+	{"POST", "/api/crontabs", handle_crontab_create, ROUTE_ADMIN},
+	{"GET", "/api/crontabs/{id}", handle_crontab_get, ROUTE_ADMIN},
+	{"PUT", "/api/crontabs/{id}", handle_crontab_update, ROUTE_ADMIN},
+	{"DELETE", "/api/crontabs/{id}", handle_crontab_delete, ROUTE_ADMIN},
+	{"POST", "/api/crontabs/{id}/enable", handle_crontab_enable, ROUTE_ADMIN},
+	{"POST", "/api/crontabs/{id}/disable", handle_crontab_disable, ROUTE_ADMIN},
+	{"POST", "/api/crontabs/{id}/run", handle_crontab_run, ROUTE_ADMIN},
+	{"GET", "/api/crontabs/{id}/history", handle_crontab_history, ROUTE_ADMIN},
+	{"GET", "/api/crontabs/{id}/next", handle_crontab_next, ROUTE_ADMIN},
 	{NULL, NULL, NULL, 0},
 };
 
