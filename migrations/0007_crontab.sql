@@ -63,7 +63,8 @@ DECLARE
 BEGIN
 	UPDATE crontab_history h SET status = st, started = COALESCE(h.started, NEW.started),
 		finished = CASE WHEN st = 'running' THEN NULL ELSE NEW.finished END,
-		runner = NEW.consumer, attempt = NEW.attempt, content = left(NEW.error, 4000)
+		runner = NEW.consumer, attempt = NEW.attempt,
+		content = COALESCE(left(NEW.error, 4000), h.content)
 	WHERE h.job_id = NEW.job_id AND h.status IN ('pending', 'running', 'failed')
 	RETURNING h.crontab_id INTO cid;
 	IF cid IS NOT NULL THEN
