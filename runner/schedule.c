@@ -120,6 +120,9 @@ drop_leadership(struct schedule *s, const char *why)
 	s->leader = 0;
 	log_warn("scheduler: no longer the leader", "why", LOG_STR(why), "epoch",
 	         LOG_INT(s->epoch), NULL);
+	/* Compare-and-delete: gone already when another runner holds it. */
+	if (s->q != NULL && queue_unlock(s->q, SCHED_LOCK, s->token, NULL) < 0)
+		log_debug("scheduler: unlock failed", NULL);
 	if (s->db != NULL && db_exec(s->db, NULL, "UNLISTEN crontab_changed", 0, NULL, &err) < 0)
 		fb_err_clear(&err);
 	s->listen_pid = 0;
