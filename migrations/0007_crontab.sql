@@ -11,7 +11,7 @@
 -- crontab and scheduled time), last_state and next_run_at in one transaction, under the
 -- fencing check (scheduler_leader.epoch, taken FOR SHARE: a leader whose epoch is no longer
 -- the current one cannot commit a fire).  The history row is also the outbox: a row still
--- 'pending' with published_at NULL is published again by the leader.
+-- 'pending' with published_at NULL (or long ago) is published (again) by the leader.
 ALTER TABLE crontab DROP CONSTRAINT crontab_last_state_check;
 ALTER TABLE crontab ADD CONSTRAINT crontab_last_state_check
 	CHECK (last_state IN ('pending', 'running', 'success', 'failed', 'skipped', 'timed_out'));
@@ -48,8 +48,10 @@ ALTER TABLE crontab_history
 	ADD CONSTRAINT crontab_history_content_len CHECK (length(content) <= 4000),
 	ADD CONSTRAINT crontab_history_once UNIQUE (crontab_id, scheduled_at);
 CREATE UNIQUE INDEX crontab_history_job_idx ON crontab_history (job_id);
-CREATE INDEX crontab_history_unpublished_idx ON crontab_history (id)
-	WHERE published_at IS NULL AND status = 'pending';
+-- Rows to publish: never published, or published so long ago without a start that the entry
+-- was lost (a Redis flush); publishing again is harmless (same job id).
+CREATE INDEX crontab_history_pending_idx ON crontab_history (published_at)
+	WHERE status = 'pending';
 CREATE INDEX crontab_history_open_idx ON crontab_history (crontab_id)
 	WHERE status IN ('pending', 'running');
 

@@ -47,7 +47,6 @@ struct schedule {
 	char holder[300];
 	long long renew_ms, valid_ms;
 	int listen_pid;
-	int publish_failed;
 };
 
 static long long
@@ -171,36 +170,42 @@ out:
 	return s->leader;
 }
 
-/* Publish pending history rows not yet published. */
+/* Publish pending history rows not yet published, or whose entry was lost. */
 static void
-publish(struct schedule *s)
+publish(struct schedule *s, const struct fb_config *cfg)
 {
 	struct crontab_pub *p = NULL;
-	struct fb_err err = {0};
+	struct fb_err err = {0}, mark = {0};
 	int n = 0, i;
 
-	s->publish_failed = 0;
 	do {
-		if (crontab_unpublished(s->db, SCHED_PUBLISH_BATCH, &p, &n, &err) < 0)
+		if (crontab_unpublished(s->db, SCHED_PUBLISH_BATCH, cfg->runner_visibility_timeout, &p,
+		                        &n, &err) < 0)
 			goto fail;
 		for (i = 0; i < n; i++) {
 			enum queue_prio prio = QUEUE_COMMON;
 
 			if (queue_prio_parse(p[i].stream, &prio) < 0)
 				prio = QUEUE_COMMON;
-			if (queue_publish(s->q, prio, p[i].type, p[i].args, p[i].job_id, &err) < 0 ||
-			    crontab_mark_published(s->db, p[i].hid, &err) < 0) {
-				crontab_pubs_free(p, n);
-				goto fail;
-			}
-			log_debug("scheduler: published", "job_id", LOG_STR(p[i].job_id), "type",
-			          LOG_STR(p[i].type), NULL);
+			if (queue_publish(s->q, prio, p[i].type, p[i].args, p[i].job_id, &err) < 0)
+				break;
 		}
+		/* The ones published so far, also when one failed. */
+		if (crontab_mark_published(s->db, p, i, &mark) < 0) {
+			if (err.code == FB_OK)
+				err = mark;
+			else
+				fb_err_clear(&mark);
+		}
+		if (err.code != FB_OK) {
+			crontab_pubs_free(p, n);
+			goto fail;
+		}
+		log_debug("scheduler: published", "jobs", LOG_INT(n), NULL);
 		crontab_pubs_free(p, n);
 	} while (n == SCHED_PUBLISH_BATCH);
 	return;
 fail:
-	s->publish_failed = 1;
 	log_warn("scheduler: publish failed; retrying", "error", LOG_STR(err.msg), NULL);
 	fb_err_clear(&err);
 }
@@ -230,7 +235,7 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 			goto fail;
 		}
 	} while (fired == SCHED_FIRE_BATCH);
-	publish(s);
+	publish(s, cfg);
 	if ((has = crontab_earliest(s->db, &next, &err)) < 0)
 		goto fail;
 	now = crontab_now(cfg);

@@ -149,9 +149,9 @@ rule_time(struct json_object *rule, const char *key, int64_t *out, struct fb_err
 	return 1;
 }
 
-int
-crontab_rule_parse(struct json_object *rule, int repeat, const struct fb_config *cfg,
-                   struct crontab_rule *out, struct fb_err *err)
+static int
+rule_parse(struct json_object *rule, int repeat, const struct fb_config *cfg,
+           struct crontab_rule *out, int check_zone, struct fb_err *err)
 {
 	static const char *const once_keys[] = {"runtime", NULL};
 	static const char *const repeat_keys[] = {"start", "end", "cron", "tz", "every",
@@ -192,6 +192,8 @@ crontab_rule_parse(struct json_object *rule, int repeat, const struct fb_config 
 		zone = cfg->scheduler_timezone;
 	if (strlen(zone) > TZ_NAME_MAX) {
 		problem(err, "rule.tz", "is too long");
+	} else if (!check_zone) {
+		snprintf(out->tz, sizeof(out->tz), "%s", zone);
 	} else {
 		struct tz *z = tz_load(zone, &e);
 
@@ -249,6 +251,13 @@ out:
 }
 
 int
+crontab_rule_parse(struct json_object *rule, int repeat, const struct fb_config *cfg,
+                   struct crontab_rule *out, struct fb_err *err)
+{
+	return rule_parse(rule, repeat, cfg, out, 1, err);
+}
+
+int
 crontab_rule_load(const char *json, int repeat, const struct fb_config *cfg,
                   struct crontab_rule *out, struct fb_err *err)
 {
@@ -258,7 +267,7 @@ crontab_rule_load(const char *json, int repeat, const struct fb_config *cfg,
 
 	if (rule == NULL)
 		return -1;
-	n = crontab_rule_parse(rule, repeat, cfg, out, &e);
+	n = rule_parse(rule, repeat, cfg, out, 0, &e);
 	json_object_put(rule);
 	if (n > 0) {
 		fb_err_set(err, FB_EINVAL, "stored rule no longer valid: %s",
@@ -273,7 +282,8 @@ int
 crontab_rule_next(const struct crontab_rule *r, const struct fb_config *cfg, int64_t after,
                   int64_t *next, struct fb_err *err)
 {
-	struct tz *z;
+	const struct tz *z;
+	struct tz *own = NULL;
 	int64_t best = 0, t;
 	int i, found = 0;
 
@@ -291,7 +301,7 @@ crontab_rule_next(const struct crontab_rule *r, const struct fb_config *cfg, int
 		best = (r->start != 0 && after < r->start) ? r->start : after + every;
 		found = 1;
 	} else {
-		if ((z = tz_load(r->tz, err)) == NULL)
+		if ((z = r->zone) == NULL && (z = own = tz_load(r->tz, err)) == NULL)
 			return -1;
 		for (i = 0; i < r->nexprs; i++) {
 			struct fb_err e = {0};
@@ -304,7 +314,7 @@ crontab_rule_next(const struct crontab_rule *r, const struct fb_config *cfg, int
 				best = t;
 			found = 1;
 		}
-		tz_free(z);
+		tz_free(own);
 	}
 	if (!found || (r->end != 0 && best > r->end))
 		return 0;

@@ -53,6 +53,7 @@ struct crontab_rule {
 	int every;         /* seconds between fires, instead of exprs; 0: exprs */
 	int every_recover; /* every = batch.recover_interval_seconds of the config */
 	char tz[TZ_NAME_MAX + 1];
+	const struct tz *zone; /* borrowed when set: used instead of loading tz */
 };
 
 /* The scheduler's clock, in seconds since 1970 (fractions included). */
@@ -65,7 +66,8 @@ double crontab_now(const struct fb_config *cfg);
  */
 int crontab_rule_parse(struct json_object *rule, int repeat, const struct fb_config *cfg,
                        struct crontab_rule *out, struct fb_err *err);
-/* The same from the stored JSON text; -1 with FB_EINVAL when it no longer parses. */
+/* The same from the stored JSON text (the zone is not looked up: crontab_rule_next does);
+ * -1 with FB_EINVAL when it no longer parses. */
 int crontab_rule_load(const char *json, int repeat, const struct fb_config *cfg,
                       struct crontab_rule *out, struct fb_err *err) FB_MUSTCHECK;
 /*

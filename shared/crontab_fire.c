@@ -44,22 +44,92 @@ struct fire_arg {
 	int fired;
 };
 
-/* One history row; ON CONFLICT: that due time was already fired. */
-static int
-insert_history(struct db *db, const char *cid, int64_t at, const char *status,
-               const char *content, const char *fence, struct fb_err *err)
+/* Zones loaded once per transaction (most crontabs share a few). */
+#define ZONE_CACHE 16
+struct zones {
+	int n;
+	struct tz *z[ZONE_CACHE];
+};
+
+static const struct tz *
+zone_get(struct zones *c, const char *name)
+{
+	struct fb_err e = {0};
+	struct tz *z;
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(tz_name(c->z[i]), name) == 0)
+			return c->z[i];
+	if (c->n == ZONE_CACHE || (z = tz_load(name, &e)) == NULL) {
+		fb_err_clear(&e); /* crontab_rule_next loads it and reports */
+		return NULL;
+	}
+	c->z[c->n++] = z;
+	return z;
+}
+
+/*
+ * Rows written by one transaction, as PostgreSQL array literals: the history rows
+ * (crontab, due time, status, content) and the crontabs advanced (id, next, last, state).
+ */
+struct rows {
+	struct buf h_cid, h_at, h_status, h_content;
+	struct buf c_id, c_next, c_last, c_state;
+	int nh, nc;
+};
+
+/* Append one element to an array literal; s NULL is SQL NULL. */
+static void
+arr_add(struct buf *b, int first, const char *s)
+{
+	buf_puts(b, first ? "{" : ",");
+	if (s == NULL) {
+		buf_puts(b, "NULL");
+		return;
+	}
+	buf_puts(b, "\"");
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_puts(b, "\\");
+		buf_add(b, s, 1);
+	}
+	buf_puts(b, "\"");
+}
+
+static const char *
+arr_end(struct buf *b, int n)
+{
+	if (n == 0)
+		return "{}";
+	buf_puts(b, "}");
+	return buf_cstr(b);
+}
+
+static void
+rows_free(struct rows *r)
+{
+	free(r->h_cid.data);
+	free(r->h_at.data);
+	free(r->h_status.data);
+	free(r->h_content.data);
+	free(r->c_id.data);
+	free(r->c_next.data);
+	free(r->c_last.data);
+	free(r->c_state.data);
+}
+
+static void
+add_history(struct rows *r, const char *cid, int64_t at, const char *status, const char *content)
 {
 	char atb[24];
-	const char *params[5] = {cid, atb, status, content, fence};
 
 	snprintf(atb, sizeof(atb), "%lld", (long long)at);
-	return db_exec(db, "crontab_fire_history",
-	               "INSERT INTO crontab_history (crontab_id, scheduled_at, status, job_id,"
-	               " content, fence, finished) VALUES ($1::bigint, to_timestamp($2::bigint), $3,"
-	               " format('cron-%s-%s', $1::bigint, $2::bigint * 1000000), left($4, 4000),"
-	               " $5::bigint, CASE WHEN $3 = 'pending' THEN NULL ELSE now() END)"
-	               " ON CONFLICT (crontab_id, scheduled_at) DO NOTHING",
-	               5, params, err);
+	arr_add(&r->h_cid, r->nh == 0, cid);
+	arr_add(&r->h_at, r->nh == 0, atb);
+	arr_add(&r->h_status, r->nh == 0, status);
+	arr_add(&r->h_content, r->nh == 0, content);
+	r->nh++;
 }
 
 /*
@@ -101,9 +171,10 @@ plan(const struct crontab_rule *r, const struct fb_config *cfg, const char *misf
 	return 0;
 }
 
-static int
-fire_one(struct db *db, struct fire_arg *a, const PGresult *res, int row, int64_t *times,
-         int max, struct fb_err *err)
+/* Decide one due crontab (row of the due query) into rows. */
+static void
+fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, int64_t *times,
+         int max, struct rows *out)
 {
 	const char *cid = db_val(res, row, 0);
 	int repeat = strcmp(db_val(res, row, 1), "repeat") == 0;
@@ -112,57 +183,87 @@ fire_one(struct db *db, struct fire_arg *a, const PGresult *res, int row, int64_
 	int open = db_val(res, row, 7)[0] == 't';
 	struct crontab_rule rule;
 	struct fb_err e = {0};
-	char fence[24], nextb[24], lastb[24], content[160] = "";
+	char nextb[24], lastb[24], content[160];
 	const char *state = NULL;
-	const char *params[5];
 	int64_t next = 0;
 	int ntimes = 0, skip_first = 0, dropped = 0, i;
 
-	snprintf(fence, sizeof(fence), "%lld", (long long)a->epoch);
-	if (crontab_rule_load(db_val(res, row, 2), repeat, a->cfg, &rule, &e) < 0 ||
+	if (crontab_rule_load(db_val(res, row, 2), repeat, a->cfg, &rule, &e) == 0 && repeat &&
+	    rule.nexprs > 0)
+		rule.zone = zone_get(zones, rule.tz);
+	if (e.code != FB_OK ||
 	    plan(&rule, a->cfg, misfire, s, a->now, times, max, &ntimes, &skip_first, &next,
 	         &dropped, &e) < 0) {
 		/* A rule that no longer works stops firing; its history says why. */
-		if (insert_history(db, cid, s, "failed", e.msg, fence, err) < 0) {
-			fb_err_clear(&e);
-			return -1;
-		}
+		add_history(out, cid, s, "failed", e.msg);
 		fb_err_clear(&e);
 		state = "failed";
 		ntimes = 0;
 		next = 0;
 	}
 	for (i = 0; i < ntimes; i++) {
-		const char *st = "pending";
+		const char *st = "pending", *note = NULL;
 
-		content[0] = '\0';
 		if (i == 0 && skip_first) {
 			st = "skipped";
-			snprintf(content, sizeof(content), "misfire: missed while no scheduler ran");
+			note = "misfire: missed while no scheduler ran";
 		} else if (strcmp(overlap, "forbid") == 0 && open) {
 			st = "skipped";
-			snprintf(content, sizeof(content), "overlap: the previous run is still going");
+			note = "overlap: the previous run is still going";
 		} else if (i == ntimes - 1 && dropped > 0) {
 			snprintf(content, sizeof(content),
 			         "misfire: catch_up fired %d missed times and dropped %d", ntimes,
 			         dropped);
+			note = content;
 		}
-		if (insert_history(db, cid, times[i], st, content[0] ? content : NULL, fence, err) < 0)
-			return -1;
+		add_history(out, cid, times[i], st, note);
 		state = st;
 	}
 	snprintf(nextb, sizeof(nextb), "%lld", (long long)next);
 	snprintf(lastb, sizeof(lastb), "%lld", (long long)(ntimes > 0 ? times[ntimes - 1] : s));
-	params[0] = cid;
-	params[1] = next != 0 ? nextb : NULL;
-	params[2] = lastb;
-	params[3] = state;
-	params[4] = fence;
-	if (db_exec(db, "crontab_fire_advance",
-	            "UPDATE crontab SET next_run_at = to_timestamp($2::bigint),"
-	            " last_run_at = to_timestamp($3::bigint), last_state = COALESCE($4, last_state),"
-	            " fence = $5::bigint WHERE id = $1::bigint AND fence <= $5::bigint",
-	            5, params, err) < 0)
+	arr_add(&out->c_id, out->nc == 0, cid);
+	arr_add(&out->c_next, out->nc == 0, next != 0 ? nextb : NULL);
+	arr_add(&out->c_last, out->nc == 0, lastb);
+	arr_add(&out->c_state, out->nc == 0, state);
+	out->nc++;
+}
+
+/* Write what fire_one decided: two statements for the whole batch. */
+static int
+write_rows(struct db *db, struct rows *r, int64_t epoch, struct fb_err *err)
+{
+	char fence[24];
+	const char *hp[5], *cp[5];
+
+	snprintf(fence, sizeof(fence), "%lld", (long long)epoch);
+	hp[0] = arr_end(&r->h_cid, r->nh);
+	hp[1] = arr_end(&r->h_at, r->nh);
+	hp[2] = arr_end(&r->h_status, r->nh);
+	hp[3] = arr_end(&r->h_content, r->nh);
+	hp[4] = fence;
+	if (r->nh > 0 &&
+	    db_exec(db, "crontab_fire_history",
+	            "INSERT INTO crontab_history (crontab_id, scheduled_at, status, job_id, content,"
+	            " fence, created, finished)"
+	            " SELECT u.c, to_timestamp(u.a), u.s, format('cron-%s-%s', u.c, u.a * 1000000),"
+	            " left(u.t, 4000), $5::bigint, clock_timestamp(),"
+	            " CASE WHEN u.s = 'pending' THEN NULL ELSE clock_timestamp() END"
+	            " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u (c, a, s, t)"
+	            " ON CONFLICT (crontab_id, scheduled_at) DO NOTHING",
+	            5, hp, err) < 0)
+		return -1;
+	cp[0] = arr_end(&r->c_id, r->nc);
+	cp[1] = arr_end(&r->c_next, r->nc);
+	cp[2] = arr_end(&r->c_last, r->nc);
+	cp[3] = arr_end(&r->c_state, r->nc);
+	cp[4] = fence;
+	if (r->nc > 0 &&
+	    db_exec(db, "crontab_fire_advance",
+	            "UPDATE crontab c SET next_run_at = to_timestamp(u.n), last_run_at = to_timestamp(u.l),"
+	            " last_state = COALESCE(u.s, c.last_state), fence = $5::bigint"
+	            " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS u (id, n, l, s)"
+	            " WHERE c.id = u.id AND c.fence <= $5::bigint",
+	            5, cp, err) < 0)
 		return -1;
 	return 0;
 }
@@ -175,6 +276,8 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 	const char *p1[1] = {a->name};
 	const char *p2[2] = {now, lim};
 	int max = a->cfg->scheduler_catch_up_max;
+	struct zones zones = {0};
+	struct rows rows = {0};
 	int64_t *times = NULL;
 	PGresult *res;
 	int i, rc = -1;
@@ -205,11 +308,15 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 		return -1;
 	times = xcalloc((size_t)max, sizeof(*times));
 	for (i = 0; i < PQntuples(res); i++)
-		if (fire_one(db, a, res, i, times, max, err) < 0)
-			goto out;
+		fire_one(a, res, i, &zones, times, max, &rows);
+	if (write_rows(db, &rows, a->epoch, err) < 0)
+		goto out;
 	a->fired = PQntuples(res);
 	rc = 0;
 out:
+	for (i = 0; i < zones.n; i++)
+		tz_free(zones.z[i]);
+	rows_free(&rows);
 	free(times);
 	PQclear(res);
 	return rc;
@@ -256,23 +363,25 @@ crontab_pubs_free(struct crontab_pub *p, int n)
 }
 
 int
-crontab_unpublished(struct db *db, int limit, struct crontab_pub **out, int *n,
-                    struct fb_err *err)
+crontab_unpublished(struct db *db, int limit, int stale_seconds, struct crontab_pub **out,
+                    int *n, struct fb_err *err)
 {
-	char lim[16];
-	const char *params[1] = {lim};
+	char lim[16], stale[16];
+	const char *params[2] = {lim, stale};
 	struct crontab_pub *p;
 	PGresult *res;
 	int i, k = 0;
 
 	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(stale, sizeof(stale), "%d", stale_seconds);
 	res = db_query(db, "crontab_unpublished",
 	               "SELECT h.id, h.job_id, c.job->>'type', COALESCE(c.job->>'stream', 'common'),"
 	               " COALESCE(c.job->'args', '{}')::text FROM crontab_history h"
 	               " JOIN crontab c ON c.id = h.crontab_id"
-	               " WHERE h.published_at IS NULL AND h.status = 'pending'"
+	               " WHERE h.status = 'pending' AND (h.published_at IS NULL"
+	               "  OR h.published_at < now() - make_interval(secs => $2::int))"
 	               " ORDER BY h.id LIMIT $1::int",
-	               1, params, err);
+	               2, params, err);
 	if (res == NULL)
 		return -1;
 	p = xcalloc((size_t)PQntuples(res) + 1, sizeof(*p));
@@ -298,15 +407,26 @@ crontab_unpublished(struct db *db, int limit, struct crontab_pub **out, int *n,
 }
 
 int
-crontab_mark_published(struct db *db, int64_t hid, struct fb_err *err)
+crontab_mark_published(struct db *db, const struct crontab_pub *p, int n, struct fb_err *err)
 {
-	char idb[24];
-	const char *params[1] = {idb};
+	struct buf ids = {0};
+	const char *params[1];
+	char one[24];
+	int i, rc;
 
-	snprintf(idb, sizeof(idb), "%lld", (long long)hid);
-	return db_exec(db, "crontab_mark_published",
-	               "UPDATE crontab_history SET published_at = now() WHERE id = $1::bigint", 1,
-	               params, err);
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		snprintf(one, sizeof(one), "%lld", (long long)p[i].hid);
+		arr_add(&ids, i == 0, one);
+	}
+	params[0] = arr_end(&ids, n);
+	rc = db_exec(db, "crontab_mark_published",
+	             "UPDATE crontab_history SET published_at = clock_timestamp()"
+	             " WHERE id = ANY ($1::bigint[])",
+	             1, params, err);
+	free(ids.data);
+	return rc;
 }
 
 int

@@ -11,7 +11,7 @@
  *
  * A due time fires at most once: its history row (UNIQUE crontab and scheduled time),
  * next_run_at and last_state are written in one transaction.  The history row is the
- * outbox: crontab_unpublished lists pending rows not yet published, the caller publishes
+ * outbox: crontab_unpublished lists pending rows not yet published (or lost), the caller publishes
  * each under its job id (cron-<crontab>-<microseconds>, so that publishing twice gives
  * the same job, which job_runs runs once) and marks it with crontab_mark_published.
  */
@@ -47,12 +47,15 @@ int crontab_fire_due(struct db *db, const struct fb_config *cfg, const char *nam
                      struct fb_err *err) FB_MUSTCHECK;
 /* The earliest next_run_at of an enabled crontab: 1 and *t, 0 when there is none. */
 int crontab_earliest(struct db *db, double *t, struct fb_err *err) FB_MUSTCHECK;
-/* Up to limit pending rows not yet published, oldest first: *out (caller frees with
+/* Up to limit pending rows not yet published, or published more than stale_seconds ago
+ * and still not started (the entry was lost), oldest first: *out (caller frees with
  * crontab_pubs_free) and *n. */
-int crontab_unpublished(struct db *db, int limit, struct crontab_pub **out, int *n,
-                        struct fb_err *err) FB_MUSTCHECK;
+int crontab_unpublished(struct db *db, int limit, int stale_seconds, struct crontab_pub **out,
+                        int *n, struct fb_err *err) FB_MUSTCHECK;
 void crontab_pubs_free(struct crontab_pub *p, int n);
-int crontab_mark_published(struct db *db, int64_t hid, struct fb_err *err) FB_MUSTCHECK;
+/* Mark the first n rows of p published. */
+int crontab_mark_published(struct db *db, const struct crontab_pub *p, int n,
+                           struct fb_err *err) FB_MUSTCHECK;
 /* Delete finished history rows older than scheduler.history_days; *deleted counts them. */
 int crontab_purge(struct db *db, const struct fb_config *cfg, long long *deleted,
                   struct fb_err *err) FB_MUSTCHECK;

@@ -182,6 +182,11 @@ api POST "/api/crontabs/$cid/run"
 it_assert_status 202 "run now"
 it_wait_for 10 sql_is = 1 "SELECT count(*) FROM crontab_history WHERE crontab_id = $cid AND manual AND status = 'success'" &&
 	it_ok "a run now was published and succeeded" || it_fail "run now did not run"
+# A published entry lost (as by a Redis flush): published long ago, never started.
+lost=$(it_psql -c "INSERT INTO crontab_history (crontab_id, scheduled_at, job_id, published_at)
+	VALUES ($cid, to_timestamp(1000000000), 'cron-$cid-lost', now() - interval '1 hour') RETURNING id")
+it_wait_for 10 sql_is = success "SELECT status FROM crontab_history WHERE id = $lost" &&
+	it_ok "a lost entry is published again and runs" || it_fail "the lost entry did not run"
 api GET "/api/crontabs/$cid/history?page_size=2"
 it_assert_status 200 "history"
 it_assert_eq 2 "$(it_json items <<<"$IT_BODY" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "history is paged"
