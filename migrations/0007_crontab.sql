@@ -46,6 +46,7 @@ ALTER TABLE crontab_history
 	ADD COLUMN published_at timestamptz,
 	ADD COLUMN fence bigint NOT NULL DEFAULT 0,
 	ADD CONSTRAINT crontab_history_content_len CHECK (length(content) <= 4000),
+	ADD CONSTRAINT crontab_history_job_id_len CHECK (length(job_id) <= 36),
 	ADD CONSTRAINT crontab_history_once UNIQUE (crontab_id, scheduled_at);
 CREATE UNIQUE INDEX crontab_history_job_idx ON crontab_history (job_id);
 -- Rows to publish: never published, or published so long ago without a start that the entry

@@ -175,29 +175,26 @@ static void
 publish(struct schedule *s, const struct fb_config *cfg)
 {
 	struct crontab_pub *p = NULL;
-	struct fb_err err = {0}, mark = {0};
-	int n = 0, i;
+	struct queue_job *jobs;
+	struct fb_err err = {0};
+	int n = 0, i, rc;
 
 	do {
 		if (crontab_unpublished(s->db, SCHED_PUBLISH_BATCH, cfg->runner_visibility_timeout, &p,
 		                        &n, &err) < 0)
 			goto fail;
+		jobs = xcalloc((size_t)n + 1, sizeof(*jobs));
 		for (i = 0; i < n; i++) {
-			enum queue_prio prio = QUEUE_COMMON;
-
-			if (queue_prio_parse(p[i].stream, &prio) < 0)
-				prio = QUEUE_COMMON;
-			if (queue_publish(s->q, prio, p[i].type, p[i].args, p[i].job_id, &err) < 0)
-				break;
+			jobs[i].prio = QUEUE_COMMON;
+			if (queue_prio_parse(p[i].stream, &jobs[i].prio) < 0)
+				jobs[i].prio = QUEUE_COMMON;
+			jobs[i].type = p[i].type;
+			jobs[i].args = p[i].args;
+			jobs[i].id = p[i].job_id;
 		}
-		/* The ones published so far, also when one failed. */
-		if (crontab_mark_published(s->db, p, i, &mark) < 0) {
-			if (err.code == FB_OK)
-				err = mark;
-			else
-				fb_err_clear(&mark);
-		}
-		if (err.code != FB_OK) {
+		rc = queue_publish_many(s->q, jobs, n, &err);
+		free(jobs);
+		if (rc < 0 || crontab_mark_published(s->db, p, n, &err) < 0) {
 			crontab_pubs_free(p, n);
 			goto fail;
 		}
@@ -234,8 +231,9 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 			}
 			goto fail;
 		}
+		/* Each batch goes out before the next is fired. */
+		publish(s, cfg);
 	} while (fired == SCHED_FIRE_BATCH);
-	publish(s, cfg);
 	if ((has = crontab_earliest(s->db, &next, &err)) < 0)
 		goto fail;
 	now = crontab_now(cfg);

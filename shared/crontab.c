@@ -886,10 +886,10 @@ run_now_tx(struct db *db, void *argp, struct fb_err *err)
 	snprintf(idb, sizeof(idb), "%lld", (long long)a->id);
 	snprintf(now, sizeof(now), "%.6f", crontab_now(a->cfg));
 	res = db_query(db, "crontab_run_now",
-	               "INSERT INTO crontab_history (crontab_id, scheduled_at, manual, job_id)"
-	               " SELECT id, to_timestamp($2::float8), true,"
-	               " format('cron-%s-%s', id, (($2::float8) * 1000000)::bigint)"
-	               " FROM crontab WHERE id = $1 RETURNING id",
+	               "WITH n AS (SELECT nextval(pg_get_serial_sequence('crontab_history', 'id')) AS hid)"
+	               " INSERT INTO crontab_history (id, crontab_id, scheduled_at, manual, job_id)"
+	               " SELECT n.hid, c.id, to_timestamp($2::float8), true, 'cron-m' || n.hid"
+	               " FROM crontab c, n WHERE c.id = $1 RETURNING id",
 	               2, params, err);
 	if (found(res, a->id, err) < 0)
 		return -1;

@@ -245,7 +245,7 @@ write_rows(struct db *db, struct rows *r, int64_t epoch, struct fb_err *err)
 	    db_exec(db, "crontab_fire_history",
 	            "INSERT INTO crontab_history (crontab_id, scheduled_at, status, job_id, content,"
 	            " fence, created, finished)"
-	            " SELECT u.c, to_timestamp(u.a), u.s, format('cron-%s-%s', u.c, u.a * 1000000),"
+	            " SELECT u.c, to_timestamp(u.a), u.s, format('cron-%s-%s', u.c, u.a),"
 	            " left(u.t, 4000), $5::bigint, clock_timestamp(),"
 	            " CASE WHEN u.s = 'pending' THEN NULL ELSE clock_timestamp() END"
 	            " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u (c, a, s, t)"

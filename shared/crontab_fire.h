@@ -12,8 +12,8 @@
  * A due time fires at most once: its history row (UNIQUE crontab and scheduled time),
  * next_run_at and last_state are written in one transaction.  The history row is the
  * outbox: crontab_unpublished lists pending rows not yet published (or lost), the caller publishes
- * each under its job id (cron-<crontab>-<microseconds>, so that publishing twice gives
- * the same job, which job_runs runs once) and marks it with crontab_mark_published.
+ * each under its job id (cron-<crontab>-<unix seconds>, cron-m<history id> for a run now:
+ * publishing twice gives the same job, which job_runs runs once) and marks it with crontab_mark_published.
  */
 #ifndef FB_CRONTAB_FIRE_H
 #define FB_CRONTAB_FIRE_H
