@@ -51,8 +51,10 @@ ALTER TABLE crontab_history
 CREATE UNIQUE INDEX crontab_history_job_idx ON crontab_history (job_id);
 -- Rows to publish: never published, or published so long ago without a start that the entry
 -- was lost (a Redis flush); publishing again is harmless (same job id).
+CREATE INDEX crontab_history_unpublished_idx ON crontab_history (id)
+	WHERE published_at IS NULL AND status = 'pending';
 CREATE INDEX crontab_history_pending_idx ON crontab_history (published_at)
-	WHERE status = 'pending';
+	WHERE status = 'pending' AND published_at IS NOT NULL;
 CREATE INDEX crontab_history_open_idx ON crontab_history (crontab_id)
 	WHERE status IN ('pending', 'running');
 
@@ -100,4 +102,6 @@ VALUES
 	 'run_once', 'allow', 'resumes lost batches, retries failed items, sweeps locks'),
 	('history purge', 'repeat', '{"cron": ["17 3 * * *"], "tz": "UTC"}',
 	 '{"type": "crontab.purge", "args": {}, "stream": "low"}', true, 'crontab.purge',
-	 now(), 'run_once', 'forbid', 'deletes crontab_history rows past scheduler.history_days');
+	 date_trunc('day', now() AT TIME ZONE 'UTC' - interval '3 hours 17 minutes') AT TIME ZONE 'UTC'
+	 + interval '1 day 3 hours 17 minutes',
+	 'run_once', 'forbid', 'deletes crontab_history rows past scheduler.history_days');

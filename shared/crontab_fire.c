@@ -374,12 +374,17 @@ crontab_unpublished(struct db *db, int limit, int stale_seconds, struct crontab_
 
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(stale, sizeof(stale), "%d", stale_seconds);
+	/* Two index scans: the rows never published, and the few published long ago. */
 	res = db_query(db, "crontab_unpublished",
 	               "SELECT h.id, h.job_id, c.job->>'type', COALESCE(c.job->>'stream', 'common'),"
 	               " COALESCE(c.job->'args', '{}')::text FROM crontab_history h"
-	               " JOIN crontab c ON c.id = h.crontab_id"
-	               " WHERE h.status = 'pending' AND (h.published_at IS NULL"
-	               "  OR h.published_at < now() - make_interval(secs => $2::int))"
+	               " JOIN crontab c ON c.id = h.crontab_id WHERE h.id IN ("
+	               "  (SELECT id FROM crontab_history WHERE published_at IS NULL AND status = 'pending'"
+	               "   ORDER BY id LIMIT $1::int)"
+	               "  UNION ALL (SELECT id FROM crontab_history WHERE status = 'pending'"
+	               "   AND published_at IS NOT NULL"
+	               "   AND published_at < now() - make_interval(secs => $2::int)"
+	               "   ORDER BY published_at LIMIT $1::int))"
 	               " ORDER BY h.id LIMIT $1::int",
 	               2, params, err);
 	if (res == NULL)
