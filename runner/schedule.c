@@ -31,6 +31,7 @@
 #define SCHED_FOLLOWER_MS 1000   /* a follower tries the lock this often */
 #define SCHED_MAX_SLEEP_MS 1000  /* a leader looks again at least this often */
 #define SCHED_SLICE_MS 200       /* the stop flag is seen within this */
+#define SCHED_TIMEOUT_MS 1000    /* look for runs past their timeout this often */
 
 struct schedule {
 	pthread_mutex_t mu;
@@ -46,6 +47,7 @@ struct schedule {
 	char token[33];
 	char holder[300];
 	long long renew_ms, valid_ms;
+	long long timeout_ms;         /* next look for runs past their timeout */
 	int listen_pid;
 };
 
@@ -234,6 +236,15 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 		/* Each batch goes out before the next is fired. */
 		publish(s, cfg);
 	} while (fired == SCHED_FIRE_BATCH);
+	if (mono_ms() >= s->timeout_ms) {
+		long long n = 0;
+
+		s->timeout_ms = mono_ms() + SCHED_TIMEOUT_MS;
+		if (crontab_time_out(s->db, &n, &err) < 0)
+			goto fail;
+		if (n > 0)
+			log_warn("scheduler: runs timed out", "runs", LOG_INT(n), NULL);
+	}
 	if ((has = crontab_earliest(s->db, &next, &err)) < 0)
 		goto fail;
 	now = crontab_now(cfg);

@@ -5,7 +5,8 @@
  * A crontab is `once` (rule {"runtime"}) or `repeat` (rule {"cron":[..], "tz", "start",
  * "end"}, or {"every": seconds} for periods shorter than a minute, or {"every_config":
  * "batch.recover_interval_seconds"} for a system crontab whose period is a config key).
- * Times in rules and answers are RFC 3339 ("2026-03-29T02:30:00+01:00", "...Z").  The job
+ * A run older than job.timeout seconds is marked timed_out (crontab_time_out); retry is
+ * stored and validated only.  Times in rules and answers are RFC 3339 ("2026-03-29T02:30:00+01:00", "...Z").  The job
  * is {"type","args","stream","timeout","retry":{"max_attempts","backoff_seconds"}}.
  * Misfire policy: run_once (default), catch_up (every missed time, at most
  * scheduler.catch_up_max), skip.  Overlap policy: forbid (default: a due time whose

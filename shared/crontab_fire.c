@@ -460,3 +460,25 @@ crontab_purge(struct db *db, const struct fb_config *cfg, long long *deleted, st
 	} while (n == 5000);
 	return 0;
 }
+
+int
+crontab_time_out(struct db *db, long long *n, struct fb_err *err)
+{
+	PGresult *res = db_query(
+		db, "crontab_time_out",
+		"WITH t AS (UPDATE crontab_history h SET status = 'timed_out', finished = now(),"
+		" content = format('timed out after %s s', c.job->>'timeout')"
+		" FROM crontab c WHERE c.id = h.crontab_id AND h.status IN ('pending', 'running')"
+		" AND c.job ? 'timeout'"
+		" AND h.created < now() - make_interval(secs => (c.job->>'timeout')::int)"
+		" RETURNING h.crontab_id),"
+		" u AS (UPDATE crontab SET last_state = 'timed_out' WHERE id IN (SELECT crontab_id FROM t))"
+		" SELECT count(*) FROM t",
+		0, NULL, err);
+
+	if (res == NULL)
+		return -1;
+	*n = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}

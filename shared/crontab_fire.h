@@ -56,6 +56,12 @@ void crontab_pubs_free(struct crontab_pub *p, int n);
 /* Mark the first n rows of p published. */
 int crontab_mark_published(struct db *db, const struct crontab_pub *p, int n,
                            struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Runs (pending or running) older than their crontab's job.timeout become timed_out, and
+ * the crontab's last_state says so: a hanging job no longer holds back an overlap=forbid
+ * crontab.  The job itself is not stopped.  *n counts them.
+ */
+int crontab_time_out(struct db *db, long long *n, struct fb_err *err) FB_MUSTCHECK;
 /* Delete finished history rows older than scheduler.history_days; *deleted counts them. */
 int crontab_purge(struct db *db, const struct fb_config *cfg, long long *deleted,
                   struct fb_err *err) FB_MUSTCHECK;

@@ -11,6 +11,7 @@
 #     run_once fires once, catch_up fires every missed minute up to catch_up_max, skip
 #     records one skipped run;
 #  4. overlap forbid: a run still going makes the next due time a skipped run;
+#     A run past its job.timeout is marked timed_out and no longer holds the next ones back;
 #  5. run now; the system crontab batch.recover fires and its job succeeds; action_log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
@@ -176,6 +177,16 @@ read -r ran skipped <<<"$(it_psql -F ' ' -c "SELECT count(*) FILTER (WHERE statu
 it_assert_eq 0 "$(it_psql -c "SELECT count(*) FROM crontab_history a JOIN crontab_history b ON a.crontab_id = b.crontab_id
 	AND a.id < b.id AND b.status <> 'skipped' AND b.started < a.finished WHERE a.crontab_id = $sid AND a.status <> 'skipped'")" \
 	"forbid: no two runs overlapped"
+
+api POST /api/crontabs '{"name":"hangs","type":"repeat","rule":{"cron":["* * * * *"]},"job":{"type":"noop","args":{"sleep_ms":4000},"timeout":1},"overlap":"forbid"}'
+it_assert_status 201 "create a hanging crontab (timeout 1 s, overlap forbid)"
+hid=$(it_json id <<<"$IT_BODY")
+it_wait_for 15 sql_is -ge 2 "SELECT count(*) FROM crontab_history WHERE crontab_id = $hid AND status = 'timed_out'" &&
+	it_ok "runs past their timeout are timed_out, and the next ones still run" ||
+	it_fail "timeouts: $(it_psql -c "SELECT string_agg(status, ',' ORDER BY id) FROM crontab_history WHERE crontab_id = $hid")"
+api POST "/api/crontabs/$hid/disable"
+it_assert_match 'timed out after 1 s' "$(it_psql -c "SELECT string_agg(DISTINCT content, ',') FROM crontab_history WHERE crontab_id = $hid AND status = 'timed_out'")" \
+	"a timed-out run says why"
 
 # --- 5. run now, the system batch.recover, action_log ------------------------------------------
 api POST "/api/crontabs/$cid/run"
