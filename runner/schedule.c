@@ -49,6 +49,7 @@ struct schedule {
 	long long renew_ms, valid_ms;
 	long long timeout_ms;         /* next look for runs past their timeout */
 	int listen_pid;
+	const struct fb_config *applied; /* the config crontab_apply_config last saw */
 };
 
 static long long
@@ -100,7 +101,9 @@ wait_for(struct schedule *s, long long ms)
 			PGnotify *n;
 			int got = 0;
 
-			PQconsumeInput(db_pg(s->db));
+			/* A closed connection reads as ready: the next round reconnects. */
+			if (!PQconsumeInput(db_pg(s->db)))
+				return;
 			while ((n = PQnotifies(db_pg(s->db))) != NULL) {
 				PQfreemem(n);
 				got = 1;
@@ -147,6 +150,7 @@ lead(struct schedule *s, const struct fb_config *cfg)
 			goto out;
 		}
 		s->leader = 1;
+		s->applied = NULL;
 		s->renew_ms = now + cfg->scheduler_lock_ttl_ms / 3;
 		s->valid_ms = now + cfg->scheduler_lock_ttl_ms - 200;
 		log_info("scheduler: leader", "holder", LOG_STR(s->holder), "epoch",
@@ -218,6 +222,11 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 	double next, now;
 	int fired, has;
 
+	if (s->applied != cfg) {
+		if (crontab_apply_config(s->db, cfg, crontab_now(cfg), &err) < 0)
+			goto fail;
+		s->applied = cfg;
+	}
 	if (s->listen_pid != PQbackendPID(db_pg(s->db))) {
 		if (db_exec(s->db, NULL, "LISTEN crontab_changed", 0, NULL, &err) < 0)
 			goto fail;

@@ -335,6 +335,24 @@ crontab_fire_due(struct db *db, const struct fb_config *cfg, const char *name, i
 }
 
 int
+crontab_apply_config(struct db *db, const struct fb_config *cfg, double now, struct fb_err *err)
+{
+	char nowb[40], every[16];
+	const char *params[2] = {nowb, every};
+
+	snprintf(nowb, sizeof(nowb), "%.6f", now);
+	snprintf(every, sizeof(every), "%d", cfg->batch_recover_interval_seconds);
+	return db_exec(db, "crontab_apply_config",
+	               "UPDATE crontab SET next_run_at = least(next_run_at,"
+	               " COALESCE(last_run_at + make_interval(secs => $2::int), to_timestamp($1::float8)))"
+	               " WHERE enable AND type = 'repeat'"
+	               " AND rule->>'every_config' = 'batch.recover_interval_seconds'"
+	               " AND next_run_at IS DISTINCT FROM least(next_run_at,"
+	               " COALESCE(last_run_at + make_interval(secs => $2::int), to_timestamp($1::float8)))",
+	               2, params, err);
+}
+
+int
 crontab_earliest(struct db *db, double *t, struct fb_err *err)
 {
 	PGresult *res = db_query(db, "crontab_earliest",

@@ -45,6 +45,13 @@ int crontab_leader_take(struct db *db, const char *name, const char *holder, int
 int crontab_fire_due(struct db *db, const struct fb_config *cfg, const char *name,
                      int64_t epoch, double now, int limit, int *fired,
                      struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Crontabs whose period is a config key (rule.every_config) follow that key at once: their
+ * next_run_at comes no later than the last run plus the current period (or now, when they
+ * never ran).  Called by a new leader and after a config reload.
+ */
+int crontab_apply_config(struct db *db, const struct fb_config *cfg, double now,
+                         struct fb_err *err) FB_MUSTCHECK;
 /* The earliest next_run_at of an enabled crontab: 1 and *t, 0 when there is none. */
 int crontab_earliest(struct db *db, double *t, struct fb_err *err) FB_MUSTCHECK;
 /* Up to limit pending rows not yet published, or published more than stale_seconds ago

@@ -12,7 +12,7 @@
 #     records one skipped run;
 #  4. overlap forbid: a run still going makes the next due time a skipped run;
 #     A run past its job.timeout is marked timed_out and no longer holds the next ones back;
-#  5. run now; the system crontab batch.recover fires and its job succeeds; action_log.
+#  5. run now; batch.recover's period follows its config key after a reload; the system crontab batch.recover fires and its job succeeds; action_log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
@@ -205,6 +205,15 @@ it_wait_for 10 sql_is -ge 1 "SELECT count(*) FROM crontab_history WHERE crontab_
 	it_ok "the system crontab batch.recover fired and its job succeeded" || it_fail "batch.recover did not run"
 it_assert_match 'crontab.create' "$(it_psql -c "SELECT string_agg(DISTINCT action, ',') FROM action_log WHERE target_type = 'crontab'")" \
 	"changes are in action_log"
+# batch.recover follows batch.recover_interval_seconds at once after a reload: a next run
+# stored for much later comes back to the last run plus the interval.
+before=$(it_psql -c "SELECT count(*) FROM crontab_history WHERE crontab_id = $sys_recover")
+it_psql -c "UPDATE crontab SET next_run_at = now() + interval '10 days', last_run_at = now() - interval '2 hours'
+	WHERE id = $sys_recover" >/dev/null
+kill -HUP "$other"
+it_wait_for 10 sql_is -gt "$before" "SELECT count(*) FROM crontab_history WHERE crontab_id = $sys_recover" &&
+	it_ok "after a reload, batch.recover runs on the configured interval" ||
+	it_fail "batch.recover still waits for its stored next_run_at"
 ls_fence=$(it_psql -c "SELECT count(DISTINCT fence) FROM crontab_history WHERE crontab_id = $cid AND NOT manual")
 ((ls_fence >= 3)) && it_ok "fires carry the epochs of every leader ($ls_fence)" || it_fail "fences: $ls_fence"
 
