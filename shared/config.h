@@ -55,6 +55,14 @@ struct fb_config {
 	int batch_recover_interval_seconds;
 	/* [taskcenter] */
 	char *taskcenter_task_url;
+	/* [scheduler] */
+	int scheduler_lock_ttl_ms;
+	char *scheduler_timezone;
+	int scheduler_misfire_grace_seconds;
+	int scheduler_catch_up_max;
+	int scheduler_history_days;
+	long long scheduler_clock_base;
+	int scheduler_clock_speed;
 	/* [paths] */
 	char *paths_migrations;
 	/* [log] */

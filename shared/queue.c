@@ -342,12 +342,36 @@ now_rfc3339(char out[32])
 	snprintf(out, 32, "%s.%03dZ", s, (int)((ts.tv_nsec / 1000000) % 1000));
 }
 
+/* The job message under id (given when not empty, else a new one into id); caller puts. */
+static struct json_object *
+job_message(const char *type, struct json_object *args, const char *given, char id[37])
+{
+	struct json_object *root = json_object_new_object();
+	char when[32];
+
+	if (given != NULL && given[0] != '\0')
+		snprintf(id, 37, "%s", given);
+	else
+		fb_uuid(id);
+	now_rfc3339(when);
+	json_object_object_add(root, "id", json_object_new_string(id));
+	json_object_object_add(root, "type", json_object_new_string(type));
+	json_object_object_add(root, "args",
+	                       args != NULL ? json_object_get(args) : json_object_new_object());
+	json_object_object_add(root, "enqueued_at", json_object_new_string(when));
+	json_object_object_add(root, "attempt", json_object_new_int(1));
+	return root;
+}
+
+#define JOB_JSON(root) \
+	json_object_to_json_string_ext((root), JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 int
 queue_publish(struct queue *q, enum queue_prio prio, const char *type,
               struct json_object *args, char job_id[37], struct fb_err *err)
 {
 	struct json_object *root;
-	char id[37], when[32];
+	char id[37];
 	const char *json;
 	redisReply *r;
 
@@ -355,20 +379,8 @@ queue_publish(struct queue *q, enum queue_prio prio, const char *type,
 		fb_err_set(err, FB_EINVAL, "queue_publish: bad priority or type");
 		return -1;
 	}
-	if (job_id != NULL && job_id[0] != '\0')
-		snprintf(id, sizeof(id), "%s", job_id);
-	else
-		fb_uuid(id);
-	now_rfc3339(when);
-	root = json_object_new_object();
-	json_object_object_add(root, "id", json_object_new_string(id));
-	json_object_object_add(root, "type", json_object_new_string(type));
-	json_object_object_add(root, "args",
-	                       args != NULL ? json_object_get(args) : json_object_new_object());
-	json_object_object_add(root, "enqueued_at", json_object_new_string(when));
-	json_object_object_add(root, "attempt", json_object_new_int(1));
-	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-	                                                JSON_C_TO_STRING_NOSLASHESCAPE);
+	root = job_message(type, args, job_id, id);
+	json = JOB_JSON(root);
 	{
 		const char *a[] = {"XADD", q->stream[prio], "MAXLEN", "~", QUEUE_MAXLEN,
 		                   "*", "job", json};
@@ -1235,4 +1247,56 @@ void
 queue_set_paused(struct queue *q, unsigned mask)
 {
 	q->paused = mask & ((1u << QUEUE_NPRIO) - 1);
+}
+
+int
+queue_publish_many(struct queue *q, const struct queue_job *jobs, int n, struct fb_err *err)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((int)jobs[i].prio < 0 || jobs[i].prio >= QUEUE_NPRIO || jobs[i].type == NULL ||
+		    jobs[i].type[0] == '\0' || jobs[i].id == NULL || strlen(jobs[i].id) > 36) {
+			fb_err_set(err, FB_EINVAL, "queue_publish_many: bad priority, type or id");
+			return -1;
+		}
+	if (q_connect(q, err) < 0)
+		return -1;
+	/* hiredis formats each command into its output buffer at once: the JSON can go. */
+	for (i = 0; i < n; i++) {
+		char id[37];
+		struct json_object *root = job_message(jobs[i].type, jobs[i].args, jobs[i].id, id);
+		const char *a[] = {"XADD", q->stream[jobs[i].prio], "MAXLEN", "~", QUEUE_MAXLEN,
+		                   "*", "job", JOB_JSON(root)};
+		size_t lens[NARGS(a)];
+		int k, rc;
+
+		for (k = 0; k < NARGS(a); k++)
+			lens[k] = strlen(a[k]);
+		rc = redisAppendCommandArgv(q->c, NARGS(a), a, lens);
+		json_object_put(root);
+		if (rc != REDIS_OK) {
+			fb_err_set(err, FB_EREDIS, "redis XADD: %s", q->c->errstr);
+			q_drop(q);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		redisReply *r = NULL;
+
+		if (redisGetReply(q->c, (void **)&r) != REDIS_OK || r == NULL) {
+			fb_err_set(err, FB_EREDIS, "redis XADD: %s",
+			           q->c->errstr[0] ? q->c->errstr : "connection lost");
+			q_drop(q);
+			return -1;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			fb_err_set(err, FB_EREDIS, "redis XADD: %s", r->str ? r->str : "error");
+			freeReplyObject(r);
+			q_drop(q); /* the other replies are not read: start afresh */
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
 }

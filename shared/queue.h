@@ -45,6 +45,19 @@ int queue_publish(struct queue *q, enum queue_prio prio, const char *type,
                   struct json_object *args, char job_id[37], struct fb_err *err) FB_MUSTCHECK;
 
 /*
+ * Publish n jobs in one pipeline (one round trip), each under its given id (at most 36
+ * bytes: publishing the same id again gives the same job).  All borrowed.  0 when every
+ * XADD succeeded; -1 otherwise (some may have been added).
+ */
+struct queue_job {
+	enum queue_prio prio;
+	const char *type;
+	struct json_object *args;
+	const char *id;
+};
+int queue_publish_many(struct queue *q, const struct queue_job *jobs, int n,
+                       struct fb_err *err) FB_MUSTCHECK;
+/*
  * Take one job for consumer, trying high, then common, then low, down to and including
  * lowest; when all are empty, block up to block_ms on all of them.  First returns this
  * consumer's own pending entries (after a restart).  Returns 1 with msg filled, 0 when

@@ -57,6 +57,16 @@ const struct route router_routes[] = {
 	{"GET", "/api/task-center/platforms/{id}", handle_taskcenter_platform_get, ROUTE_ADMIN},
 	{"PUT", "/api/task-center/platforms/{id}", handle_taskcenter_platform_put, ROUTE_ADMIN},
 	{"DELETE", "/api/task-center/platforms/{id}", handle_taskcenter_platform_delete, ROUTE_ADMIN},
+	{"GET", "/api/crontabs", handle_crontab_list, ROUTE_ADMIN},
+	{"POST", "/api/crontabs", handle_crontab_create, ROUTE_ADMIN},
+	{"GET", "/api/crontabs/{id}", handle_crontab_get, ROUTE_ADMIN},
+	{"PUT", "/api/crontabs/{id}", handle_crontab_update, ROUTE_ADMIN},
+	{"DELETE", "/api/crontabs/{id}", handle_crontab_delete, ROUTE_ADMIN},
+	{"POST", "/api/crontabs/{id}/enable", handle_crontab_enable, ROUTE_ADMIN},
+	{"POST", "/api/crontabs/{id}/disable", handle_crontab_disable, ROUTE_ADMIN},
+	{"POST", "/api/crontabs/{id}/run", handle_crontab_run, ROUTE_ADMIN},
+	{"GET", "/api/crontabs/{id}/history", handle_crontab_history, ROUTE_ADMIN},
+	{"GET", "/api/crontabs/{id}/next", handle_crontab_next, ROUTE_ADMIN},
 	{NULL, NULL, NULL, 0},
 };
 

@@ -22,6 +22,7 @@ static const struct job_type job_types[] = {
 	{"process.bulk", job_process_bulk, QUEUE_HIGH},
 	{"taskcenter.push", job_taskcenter_push, QUEUE_COMMON},
 	{"taskcenter.retry", job_taskcenter_retry, QUEUE_LOW},
+	{"crontab.purge", job_crontab_purge, QUEUE_LOW},
 };
 
 #define NTYPES ((int)(sizeof(job_types) / sizeof(job_types[0])))

@@ -110,4 +110,15 @@ int handle_taskcenter_platform_create(struct request *r, struct fb_err *err);
 int handle_taskcenter_platform_put(struct request *r, struct fb_err *err);
 int handle_taskcenter_platform_delete(struct request *r, struct fb_err *err);
 
+/* crontab.c */
+int handle_crontab_list(struct request *r, struct fb_err *err);
+int handle_crontab_create(struct request *r, struct fb_err *err);
+int handle_crontab_get(struct request *r, struct fb_err *err);
+int handle_crontab_update(struct request *r, struct fb_err *err);
+int handle_crontab_delete(struct request *r, struct fb_err *err);
+int handle_crontab_enable(struct request *r, struct fb_err *err);
+int handle_crontab_disable(struct request *r, struct fb_err *err);
+int handle_crontab_run(struct request *r, struct fb_err *err);
+int handle_crontab_history(struct request *r, struct fb_err *err);
+int handle_crontab_next(struct request *r, struct fb_err *err);
 #endif

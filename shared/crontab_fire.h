@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * crontab_fire: the scheduler's side of crontabs — leadership epochs, firing due rows,
+ * and the history rows still to publish.
+ *
+ * Fencing: a leader takes a new epoch in scheduler_leader when it wins the Redis lock
+ * (crontab_leader_take).  crontab_fire_due takes that row FOR SHARE in the transaction
+ * that fires: a newer leader's crontab_leader_take waits for it and bumps the epoch, after
+ * which an older leader's fire finds the epoch changed and fails with FB_ECONFLICT
+ * (nothing written).  So a leader paused past its lock can no longer fire.
+ *
+ * A due time fires at most once: its history row (UNIQUE crontab and scheduled time),
+ * next_run_at and last_state are written in one transaction.  The history row is the
+ * outbox: crontab_unpublished lists pending rows not yet published (or lost), the caller publishes
+ * each under its job id (cron-<crontab>-<unix seconds>, cron-m<history id> for a run now:
+ * publishing twice gives the same job, which job_runs runs once) and marks it with crontab_mark_published.
+ */
+#ifndef FB_CRONTAB_FIRE_H
+#define FB_CRONTAB_FIRE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+
+struct json_object;
+
+/* A history row to publish. */
+struct crontab_pub {
+	int64_t hid;
+	char job_id[65];
+	char type[65];
+	char stream[8];
+	struct json_object *args; /* owned: crontab_pubs_free */
+};
+
+/* Become the leader of scheduler name: *epoch receives the new epoch. */
+int crontab_leader_take(struct db *db, const char *name, const char *holder, int64_t *epoch,
+                        struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Fire up to limit crontabs due at now (the scheduler's clock) under epoch.  *fired
+ * receives the number of crontabs handled.  FB_ECONFLICT when epoch is no longer current.
+ */
+int crontab_fire_due(struct db *db, const struct fb_config *cfg, const char *name,
+                     int64_t epoch, double now, int limit, int *fired,
+                     struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Crontabs whose period is a config key (rule.every_config) follow that key at once: their
+ * next_run_at comes no later than the last run plus the current period (or now, when they
+ * never ran).  Called by a new leader and after a config reload.
+ */
+int crontab_apply_config(struct db *db, const struct fb_config *cfg, double now,
+                         struct fb_err *err) FB_MUSTCHECK;
+/* The earliest next_run_at of an enabled crontab: 1 and *t, 0 when there is none. */
+int crontab_earliest(struct db *db, double *t, struct fb_err *err) FB_MUSTCHECK;
+/* Up to limit pending rows not yet published, or published more than stale_seconds ago
+ * and still not started (the entry was lost), oldest first: *out (caller frees with
+ * crontab_pubs_free) and *n. */
+int crontab_unpublished(struct db *db, int limit, int stale_seconds, struct crontab_pub **out,
+                        int *n, struct fb_err *err) FB_MUSTCHECK;
+void crontab_pubs_free(struct crontab_pub *p, int n);
+/* Mark the first n rows of p published. */
+int crontab_mark_published(struct db *db, const struct crontab_pub *p, int n,
+                           struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Runs (pending or running) older than their crontab's job.timeout become timed_out, and
+ * the crontab's last_state says so: a hanging job no longer holds back an overlap=forbid
+ * crontab.  The job itself is not stopped.  *n counts them.
+ */
+int crontab_time_out(struct db *db, long long *n, struct fb_err *err) FB_MUSTCHECK;
+/* Delete finished history rows older than scheduler.history_days; *deleted counts them. */
+int crontab_purge(struct db *db, const struct fb_config *cfg, long long *deleted,
+                  struct fb_err *err) FB_MUSTCHECK;
+
+#endif

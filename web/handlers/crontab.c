@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * crontab: the /api/crontabs resource (admins only, by route) — list, create, read,
+ * update, delete, enable/disable, run now, history, next fire times.
+ *
+ * Handlers bound the request and call shared/crontab.c, which validates (422 with every
+ * problem), writes action_log and wakes the scheduler.  Answers are built by the model.
+ */
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "crontab.h"
+#include "handlers.h"
+#include "jsonh.h"
+
+/* The id in the path (router guarantees digits). */
+static int64_t
+path_id(struct request *r)
+{
+	return strtoll(r->path_args[0], NULL, 10);
+}
+
+static int
+paging(struct request *r, int64_t *page, int64_t *size, struct fb_err *err)
+{
+	static const char *const known[] = {"page", "page_size", NULL};
+
+	if (request_check_params(r, known, NULL, err) < 0 ||
+	    request_param_int(r, "page", 1, 1000000, 1, page, err) < 0 ||
+	    request_param_int(r, "page_size", 1, 500, 50, size, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Answer with the crontab id as it is now. */
+static int
+respond_crontab(struct request *r, struct db *db, int status, int64_t id, struct fb_err *err)
+{
+	struct json_object *o = crontab_get(db, id, err);
+
+	if (o == NULL)
+		return -1;
+	respond_json(r, status, o);
+	return 0;
+}
+
+int
+handle_crontab_list(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+	int64_t page, size;
+
+	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+		return -1;
+	if ((out = crontab_list(db, page, size, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_crontab_create(struct request *r, struct fb_err *err)
+{
+	struct json_object *body;
+	struct db *db;
+	int64_t id;
+
+	if ((body = request_json(r, err)) == NULL || (db = request_db(r, err)) == NULL)
+		return -1;
+	if (crontab_create(db, r->cfg, r->user->id, body, &id, err) < 0)
+		return -1;
+	return respond_crontab(r, db, 201, id, err);
+}
+
+int
+handle_crontab_get(struct request *r, struct fb_err *err)
+{
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	return respond_crontab(r, db, 200, path_id(r), err);
+}
+
+int
+handle_crontab_update(struct request *r, struct fb_err *err)
+{
+	struct json_object *body;
+	struct db *db;
+
+	if ((body = request_json(r, err)) == NULL || (db = request_db(r, err)) == NULL)
+		return -1;
+	if (crontab_update(db, r->cfg, r->user->id, path_id(r), body, err) < 0)
+		return -1;
+	return respond_crontab(r, db, 200, path_id(r), err);
+}
+
+int
+handle_crontab_delete(struct request *r, struct fb_err *err)
+{
+	struct json_object *o;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	if (crontab_delete(db, r->user->id, path_id(r), err) < 0)
+		return -1;
+	o = json_object_new_object();
+	jsonh_add_int(o, "deleted", path_id(r));
+	respond_json(r, 200, o);
+	return 0;
+}
+
+static int
+set_enable(struct request *r, int on, struct fb_err *err)
+{
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	if (crontab_set_enable(db, r->cfg, r->user->id, path_id(r), on, err) < 0)
+		return -1;
+	return respond_crontab(r, db, 200, path_id(r), err);
+}
+
+int
+handle_crontab_enable(struct request *r, struct fb_err *err)
+{
+	return set_enable(r, 1, err);
+}
+
+int
+handle_crontab_disable(struct request *r, struct fb_err *err)
+{
+	return set_enable(r, 0, err);
+}
+
+int
+handle_crontab_run(struct request *r, struct fb_err *err)
+{
+	struct json_object *o;
+	struct db *db;
+	int64_t hid;
+
+	if ((db = request_db(r, err)) == NULL)
+		return -1;
+	if (crontab_run_now(db, r->cfg, r->user->id, path_id(r), &hid, err) < 0)
+		return -1;
+	o = json_object_new_object();
+	jsonh_add_int(o, "history_id", hid);
+	respond_json(r, 202, o);
+	return 0;
+}
+
+int
+handle_crontab_history(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+	int64_t page, size;
+
+	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+		return -1;
+	if ((out = crontab_history(db, path_id(r), page, size, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_crontab_next(struct request *r, struct fb_err *err)
+{
+	static const char *const known[] = {"count", NULL};
+	struct json_object *out;
+	struct db *db;
+	int64_t count;
+
+	if (request_check_params(r, known, NULL, err) < 0 ||
+	    request_param_int(r, "count", 1, CRONTAB_MAX_NEXT, 10, &count, err) < 0 ||
+	    (db = request_db(r, err)) == NULL)
+		return -1;
+	if ((out = crontab_next_times(db, r->cfg, path_id(r), (int)count, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
