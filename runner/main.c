@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 
 #include "cli.h"
 #include "config.h"
@@ -82,6 +83,11 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Once, before any thread: taskcenter.push uses libcurl from the workers. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "flowbatch-runner: libcurl does not initialise\n");
+		return 1;
+	}
 	log_info("runner starting", "pid", LOG_INT(getpid()), NULL);
 	cur = cfg;
 	if ((pool = worker_pool_start(cfg, &err)) == NULL) {
@@ -128,6 +134,7 @@ main(int argc, char **argv)
 	}
 	schedule_free(sched);
 	worker_pool_free(pool);
+	curl_global_cleanup();
 	log_info("runner stopped", NULL);
 	return 0;
 }
