@@ -35,7 +35,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	res = db_query(db, "tasktimeout_due",
 	               "SELECT t.id FROM tasks t JOIN app_sessions s ON s.id = t.session_id"
 	               " WHERE t.state = 'pending' AND t.due_at IS NOT NULL AND t.due_at <= now()"
-	               " AND s.state = 'running' ORDER BY t.due_at, t.id LIMIT $1::int"
+	               " AND s.state = 'running' ORDER BY t.due_at LIMIT $1::int"
 	               " FOR UPDATE OF t SKIP LOCKED",
 	               1, (const char *[]){max}, err);
 	if (res == NULL)
