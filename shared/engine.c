@@ -395,8 +395,9 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		    "  finished = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END WHERE id = $5),"
 		    " h AS (INSERT INTO task_history (task_id, session_id, node_id, actor, action, comment,"
 		    "  form_diff, batch_id) VALUES ($1, $5, $6, $7, $8, $9, $10::jsonb, $11)),"
-		    " n AS (INSERT INTO tasks (session_id, node_id, assignee)"
-		    "  SELECT $5, $3::bigint, $12::bigint WHERE $12::bigint IS NOT NULL)"
+		    " n AS (INSERT INTO tasks (session_id, node_id, assignee, due_at)"
+		    "  SELECT $5, $3::bigint, $12::bigint, now() + make_interval(hours => x.timeout_hours)"
+		    "  FROM nodes x WHERE x.id = $3::bigint AND $12::bigint IS NOT NULL)"
 		    " UPDATE batch_task_detail SET status = 'success', error = NULL, finished = now(),"
 		    "  next_retry_at = NULL WHERE id = $13",
 		    13, (const char *[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9],

@@ -49,6 +49,30 @@ tasklock_release_items(struct db *db, const struct fb_config *cfg, int64_t id,
 	return 0;
 }
 
+/*
+ * Let go of every lock of the pending tasks that match the SQL condition W, drop the
+ * retries planned for failed batch items on them, and count them.
+ */
+#define UNLOCK_SQL(W)                                                                       \
+	"WITH t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"       \
+	"  WHERE " W " AND state = 'pending' AND lock_kind IS NOT NULL RETURNING id),"           \
+	" d AS (UPDATE batch_task_detail SET next_retry_at = NULL"                               \
+	"  WHERE task_id IN (SELECT id FROM t) AND status = 'failed'"                            \
+	"  AND next_retry_at IS NOT NULL)"                                                       \
+	" SELECT count(*) FROM t"
+
+/* The count of a one-row result into *n (may be NULL); res is cleared.  0 / -1 (NULL res). */
+static int
+count_out(PGresult *res, long long *n)
+{
+	if (res == NULL)
+		return -1;
+	if (n != NULL)
+		*n = db_ll(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
 int
 tasklock_release_sessions(struct db *db, const char *session_ids, long long *n,
                           struct fb_err *err)
@@ -56,20 +80,19 @@ tasklock_release_sessions(struct db *db, const char *session_ids, long long *n,
 	PGresult *res;
 
 	res = db_query(db, "tasklock_release_sessions",
-	               "WITH t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
-	               "  WHERE session_id = ANY ($1::bigint[]) AND state = 'pending'"
-	               "  AND lock_kind IS NOT NULL RETURNING id),"
-	               " d AS (UPDATE batch_task_detail SET next_retry_at = NULL"
-	               "  WHERE task_id IN (SELECT id FROM t) AND status = 'failed'"
-	               "  AND next_retry_at IS NOT NULL)"
-	               " SELECT count(*) FROM t",
+	               UNLOCK_SQL("session_id = ANY ($1::bigint[])"),
 	               1, (const char *[]){session_ids}, err);
-	if (res == NULL)
-		return -1;
-	if (n != NULL)
-		*n = db_ll(res, 0, 0);
-	PQclear(res);
-	return 0;
+	return count_out(res, n);
+}
+
+int
+tasklock_release_tasks(struct db *db, const char *task_ids, long long *n, struct fb_err *err)
+{
+	PGresult *res;
+
+	res = db_query(db, "tasklock_release_tasks", UNLOCK_SQL("id = ANY ($1::bigint[])"),
+	               1, (const char *[]){task_ids}, err);
+	return count_out(res, n);
 }
 
 int

@@ -12,6 +12,8 @@
  *     no longer be retried go (ignored, at the retry limit, past the retry window);
  *   - tasklock_release_batch: a cancelled batch lets go of every final item's task and
  *     abandons its planned retries;
+ *   - tasklock_release_sessions, tasklock_release_tasks: sessions ended by an operator,
+ *     tasks timed out let go of every lock;
  *   - tasklock_sweep: the periodic backstop over all batch locks;
  *   - tasklock_takeover: a new batch of the same user takes over the locks of that user's
  *     failed items (the old items become 'superseded').
@@ -65,6 +67,16 @@ int tasklock_release_batch(struct db *db, int64_t id, long long *n, struct fb_er
  */
 int tasklock_release_sessions(struct db *db, const char *session_ids, long long *n,
                               struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The pending tasks task_ids (a bigint[] literal) end by themselves (timed out): they let
+ * go of every lock, a batch's or a person's, and the retries planned for failed batch items
+ * on them are dropped; the batch's engine then finds them no longer pending (ignored).
+ * Call it with the tasks locked, before they change state.  *n (may be NULL) counts the
+ * tasks let go.
+ */
+int tasklock_release_tasks(struct db *db, const char *task_ids, long long *n,
+                           struct fb_err *err) FB_MUSTCHECK;
 
 /* One lock let go by the sweep. */
 struct tasklock_release {

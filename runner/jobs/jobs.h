@@ -78,5 +78,6 @@ int job_process_bulk(struct job_ctx *ctx, struct json_object *args, struct fb_er
 int job_taskcenter_push(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_taskcenter_retry(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_crontab_purge(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_task_timeout(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 
 #endif

@@ -23,6 +23,7 @@ static const struct job_type job_types[] = {
 	{"taskcenter.push", job_taskcenter_push, QUEUE_COMMON},
 	{"taskcenter.retry", job_taskcenter_retry, QUEUE_LOW},
 	{"crontab.purge", job_crontab_purge, QUEUE_LOW},
+	{"task.timeout", job_task_timeout, QUEUE_LOW},
 };
 
 #define NTYPES ((int)(sizeof(job_types) / sizeof(job_types[0])))
