@@ -59,6 +59,8 @@ struct chunk_work {
 	db_tx_fn fail_one;
 	/* Nothing was left to claim: this statement (CHUNK_FINISH_SQL) ends the work. */
 	const char *finish_stmt, *finish_sql;
+	/* Run before the first chunk (CHUNK_START_SQL), when not NULL. */
+	const char *start_stmt, *start_sql;
 };
 
 /*
@@ -79,13 +81,14 @@ int chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int
 
 /* What chunk_drive saw. */
 struct chunk_end {
+	int started;  /* this executor moved the work from init to running (start statement) */
 	int more;     /* *stopping was set: items may be left for a continuation */
 	int finished; /* this executor ended the work */
 };
 
 /*
- * Run w's chunks until nothing is left to claim (then the finish statement runs), the
- * work is cancelled, or *stopping is set.
+ * Run w's start statement, when it has one, then its chunks until nothing is left to
+ * claim (then the finish statement runs), the work is cancelled, or *stopping is set.
  */
 int chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w,
                 volatile int *stopping, struct chunk_end *end, struct fb_err *err) FB_MUSTCHECK;
@@ -111,6 +114,17 @@ struct chunk_counter {
 int chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, long long success,
                 long long failed, long long ignored, long long cancelled,
                 struct fb_err *err) FB_MUSTCHECK;
+
+/* The work's heartbeat, beaten once per chunk, over a table with columns id, heartbeat, modified. */
+#define CHUNK_HEARTBEAT_SQL(table)                                                           \
+	"UPDATE " table " SET heartbeat = now(), modified = now() WHERE id = $1"
+/*
+ * A chunk's end, in its transaction: add its deltas to slot of work id (chunk_count) and
+ * beat the work's heartbeat (stmt, sql: CHUNK_HEARTBEAT_SQL).
+ */
+int chunk_settle(struct db *db, const struct chunk_counter *c, const char *stmt, const char *sql,
+                 int64_t id, int slot, long long success, long long failed, long long ignored,
+                 struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * The recovery scan's test for work whose execution was lost, over a table with columns
