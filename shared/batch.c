@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "chunk.h"
 #include "jsonh.h"
+#include "listing.h"
 #include "mem.h"
 #include "utf8.h"
 #include "node.h"
@@ -523,15 +524,6 @@ batch_status(struct db *db, const struct user_rec *u, int64_t id, struct json_ob
 	return 0;
 }
 
-static int
-valid_status(const char *s, const char *const *allowed)
-{
-	for (; *allowed != NULL; allowed++)
-		if (strcmp(s, *allowed) == 0)
-			return 1;
-	return 0;
-}
-
 int
 batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t page,
            int64_t page_size, struct json_object **out, struct fb_err *err)
@@ -545,13 +537,12 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	long long total = 0;
 	int i;
 
-	if (status != NULL && !valid_status(status, statuses)) {
-		fb_err_set(err, FB_EINVAL, "status must be init, running, finished or cancelled");
+	if (listing_status(status, statuses,
+	                   "status must be init, running, finished or cancelled",
+	                   err) < 0)
 		return -1;
-	}
 	id_str(uid, u->id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	sql = xasprintf("%s, count(*) OVER () FROM batch_task b JOIN nodes n ON n.id = b.node_id "
 	                "JOIN app_versions av ON av.id = b.app_version_id JOIN apps a ON a.id = av.app_id "
 	                BATCH_COUNTS_JOIN
@@ -632,15 +623,13 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	long long total = 0;
 	int i;
 
-	if (status != NULL && !valid_status(status, statuses)) {
-		fb_err_set(err, FB_EINVAL,
-		           "status must be pending, success, failed, ignored, cancelled or superseded");
+	if (listing_status(status, statuses,
+	                   "status must be pending, success, failed, ignored, cancelled or superseded",
+	                   err) < 0)
 		return -1;
-	}
 	id_str(bid, id);
 	id_str(uid, u->id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	if (owned_batch(db, id, u->id, 0, st, err) < 0)
 		return -1;
 	/* A title only through a task of the batch's creator: what the listing showed. */

@@ -12,6 +12,7 @@
 
 #include "chunk.h"
 #include "jsonh.h"
+#include "listing.h"
 #include "mem.h"
 #include "procexec.h"
 #include "procop.h"
@@ -571,15 +572,6 @@ procop_status(struct db *db, const struct user_rec *u, int64_t id, struct json_o
 	return 0;
 }
 
-static int
-one_of(const char *s, const char *const *allowed)
-{
-	for (; *allowed != NULL; allowed++)
-		if (strcmp(s, *allowed) == 0)
-			return 1;
-	return 0;
-}
-
 int
 procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t page,
             int64_t page_size, struct json_object **out, struct fb_err *err)
@@ -591,13 +583,12 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
 	long long total;
 	int i;
 
-	if (status != NULL && !one_of(status, statuses)) {
-		fb_err_set(err, FB_EINVAL, "status must be init, running, finished or cancelled");
+	if (listing_status(status, statuses,
+	                   "status must be init, running, finished or cancelled",
+	                   err) < 0)
 		return -1;
-	}
 	id_str(uid, u->id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	res = db_query(db, "procop_list_count",
 	               "SELECT count(*) FROM process_bulk_op WHERE creator = $1"
 	               " AND ($2::text IS NULL OR status = $2)",
@@ -659,16 +650,14 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 	long long total;
 	int i;
 
-	if (status != NULL && !one_of(status, statuses)) {
-		fb_err_set(err, FB_EINVAL,
-		           "status must be pending, success, failed, ignored or cancelled");
+	if (listing_status(status, statuses,
+	                   "status must be pending, success, failed, ignored or cancelled",
+	                   err) < 0)
 		return -1;
-	}
 	if (owned_op(db, id, u->id, 0, st, err) < 0)
 		return -1;
 	id_str(oid, id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	res = db_query(db, "procop_items_count",
 	               "SELECT count(*) FROM proc_log WHERE bulk_op_id = $1"
 	               " AND ($2::text IS NULL OR status = $2)",
