@@ -702,19 +702,9 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 		return -1;
 	c->n = (int)db_ll(res, 0, 0);
 	PQclear(res);
-	{
-		char n[16];
-		const char *q[2] = {bid, n};
-
-		snprintf(n, sizeof(n), "%d", c->n);
-		if (db_exec(db, "batch_cancel_count",
-		            "UPDATE batch_task SET cancelled = cancelled + $2::int, modified = now(),"
-		            " status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"
-		            " finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"
-		            " WHERE id = $1",
-		            2, q, err) < 0)
-			return -1;
-	}
+	if (chunk_adjust(db, "batch_cancel_count", CHUNK_CANCEL_SQL("batch_task"), c->id, c->n,
+	                 err) < 0)
+		return -1;
 	/* Nothing will retry the failed items now: their tasks go back to people. */
 	return tasklock_release_batch(db, c->id, NULL, err);
 }
@@ -741,7 +731,7 @@ struct retry_ctx {
 static int
 retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *err)
 {
-	char bid[ID_MAX], cnt[16];
+	char bid[ID_MAX];
 	const char *p[2] = {bid, ids};
 	PGresult *res;
 
@@ -758,11 +748,7 @@ retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *e
 	PQclear(res);
 	if (*n == 0)
 		return 0;
-	snprintf(cnt, sizeof(cnt), "%d", *n);
-	return db_exec(db, "batch_retry_count",
-	               "UPDATE batch_task SET failed = failed - $2::int, modified = now(),"
-	               " status = 'running', finished = NULL WHERE id = $1",
-	               2, (const char *[]){bid, cnt}, err);
+	return chunk_adjust(db, "batch_retry_count", CHUNK_REOPEN_SQL("batch_task"), id, *n, err);
 }
 
 static int

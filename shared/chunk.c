@@ -80,6 +80,17 @@ chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *mo
 }
 
 int
+chunk_adjust(struct db *db, const char *stmt, const char *sql, int64_t id, long long n,
+             struct fb_err *err)
+{
+	char sid[24], cnt[24];
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	snprintf(cnt, sizeof(cnt), "%lld", n);
+	return db_exec(db, stmt, sql, 2, (const char *[]){sid, cnt}, err);
+}
+
+int
 chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, long long success,
             long long failed, long long ignored, long long cancelled, struct fb_err *err)
 {

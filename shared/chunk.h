@@ -75,6 +75,21 @@ struct chunk_work {
 	"UPDATE " table " SET status = 'finished', finished = now(), modified = now()"           \
 	" WHERE id = $1 AND status = 'running' AND NOT EXISTS"                                   \
 	" (SELECT 1 FROM " items " WHERE " key " = $1 AND status = 'pending') RETURNING 1"
+/*
+ * A user's cancel (CHUNK_CANCEL_SQL) adds the n items it cancelled and ends work that was
+ * init or running; a retry (CHUNK_REOPEN_SQL) moves n failed items back to pending and
+ * the work to running.  Both take $1 id, $2 n: chunk_adjust runs them.
+ */
+#define CHUNK_CANCEL_SQL(table)                                                              \
+	"UPDATE " table " SET cancelled = cancelled + $2::int, modified = now(),"                \
+	" status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"    \
+	" finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"       \
+	" WHERE id = $1"
+#define CHUNK_REOPEN_SQL(table)                                                              \
+	"UPDATE " table " SET failed = failed - $2::int, modified = now(),"                      \
+	" status = 'running', finished = NULL WHERE id = $1"
+int chunk_adjust(struct db *db, const char *stmt, const char *sql, int64_t id, long long n,
+                 struct fb_err *err) FB_MUSTCHECK;
 /* Run such a statement for work id; *moved (may be NULL) is 1 when the status moved. */
 int chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *moved,
                struct fb_err *err) FB_MUSTCHECK;
@@ -115,7 +130,7 @@ int chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int sl
                 long long failed, long long ignored, long long cancelled,
                 struct fb_err *err) FB_MUSTCHECK;
 
-/* The work's heartbeat, beaten once per chunk, over a table with columns id, heartbeat, modified. */
+/* The work's heartbeat, beaten once per chunk (columns id, heartbeat, modified). */
 #define CHUNK_HEARTBEAT_SQL(table)                                                           \
 	"UPDATE " table " SET heartbeat = now(), modified = now() WHERE id = $1"
 /*

@@ -702,7 +702,7 @@ static int
 cancel_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct cancel_ctx *c = arg;
-	char oid[ID_MAX], cnt[24], st[16];
+	char st[16];
 	long long n;
 
 	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
@@ -711,14 +711,7 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 	if (procexec_cancel_pending(db, c->id, "cancelled by the user", &n, err) < 0)
 		return -1;
 	c->n = (int)n;
-	id_str(oid, c->id);
-	snprintf(cnt, sizeof(cnt), "%lld", n);
-	return db_exec(db, "procop_cancel",
-	               "UPDATE process_bulk_op SET cancelled = cancelled + $2::int, modified = now(),"
-	               " status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"
-	               " finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"
-	               " WHERE id = $1",
-	               2, (const char *[]){oid, cnt}, err);
+	return chunk_adjust(db, "procop_cancel", CHUNK_CANCEL_SQL("process_bulk_op"), c->id, n, err);
 }
 
 int
@@ -736,7 +729,7 @@ static int
 retry_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct cancel_ctx *c = arg;
-	char oid[ID_MAX], cnt[24], st[16];
+	char oid[ID_MAX], st[16];
 	PGresult *res;
 
 	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
@@ -758,11 +751,7 @@ retry_tx(struct db *db, void *arg, struct fb_err *err)
 	PQclear(res);
 	if (c->n == 0)
 		return 0;
-	snprintf(cnt, sizeof(cnt), "%d", c->n);
-	return db_exec(db, "procop_retry",
-	               "UPDATE process_bulk_op SET failed = failed - $2::int, modified = now(),"
-	               " status = 'running', finished = NULL WHERE id = $1",
-	               2, (const char *[]){oid, cnt}, err);
+	return chunk_adjust(db, "procop_retry", CHUNK_REOPEN_SQL("process_bulk_op"), c->id, c->n, err);
 }
 
 int
