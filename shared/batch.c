@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "chunk.h"
 #include "jsonh.h"
+#include "listing.h"
 #include "mem.h"
 #include "utf8.h"
 #include "node.h"
@@ -523,15 +524,6 @@ batch_status(struct db *db, const struct user_rec *u, int64_t id, struct json_ob
 	return 0;
 }
 
-static int
-valid_status(const char *s, const char *const *allowed)
-{
-	for (; *allowed != NULL; allowed++)
-		if (strcmp(s, *allowed) == 0)
-			return 1;
-	return 0;
-}
-
 int
 batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t page,
            int64_t page_size, struct json_object **out, struct fb_err *err)
@@ -545,13 +537,12 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	long long total = 0;
 	int i;
 
-	if (status != NULL && !valid_status(status, statuses)) {
-		fb_err_set(err, FB_EINVAL, "status must be init, running, finished or cancelled");
+	if (listing_status(status, statuses,
+	                   "status must be init, running, finished or cancelled",
+	                   err) < 0)
 		return -1;
-	}
 	id_str(uid, u->id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	sql = xasprintf("%s, count(*) OVER () FROM batch_task b JOIN nodes n ON n.id = b.node_id "
 	                "JOIN app_versions av ON av.id = b.app_version_id JOIN apps a ON a.id = av.app_id "
 	                BATCH_COUNTS_JOIN
@@ -632,15 +623,13 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	long long total = 0;
 	int i;
 
-	if (status != NULL && !valid_status(status, statuses)) {
-		fb_err_set(err, FB_EINVAL,
-		           "status must be pending, success, failed, ignored, cancelled or superseded");
+	if (listing_status(status, statuses,
+	                   "status must be pending, success, failed, ignored, cancelled or superseded",
+	                   err) < 0)
 		return -1;
-	}
 	id_str(bid, id);
 	id_str(uid, u->id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	if (owned_batch(db, id, u->id, 0, st, err) < 0)
 		return -1;
 	/* A title only through a task of the batch's creator: what the listing showed. */
@@ -713,19 +702,9 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 		return -1;
 	c->n = (int)db_ll(res, 0, 0);
 	PQclear(res);
-	{
-		char n[16];
-		const char *q[2] = {bid, n};
-
-		snprintf(n, sizeof(n), "%d", c->n);
-		if (db_exec(db, "batch_cancel_count",
-		            "UPDATE batch_task SET cancelled = cancelled + $2::int, modified = now(),"
-		            " status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"
-		            " finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"
-		            " WHERE id = $1",
-		            2, q, err) < 0)
-			return -1;
-	}
+	if (chunk_adjust(db, "batch_cancel_count", CHUNK_CANCEL_SQL("batch_task"), c->id, c->n,
+	                 err) < 0)
+		return -1;
 	/* Nothing will retry the failed items now: their tasks go back to people. */
 	return tasklock_release_batch(db, c->id, NULL, err);
 }
@@ -752,7 +731,7 @@ struct retry_ctx {
 static int
 retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *err)
 {
-	char bid[ID_MAX], cnt[16];
+	char bid[ID_MAX];
 	const char *p[2] = {bid, ids};
 	PGresult *res;
 
@@ -769,11 +748,7 @@ retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *e
 	PQclear(res);
 	if (*n == 0)
 		return 0;
-	snprintf(cnt, sizeof(cnt), "%d", *n);
-	return db_exec(db, "batch_retry_count",
-	               "UPDATE batch_task SET failed = failed - $2::int, modified = now(),"
-	               " status = 'running', finished = NULL WHERE id = $1",
-	               2, (const char *[]){bid, cnt}, err);
+	return chunk_adjust(db, "batch_retry_count", CHUNK_REOPEN_SQL("batch_task"), id, *n, err);
 }
 
 static int

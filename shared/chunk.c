@@ -15,8 +15,12 @@ chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w, volatile 
 {
 	int isolate_left = 0;
 
+	end->started = 0;
 	end->more = 0;
 	end->finished = 0;
+	if (w->start_stmt != NULL &&
+	    chunk_mark(db, w->start_stmt, w->start_sql, w->id, &end->started, err) < 0)
+		return -1;
 	for (;;) {
 		struct chunk_step st = {.arg = w->arg, .limit = isolate_left > 0 ? 1 : chunk_size};
 
@@ -76,6 +80,17 @@ chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *mo
 }
 
 int
+chunk_adjust(struct db *db, const char *stmt, const char *sql, int64_t id, long long n,
+             struct fb_err *err)
+{
+	char sid[24], cnt[24];
+
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	snprintf(cnt, sizeof(cnt), "%lld", n);
+	return db_exec(db, stmt, sql, 2, (const char *[]){sid, cnt}, err);
+}
+
+int
 chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, long long success,
             long long failed, long long ignored, long long cancelled, struct fb_err *err)
 {
@@ -90,6 +105,19 @@ chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, 
 	snprintf(g, sizeof(g), "%lld", ignored);
 	snprintf(x, sizeof(x), "%lld", cancelled);
 	return db_exec(db, c->stmt, c->sql, 6, (const char *[]){sid, sl, s, f, g, x}, err);
+}
+
+int
+chunk_settle(struct db *db, const struct chunk_counter *c, const char *stmt, const char *sql,
+             int64_t id, int slot, long long success, long long failed, long long ignored,
+             struct fb_err *err)
+{
+	char sid[24];
+
+	if (chunk_count(db, c, id, slot, success, failed, ignored, 0, err) < 0)
+		return -1;
+	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	return db_exec(db, stmt, sql, 1, (const char *[]){sid}, err);
 }
 
 int

@@ -59,6 +59,8 @@ struct chunk_work {
 	db_tx_fn fail_one;
 	/* Nothing was left to claim: this statement (CHUNK_FINISH_SQL) ends the work. */
 	const char *finish_stmt, *finish_sql;
+	/* Run before the first chunk (CHUNK_START_SQL), when not NULL. */
+	const char *start_stmt, *start_sql;
 };
 
 /*
@@ -73,19 +75,35 @@ struct chunk_work {
 	"UPDATE " table " SET status = 'finished', finished = now(), modified = now()"           \
 	" WHERE id = $1 AND status = 'running' AND NOT EXISTS"                                   \
 	" (SELECT 1 FROM " items " WHERE " key " = $1 AND status = 'pending') RETURNING 1"
+/*
+ * A user's cancel (CHUNK_CANCEL_SQL) adds the n items it cancelled and ends work that was
+ * init or running; a retry (CHUNK_REOPEN_SQL) moves n failed items back to pending and
+ * the work to running.  Both take $1 id, $2 n: chunk_adjust runs them.
+ */
+#define CHUNK_CANCEL_SQL(table)                                                              \
+	"UPDATE " table " SET cancelled = cancelled + $2::int, modified = now(),"                \
+	" status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"    \
+	" finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"       \
+	" WHERE id = $1"
+#define CHUNK_REOPEN_SQL(table)                                                              \
+	"UPDATE " table " SET failed = failed - $2::int, modified = now(),"                      \
+	" status = 'running', finished = NULL WHERE id = $1"
+int chunk_adjust(struct db *db, const char *stmt, const char *sql, int64_t id, long long n,
+                 struct fb_err *err) FB_MUSTCHECK;
 /* Run such a statement for work id; *moved (may be NULL) is 1 when the status moved. */
 int chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *moved,
                struct fb_err *err) FB_MUSTCHECK;
 
 /* What chunk_drive saw. */
 struct chunk_end {
+	int started;  /* this executor moved the work from init to running (start statement) */
 	int more;     /* *stopping was set: items may be left for a continuation */
 	int finished; /* this executor ended the work */
 };
 
 /*
- * Run w's chunks until nothing is left to claim (then the finish statement runs), the
- * work is cancelled, or *stopping is set.
+ * Run w's start statement, when it has one, then its chunks until nothing is left to
+ * claim (then the finish statement runs), the work is cancelled, or *stopping is set.
  */
 int chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w,
                 volatile int *stopping, struct chunk_end *end, struct fb_err *err) FB_MUSTCHECK;
@@ -111,6 +129,17 @@ struct chunk_counter {
 int chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, long long success,
                 long long failed, long long ignored, long long cancelled,
                 struct fb_err *err) FB_MUSTCHECK;
+
+/* The work's heartbeat, beaten once per chunk (columns id, heartbeat, modified). */
+#define CHUNK_HEARTBEAT_SQL(table)                                                           \
+	"UPDATE " table " SET heartbeat = now(), modified = now() WHERE id = $1"
+/*
+ * A chunk's end, in its transaction: add its deltas to slot of work id (chunk_count) and
+ * beat the work's heartbeat (stmt, sql: CHUNK_HEARTBEAT_SQL).
+ */
+int chunk_settle(struct db *db, const struct chunk_counter *c, const char *stmt, const char *sql,
+                 int64_t id, int slot, long long success, long long failed, long long ignored,
+                 struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * The recovery scan's test for work whose execution was lost, over a table with columns

@@ -440,7 +440,6 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	struct buf ids = {0}, st = {0}, rc = {0}, bo = {0};
 	struct json_object *errors = json_object_new_array();
 	int i, nout = 0, s = 0, f = 0, g = 0, ret = -1;
-	char bid[ID_MAX];
 
 	buf_add(&ids, "{", 1);
 	buf_add(&st, "{", 1);
@@ -476,7 +475,6 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	buf_add(&st, "}", 1);
 	buf_add(&rc, "}", 1);
 	buf_add(&bo, "}", 1);
-	id_str(bid, x->id);
 	if (nout > 0 &&
 	    db_exec(db, "engine_outcomes",
 	            "UPDATE batch_task_detail d SET status = o.status,"
@@ -490,11 +488,8 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 		goto out;
 	if (nout > 0 && tasklock_release_items(db, x->cfg, x->id, ids.data, NULL, err) < 0)
 		goto out;
-	if (chunk_count(db, &counter, x->id, x->slot, s, f, g, 0, err) < 0)
-		goto out;
-	if (db_exec(db, "engine_heartbeat",
-	            "UPDATE batch_task SET heartbeat = now(), modified = now() WHERE id = $1", 1,
-	            (const char *[]){bid}, err) < 0)
+	if (chunk_settle(db, &counter, "engine_heartbeat", CHUNK_HEARTBEAT_SQL("batch_task"), x->id,
+	                 x->slot, s, f, g, err) < 0)
 		goto out;
 	x->res.success += s;
 	x->res.failed += f;
@@ -698,15 +693,16 @@ engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
 	struct chunk_work w = {
 	    .id_field = "batch_id", .item_field = "detail_id", .id = id, .arg = &x,
 	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "engine_finish",
-	    .finish_sql = CHUNK_FINISH_SQL("batch_task", "batch_task_detail", "batch_id")};
-	struct chunk_end end;
+	    .finish_sql = CHUNK_FINISH_SQL("batch_task", "batch_task_detail", "batch_id"),
+	    .start_stmt = "engine_start", .start_sql = CHUNK_START_SQL("batch_task")};
+	struct chunk_end end = {0};
 	int rc = -1;
 
 	if (exec_load(db, &x, err) < 0)
 		goto out;
-	if (chunk_mark(db, "engine_start", CHUNK_START_SQL("batch_task"), id, &x.res.started, err) < 0)
-		goto out;
-	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err) < 0)
+	rc = chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err);
+	x.res.started = end.started;
+	if (rc < 0)
 		goto out;
 	x.res.more = end.more;
 	x.res.finished = end.finished;

@@ -228,7 +228,6 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 {
 	struct buf ids = {0}, st = {0}, old = {0};
 	struct json_object *errors = json_object_new_array(), *news = json_object_new_array();
-	char oid[ID_MAX];
 	int i, s = 0, f = 0, g = 0, ret = -1;
 
 	buf_puts(&ids, "{");
@@ -252,7 +251,6 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	buf_puts(&ids, "}");
 	buf_puts(&st, "}");
 	buf_puts(&old, "}");
-	id_str(oid, x->id);
 	if (db_exec(db, "procop_outcomes",
 	            "UPDATE proc_log l SET status = o.status, old_state = o.old_state,"
 	            " new_state = ($4::jsonb) ->> (o.ord::int - 1), error = ($5::jsonb) ->> (o.ord::int - 1),"
@@ -263,11 +261,8 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	            5, (const char *[]){ids.data, st.data, old.data, jsonh_str(news), jsonh_str(errors)},
 	            err) < 0)
 		goto out;
-	if (chunk_count(db, &counter, x->id, x->slot, s, f, g, 0, err) < 0)
-		goto out;
-	if (db_exec(db, "procop_heartbeat",
-	            "UPDATE process_bulk_op SET heartbeat = now(), modified = now() WHERE id = $1", 1,
-	            (const char *[]){oid}, err) < 0)
+	if (chunk_settle(db, &counter, "procop_heartbeat", CHUNK_HEARTBEAT_SQL("process_bulk_op"),
+	                 x->id, x->slot, s, f, g, err) < 0)
 		goto out;
 	x->res.success += s;
 	x->res.failed += f;
@@ -414,13 +409,12 @@ procexec_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
 	struct chunk_work w = {
 	    .id_field = "op_id", .item_field = "proc_log_id", .id = id, .arg = &x,
 	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "procop_finish",
-	    .finish_sql = CHUNK_FINISH_SQL("process_bulk_op", "proc_log", "bulk_op_id")};
+	    .finish_sql = CHUNK_FINISH_SQL("process_bulk_op", "proc_log", "bulk_op_id"),
+	    .start_stmt = "procop_start", .start_sql = CHUNK_START_SQL("process_bulk_op")};
 	struct chunk_end end;
 	int rc = -1;
 
 	if (exec_load(db, &x, err) < 0)
-		goto out;
-	if (chunk_mark(db, "procop_start", CHUNK_START_SQL("process_bulk_op"), id, NULL, err) < 0)
 		goto out;
 	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err) < 0)
 		goto out;

@@ -12,6 +12,7 @@
 
 #include "chunk.h"
 #include "jsonh.h"
+#include "listing.h"
 #include "mem.h"
 #include "procexec.h"
 #include "procop.h"
@@ -571,15 +572,6 @@ procop_status(struct db *db, const struct user_rec *u, int64_t id, struct json_o
 	return 0;
 }
 
-static int
-one_of(const char *s, const char *const *allowed)
-{
-	for (; *allowed != NULL; allowed++)
-		if (strcmp(s, *allowed) == 0)
-			return 1;
-	return 0;
-}
-
 int
 procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t page,
             int64_t page_size, struct json_object **out, struct fb_err *err)
@@ -591,13 +583,12 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
 	long long total;
 	int i;
 
-	if (status != NULL && !one_of(status, statuses)) {
-		fb_err_set(err, FB_EINVAL, "status must be init, running, finished or cancelled");
+	if (listing_status(status, statuses,
+	                   "status must be init, running, finished or cancelled",
+	                   err) < 0)
 		return -1;
-	}
 	id_str(uid, u->id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	res = db_query(db, "procop_list_count",
 	               "SELECT count(*) FROM process_bulk_op WHERE creator = $1"
 	               " AND ($2::text IS NULL OR status = $2)",
@@ -659,16 +650,14 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 	long long total;
 	int i;
 
-	if (status != NULL && !one_of(status, statuses)) {
-		fb_err_set(err, FB_EINVAL,
-		           "status must be pending, success, failed, ignored or cancelled");
+	if (listing_status(status, statuses,
+	                   "status must be pending, success, failed, ignored or cancelled",
+	                   err) < 0)
 		return -1;
-	}
 	if (owned_op(db, id, u->id, 0, st, err) < 0)
 		return -1;
 	id_str(oid, id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	listing_page(page, page_size, lim, off);
 	res = db_query(db, "procop_items_count",
 	               "SELECT count(*) FROM proc_log WHERE bulk_op_id = $1"
 	               " AND ($2::text IS NULL OR status = $2)",
@@ -713,7 +702,7 @@ static int
 cancel_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct cancel_ctx *c = arg;
-	char oid[ID_MAX], cnt[24], st[16];
+	char st[16];
 	long long n;
 
 	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
@@ -722,14 +711,7 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 	if (procexec_cancel_pending(db, c->id, "cancelled by the user", &n, err) < 0)
 		return -1;
 	c->n = (int)n;
-	id_str(oid, c->id);
-	snprintf(cnt, sizeof(cnt), "%lld", n);
-	return db_exec(db, "procop_cancel",
-	               "UPDATE process_bulk_op SET cancelled = cancelled + $2::int, modified = now(),"
-	               " status = CASE WHEN status IN ('init', 'running') THEN 'cancelled' ELSE status END,"
-	               " finished = CASE WHEN status IN ('init', 'running') THEN now() ELSE finished END"
-	               " WHERE id = $1",
-	               2, (const char *[]){oid, cnt}, err);
+	return chunk_adjust(db, "procop_cancel", CHUNK_CANCEL_SQL("process_bulk_op"), c->id, n, err);
 }
 
 int
@@ -747,7 +729,7 @@ static int
 retry_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct cancel_ctx *c = arg;
-	char oid[ID_MAX], cnt[24], st[16];
+	char oid[ID_MAX], st[16];
 	PGresult *res;
 
 	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
@@ -769,11 +751,7 @@ retry_tx(struct db *db, void *arg, struct fb_err *err)
 	PQclear(res);
 	if (c->n == 0)
 		return 0;
-	snprintf(cnt, sizeof(cnt), "%d", c->n);
-	return db_exec(db, "procop_retry",
-	               "UPDATE process_bulk_op SET failed = failed - $2::int, modified = now(),"
-	               " status = 'running', finished = NULL WHERE id = $1",
-	               2, (const char *[]){oid, cnt}, err);
+	return chunk_adjust(db, "procop_retry", CHUNK_REOPEN_SQL("process_bulk_op"), c->id, c->n, err);
 }
 
 int

@@ -12,15 +12,12 @@
 #include <json-c/json.h>
 
 #include "batch.h"
-#include "chunk.h"
 #include "engine.h"
 #include "jobs.h"
 #include "jsonh.h"
 #include "log.h"
 #include "metrics.h"
-#include "rand.h"
 #include "runners.h"
-#include "taskcenter.h"
 
 /* The items this executor settled, into the runner's metrics. */
 static void
@@ -37,8 +34,9 @@ count_items(struct job_ctx *ctx, const char *type, const struct engine_result *r
 	}
 }
 
+/* n executors of type (arg) for batch id, as helpers. */
 static int
-publish_helpers(struct job_ctx *ctx, int64_t id, const char *type, int n, struct fb_err *err)
+publish_helpers(struct job_ctx *ctx, int64_t id, const void *arg, int n, struct fb_err *err)
 {
 	struct json_object *args = json_object_new_object();
 	int i, rc = 0;
@@ -48,7 +46,7 @@ publish_helpers(struct job_ctx *ctx, int64_t id, const char *type, int n, struct
 	for (i = 0; i < n && rc == 0; i++) {
 		char job[37] = "";
 
-		rc = queue_publish(ctx->q, QUEUE_COMMON, type, args, job, err);
+		rc = queue_publish(ctx->q, QUEUE_COMMON, (const char *)arg, args, job, err);
 	}
 	json_object_put(args);
 	return rc;
@@ -57,38 +55,19 @@ publish_helpers(struct job_ctx *ctx, int64_t id, const char *type, int n, struct
 static int
 run(struct job_ctx *ctx, struct json_object *args, const char *type, struct fb_err *err)
 {
+	const struct job_exec x = {"batch_id", batch_pending, publish_helpers, type};
 	struct engine_result r = {0};
 	int64_t id;
-	int helper = 0;
-	unsigned slot;
+	int slot;
 
-	if (jsonh_get_int(args, "batch_id", 1, INT64_MAX, &id, err) != 1) {
-		if (err->code == FB_OK)
-			fb_err_set(err, FB_EINVAL, "args.batch_id is required");
+	if (jobs_exec_start(ctx, args, &x, &id, &slot, err) < 0)
 		return -1;
-	}
-	if (jsonh_get_bool(args, "helper", &helper, err) < 0)
-		return -1;
-	if (!helper) {
-		long long pending;
-		int want;
-
-		if (batch_pending(ctx->db, id, &pending, err) < 0)
-			return -1;
-		want = chunk_helpers(ctx->cfg, pending);
-		if (want > 0 && publish_helpers(ctx, id, type, want, err) < 0)
-			return -1;
-	}
-	fb_random_bytes(&slot, sizeof(slot));
-	if (engine_run(ctx->db, ctx->cfg, id, (int)(slot % 16), ctx->stopping, &r, err) < 0) {
+	if (engine_run(ctx->db, ctx->cfg, id, slot, ctx->stopping, &r, err) < 0) {
 		count_items(ctx, type, &r); /* the chunks committed before the failure */
 		return -1;
 	}
 	count_items(ctx, type, &r);
-	/* Advanced tasks wrote task-center rows; a lost publish is found by taskcenter.retry. */
-	if (r.success > 0 && taskcenter_publish(ctx->q, err) < 0)
-		return -1;
-	if (r.more && publish_helpers(ctx, id, type, 1, err) < 0)
+	if (jobs_exec_finish(ctx, &x, id, r.success, r.more, err) < 0)
 		return -1;
 	log_info("batch executor done", "job_id", LOG_STR(ctx->job_id), "batch_id", LOG_INT(id),
 	         "success", LOG_INT(r.success), "failed", LOG_INT(r.failed), "ignored",

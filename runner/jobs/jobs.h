@@ -12,6 +12,7 @@
 #define FB_JOBS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "err.h"
@@ -68,6 +69,32 @@ struct job_msg {
 int jobs_parse_msg(const char *text, size_t len, struct job_msg *msg,
                    struct fb_err *err) FB_MUSTCHECK;
 void job_msg_clear(struct job_msg *msg);
+
+/*
+ * An executor job's kind (executor.c): the args key of its work's id ("batch_id",
+ * "op_id"), the count of its pending items, and how to publish n more executors of it
+ * (helpers: {"<id key>": id, "helper": true}); arg is the kind's own, passed back.
+ */
+struct job_exec {
+	const char *id_key;
+	int (*pending)(struct db *db, int64_t id, long long *n, struct fb_err *err);
+	int (*publish)(struct job_ctx *ctx, int64_t id, const void *arg, int n,
+	               struct fb_err *err);
+	const void *arg;
+};
+
+/*
+ * Read args' id (into *id) and helper flag; a first executor (not a helper) publishes
+ * chunk_helpers() helpers for the pending items.  *slot gets the counter slot to use.
+ */
+int jobs_exec_start(struct job_ctx *ctx, struct json_object *args, const struct job_exec *x,
+                    int64_t *id, int *slot, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * After the run: publish the task-center push when items succeeded, and a continuation
+ * when the executor drained with items left (more).
+ */
+int jobs_exec_finish(struct job_ctx *ctx, const struct job_exec *x, int64_t id, int success,
+                     int more, struct fb_err *err) FB_MUSTCHECK;
 
 /* Handlers, one per file in runner/jobs/. */
 int job_noop(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);

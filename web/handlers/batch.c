@@ -25,13 +25,6 @@ free_ptr(void *p)
 	free(p);
 }
 
-/* The id in the path (router guarantees digits). */
-static int64_t
-path_id(struct request *r)
-{
-	return strtoll(r->path_args[0], NULL, 10);
-}
-
 static int
 parse_examine(struct json_object *body, struct batch_spec *spec, struct fb_err *err)
 {
@@ -168,15 +161,6 @@ batch_respond_created(struct request *r, const struct batch_created *made, const
 	return 0;
 }
 
-static int
-paging(struct request *r, int64_t *page, int64_t *size, struct fb_err *err)
-{
-	if (request_param_int(r, "page", 1, 1000000, 1, page, err) < 0 ||
-	    request_param_int(r, "page_size", 1, 500, 50, size, err) < 0)
-		return -1;
-	return 0;
-}
-
 int
 handle_batch_list(struct request *r, struct fb_err *err)
 {
@@ -184,7 +168,7 @@ handle_batch_list(struct request *r, struct fb_err *err)
 	struct db *db;
 	int64_t page, size;
 
-	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
 		return -1;
 	if (batch_list(db, r->user, request_param(r, "status"), page, size, &out, err) < 0)
 		return -1;
@@ -200,7 +184,7 @@ handle_batch_get(struct request *r, struct fb_err *err)
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
-	if (batch_status(db, r->user, path_id(r), &out, err) < 0)
+	if (batch_status(db, r->user, handler_path_id(r), &out, err) < 0)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;
@@ -213,9 +197,9 @@ handle_batch_details(struct request *r, struct fb_err *err)
 	struct db *db;
 	int64_t page, size;
 
-	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
 		return -1;
-	if (batch_details(db, r->user, path_id(r), request_param(r, "status"), page, size, &out,
+	if (batch_details(db, r->user, handler_path_id(r), request_param(r, "status"), page, size, &out,
 	                  err) < 0)
 		return -1;
 	respond_json(r, 200, out);
@@ -230,7 +214,7 @@ handle_batch_retry(struct request *r, struct fb_err *err)
 	struct fb_err perr = {0};
 	struct queue *q;
 	struct db *db;
-	int64_t *task_ids = NULL, id = path_id(r);
+	int64_t *task_ids = NULL, id = handler_path_id(r);
 	size_t n = 0;
 	int count;
 
@@ -266,7 +250,7 @@ handle_batch_cancel(struct request *r, struct fb_err *err)
 {
 	struct json_object *out;
 	struct db *db;
-	int64_t id = path_id(r);
+	int64_t id = handler_path_id(r);
 	int count;
 
 	if ((db = request_db(r, err)) == NULL)

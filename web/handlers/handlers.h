@@ -47,6 +47,11 @@ int batch_respond_created(struct request *r, const struct batch_created *made, c
  * -1 with FB_EINVAL when it is malformed.
  */
 int batch_idem_key(struct request *r, const char **key, struct fb_err *err) FB_MUSTCHECK;
+/* params.c: the id in the path (the router guarantees digits). */
+int64_t handler_path_id(struct request *r);
+/* params.c: ?page (from 1, default 1) and ?page_size (1..500, default 50). */
+int handler_paging(struct request *r, int64_t *page, int64_t *size,
+                   struct fb_err *err) FB_MUSTCHECK;
 /* batch.c */
 int handle_batch_submit(struct request *r, struct fb_err *err);
 int handle_batch_list(struct request *r, struct fb_err *err);

@@ -31,21 +31,6 @@ free_ptr(void *p)
 	free(p);
 }
 
-static int64_t
-path_id(struct request *r)
-{
-	return strtoll(r->path_args[0], NULL, 10);
-}
-
-static int
-paging(struct request *r, int64_t *page, int64_t *size, struct fb_err *err)
-{
-	if (request_param_int(r, "page", 1, 1000000, 1, page, err) < 0 ||
-	    request_param_int(r, "page_size", 1, 500, 50, size, err) < 0)
-		return -1;
-	return 0;
-}
-
 /* "1,2,3" into an arena array of positive ids. */
 static int
 ids_csv(struct request *r, const char *name, const char *csv, int64_t **ids, size_t *n,
@@ -88,7 +73,7 @@ handle_process_sessions(struct request *r, struct fb_err *err)
 	int64_t page, size, *ids = NULL;
 	const char *v;
 
-	if (request_check_params(r, known, NULL, err) < 0 || paging(r, &page, &size, err) < 0 ||
+	if (request_check_params(r, known, NULL, err) < 0 || handler_paging(r, &page, &size, err) < 0 ||
 	    request_param_int(r, "app_id", 1, INT64_MAX, 0, &f.app_id, err) < 0 ||
 	    request_param_int(r, "app_version", 1, INT32_MAX, 0, &f.app_version, err) < 0 ||
 	    request_param_int(r, "dept_id", 1, INT64_MAX, 0, &f.dept_id, err) < 0 ||
@@ -225,7 +210,7 @@ handle_process_bulk_list(struct request *r, struct fb_err *err)
 	struct db *db;
 	int64_t page, size;
 
-	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
 		return -1;
 	if (procop_list(db, r->user, request_param(r, "status"), page, size, &out, err) < 0)
 		return -1;
@@ -241,7 +226,7 @@ handle_process_bulk_get(struct request *r, struct fb_err *err)
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
-	if (procop_status(db, r->user, path_id(r), &out, err) < 0)
+	if (procop_status(db, r->user, handler_path_id(r), &out, err) < 0)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;
@@ -254,9 +239,9 @@ handle_process_bulk_items(struct request *r, struct fb_err *err)
 	struct db *db;
 	int64_t page, size;
 
-	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
+	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
 		return -1;
-	if (procop_items(db, r->user, path_id(r), request_param(r, "status"), page, size, &out,
+	if (procop_items(db, r->user, handler_path_id(r), request_param(r, "status"), page, size, &out,
 	                 err) < 0)
 		return -1;
 	respond_json(r, 200, out);
@@ -268,7 +253,7 @@ handle_process_bulk_cancel(struct request *r, struct fb_err *err)
 {
 	struct json_object *out;
 	struct db *db;
-	int64_t id = path_id(r);
+	int64_t id = handler_path_id(r);
 	int n;
 
 	if ((db = request_db(r, err)) == NULL)
@@ -289,7 +274,7 @@ handle_process_bulk_retry(struct request *r, struct fb_err *err)
 	struct fb_err perr = {0};
 	struct queue *q;
 	struct db *db;
-	int64_t id = path_id(r);
+	int64_t id = handler_path_id(r);
 	int n;
 
 	if ((db = request_db(r, err)) == NULL)
@@ -315,7 +300,7 @@ handle_process_backups(struct request *r, struct fb_err *err)
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
-	if (backup_list(db, r->user, path_id(r), &out, err) < 0)
+	if (backup_list(db, r->user, handler_path_id(r), &out, err) < 0)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;
@@ -326,7 +311,7 @@ handle_process_restore(struct request *r, struct fb_err *err)
 {
 	struct json_object *out;
 	struct db *db;
-	int64_t id = path_id(r), sid;
+	int64_t id = handler_path_id(r), sid;
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
