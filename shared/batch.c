@@ -350,7 +350,7 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 	struct submit_ctx c = {.cfg = cfg, .u = u, .spec = spec};
 	struct batch_spec own;
 	struct node_info *node;
-	char key[2 + 32];
+	char key[IDEM_OWN_KEY_LEN];
 
 	memset(out, 0, sizeof(*out));
 	if (spec->idem_key != NULL) {
@@ -359,13 +359,7 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 		if (got != 0)
 			return got < 0 ? -1 : 0;
 	} else {
-		/*
-		 * No key from the client: one of this call's own ('~' is outside the alphabet
-		 * of client keys), so that a transaction run again after its COMMIT's answer was
-		 * lost finds the batch of its first run instead of creating a second one.
-		 */
-		key[0] = '~';
-		fb_random_hex(key + 1, 16);
+		idem_own_key(key);
 		own = *spec;
 		own.idem_key = key;
 		own.idem_request = "";

@@ -9,6 +9,7 @@
 
 #include "idem.h"
 #include "jsonh.h"
+#include "rand.h"
 #include "crypto.h"
 
 #define ID_MAX 24
@@ -37,6 +38,13 @@ idem_key_check(const char *key, struct fb_err *err)
 		}
 	}
 	return 0;
+}
+
+void
+idem_own_key(char key[IDEM_OWN_KEY_LEN])
+{
+	key[0] = '~';
+	fb_random_hex(key + 1, 16);
 }
 
 void

@@ -34,6 +34,14 @@
 int idem_key_check(const char *key, struct fb_err *err) FB_MUSTCHECK;
 
 /*
+ * A key of one call's own, for a request that came without one: '~' (outside the alphabet
+ * of client keys) and 32 random hex digits, so that a transaction run again after its
+ * COMMIT's answer was lost finds what its first run created instead of creating it twice.
+ */
+#define IDEM_OWN_KEY_LEN 34
+void idem_own_key(char key[IDEM_OWN_KEY_LEN]);
+
+/*
  * The fingerprint of a request: SHA-256 (hex) over the n parts, each with its length, so
  * that no two different part lists hash alike.
  */

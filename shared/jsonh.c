@@ -319,6 +319,16 @@ jsonh_add_null(struct json_object *obj, const char *key)
 }
 
 struct json_object *
+jsonh_list(struct json_object *items)
+{
+	struct json_object *o = json_object_new_object();
+
+	jsonh_add_int(o, "total", (int64_t)json_object_array_length(items));
+	json_object_object_add(o, "items", items);
+	return o;
+}
+
+struct json_object *
 jsonh_page(struct json_object *items, long long total, int64_t page, int64_t page_size)
 {
 	struct json_object *o = json_object_new_object();

@@ -57,6 +57,8 @@ void jsonh_add_int(struct json_object *obj, const char *key, int64_t val);
 void jsonh_add_bool(struct json_object *obj, const char *key, int val);
 void jsonh_add_double(struct json_object *obj, const char *key, double val);
 void jsonh_add_null(struct json_object *obj, const char *key);
+/* A whole list: {"total","items"}; steals items, returns a new object. */
+struct json_object *jsonh_list(struct json_object *items);
 /* A page of a list: {"items","total","page","page_size"}; steals items, returns a new object. */
 struct json_object *jsonh_page(struct json_object *items, long long total, int64_t page,
                                int64_t page_size);

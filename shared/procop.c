@@ -431,7 +431,7 @@ procop_submit(struct db *db, const struct fb_config *cfg, const struct user_rec 
 	struct procop_spec own;
 	int64_t *ids = NULL;
 	size_t n = 0;
-	char key[2 + 32];
+	char key[IDEM_OWN_KEY_LEN];
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -441,9 +441,7 @@ procop_submit(struct db *db, const struct fb_config *cfg, const struct user_rec 
 		if (got != 0)
 			return got < 0 ? -1 : 0;
 	} else {
-		/* A key of this call's own, as for batches (batch.c): a rerun finds its first op. */
-		key[0] = '~';
-		fb_random_hex(key + 1, 16);
+		idem_own_key(key);
 		own = *spec;
 		own.idem_key = key;
 		own.idem_request = "";

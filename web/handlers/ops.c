@@ -30,15 +30,12 @@
 int
 handle_runners_list(struct request *r, struct fb_err *err)
 {
-	struct json_object *items, *out;
+	struct json_object *items;
 	struct queue *q;
 
 	if ((q = request_queue(r, err)) == NULL || (items = runners_list(q, err)) == NULL)
 		return -1;
-	out = json_object_new_object();
-	jsonh_add_int(out, "total", (int64_t)json_object_array_length(items));
-	json_object_object_add(out, "items", items);
-	respond_json(r, 200, out);
+	respond_json(r, 200, jsonh_list(items));
 	return 0;
 }
 

@@ -246,15 +246,12 @@ platform_input(struct json_object *body, int create, struct tc_platform_in *in, 
 int
 handle_taskcenter_platforms(struct request *r, struct fb_err *err)
 {
-	struct json_object *items, *out;
+	struct json_object *items;
 	struct db *db;
 
 	if ((db = request_db(r, err)) == NULL || (items = taskcenter_platform_list(db, err)) == NULL)
 		return -1;
-	out = json_object_new_object();
-	jsonh_add_int(out, "total", (int64_t)json_object_array_length(items));
-	json_object_object_add(out, "items", items);
-	respond_json(r, 200, out);
+	respond_json(r, 200, jsonh_list(items));
 	return 0;
 }
 
