@@ -14,23 +14,15 @@
 #include "handlers.h"
 #include "jsonh.h"
 
-/* The id in the path (router guarantees digits). */
-static int64_t
-path_id(struct request *r)
-{
-	return strtoll(r->path_args[0], NULL, 10);
-}
-
+/* A history or list page: only page and page_size. */
 static int
 paging(struct request *r, int64_t *page, int64_t *size, struct fb_err *err)
 {
 	static const char *const known[] = {"page", "page_size", NULL};
 
-	if (request_check_params(r, known, NULL, err) < 0 ||
-	    request_param_int(r, "page", 1, 1000000, 1, page, err) < 0 ||
-	    request_param_int(r, "page_size", 1, 500, 50, size, err) < 0)
+	if (request_check_params(r, known, NULL, err) < 0)
 		return -1;
-	return 0;
+	return handler_paging(r, page, size, err);
 }
 
 /* Answer with the crontab id as it is now. */
@@ -81,7 +73,7 @@ handle_crontab_get(struct request *r, struct fb_err *err)
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
-	return respond_crontab(r, db, 200, path_id(r), err);
+	return respond_crontab(r, db, 200, handler_path_id(r), err);
 }
 
 int
@@ -92,9 +84,9 @@ handle_crontab_update(struct request *r, struct fb_err *err)
 
 	if ((body = request_json(r, err)) == NULL || (db = request_db(r, err)) == NULL)
 		return -1;
-	if (crontab_update(db, r->cfg, r->user->id, path_id(r), body, err) < 0)
+	if (crontab_update(db, r->cfg, r->user->id, handler_path_id(r), body, err) < 0)
 		return -1;
-	return respond_crontab(r, db, 200, path_id(r), err);
+	return respond_crontab(r, db, 200, handler_path_id(r), err);
 }
 
 int
@@ -105,10 +97,10 @@ handle_crontab_delete(struct request *r, struct fb_err *err)
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
-	if (crontab_delete(db, r->user->id, path_id(r), err) < 0)
+	if (crontab_delete(db, r->user->id, handler_path_id(r), err) < 0)
 		return -1;
 	o = json_object_new_object();
-	jsonh_add_int(o, "deleted", path_id(r));
+	jsonh_add_int(o, "deleted", handler_path_id(r));
 	respond_json(r, 200, o);
 	return 0;
 }
@@ -120,9 +112,9 @@ set_enable(struct request *r, int on, struct fb_err *err)
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
-	if (crontab_set_enable(db, r->cfg, r->user->id, path_id(r), on, err) < 0)
+	if (crontab_set_enable(db, r->cfg, r->user->id, handler_path_id(r), on, err) < 0)
 		return -1;
-	return respond_crontab(r, db, 200, path_id(r), err);
+	return respond_crontab(r, db, 200, handler_path_id(r), err);
 }
 
 int
@@ -146,7 +138,7 @@ handle_crontab_run(struct request *r, struct fb_err *err)
 
 	if ((db = request_db(r, err)) == NULL)
 		return -1;
-	if (crontab_run_now(db, r->cfg, r->user->id, path_id(r), &hid, err) < 0)
+	if (crontab_run_now(db, r->cfg, r->user->id, handler_path_id(r), &hid, err) < 0)
 		return -1;
 	o = json_object_new_object();
 	jsonh_add_int(o, "history_id", hid);
@@ -163,7 +155,7 @@ handle_crontab_history(struct request *r, struct fb_err *err)
 
 	if (paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
 		return -1;
-	if ((out = crontab_history(db, path_id(r), page, size, err)) == NULL)
+	if ((out = crontab_history(db, handler_path_id(r), page, size, err)) == NULL)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;
@@ -181,7 +173,7 @@ handle_crontab_next(struct request *r, struct fb_err *err)
 	    request_param_int(r, "count", 1, CRONTAB_MAX_NEXT, 10, &count, err) < 0 ||
 	    (db = request_db(r, err)) == NULL)
 		return -1;
-	if ((out = crontab_next_times(db, r->cfg, path_id(r), (int)count, err)) == NULL)
+	if ((out = crontab_next_times(db, r->cfg, handler_path_id(r), (int)count, err)) == NULL)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;

@@ -113,8 +113,7 @@ handle_taskcenter_logs(struct request *r, struct fb_err *err)
 	if (request_check_params(r, known, NULL, err) < 0 ||
 	    request_param_int(r, "task_id", 1, INT64_MAX, 0, &tid, err) < 0 ||
 	    request_param_int(r, "platform", 1, INT64_MAX, 0, &pid, err) < 0 ||
-	    request_param_int(r, "page", 1, 1000000, 1, &page, err) < 0 ||
-	    request_param_int(r, "page_size", 1, 500, 50, &size, err) < 0)
+	    handler_paging(r, &page, &size, err) < 0)
 		return -1;
 	f.task_id = tid;
 	f.platform_id = pid;
@@ -141,7 +140,7 @@ handle_taskcenter_logs(struct request *r, struct fb_err *err)
 int
 handle_taskcenter_log_retry(struct request *r, struct fb_err *err)
 {
-	int64_t id = strtoll(r->path_args[0], NULL, 10);
+	int64_t id = handler_path_id(r);
 	struct json_object *out;
 	struct queue *q;
 	struct db *db;
@@ -262,7 +261,7 @@ handle_taskcenter_platform_get(struct request *r, struct fb_err *err)
 	struct db *db;
 
 	if ((db = request_db(r, err)) == NULL ||
-	    (out = taskcenter_platform_get(db, strtoll(r->path_args[0], NULL, 10), err)) == NULL)
+	    (out = taskcenter_platform_get(db, handler_path_id(r), err)) == NULL)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;
@@ -324,7 +323,7 @@ handle_taskcenter_platform_create(struct request *r, struct fb_err *err)
 int
 handle_taskcenter_platform_put(struct request *r, struct fb_err *err)
 {
-	int64_t id = strtoll(r->path_args[0], NULL, 10);
+	int64_t id = handler_path_id(r);
 
 	if (id <= 0) {
 		fb_err_set(err, FB_ENOTFOUND, "no such platform");
@@ -336,7 +335,7 @@ handle_taskcenter_platform_put(struct request *r, struct fb_err *err)
 int
 handle_taskcenter_platform_delete(struct request *r, struct fb_err *err)
 {
-	int64_t id = strtoll(r->path_args[0], NULL, 10);
+	int64_t id = handler_path_id(r);
 	struct json_object *out;
 	struct db *db;
 
