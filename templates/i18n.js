@@ -5,6 +5,9 @@
  * language with every {name} replaced by params.name, falling back to zh-CN and then to
  * the key itself.  The language is the one chosen with the switch (kept in localStorage
  * under "flowbatch.lang"), else the browser's first zh or en language, else zh-CN.
+ * Static text in index.html carries its key: data-i18n="key" (the element's text),
+ * data-i18n-title, data-i18n-placeholder, data-i18n-aria-label (those attributes);
+ * apply(root) fills them in, once for the whole page when it has loaded.
  * Loaded before every other script of the console.
  */
 "use strict";
@@ -50,6 +53,15 @@ const fbI18n = (() => {
 			const text = dicts[lang][key] ?? dicts["zh-CN"][key] ?? key;
 			return fill(text, params);
 		},
+		apply(root) {
+			for (const e of root.querySelectorAll("[data-i18n]"))
+				e.textContent = this.t(e.dataset.i18n);
+			for (const a of ["title", "placeholder", "aria-label"]) {
+				const d = "data-i18n-" + a;
+				for (const e of root.querySelectorAll("[" + d + "]"))
+					e.setAttribute(a, this.t(e.getAttribute(d)));
+			}
+		},
 		set(l) {
 			if (!LANGS.includes(l))
 				return;
@@ -58,6 +70,11 @@ const fbI18n = (() => {
 		},
 	};
 })();
+
+document.addEventListener("DOMContentLoaded", () => {
+	document.documentElement.lang = fbI18n.lang;
+	fbI18n.apply(document);
+});
 
 function t(key, params) {
 	return fbI18n.t(key, params);
