@@ -52,10 +52,9 @@ main(int argc, char **argv)
 	if (log_parse_level(cfg->log_level, &level) == 0)
 		log_set_level(level);
 	xmlInitParser();
-	/* Before any thread: the alert watch sends webhooks with libcurl. */
+	/* Once, before any thread: the task-center platform test sends a webhook. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "flowbatch-web: curl_global_init failed\n");
-		xmlCleanupParser();
+		fprintf(stderr, "flowbatch-web: libcurl does not initialise\n");
 		config_free(cfg);
 		return 1;
 	}
