@@ -25,7 +25,7 @@
 #include "runners.h"
 
 #define ALERT_MAX_SUBJECTS 1000 /* subjects one rule raises at most per evaluation */
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define TS(col) ALERT_SQL_TIME(col)
 
 static const struct {
 	const char *name;
@@ -46,9 +46,8 @@ alert_rule_name(enum alert_rule rule)
 	return rule >= 0 && rule < ALERT_NRULES ? rules[rule].name : "unknown";
 }
 
-/* Calls fn for every comma-separated item of list, trimmed of blanks; empty items skipped. */
-static void
-each_item(const char *list, void (*fn)(const char *item, size_t len, void *arg), void *arg)
+void
+alert_each_item(const char *list, void (*fn)(const char *item, size_t len, void *arg), void *arg)
 {
 	const char *p = list;
 
@@ -84,7 +83,7 @@ alert_rule_enabled(const struct fb_config *cfg, enum alert_rule rule)
 {
 	struct find_rule f = {alert_rule_name(rule), 0};
 
-	each_item(cfg->alerts_disabled, match_rule, &f);
+	alert_each_item(cfg->alerts_disabled, match_rule, &f);
 	return !f.found;
 }
 
@@ -115,8 +114,8 @@ check_url(const char *item, size_t len, void *arg)
 void
 alert_config_check(const struct fb_config *cfg, struct buf *errs)
 {
-	each_item(cfg->alerts_disabled, check_disabled, errs);
-	each_item(cfg->alerts_webhook_urls, check_url, errs);
+	alert_each_item(cfg->alerts_disabled, check_disabled, errs);
+	alert_each_item(cfg->alerts_webhook_urls, check_url, errs);
 }
 
 /* ---- applying a rule's firing set ---------------------------------------------------- */
@@ -134,7 +133,7 @@ webhooks_configured(const struct fb_config *cfg)
 {
 	int n = 0;
 
-	each_item(cfg->alerts_webhook_urls, note_url, &n);
+	alert_each_item(cfg->alerts_webhook_urls, note_url, &n);
 	return n > 0;
 }
 

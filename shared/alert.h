@@ -56,6 +56,12 @@ int alert_rule_enabled(const struct fb_config *cfg, enum alert_rule rule);
 /* Append one line per problem of the [alerts] settings to errs (config.c). */
 void alert_config_check(const struct fb_config *cfg, struct buf *errs);
 
+/* Calls fn for every comma-separated item of list, trimmed of blanks; empty items skipped. */
+void alert_each_item(const char *list, void (*fn)(const char *item, size_t len, void *arg),
+                     void *arg);
+/* SQL text of timestamp column col as RFC 3339 UTC ("2026-12-04T23:59:00Z"). */
+#define ALERT_SQL_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 /* What an evaluation did. */
 struct alert_counts {
 	int raised, kept, resolved;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "alert.h"
+#include "alertsend.h"
 #include "db.h"
 #include "log.h"
 #include "mem.h"
@@ -43,15 +44,23 @@ stopping(struct watch *w)
 static int
 round_once(struct watch *w, struct fb_err *err)
 {
+	struct alertsend_counts s;
 	struct alert_counts c;
+	struct fb_err e = {0};
+	int rc;
 
 	if (w->db == NULL && (w->db = db_open(w->cfg->db_conninfo, err)) == NULL)
 		return -1;
 	if (w->q == NULL && (w->q = queue_open(w->cfg, err)) == NULL)
 		return -1;
-	if (db_check(w->db, err) < 0 || alert_evaluate_runners(w->db, w->q, w->cfg, &c, err) < 0)
+	if (db_check(w->db, err) < 0)
 		return -1;
-	return 0;
+	rc = alert_evaluate_runners(w->db, w->q, w->cfg, &c, err);
+	/* What is due goes out even when Redis could not be read. */
+	if (alertsend_due(w->db, w->cfg, &s, rc < 0 ? &e : err) < 0)
+		rc = -1;
+	fb_err_clear(&e);
+	return rc;
 }
 
 static void *

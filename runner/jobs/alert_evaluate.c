@@ -7,13 +7,16 @@
  * outlives the call.
  */
 #include "alert.h"
+#include "alertsend.h"
 #include "jobs.h"
 #include "log.h"
 
 int
 job_alert_evaluate(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 {
+	struct alertsend_counts s;
 	struct alert_counts c;
+	struct fb_err e = {0};
 	int rc;
 
 	(void)args;
@@ -21,5 +24,9 @@ job_alert_evaluate(struct job_ctx *ctx, struct json_object *args, struct fb_err 
 	log_debug("alerts evaluated", "job_id", LOG_STR(ctx->job_id), "raised", LOG_INT(c.raised),
 	          "kept", LOG_INT(c.kept), "resolved", LOG_INT(c.resolved), "failed",
 	          LOG_INT(c.failed), NULL);
+	/* Whatever the rules did, what is due goes out (a rule's failure is reported after). */
+	if (alertsend_due(ctx->db, ctx->cfg, &s, rc < 0 ? &e : err) < 0 && rc == 0)
+		rc = -1;
+	fb_err_clear(&e);
 	return rc;
 }
