@@ -499,10 +499,26 @@ evaluate(struct db *db, struct queue *q, const struct fb_config *cfg, enum alert
 	}
 }
 
+/* Resolved alerts past alerts.history_days, at most a thousand, oldest first
+ * (alert_resolved_idx); one whose resolve is still to be sent stays. */
+static int
+purge(struct db *db, const struct fb_config *cfg, struct fb_err *err)
+{
+	char days[16];
+
+	snprintf(days, sizeof(days), "%d", cfg->alerts_history_days);
+	return db_exec(db, "alert_purge",
+	               "DELETE FROM alert WHERE id IN (SELECT id FROM alert"
+	               " WHERE resolved_at < now() - make_interval(days => $1::int) AND notify_at IS NULL"
+	               " ORDER BY resolved_at LIMIT 1000)",
+	               1, (const char *[]){days}, err);
+}
+
 int
 alert_evaluate(struct db *db, struct queue *q, const struct fb_config *cfg,
                struct alert_counts *out, struct fb_err *err)
 {
+	struct fb_err e = {0};
 	static const enum alert_rule order[] = {ALERT_BATCH_STALLED, ALERT_BATCH_FAILURE_RATE,
 	                                        ALERT_QUEUE_OLDEST_ENTRY, ALERT_RUNNER_MEMORY,
 	                                        ALERT_PUSH_FAILURES, ALERT_CRONTAB_FAILING};
@@ -511,6 +527,9 @@ alert_evaluate(struct db *db, struct queue *q, const struct fb_config *cfg,
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		evaluate(db, q, cfg, order[i], out, err);
+	if (purge(db, cfg, out->failed > 0 ? &e : err) < 0 && out->failed == 0)
+		return -1;
+	fb_err_clear(&e);
 	return out->failed > 0 ? -1 : 0;
 }
 

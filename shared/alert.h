@@ -69,8 +69,8 @@ struct alert_counts {
 };
 
 /*
- * Apply every rule of the runner's evaluation (all but no_live_runner) at once.  Each rule
- * is one transaction.  Returns 0, or -1 with err of the first rule that failed after trying
+ * Apply every rule of the runner's evaluation (all but no_live_runner) at once, then delete
+ * up to a thousand resolved alerts past alerts.history_days.  Each rule is one transaction.  Returns 0, or -1 with err of the first rule that failed after trying
  * every other one.
  */
 int alert_evaluate(struct db *db, struct queue *q, const struct fb_config *cfg,

@@ -78,6 +78,7 @@ struct fb_config {
 	char *alerts_webhook_secret;
 	int alerts_webhook_timeout_ms;
 	int alerts_watch_seconds;
+	int alerts_history_days;
 	/* [paths] */
 	char *paths_migrations;
 	/* [log] */

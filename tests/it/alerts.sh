@@ -281,6 +281,16 @@ it_curl GET /api/dashboard -H "Authorization: Bearer $BF_ME_TOKEN"
 it_assert_eq False "$(/usr/bin/python3 -c 'import json,sys; print("alerts" in json.load(sys.stdin))' <<<"$IT_BODY")" \
 	"a user's dashboard has no alerts"
 
+# --- resolved alerts past alerts.history_days (90) are deleted --------------------------
+OLD=$(it_sql "INSERT INTO alert (rule, subject, severity, message, first_seen, last_seen, resolved_at)
+	VALUES ('batch_stalled', 'batch:0', 'warning', 'old', now() - interval '100 days',
+	now() - interval '100 days', now() - interval '91 days') RETURNING id")
+purged() {
+	[[ $(it_sql "SELECT count(*) FROM alert WHERE id = :i" i="$OLD") == 0 ]]
+}
+it_wait_for 10 purged && it_ok "a resolved alert 91 days old is deleted" || it_fail "alert $OLD still there"
+it_assert_eq 7 "$(it_sql "SELECT count(*) FROM alert")" "the seven of this test stay"
+
 # --- the sink's view --------------------------------------------------------------------
 IDS=$(it_sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM alert")
 it_assert_eq "True True True True" "$(sink_q "(
