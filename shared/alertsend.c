@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * alertsend: alert webhooks (see alertsend.h).  A call claims up to ALERTSEND_BATCH due
- * alerts with a lease, posts their events one request at a time (webhook_post), and
- * records per alert what was delivered in one statement that also decides, from the row
+ * alertsend: alert webhooks (see alertsend.h).  A call claims due alerts one at a time
+ * (up to ALERTSEND_BATCH) with a lease, posts its events one request at a time
+ * (webhook_post), and records per alert what was delivered in one statement that also decides, from the row
  * as it is then, whether anything is still due (an alert resolved while its raise was on
  * the wire stays due).  Every buffer is freed before the call returns.
  */
@@ -202,12 +202,12 @@ alertsend_due(struct db *db, const struct fb_config *cfg, struct alertsend_count
 		"UPDATE alert a SET notify_lease_until = now() + make_interval(secs => $1::int)"
 		" FROM (SELECT id FROM alert WHERE notify_at <= now()"
 		"  AND (notify_lease_until IS NULL OR notify_lease_until < now())"
-		"  ORDER BY notify_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) d WHERE a.id = d.id"
+		"  ORDER BY notify_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) d WHERE a.id = d.id"
 		" RETURNING a.id, a.rule, a.subject, a.severity, a.message, a.params::text, "
 		TS("a.first_seen") ", " TS("a.last_seen") ", " TS("a.resolved_at") ","
 		" a.raised_sent IS NOT NULL, a.resolved_sent IS NOT NULL, to_jsonb(a.notify_sent)::text";
 	struct urls u;
-	char lease[16], batch[16];
+	char lease[16];
 	PGresult *res;
 	int i, rc = 0;
 
@@ -216,17 +216,21 @@ alertsend_due(struct db *db, const struct fb_config *cfg, struct alertsend_count
 	alert_each_item(cfg->alerts_webhook_urls, add_url, &u);
 	if (u.n == 0)
 		return 0;
-	/* Long enough for both events to every URL at the full timeout. */
+	/* One alert per claim, its lease long enough for both events to every URL at the full
+	 * timeout: a lease never runs out while its sender still works on it. */
 	snprintf(lease, sizeof(lease), "%d", 2 * u.n * cfg->alerts_webhook_timeout_ms / 1000 + 10);
-	snprintf(batch, sizeof(batch), "%d", ALERTSEND_BATCH);
-	res = db_query(db, "alertsend_claim", sql, 2, (const char *[]){lease, batch}, err);
-	if (res == NULL) {
-		urls_free(&u);
-		return -1;
+	for (i = 0; i < ALERTSEND_BATCH && rc == 0; i++) {
+		if ((res = db_query(db, "alertsend_claim", sql, 1, (const char *[]){lease}, err)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			break;
+		}
+		rc = send_alert(db, cfg, &u, res, 0, out, err);
+		PQclear(res);
 	}
-	for (i = 0; i < PQntuples(res) && rc == 0; i++)
-		rc = send_alert(db, cfg, &u, res, i, out, err);
-	PQclear(res);
 	urls_free(&u);
 	return rc;
 }
