@@ -210,6 +210,12 @@ it_curl GET "/api/alerts?state=open" "${ADMIN[@]}"
 it_assert_match '"notified": \{"raised": null, "resolved": null, "attempts": [0-9]+, "error": "URL 1: HTTP 500' \
 	"$(/usr/bin/python3 -c 'import json,sys; print(json.dumps([a for a in json.load(sys.stdin)["items"] if a["rule"] == "queue_oldest_entry"][0], ensure_ascii=False))' <<<"$IT_BODY")" \
 	"GET /api/alerts shows the delivery state and the last error"
+it_curl GET "/api/alerts?page=1&page_size=2" "${ADMIN[@]}"
+it_assert_eq "4 2 queue_oldest_entry None batch_failure_rate" "$(/usr/bin/python3 -c '
+import json, sys
+b = json.load(sys.stdin)
+print(b["total"], len(b["items"]), b["items"][0]["rule"], b["items"][0]["resolved_at"], b["items"][1]["rule"])' <<<"$IT_BODY")" \
+	"paged: the open alert first, then the newest resolved one"
 sink_ctl "$(ctl_json ok 500)"
 ID=$(alert_row queue_oldest_entry "$IT_PREFIX:jobs:common")
 ID=${ID%%|*}
