@@ -443,10 +443,6 @@ batch_publish(struct queue *q, const char *type, int64_t id, struct fb_err *err)
 	"b.total, b.success + coalesce(c.success, 0), b.failed + coalesce(c.failed, 0), "         \
 	"b.ignored + coalesce(c.ignored, 0), b.cancelled + coalesce(c.cancelled, 0), "            \
 	"coalesce(c.superseded, 0)"
-#define BATCH_COUNTS_JOIN                                                                    \
-	"LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed, "             \
-	"sum(ignored) AS ignored, sum(cancelled) AS cancelled, sum(superseded) AS superseded "   \
-	"FROM batch_counter WHERE batch_id = b.id) c ON true "
 
 static const char *const status_cols =
 	"SELECT b.id, b.status, b.node_id, n.name, a.name, b.action, b.comment, b.source, "

@@ -153,4 +153,13 @@ struct batch_day {
 int batch_today(struct db *db, int64_t creator, struct batch_day *out,
                 struct fb_err *err) FB_MUSTCHECK;
 
+/*
+ * The counter rows of the batch aliased b, summed as c (success, failed, ignored,
+ * cancelled, superseded; NULL when none): a batch's counts are b's columns plus these.
+ */
+#define BATCH_COUNTS_JOIN                                                                    \
+	"LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed, "             \
+	"sum(ignored) AS ignored, sum(cancelled) AS cancelled, sum(superseded) AS superseded "   \
+	"FROM batch_counter WHERE batch_id = b.id) c ON true "
+
 #endif

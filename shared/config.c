@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "alert.h"
 #include "config.h"
 #include "mem.h"
 
@@ -126,6 +127,49 @@ static const struct opt opts[] = {
 	 OPT_LL, F(scheduler_clock_base), 0, 253402300799LL, 0},
 	{{"scheduler", "clock_speed", "1", "for tests: how much faster than real time the scheduler's clock runs"},
 	 OPT_INT, F(scheduler_clock_speed), 1, 3600, 0},
+	{{"alerts", "disabled", "",
+	  "alert rules switched off, comma-separated: batch_stalled, batch_failure_rate, queue_oldest_entry, no_live_runner, runner_memory, push_failures, crontab_failing (their open alerts resolve)"},
+	 OPT_STR, F(alerts_disabled), 0, 0, 1},
+	{{"alerts", "batch_stalled_seconds", "900",
+	  "batch_stalled: a batch or bulk operation not settled whose last progress (chunk committed, else start, else submission) is older than this"},
+	 OPT_INT, F(alerts_batch_stalled_seconds), 10, 604800, 1},
+	{{"alerts", "batch_failure_percent", "20",
+	  "batch_failure_rate: failed items over this share of the decided ones (success + failed) of a batch not settled or finished within the hour"},
+	 OPT_INT, F(alerts_batch_failure_percent), 1, 100, 1},
+	{{"alerts", "batch_failure_min_items", "20",
+	  "batch_failure_rate: only once at least this many items of the batch are decided"},
+	 OPT_INT, F(alerts_batch_failure_min_items), 1, 1000000, 1},
+	{{"alerts", "queue_oldest_seconds", "300",
+	  "queue_oldest_entry: a stream's oldest entry not yet acknowledged (waiting, or in hand) is older than this, paused or not"},
+	 OPT_INT, F(alerts_queue_oldest_seconds), 1, 604800, 1},
+	{{"alerts", "no_runner_seconds", "60",
+	  "no_live_runner: flowbatch-web has seen no live runner for this long (0: at once)"},
+	 OPT_INT, F(alerts_no_runner_seconds), 0, 86400, 0},
+	{{"alerts", "runner_rss_limit_mb", "1024",
+	  "runner_memory: a live runner's resident memory (from its report) is over this many MiB"},
+	 OPT_INT, F(alerts_runner_rss_limit_mb), 1, 1048576, 1},
+	{{"alerts", "push_failures", "10",
+	  "push_failures: this many task-center rows of one platform failed, were rejected or abandoned within alerts.push_failures_minutes"},
+	 OPT_INT, F(alerts_push_failures), 1, 1000000, 1},
+	{{"alerts", "push_failures_minutes", "15", "push_failures: the window, in minutes"},
+	 OPT_INT, F(alerts_push_failures_minutes), 1, 10080, 1},
+	{{"alerts", "crontab_failures", "3",
+	  "crontab_failing: a crontab's last this many settled runs all failed or timed out"},
+	 OPT_INT, F(alerts_crontab_failures), 1, 100, 1},
+	{{"alerts", "webhook_urls", "",
+	  "http(s) URLs, comma-separated, that receive alert.raised and alert.resolved (empty: alerts are only stored and shown)"},
+	 OPT_STR, F(alerts_webhook_urls), 0, 0, 1},
+	{{"alerts", "webhook_secret", "",
+	  "key of the webhook-signature of alert webhooks (HMAC-SHA256 of id.timestamp.body, as task-center pushes; empty: unsigned)"},
+	 OPT_STR, F(alerts_webhook_secret), 0, 0, 1},
+	{{"alerts", "webhook_timeout_ms", "5000", "total time of one alert webhook request, ms"},
+	 OPT_INT, F(alerts_webhook_timeout_ms), 100, 60000, 1},
+	{{"alerts", "watch_seconds", "10",
+	  "how often flowbatch-web evaluates no_live_runner and sends alert webhooks still due"},
+	 OPT_INT, F(alerts_watch_seconds), 1, 3600, 0},
+	{{"alerts", "history_days", "90",
+	  "resolved alerts older than this are deleted (by alert.evaluate, a thousand at a time)"},
+	 OPT_INT, F(alerts_history_days), 1, 3650, 1},
 	{{"paths", "migrations", FB_PKGDATADIR "/migrations", "directory of the SQL migrations"},
 	 OPT_STR, F(paths_migrations), 0, 0, 0},
 	{{"log", "level", "info", "debug, info, warn or error"}, OPT_STR, F(log_level), 0, 0, 1},
@@ -333,6 +377,7 @@ check_whole(const struct fb_config *cfg, struct buf *errs)
 		buf_printf(errs, "redis.prefix: must be non-empty without spaces\n");
 	if (cfg->auth_cookie[0] == '\0' || strpbrk(cfg->auth_cookie, " \t;,=\"") != NULL)
 		buf_printf(errs, "auth.cookie: not a valid cookie name\n");
+	alert_config_check(cfg, errs);
 	if (strcmp(cfg->log_level, "debug") != 0 && strcmp(cfg->log_level, "info") != 0 &&
 	    strcmp(cfg->log_level, "warn") != 0 && strcmp(cfg->log_level, "error") != 0)
 		buf_printf(errs, "log.level: \"%s\" is not debug, info, warn or error\n",

@@ -63,6 +63,22 @@ struct fb_config {
 	int scheduler_history_days;
 	long long scheduler_clock_base;
 	int scheduler_clock_speed;
+	/* [alerts] */
+	char *alerts_disabled;
+	int alerts_batch_stalled_seconds;
+	int alerts_batch_failure_percent;
+	int alerts_batch_failure_min_items;
+	int alerts_queue_oldest_seconds;
+	int alerts_no_runner_seconds;
+	int alerts_runner_rss_limit_mb;
+	int alerts_push_failures;
+	int alerts_push_failures_minutes;
+	int alerts_crontab_failures;
+	char *alerts_webhook_urls;
+	char *alerts_webhook_secret;
+	int alerts_webhook_timeout_ms;
+	int alerts_watch_seconds;
+	int alerts_history_days;
 	/* [paths] */
 	char *paths_migrations;
 	/* [log] */

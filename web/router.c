@@ -28,6 +28,7 @@ const struct route router_routes[] = {
 	{"GET", "/api/batch/{id}/errors.xlsx", handle_batch_errors, ROUTE_USER},
 	{"GET", "/metrics", handle_metrics, ROUTE_PUBLIC},
 	{"GET", "/api/dashboard", handle_dashboard, ROUTE_USER},
+	{"GET", "/api/alerts", handle_alerts_list, ROUTE_ADMIN},
 	{"GET", "/api/runners", handle_runners_list, ROUTE_ADMIN},
 	{"GET", "/api/queue/stats", handle_queue_stats, ROUTE_ADMIN},
 	{"GET", "/api/queue/consumers", handle_queue_consumers_get, ROUTE_ADMIN},

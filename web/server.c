@@ -31,6 +31,7 @@
 #include "request.h"
 #include "router.h"
 #include "server.h"
+#include "watch.h"
 #include "user.h"
 
 struct server {
@@ -290,6 +291,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 {
 	struct server srv = {0};
 	struct sigaction sa = {0};
+	struct watch *watch;
 	sigset_t wait_set;
 	int i, sig, alive;
 
@@ -333,6 +335,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 		}
 		w->started = 1;
 	}
+	watch = watch_start(cfg);
 	log_info("flowbatch-web listening", "listen", LOG_STR(cfg->web_listen), "threads",
 	         LOG_INT(srv.nworkers), NULL);
 
@@ -362,6 +365,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 	for (i = 0; i < srv.nworkers; i++)
 		if (srv.workers[i].started)
 			pthread_join(srv.workers[i].tid, NULL);
+	watch_stop(watch);
 	close(srv.listen_fd);
 	if (!listen_is_tcp(cfg))
 		unlink(cfg->web_listen);

@@ -106,5 +106,6 @@ int job_taskcenter_push(struct job_ctx *ctx, struct json_object *args, struct fb
 int job_taskcenter_retry(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_crontab_purge(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_task_timeout(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_alert_evaluate(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 
 #endif

@@ -24,6 +24,7 @@ static const struct job_type job_types[] = {
 	{"taskcenter.retry", job_taskcenter_retry, QUEUE_LOW},
 	{"crontab.purge", job_crontab_purge, QUEUE_LOW},
 	{"task.timeout", job_task_timeout, QUEUE_LOW},
+	{"alert.evaluate", job_alert_evaluate, QUEUE_LOW},
 };
 
 #define NTYPES ((int)(sizeof(job_types) / sizeof(job_types[0])))

@@ -259,13 +259,17 @@ it_assert_no_stale_locks() {
 	fi
 }
 
-# bf_blocker_start TASK_IDS SECS: lock task rows (ids separated by commas) FOR UPDATE in a
-# background psql for up to SECS seconds (or until bf_blocker_stop, which ends its backend).
+# bf_blocker_start TASK_IDS SECS [sessions]: lock task rows (ids separated by commas), or
+# with "sessions" their sessions' rows (submission does not touch them, execution does),
+# FOR UPDATE in a background psql for up to SECS seconds (or until bf_blocker_stop, which
+# ends its backend).
 bf_blocker_start() {
+	local rows="tasks WHERE id IN ($1)"
 	bf_blocker_stop
 	[[ $1 =~ ^[0-9]+(,[0-9]+)*$ ]] || it_bail "bf_blocker_start: bad task ids $1"
-	printf 'BEGIN;\nSELECT 1 FROM tasks WHERE id IN (%s) FOR UPDATE;\n\\! touch %s\nSELECT pg_sleep(%d);\nCOMMIT;\n' \
-		"$1" "$IT_DIR/blocker.ready" "$2" >"$IT_DIR/blocker.sql"
+	[[ ${3:-} == sessions ]] && rows="app_sessions WHERE id IN (SELECT session_id FROM tasks WHERE id IN ($1))"
+	printf 'BEGIN;\nSELECT 1 FROM %s FOR UPDATE;\n\\! touch %s\nSELECT pg_sleep(%d);\nCOMMIT;\n' \
+		"$rows" "$IT_DIR/blocker.ready" "$2" >"$IT_DIR/blocker.sql"
 	rm -f "$IT_DIR/blocker.ready"
 	PGAPPNAME=bf_blocker_$BF_TAG it_psql -f "$IT_DIR/blocker.sql" >/dev/null 2>&1 &
 	BF_BLOCKER_PID=$!

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # GET /metrics after a batch with successes, failures and ignored items: the text is
-# parsed by a strict parser (python3-prometheus-client's),
+# parsed by strict parsers (python3-prometheus-client's, and promtool check metrics, which
+# also lints it),
 # follows the naming conventions, and its counters equal the batch's counts.  No login is
 # needed, but only the allowlist gets in (127.0.0.1 here; 127.0.0.2 is refused).
 # GET /api/dashboard: a user sees their own batches (settled today, active with progress),
@@ -95,6 +96,7 @@ print("runners:", int(total("flowbatch_runners", state="live")),
       total("flowbatch_runner_resident_memory_bytes") > 1e6)
 print("batches:", int(total("flowbatch_batches_active", status="running")), int(total("flowbatch_batches_active", status="init")))
 print("scrape errors:", int(total("flowbatch_scrape_errors")))
+print("alerts:", *sorted(s.labels["rule"] for f in fams if f.name == "flowbatch_alerts_firing" for s in f.samples))
 EOF
 ) || it_bail "the parser refused /metrics: $out"
 echo "$out" | sed 's/^/# /'
@@ -107,6 +109,17 @@ it_assert_eq "common high low" "$(get queue)" "queue length per stream"
 it_assert_eq "1 5 True" "$(get runners)" "one live runner, its 5 workers, its RSS"
 it_assert_eq "0 0" "$(get batches)" "no batch left running"
 it_assert_eq 0 "$(get 'scrape errors')" "nothing left out of the scrape"
+it_assert_eq "batch_failure_rate batch_stalled crontab_failing no_live_runner push_failures queue_oldest_entry runner_memory" \
+	"$(get alerts)" "flowbatch_alerts_firing: a series per alert rule"
+
+# The same scrape through promtool's parser and linter (Debian's prometheus package).
+if ! command -v promtool >/dev/null; then
+	it_fail "promtool is not installed (Debian package prometheus; dev/services installs it)"
+elif lint=$(promtool check metrics <"$IT_DIR/metrics.txt" 2>&1); then
+	it_ok "promtool check metrics: parsed, no lint problem"
+else
+	it_fail "promtool check metrics: $lint"
+fi
 
 
 # The allowlist: another loopback address is refused, with the JSON envelope.

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert.h"
 #include "config.h"
 #include "confdoc.h"
 
@@ -91,6 +92,45 @@ START_TEST(secret_required)
 	ck_assert_ptr_null(config_parse("", 0, &err));
 	ck_assert(strstr(err.msg, "auth.secret") != NULL);
 	ck_assert_ptr_null(config_parse("[auth]\nsecret=short\n", 0, &err));
+}
+END_TEST
+
+/* [alerts]: rules switched off by name, webhook URLs checked; every problem reported. */
+START_TEST(alerts_settings)
+{
+	struct fb_err err = {0};
+	struct fb_config *c;
+	char text[512];
+
+	c = config_parse(base, 0, &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->alerts_batch_stalled_seconds, 900);
+	ck_assert_int_eq(c->alerts_crontab_failures, 3);
+	ck_assert_int_eq(alert_rule_enabled(c, ALERT_NO_LIVE_RUNNER), 1);
+	config_free(c);
+
+	snprintf(text, sizeof(text), "%s[alerts]\ndisabled = runner_memory , crontab_failing\n"
+	                             "webhook_urls = https://a.example/x, http://b:8080/y\n", base);
+	c = config_parse(text, 0, &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(alert_rule_enabled(c, ALERT_RUNNER_MEMORY), 0);
+	ck_assert_int_eq(alert_rule_enabled(c, ALERT_CRONTAB_FAILING), 0);
+	ck_assert_int_eq(alert_rule_enabled(c, ALERT_PUSH_FAILURES), 1);
+	config_free(c);
+
+	snprintf(text, sizeof(text), "%s[alerts]\ndisabled = batch_stalled, no_such_rule\n"
+	                             "webhook_urls = ftp://x/, https://ok.example/\n"
+	                             "batch_failure_percent = 101\n", base);
+	ck_assert_ptr_null(config_parse(text, 0, &err));
+	ck_assert(strstr(err.msg, "alerts.batch_failure_percent: 101 is out of range") != NULL);
+	fb_err_clear(&err);
+	snprintf(text, sizeof(text), "%s[alerts]\ndisabled = batch_stalled, no_such_rule\n"
+	                             "webhook_urls = ftp://x/, https://ok.example/\n", base);
+	ck_assert_ptr_null(config_parse(text, 0, &err));
+	ck_assert(strstr(err.msg, "\"no_such_rule\" is not a rule") != NULL);
+	ck_assert(strstr(err.msg, "\"ftp://x/\" is not an http:// or https:// URL") != NULL);
+	ck_assert(strstr(err.msg, "ok.example") == NULL);
+	fb_err_clear(&err);
 }
 END_TEST
 
@@ -237,6 +277,7 @@ main(void)
 	tcase_add_test(tc, secret_required);
 	tcase_add_test(tc, key_table);
 	tcase_add_test(tc, web_listen_allow);
+	tcase_add_test(tc, alerts_settings);
 	tcase_add_test(tc, man_page);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -5,7 +5,8 @@
  * Everyone: the batches not yet settled (progress, ETA; up to DASHBOARD_ACTIVE_MAX) and
  * what settled today (batches finished, finished with failures, cancelled; their items by
  * outcome, success rate, average item time).  An administrator sees everyone's
- * ("scope":"all") plus the queues, the runners and the dead letters; any other user sees
+ * ("scope":"all") plus the queues, the runners, the dead letters and the alerts (open, and
+ * resolved within 24 hours; at most DASHBOARD_ALERTS_MAX); any other user sees
  * only their own batches ("scope":"mine") and nothing of the service.  Every figure comes
  * from an index, a small table or Redis (no scans of the batch tables).
  */
@@ -13,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "alert.h"
 #include "batch.h"
 #include "deadletter.h"
 #include "handlers.h"
@@ -20,6 +22,7 @@
 #include "runners.h"
 
 #define DASHBOARD_ACTIVE_MAX 20
+#define DASHBOARD_ALERTS_MAX 20
 
 static struct json_object *
 today_json(const struct batch_day *d)
@@ -50,7 +53,7 @@ today_json(const struct batch_day *d)
 static int
 service_json(struct request *r, struct db *db, struct json_object *out, struct fb_err *err)
 {
-	struct json_object *runners = NULL, *rs;
+	struct json_object *runners = NULL, *rs, *alerts;
 	struct queue_stats st;
 	struct queue *q;
 	long long dead;
@@ -62,6 +65,11 @@ service_json(struct request *r, struct db *db, struct json_object *out, struct f
 	    runners_get_paused(q, &paused, err) < 0 || deadletter_count(db, &dead, err) < 0 ||
 	    (runners = runners_list(q, err)) == NULL)
 		return -1;
+	if ((alerts = alert_recent(db, DASHBOARD_ALERTS_MAX, err)) == NULL) {
+		json_object_put(runners);
+		return -1;
+	}
+	json_object_object_add(out, "alerts", alerts);
 	json_object_object_add(out, "queues", ops_streams_json(&st, paused));
 	for (i = 0; i < json_object_array_length(runners); i++) {
 		struct json_object *state;

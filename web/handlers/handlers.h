@@ -77,6 +77,9 @@ void metrics_web_request(struct metrics *m, const char *route, const char *metho
 /* dashboard.c */
 int handle_dashboard(struct request *r, struct fb_err *err);
 
+/* alerts.c */
+int handle_alerts_list(struct request *r, struct fb_err *err);
+
 /* ops.c */
 struct queue_stats;
 /* The streams of st as the API shows them (a new array). */

@@ -14,7 +14,8 @@
  *   hosts behind firewalls that let them reach Redis only;
  * - read at scrape time: queue length, pending, oldest entry's age, consumers and pause
  *   per stream (a few commands per stream), runners live and stale, unsettled batches by
- *   status (a partial index), dead letters (a small table).
+ *   status (a partial index), dead letters (a small table), open alerts per rule (the
+ *   partial index alert_open_key).
  * A dependency that fails during the scrape leaves its part out and counts an error; the
  * rest is still answered.  All memory is the request's or freed before returning.
  */
@@ -25,6 +26,7 @@
 
 #include <json-c/json.h>
 
+#include "alert.h"
 #include "deadletter.h"
 #include "handlers.h"
 #include "log.h"
@@ -69,6 +71,9 @@ static const struct metric_def m_batches = {
 static const struct metric_def m_dead = {
 	"flowbatch_dead_letters", "Dead letters waiting for an administrator.", METRIC_GAUGE, NULL,
 	0};
+static const struct metric_def m_alerts = {
+	"flowbatch_alerts_firing", "Open alerts of flowbatch's own alert rules, by rule.",
+	METRIC_GAUGE, NULL, 0};
 static const struct metric_def m_scrape_errors = {
 	"flowbatch_scrape_errors", "Parts of this scrape left out because PostgreSQL or Redis failed.",
 	METRIC_GAUGE, NULL, 0};
@@ -213,7 +218,7 @@ handle_metrics(struct request *r, struct fb_err *err)
 	struct db *db;
 	char inst[320], lab[340];
 	unsigned paused = 0;
-	long long dead = 0;
+	long long dead = 0, firing[ALERT_NRULES];
 	int i, failed = 0;
 
 	(void)err;
@@ -256,6 +261,17 @@ handle_metrics(struct request *r, struct fb_err *err)
 		gauge(&out, &m_dead, NULL, (double)dead);
 	} else if (db != NULL) {
 		part_failed(r, "dead letters", &e, &failed);
+	}
+	if (db != NULL && alert_firing(db, firing, &e) == 0) {
+		metrics_write_header(&m_alerts, &out);
+		for (i = 0; i < ALERT_NRULES; i++) {
+			char rl[64];
+
+			snprintf(rl, sizeof(rl), "rule=\"%s\"", alert_rule_name((enum alert_rule)i));
+			gauge(&out, &m_alerts, rl, (double)firing[i]);
+		}
+	} else if (db != NULL) {
+		part_failed(r, "alerts", &e, &failed);
 	}
 	metrics_write_header(&m_scrape_errors, &out);
 	gauge(&out, &m_scrape_errors, NULL, failed);
