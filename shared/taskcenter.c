@@ -20,6 +20,7 @@
 #include "queue.h"
 #include "taskcenter.h"
 #include "utf8.h"
+#include "webhook.h"
 
 #define ID_MAX 24
 /* Seconds a claimed row stays 'sending' beyond the platform's total timeout. */
@@ -228,54 +229,25 @@ taskcenter_deliveries_free(struct tc_delivery *d, size_t n)
 	free(d);
 }
 
-/* At most RESULT_MAX bytes of s, cut on a character boundary, other bytes as '?'; caller frees. */
-static char *
-result_text(const char *s)
-{
-	size_t n = strlen(s), i = 0, o = 0;
-	char *out = xmalloc(RESULT_MAX + 1);
-
-	while (i < n && o < RESULT_MAX) {
-		size_t len = 1;
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 0xf0)
-			len = 4;
-		else if (ch >= 0xe0)
-			len = 3;
-		else if (ch >= 0xc0)
-			len = 2;
-		if (i + len <= n && utf8_valid(s + i, len) && ch != 0 && o + len <= RESULT_MAX) {
-			memcpy(out + o, s + i, len);
-			o += len;
-			i += len;
-		} else if (i + len <= n && utf8_valid(s + i, len)) {
-			break; /* a whole character that does not fit */
-		} else {
-			out[o++] = '?';
-			i++;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 int
-taskcenter_record(struct db *db, int64_t id, enum tc_outcome outcome, int http_status,
-                  const char *result, long retry_after_s, struct fb_err *err)
+taskcenter_record(struct db *db, int64_t id, const struct webhook_result *res,
+                  struct fb_err *err)
 {
-	static const char *const status[] = {"delivered", "rejected", "failed"};
-	char lid[ID_MAX], hs[16], ra[24];
-	char *text = result_text(result ? result : "");
-	int rc;
+	static const char *const status[] = {
+		[WEBHOOK_DELIVERED] = "delivered", [WEBHOOK_REJECTED] = "rejected",
+		[WEBHOOK_RETRY] = "failed"};
+	char lid[ID_MAX], hs[16], ra[24], why[WEBHOOK_ANSWER_MAX + 300], text[RESULT_MAX + 1];
+	long retry_after_s = res->outcome == WEBHOOK_RETRY ? res->retry_after_s : 0;
 
+	webhook_result_text(res, why, sizeof(why));
+	utf8_clean(text, sizeof(text), why);
 	snprintf(lid, sizeof(lid), "%lld", (long long)id);
-	snprintf(hs, sizeof(hs), "%d", http_status);
+	snprintf(hs, sizeof(hs), "%ld", res->status);
 	if (retry_after_s > RETRY_AFTER_MAX_S)
 		retry_after_s = RETRY_AFTER_MAX_S;
 	snprintf(ra, sizeof(ra), "%ld", retry_after_s > 0 ? retry_after_s : 0);
 	/* The jitter: up to a fifth of the interval more, so that retries do not come in waves. */
-	rc = db_exec(db, "tc_record",
+	return db_exec(db, "tc_record",
 	             "UPDATE task_center_log SET status = $2, lease_until = NULL,"
 	             " http_status = nullif($3::int, 0), result = $4, modified = now(),"
 	             " delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,"
@@ -284,9 +256,7 @@ taskcenter_record(struct db *db, int64_t id, enum tc_outcome outcome, int http_s
 	             "  (SELECT retry_interval_minutes * 60 * (1 + random() / 5) FROM task_center_config"
 	             "   WHERE id = 1)), now() + make_interval(secs => $5::int)) ELSE next_at END"
 	             " WHERE id = $1 AND status = 'sending'",
-	             5, (const char *[]){lid, status[outcome], hs, text, ra}, err);
-	free(text);
-	return rc;
+	             5, (const char *[]){lid, status[res->outcome], hs, text, ra}, err);
 }
 
 struct retry_arg {

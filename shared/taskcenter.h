@@ -73,15 +73,15 @@ int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *tas
                      struct tc_delivery **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
 void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
 
-enum tc_outcome { TC_DELIVERED, TC_REJECTED, TC_FAILED };
-
+struct webhook_result;
 /*
- * Record the answer to delivery id: result is a short text (cut to 1000 bytes, made valid
- * UTF-8 here), http_status 0 when there was none, retry_after_s > 0 pushes the next try at
- * least that far (a failure's next try is otherwise retry_interval_minutes with jitter).
+ * Record the answer to delivery id as res classified it: delivered, rejected, or failed
+ * (WEBHOOK_RETRY).  The row keeps webhook_result_text cut to 1000 bytes (made valid
+ * UTF-8 here) and the HTTP status; a failure's next try is retry_interval_minutes with
+ * jitter later, or the Retry-After when that is later.
  */
-int taskcenter_record(struct db *db, int64_t id, enum tc_outcome outcome, int http_status,
-                      const char *result, long retry_after_s, struct fb_err *err) FB_MUSTCHECK;
+int taskcenter_record(struct db *db, int64_t id, const struct webhook_result *res,
+                      struct fb_err *err) FB_MUSTCHECK;
 
 struct tc_retry_result {
 	long long requeued;  /* failed rows queued again */
@@ -135,7 +135,6 @@ struct json_object *taskcenter_logs(struct db *db, const struct tc_log_filter *f
  * such row (err FB_ENOTFOUND) or a row in another status (err FB_ECONFLICT), -1 on error.
  */
 int taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
-
 /*
  * Platforms as the admin API shows them (never the secret; has_secret says whether one is
  * set): the list (a new array), or one (a new object; NULL with FB_ENOTFOUND).

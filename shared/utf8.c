@@ -2,6 +2,8 @@
 /*
  * utf8: validation and counting of UTF-8 (see utf8.h).
  */
+#include <string.h>
+
 #include "utf8.h"
 
 int
@@ -66,4 +68,34 @@ utf8_chars(const char *s)
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			n++;
 	return n;
+}
+
+size_t
+utf8_clean(char *out, size_t cap, const char *s)
+{
+	size_t n = strlen(s), i = 0, o = 0, max = cap - 1;
+
+	while (i < n && o < max) {
+		size_t len = 1;
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0xf0)
+			len = 4;
+		else if (ch >= 0xe0)
+			len = 3;
+		else if (ch >= 0xc0)
+			len = 2;
+		if (i + len <= n && utf8_valid(s + i, len) && o + len <= max) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else if (i + len <= n && utf8_valid(s + i, len)) {
+			break; /* a whole character that does not fit */
+		} else {
+			out[o++] = '?';
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return o;
 }

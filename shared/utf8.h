@@ -17,5 +17,11 @@ int utf8_scan(const char *s, size_t len, size_t *nchars);
 int utf8_valid(const char *s, size_t len);
 /* Characters in the NUL-terminated s, which must already be valid UTF-8. */
 size_t utf8_chars(const char *s);
+/*
+ * The NUL-terminated s as valid UTF-8 into out (cap > 0 bytes, NUL included): cut on a
+ * character boundary, a byte that starts no valid character (NUL, stray continuation,
+ * broken sequence) written as '?'.  Returns the bytes written before the NUL.
+ */
+size_t utf8_clean(char *out, size_t cap, const char *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <libxml/parser.h>
 
 #include "cli.h"
@@ -51,6 +52,12 @@ main(int argc, char **argv)
 	if (log_parse_level(cfg->log_level, &level) == 0)
 		log_set_level(level);
 	xmlInitParser();
+	/* Once, before any thread: the task-center platform test sends a webhook. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "flowbatch-web: libcurl does not initialise\n");
+		config_free(cfg);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -60,6 +67,7 @@ main(int argc, char **argv)
 	rc = server_run(cfg, &err);
 	if (rc < 0)
 		log_error("flowbatch-web failed", "error", LOG_STR(err.msg), NULL);
+	curl_global_cleanup();
 	xmlCleanupParser();
 	config_free(cfg);
 	return rc < 0 ? 1 : 0;
