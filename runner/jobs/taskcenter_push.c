@@ -116,7 +116,8 @@ fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 	if (pl->drained || pl->inflight >= pl->p->max_concurrency)
 		return 0;
 	room = (size_t)(pl->p->max_concurrency - pl->inflight);
-	if (taskcenter_claim(ctx->db, pl->p, ctx->cfg->taskcenter_task_url, &d, &n, err) < 0)
+	if (taskcenter_claim(ctx->db, pl->p, ctx->cfg->taskcenter_task_url,
+	                     ctx->cfg->taskcenter_console_url, &d, &n, err) < 0)
 		return -1;
 	/* Fewer than there was room for: nothing more is due (or others hold the slots). */
 	if (n < room)
