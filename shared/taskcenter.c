@@ -55,9 +55,9 @@
 
 static const char event_one_sql[] = "SELECT $1::bigint AS task_id, $2::text AS event, 0 AS ord";
 static const char event_advanced_sql[] =
-    "SELECT $1::bigint AS task_id, 'done'::text AS event, 0 AS ord"
-    " UNION ALL SELECT id, 'create', 1 FROM tasks"
-    "  WHERE session_id = (SELECT session_id FROM tasks WHERE id = $1) AND state = 'pending'";
+    "SELECT d.id AS task_id, 'done'::text AS event, 0 AS ord FROM unnest($1::bigint[]) d(id)"
+    " UNION ALL SELECT id, 'create', 1 FROM tasks WHERE session_id IN"
+    "  (SELECT session_id FROM tasks WHERE id = ANY ($1::bigint[])) AND state = 'pending'";
 
 /* The tasks of the sessions $1 that this transaction cancelled (now() is the
  * transaction's start, which their finished time was set to). */
@@ -85,12 +85,9 @@ taskcenter_task_event(struct db *db, int64_t task_id, const char *event, struct 
 }
 
 int
-taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err)
+taskcenter_tasks_advanced(struct db *db, const char *task_ids, struct fb_err *err)
 {
-	char tid[ID_MAX];
-
-	snprintf(tid, sizeof(tid), "%lld", (long long)task_id);
-	return insert_events(db, "tc_advanced", event_advanced_sql, 1, (const char *[]){tid}, err);
+	return insert_events(db, "tc_advanced", event_advanced_sql, 1, (const char *[]){task_ids}, err);
 }
 
 int

@@ -28,10 +28,12 @@ struct queue;
 int taskcenter_task_event(struct db *db, int64_t task_id, const char *event,
                           struct fb_err *err) FB_MUSTCHECK;
 /*
- * The approval step of task_id was written: its "done", and a "create" for every pending
- * task of its session that has none yet (the next task).  Same transaction.
+ * The approval steps of the tasks task_ids (a bigint[] literal, e.g. a chunk's approved
+ * tasks) were written: for each its "done", and a "create" for every pending task of its
+ * session that has none yet (the next task), in one statement.  Same transaction.
  */
-int taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err) FB_MUSTCHECK;
+int taskcenter_tasks_advanced(struct db *db, const char *task_ids,
+                              struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * The "cancel" of every task of the sessions session_ids (a bigint[] literal) that this
