@@ -235,33 +235,50 @@ taskcenter_deliveries_free(struct tc_delivery *d, size_t n)
 }
 
 int
-taskcenter_record(struct db *db, int64_t id, const struct webhook_result *res,
-                  struct fb_err *err)
+taskcenter_record(struct db *db, const struct tc_answer *a, size_t n, struct fb_err *err)
 {
 	static const char *const status[] = {
 		[WEBHOOK_DELIVERED] = "delivered", [WEBHOOK_REJECTED] = "rejected",
 		[WEBHOOK_RETRY] = "failed"};
-	char lid[ID_MAX], hs[16], ra[24], why[WEBHOOK_ANSWER_MAX + 300], text[RESULT_MAX + 1];
-	long retry_after_s = res->outcome == WEBHOOK_RETRY ? res->retry_after_s : 0;
+	struct json_object *rows;
+	char why[WEBHOOK_ANSWER_MAX + 300], text[RESULT_MAX + 1];
+	size_t i;
+	int rc;
 
-	webhook_result_text(res, why, sizeof(why));
-	utf8_clean(text, sizeof(text), why);
-	snprintf(lid, sizeof(lid), "%lld", (long long)id);
-	snprintf(hs, sizeof(hs), "%ld", res->status);
-	if (retry_after_s > RETRY_AFTER_MAX_S)
-		retry_after_s = RETRY_AFTER_MAX_S;
-	snprintf(ra, sizeof(ra), "%ld", retry_after_s > 0 ? retry_after_s : 0);
-	/* The jitter: up to a fifth of the interval more, so that retries do not come in waves. */
-	return db_exec(db, "tc_record",
-	             "UPDATE task_center_log SET status = $2, lease_until = NULL,"
-	             " http_status = nullif($3::int, 0), result = $4, modified = now(),"
-	             " delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,"
-	             " failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,"
-	             " next_at = CASE WHEN $2 = 'failed' THEN greatest(now() + make_interval(secs =>"
-	             "  (SELECT retry_interval_minutes * 60 * (1 + random() / 5) FROM task_center_config"
-	             "   WHERE id = 1)), now() + make_interval(secs => $5::int)) ELSE next_at END"
-	             " WHERE id = $1 AND status = 'sending'",
-	             5, (const char *[]){lid, status[res->outcome], hs, text, ra}, err);
+	if (n == 0)
+		return 0;
+	rows = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		const struct webhook_result *res = &a[i].res;
+		long ra = res->outcome == WEBHOOK_RETRY ? res->retry_after_s : 0;
+		struct json_object *o = json_object_new_object();
+
+		webhook_result_text(res, why, sizeof(why));
+		utf8_clean(text, sizeof(text), why);
+		jsonh_add_int(o, "id", a[i].id);
+		jsonh_add_str(o, "status", status[res->outcome]);
+		jsonh_add_int(o, "http", res->status);
+		jsonh_add_str(o, "result", text);
+		jsonh_add_int(o, "ra", ra > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : ra > 0 ? ra : 0);
+		json_object_array_add(rows, o);
+	}
+	/* The jitter: up to a fifth of the interval more (per row), so that retries do not
+	 * come in waves. */
+	rc = db_exec(db, "tc_record",
+	             "UPDATE task_center_log l SET status = a.status, lease_until = NULL,"
+	             " http_status = nullif(a.http, 0), result = a.result, modified = now(),"
+	             " delivered_at = CASE WHEN a.status = 'delivered' THEN now() END,"
+	             " failed_at = CASE WHEN a.status = 'failed' THEN now() ELSE l.failed_at END,"
+	             " next_at = CASE WHEN a.status = 'failed' THEN greatest(now() + make_interval(secs =>"
+	             "  (SELECT retry_interval_minutes FROM task_center_config WHERE id = 1) * 60"
+	             "  * (1 + random() / 5)), now() + make_interval(secs => a.ra)) ELSE l.next_at END"
+	             " FROM jsonb_to_recordset($1::jsonb) AS a(id bigint, status text, http int,"
+	             "  result text, ra int)"
+	             " WHERE l.id = a.id AND l.status = 'sending'",
+	             1, (const char *[]){json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN)},
+	             err);
+	json_object_put(rows);
+	return rc;
 }
 
 struct retry_arg {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "webhook.h"
 
 struct db;
 struct queue;
@@ -107,14 +108,19 @@ int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *tas
                      struct fb_err *err) FB_MUSTCHECK;
 void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
 
-struct webhook_result;
+/* One answer to a delivery: the row's id and what the request gave. */
+struct tc_answer {
+	int64_t id;
+	struct webhook_result res;
+};
 /*
- * Record the answer to delivery id as res classified it: delivered, rejected, or failed
- * (WEBHOOK_RETRY).  The row keeps webhook_result_text cut to 1000 bytes (made valid
- * UTF-8 here) and the HTTP status; a failure's next try is retry_interval_minutes with
- * jitter later, or the Retry-After when that is later.
+ * Record the n answers a in one statement, each as its result classified it: delivered,
+ * rejected, or failed (WEBHOOK_RETRY).  A row keeps webhook_result_text cut to 1000 bytes
+ * (made valid UTF-8 here) and the HTTP status; a failure's next try is
+ * retry_interval_minutes with jitter later, or the Retry-After when that is later.  Rows
+ * no longer 'sending' (their lease ran out and another sender took them) are left alone.
  */
-int taskcenter_record(struct db *db, int64_t id, const struct webhook_result *res,
+int taskcenter_record(struct db *db, const struct tc_answer *a, size_t n,
                       struct fb_err *err) FB_MUSTCHECK;
 
 struct tc_retry_result {
