@@ -65,16 +65,18 @@ struct chunk_work {
 
 /*
  * The work's status moves: init → running when an executor starts (CHUNK_START_SQL), and
- * running → finished once nothing is pending (CHUNK_FINISH_SQL), over a table with columns
+ * running → finished once nothing is pending (CHUNK_FINISH_SQL; CHUNK_FINISH_UPDATE is its
+ * UPDATE without RETURNING, for a statement that does more), over a table with columns
  * id, status, started, finished, heartbeat, modified and items with KEY and status.
  */
 #define CHUNK_START_SQL(table)                                                               \
 	"UPDATE " table " SET status = 'running', started = coalesce(started, now()),"           \
 	" heartbeat = now(), modified = now() WHERE id = $1 AND status = 'init' RETURNING 1"
-#define CHUNK_FINISH_SQL(table, items, key)                                                  \
+#define CHUNK_FINISH_UPDATE(table, items, key)                                               \
 	"UPDATE " table " SET status = 'finished', finished = now(), modified = now()"           \
 	" WHERE id = $1 AND status = 'running' AND NOT EXISTS"                                   \
-	" (SELECT 1 FROM " items " WHERE " key " = $1 AND status = 'pending') RETURNING 1"
+	" (SELECT 1 FROM " items " WHERE " key " = $1 AND status = 'pending')"
+#define CHUNK_FINISH_SQL(table, items, key) CHUNK_FINISH_UPDATE(table, items, key) " RETURNING 1"
 /*
  * A user's cancel (CHUNK_CANCEL_SQL) adds the n items it cancelled and ends work that was
  * init or running; a retry (CHUNK_REOPEN_SQL) moves n failed items back to pending and

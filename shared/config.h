@@ -55,6 +55,8 @@ struct fb_config {
 	int batch_recover_interval_seconds;
 	/* [taskcenter] */
 	char *taskcenter_task_url;
+	char *taskcenter_console_url;
+	int taskcenter_sweep_days;
 	/* [scheduler] */
 	int scheduler_lock_ttl_ms;
 	char *scheduler_timezone;

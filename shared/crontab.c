@@ -21,7 +21,7 @@
 
 /* Job types a crontab may run (the runner registers each of them). */
 static const char *const job_types[] = {"noop", "batch.recover", "crontab.purge", "task.timeout",
-                                         "alert.evaluate", NULL};
+                                         "taskcenter.retry", "alert.evaluate", NULL};
 
 static const char *const misfires[] = {"run_once", "catch_up", "skip", NULL};
 static const char *const overlaps[] = {"forbid", "allow", "replace", NULL};
@@ -374,7 +374,7 @@ check_job(struct json_object *job, struct fb_err *err)
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_str(job, "type", &type, &e) <= 0 || !one_of(type, job_types)) {
-		problem(err, "job.type", "must be one of noop, batch.recover, crontab.purge, task.timeout, alert.evaluate");
+		problem(err, "job.type", "must be one of noop, batch.recover, crontab.purge, task.timeout, taskcenter.retry, alert.evaluate");
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_obj(job, "args", &args, &e) < 0) {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "jsonh.h"
 #include "log.h"
 #include "mem.h"
 #include "rand.h"
@@ -326,6 +327,25 @@ db_query(struct db *db, const char *name, const char *sql, int nparams,
 	if (reconnect(db, err) < 0)
 		return NULL;
 	return run_once(db, name, sql, nparams, params, err);
+}
+
+struct json_object *
+db_query_json(struct db *db, const char *name, const char *sql, int nparams,
+              const char *const *params, struct fb_err *err)
+{
+	PGresult *res = db_query(db, name, sql, nparams, params, err);
+	struct json_object *out;
+
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		fb_err_set(err, FB_ENOTFOUND, "not found");
+		return NULL;
+	}
+	out = jsonh_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), err);
+	PQclear(res);
+	return out;
 }
 
 int

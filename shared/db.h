@@ -17,6 +17,7 @@
 #include "err.h"
 
 struct db;
+struct json_object;
 
 /* Connect (keepalives and a connect timeout are added).  Caller closes with db_close(). */
 struct db *db_open(const char *conninfo, struct fb_err *err) FB_MUSTCHECK;
@@ -40,6 +41,13 @@ int db_check(struct db *db, struct fb_err *err) FB_MUSTCHECK;
  */
 PGresult *db_query(struct db *db, const char *name, const char *sql, int nparams,
                    const char *const *params, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * The same for a query that builds its answer as one JSON text (row 0, column 0): that
+ * text parsed into a new object the caller puts, or NULL with err (FB_ENOTFOUND when
+ * there is no row or the text is NULL).
+ */
+struct json_object *db_query_json(struct db *db, const char *name, const char *sql, int nparams,
+                                  const char *const *params, struct fb_err *err) FB_MUSTCHECK;
 /* The same, for statements whose result is not needed.  0 / -1. */
 int db_exec(struct db *db, const char *name, const char *sql, int nparams,
             const char *const *params, struct fb_err *err) FB_MUSTCHECK;

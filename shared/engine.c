@@ -405,7 +405,7 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		    err);
 		free((char *)form_text);
 		free((char *)diff_text);
-		if (qrc < 0 || taskcenter_task_advanced(db, it->task_id, err) < 0)
+		if (qrc < 0)
 			goto out;
 	}
 	it->out = OUT_SUCCESS;
@@ -432,14 +432,15 @@ items_free(struct item *items, int n)
 
 /*
  * Write the outcomes that are not successes, let go of the tasks that no retry will come
- * back to (tasklock.h decides), and write the counters and the heartbeat.
+ * back to (tasklock.h decides), write the task-center rows of the approved tasks, and
+ * write the counters and the heartbeat.
  */
 static int
 finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb_err *err)
 {
-	struct buf ids = {0}, st = {0}, rc = {0}, bo = {0};
+	struct buf ids = {0}, st = {0}, rc = {0}, bo = {0}, ok = {0};
 	struct json_object *errors = json_object_new_array();
-	int i, nout = 0, s = 0, f = 0, g = 0, ret = -1;
+	int i, nout = 0, nok, s = 0, f = 0, g = 0, ret = -1;
 
 	buf_add(&ids, "{", 1);
 	buf_add(&st, "{", 1);
@@ -488,6 +489,16 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 		goto out;
 	if (nout > 0 && tasklock_release_items(db, x->cfg, x->id, ids.data, NULL, err) < 0)
 		goto out;
+	/* The task-center rows of the approved tasks, in one statement for the chunk. */
+	if (s > 0) {
+		buf_add(&ok, "{", 1);
+		for (i = 0, nok = 0; i < n; i++)
+			if (items[i].out == OUT_SUCCESS)
+				buf_printf(&ok, "%s%lld", nok++ ? "," : "", (long long)items[i].task_id);
+		buf_add(&ok, "}", 1);
+		if (taskcenter_tasks_advanced(db, ok.data, err) < 0)
+			goto out;
+	}
 	if (chunk_settle(db, &counter, "engine_heartbeat", CHUNK_HEARTBEAT_SQL("batch_task"), x->id,
 	                 x->slot, s, f, g, err) < 0)
 		goto out;
@@ -501,6 +512,7 @@ out:
 	free(st.data);
 	free(rc.data);
 	free(bo.data);
+	free(ok.data);
 	return ret;
 }
 
@@ -693,7 +705,11 @@ engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
 	struct chunk_work w = {
 	    .id_field = "batch_id", .item_field = "detail_id", .id = id, .arg = &x,
 	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "engine_finish",
-	    .finish_sql = CHUNK_FINISH_SQL("batch_task", "batch_task_detail", "batch_id"),
+	    .finish_sql = TASKCENTER_FINISH_SQL(
+	        CHUNK_FINISH_UPDATE("batch_task", "batch_task_detail", "batch_id"), "batch",
+	        "batch_id", "batch_counter", "batch_id",
+	        "|| jsonb_build_object('superseded', (SELECT coalesce(sum(superseded), 0)"
+	        " FROM batch_counter WHERE batch_id = f.id))"),
 	    .start_stmt = "engine_start", .start_sql = CHUNK_START_SQL("batch_task")};
 	struct chunk_end end = {0};
 	int rc = -1;

@@ -18,6 +18,7 @@
 #include "jsonh.h"
 #include "mem.h"
 #include "queue.h"
+#include "rand.h"
 #include "taskcenter.h"
 #include "utf8.h"
 #include "webhook.h"
@@ -54,9 +55,9 @@
 
 static const char event_one_sql[] = "SELECT $1::bigint AS task_id, $2::text AS event, 0 AS ord";
 static const char event_advanced_sql[] =
-    "SELECT $1::bigint AS task_id, 'done'::text AS event, 0 AS ord"
-    " UNION ALL SELECT id, 'create', 1 FROM tasks"
-    "  WHERE session_id = (SELECT session_id FROM tasks WHERE id = $1) AND state = 'pending'";
+    "SELECT d.id AS task_id, 'done'::text AS event, 0 AS ord FROM unnest($1::bigint[]) d(id)"
+    " UNION ALL SELECT id, 'create', 1 FROM tasks WHERE session_id IN"
+    "  (SELECT session_id FROM tasks WHERE id = ANY ($1::bigint[])) AND state = 'pending'";
 
 /* The tasks of the sessions $1 that this transaction cancelled (now() is the
  * transaction's start, which their finished time was set to). */
@@ -84,12 +85,9 @@ taskcenter_task_event(struct db *db, int64_t task_id, const char *event, struct 
 }
 
 int
-taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err)
+taskcenter_tasks_advanced(struct db *db, const char *task_ids, struct fb_err *err)
 {
-	char tid[ID_MAX];
-
-	snprintf(tid, sizeof(tid), "%lld", (long long)task_id);
-	return insert_events(db, "tc_advanced", event_advanced_sql, 1, (const char *[]){tid}, err);
+	return insert_events(db, "tc_advanced", event_advanced_sql, 1, (const char *[]){task_ids}, err);
 }
 
 int
@@ -152,7 +150,7 @@ taskcenter_platforms_free(struct tc_platform *p, size_t n)
 
 struct claim_arg {
 	const struct tc_platform *p;
-	const char *task_url;
+	const char *task_url, *console_url;
 	PGresult *res;
 };
 
@@ -185,19 +183,26 @@ claim_tx(struct db *db, void *arg, struct fb_err *err)
 	    " UPDATE task_center_log l SET status = 'sending', attempts = l.attempts + 1,"
 	    "  lease_until = now() + make_interval(secs => $3::int), modified = now()"
 	    " FROM c WHERE l.id = c.id"
-	    " RETURNING l.id, l.webhook_id, jsonb_build_object('event', l.event,"
+	    " RETURNING l.id, l.webhook_id, (CASE WHEN l.event = 'batch.finished'"
+	    "  THEN jsonb_build_object('event', l.event, 'batch', coalesce(l.payload, '{}'::jsonb)"
+	    "   || jsonb_build_object('url', CASE WHEN $5::text <> '' THEN $5::text"
+	    "    || CASE l.payload->>'kind' WHEN 'batch' THEN '#/batch/' ELSE '#/process/op/' END"
+	    "    || (l.payload->>'id') END), 'occurred_at', l.created)"
+	    "  ELSE jsonb_build_object('event', l.event,"
 	    "  'task', coalesce(l.payload, '{}'::jsonb) || jsonb_build_object('url',"
 	    "   CASE WHEN $4::text <> '' THEN $4::text || l.task_id END),"
-	    "  'occurred_at', l.created)::text",
-	    4, (const char *[]){pid, lim, lease, c->task_url ? c->task_url : ""}, err);
+	    "  'occurred_at', l.created) END)::text",
+	    5, (const char *[]){pid, lim, lease, c->task_url ? c->task_url : "",
+	                        c->console_url ? c->console_url : ""}, err);
 	return c->res ? 0 : -1;
 }
 
 int
 taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
-                 struct tc_delivery **out, size_t *n, struct fb_err *err)
+                 const char *console_url, struct tc_delivery **out, size_t *n,
+                 struct fb_err *err)
 {
-	struct claim_arg c = {.p = p, .task_url = task_url};
+	struct claim_arg c = {.p = p, .task_url = task_url, .console_url = console_url};
 	int i, rows;
 
 	*out = NULL;
@@ -230,33 +235,50 @@ taskcenter_deliveries_free(struct tc_delivery *d, size_t n)
 }
 
 int
-taskcenter_record(struct db *db, int64_t id, const struct webhook_result *res,
-                  struct fb_err *err)
+taskcenter_record(struct db *db, const struct tc_answer *a, size_t n, struct fb_err *err)
 {
 	static const char *const status[] = {
 		[WEBHOOK_DELIVERED] = "delivered", [WEBHOOK_REJECTED] = "rejected",
 		[WEBHOOK_RETRY] = "failed"};
-	char lid[ID_MAX], hs[16], ra[24], why[WEBHOOK_ANSWER_MAX + 300], text[RESULT_MAX + 1];
-	long retry_after_s = res->outcome == WEBHOOK_RETRY ? res->retry_after_s : 0;
+	struct json_object *rows;
+	char why[WEBHOOK_ANSWER_MAX + 300], text[RESULT_MAX + 1];
+	size_t i;
+	int rc;
 
-	webhook_result_text(res, why, sizeof(why));
-	utf8_clean(text, sizeof(text), why);
-	snprintf(lid, sizeof(lid), "%lld", (long long)id);
-	snprintf(hs, sizeof(hs), "%ld", res->status);
-	if (retry_after_s > RETRY_AFTER_MAX_S)
-		retry_after_s = RETRY_AFTER_MAX_S;
-	snprintf(ra, sizeof(ra), "%ld", retry_after_s > 0 ? retry_after_s : 0);
-	/* The jitter: up to a fifth of the interval more, so that retries do not come in waves. */
-	return db_exec(db, "tc_record",
-	             "UPDATE task_center_log SET status = $2, lease_until = NULL,"
-	             " http_status = nullif($3::int, 0), result = $4, modified = now(),"
-	             " delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,"
-	             " failed_at = CASE WHEN $2 = 'failed' THEN now() ELSE failed_at END,"
-	             " next_at = CASE WHEN $2 = 'failed' THEN greatest(now() + make_interval(secs =>"
-	             "  (SELECT retry_interval_minutes * 60 * (1 + random() / 5) FROM task_center_config"
-	             "   WHERE id = 1)), now() + make_interval(secs => $5::int)) ELSE next_at END"
-	             " WHERE id = $1 AND status = 'sending'",
-	             5, (const char *[]){lid, status[res->outcome], hs, text, ra}, err);
+	if (n == 0)
+		return 0;
+	rows = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		const struct webhook_result *res = &a[i].res;
+		long ra = res->outcome == WEBHOOK_RETRY ? res->retry_after_s : 0;
+		struct json_object *o = json_object_new_object();
+
+		webhook_result_text(res, why, sizeof(why));
+		utf8_clean(text, sizeof(text), why);
+		jsonh_add_int(o, "id", a[i].id);
+		jsonh_add_str(o, "status", status[res->outcome]);
+		jsonh_add_int(o, "http", res->status);
+		jsonh_add_str(o, "result", text);
+		jsonh_add_int(o, "ra", ra > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : ra > 0 ? ra : 0);
+		json_object_array_add(rows, o);
+	}
+	/* The jitter: up to a fifth of the interval more (per row), so that retries do not
+	 * come in waves. */
+	rc = db_exec(db, "tc_record",
+	             "UPDATE task_center_log l SET status = a.status, lease_until = NULL,"
+	             " http_status = nullif(a.http, 0), result = a.result, modified = now(),"
+	             " delivered_at = CASE WHEN a.status = 'delivered' THEN now() END,"
+	             " failed_at = CASE WHEN a.status = 'failed' THEN now() ELSE l.failed_at END,"
+	             " next_at = CASE WHEN a.status = 'failed' THEN greatest(now() + make_interval(secs =>"
+	             "  (SELECT retry_interval_minutes FROM task_center_config WHERE id = 1) * 60"
+	             "  * (1 + random() / 5)), now() + make_interval(secs => a.ra)) ELSE l.next_at END"
+	             " FROM jsonb_to_recordset($1::jsonb) AS a(id bigint, status text, http int,"
+	             "  result text, ra int)"
+	             " WHERE l.id = a.id AND l.status = 'sending'",
+	             1, (const char *[]){json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN)},
+	             err);
+	json_object_put(rows);
+	return rc;
 }
 
 struct retry_arg {
@@ -308,6 +330,89 @@ taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err)
 		return -1;
 	r->due = db_ll(res, 0, 0);
 	PQclear(res);
+	return 0;
+}
+
+/*
+ * One chunk of the sweep of tasks without rows: after the position ($1 created, $2 id) in
+ * (created, id) order over tasks_created_idx, the next $3 tasks of the last $4 days, of
+ * app versions that are not test versions, that have no row at all for some enabled
+ * platform; for each such (task, platform) its create, and the event of its state when
+ * it is done, cancelled or timed out.  Answers the tasks found, the rows written and the
+ * position of the last task found.
+ */
+static const char sweep_sql[] =
+    "WITH c AS (SELECT t.id, t.created FROM tasks t JOIN nodes n ON n.id = t.node_id"
+    "  JOIN app_versions v ON v.id = n.app_version_id"
+    "  WHERE t.created >= now() - make_interval(days => $4::int) AND (t.created, t.id) > ($1::timestamptz, $2::bigint)"
+    "  AND NOT v.is_test AND EXISTS (SELECT 1 FROM task_center_platform p WHERE p.enabled"
+    "   AND NOT EXISTS (SELECT 1 FROM task_center_log l WHERE l.task_id = t.id AND l.platform_id = p.id))"
+    "  ORDER BY t.created, t.id LIMIT $3),"
+    " m AS (SELECT c.id AS task_id, p.id AS platform_id, e.event, e.ord FROM c"
+    "  JOIN tasks t ON t.id = c.id CROSS JOIN task_center_platform p"
+    "  CROSS JOIN LATERAL (VALUES ('create', 0), (CASE t.state WHEN 'done' THEN 'done'"
+    "   WHEN 'cancelled' THEN 'cancel' WHEN 'timed_out' THEN 'timeout' END, 1)) e(event, ord)"
+    "  WHERE p.enabled AND e.event IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_center_log l"
+    "   WHERE l.task_id = c.id AND l.platform_id = p.id)),"
+    " i AS (INSERT INTO task_center_log (task_id, platform_id, event, webhook_id, payload)"
+    "  SELECT m.task_id, m.platform_id, m.event,"
+    "   'msg_tc_' || m.task_id || '_' || m.platform_id || '_' || m.event,"
+    TASK_SNAPSHOT_SQL " FROM m JOIN tasks t ON t.id = m.task_id" TASK_JOINS_SQL
+    "  ORDER BY m.task_id, m.platform_id, m.ord"
+    "  ON CONFLICT (task_id, platform_id, event) DO NOTHING RETURNING 1),"
+    " last AS (SELECT created, id FROM c ORDER BY created DESC, id DESC LIMIT 1)"
+    " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM i),"
+    "  (SELECT created FROM last), (SELECT id FROM last)";
+
+struct sweep_arg {
+	const char *params[4];
+	long long found, written;
+	char created[64], id[ID_MAX];
+};
+
+static int
+sweep_tx(struct db *db, void *arg, struct fb_err *err)
+{
+	struct sweep_arg *a = arg;
+	PGresult *res = db_query(db, "tc_sweep", sweep_sql, 4, a->params, err);
+
+	if (res == NULL)
+		return -1;
+	a->found = db_ll(res, 0, 0);
+	a->written = db_ll(res, 0, 1);
+	if (a->found > 0) {
+		snprintf(a->created, sizeof(a->created), "%s", PQgetvalue(res, 0, 2));
+		snprintf(a->id, sizeof(a->id), "%s", PQgetvalue(res, 0, 3));
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+taskcenter_sweep_missing(struct db *db, int days, int chunk, int max_chunks, long long *tasks,
+                         long long *rows, int *more, struct fb_err *err)
+{
+	struct sweep_arg a = {.created = "-infinity", .id = "0"};
+	char lim[16], d[16];
+	int i;
+
+	*tasks = *rows = 0;
+	*more = 0;
+	snprintf(lim, sizeof(lim), "%d", chunk);
+	snprintf(d, sizeof(d), "%d", days);
+	for (i = 0; i < max_chunks; i++) {
+		a.params[0] = a.created;
+		a.params[1] = a.id;
+		a.params[2] = lim;
+		a.params[3] = d;
+		if (db_tx(db, sweep_tx, &a, err) < 0)
+			return -1;
+		*tasks += a.found;
+		*rows += a.written;
+		if (a.found < chunk)
+			return 0;
+	}
+	*more = 1;
 	return 0;
 }
 
@@ -434,38 +539,71 @@ taskcenter_config_set(struct db *db, int max_retries, int retry_interval_minutes
 	               2, (const char *[]){m, iv}, err);
 }
 
+/* The rows a struct tc_log_filter selects: $1 task, $2 platform, $3 status, $4 seconds. */
+#define LOG_FILTER_SQL                                                                      \
+	"($1::bigint IS NULL OR task_id = $1) AND ($2::bigint IS NULL OR platform_id = $2)"      \
+	" AND ($3::text IS NULL OR status = $3)"                                                  \
+	" AND ($4::bigint IS NULL OR created >= now() - make_interval(secs => $4::bigint))"
+
+/* The four parameters of LOG_FILTER_SQL for f, formatted into the caller's buffers. */
+static void
+log_filter_params(const struct tc_log_filter *f, char tid[ID_MAX], char pid[ID_MAX],
+                  char since[24], const char *p[4])
+{
+	snprintf(tid, ID_MAX, "%lld", (long long)f->task_id);
+	snprintf(pid, ID_MAX, "%lld", (long long)f->platform_id);
+	snprintf(since, 24, "%ld", f->since_s);
+	p[0] = f->task_id ? tid : NULL;
+	p[1] = f->platform_id ? pid : NULL;
+	p[2] = f->status;
+	p[3] = f->since_s ? since : NULL;
+}
+
 struct json_object *
 taskcenter_logs(struct db *db, const struct tc_log_filter *f, int64_t page, int64_t page_size,
                 struct fb_err *err)
 {
 	static const char sql[] =
-	    "WITH m AS (SELECT * FROM task_center_log WHERE ($1::bigint IS NULL OR task_id = $1)"
-	    "  AND ($2::bigint IS NULL OR platform_id = $2) AND ($3::text IS NULL OR status = $3)"
-	    "  AND ($4::bigint IS NULL OR created >= now() - make_interval(secs => $4::bigint)))"
+	    "WITH m AS (SELECT * FROM task_center_log WHERE " LOG_FILTER_SQL ")"
 	    " SELECT json_build_object('items', coalesce((SELECT json_agg(x ORDER BY x.id DESC) FROM"
-	    "  (SELECT id, task_id, platform_id, event, webhook_id, status, retry_count, attempts,"
+	    "  (SELECT id, task_id, batch_id, op_id, platform_id, event, webhook_id, status,"
+	    "   retry_count, attempts,"
 	    "   http_status, result, failed_at, next_at, delivered_at, created FROM m"
 	    "   ORDER BY id DESC LIMIT $5 OFFSET $6) x), '[]'::json),"
 	    " 'total', (SELECT count(*) FROM m), 'page', $7::bigint, 'page_size', $5::bigint)::text";
 	char tid[ID_MAX], pid[ID_MAX], since[24], lim[24], off[24], pg[24];
-	struct json_object *out;
-	PGresult *res;
+	const char *p[7];
 
-	snprintf(tid, sizeof(tid), "%lld", (long long)f->task_id);
-	snprintf(pid, sizeof(pid), "%lld", (long long)f->platform_id);
-	snprintf(since, sizeof(since), "%ld", f->since_s);
+	log_filter_params(f, tid, pid, since, p);
 	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
 	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
 	snprintf(pg, sizeof(pg), "%lld", (long long)page);
-	res = db_query(db, "tc_logs", sql, 7,
-	               (const char *[]){f->task_id ? tid : NULL, f->platform_id ? pid : NULL,
-	                                f->status, f->since_s ? since : NULL, lim, off, pg},
-	               err);
+	p[4] = lim;
+	p[5] = off;
+	p[6] = pg;
+	return db_query_json(db, "tc_logs", sql, 7, p, err);
+}
+
+int
+taskcenter_logs_retry(struct db *db, const struct tc_log_filter *f, long long *count,
+                      struct fb_err *err)
+{
+	char tid[ID_MAX], pid[ID_MAX], since[24];
+	const char *p[4];
+	PGresult *res;
+
+	log_filter_params(f, tid, pid, since, p);
+	res = db_query(db, "tc_logs_retry",
+	               "WITH q AS (UPDATE task_center_log SET status = 'queued', retry_count = 0,"
+	               "  next_at = now(), failed_at = NULL, modified = now() WHERE " LOG_FILTER_SQL
+	               "  AND status IN ('failed', 'abandoned', 'rejected') RETURNING 1)"
+	               " SELECT count(*) FROM q",
+	               4, p, err);
 	if (res == NULL)
-		return NULL;
-	out = jsonh_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), err);
+		return -1;
+	*count = db_ll(res, 0, 0);
 	PQclear(res);
-	return out;
+	return 0;
 }
 
 int
@@ -500,45 +638,51 @@ taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err)
 	" 'max_concurrency', max_concurrency, 'notify_batch_finished', notify_batch_finished,"   \
 	" 'has_secret', coalesce(secret, '') <> '', 'created', created, 'modified', modified)"
 
-/* The JSON text of column 0 row 0 of res as a new object; res is cleared. */
-static struct json_object *
-json_result(PGresult *res, struct fb_err *err)
+struct json_object *
+taskcenter_status(struct db *db, struct fb_err *err)
 {
-	struct json_object *o = jsonh_parse(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), err);
-
-	PQclear(res);
-	return o;
+	return db_query_json(
+	    db, "tc_status",
+	    "SELECT coalesce(json_agg(json_build_object('id', p.id, 'name', p.name,"
+	    "  'enabled', p.enabled, 'delivered', coalesce(c.delivered, 0),"
+	    "  'pending', coalesce(c.pending, 0), 'failing', coalesce(c.failing, 0),"
+	    "  'rejected', coalesce(c.rejected, 0), 'abandoned', coalesce(c.abandoned, 0))"
+	    "  ORDER BY p.id), '[]')::text"
+	    " FROM task_center_platform p LEFT JOIN (SELECT platform_id,"
+	    "  count(*) FILTER (WHERE status = 'delivered') AS delivered,"
+	    "  count(*) FILTER (WHERE status IN ('queued', 'sending')) AS pending,"
+	    "  count(*) FILTER (WHERE status = 'failed') AS failing,"
+	    "  count(*) FILTER (WHERE status = 'rejected') AS rejected,"
+	    "  count(*) FILTER (WHERE status = 'abandoned') AS abandoned"
+	    "  FROM task_center_log WHERE created >= now() - interval '24 hours'"
+	    "  GROUP BY platform_id) c ON c.platform_id = p.id",
+	    0, NULL, err);
 }
 
 struct json_object *
 taskcenter_platform_list(struct db *db, struct fb_err *err)
 {
-	PGresult *res = db_query(db, "tc_platform_list",
-	                         "SELECT coalesce(json_agg(" PLATFORM_JSON_SQL " ORDER BY id), '[]')::text"
-	                         " FROM task_center_platform",
-	                         0, NULL, err);
-
-	return res ? json_result(res, err) : NULL;
+	return db_query_json(db, "tc_platform_list",
+	                     "SELECT coalesce(json_agg(" PLATFORM_JSON_SQL " ORDER BY id), '[]')::text"
+	                     " FROM task_center_platform",
+	                     0, NULL, err);
 }
 
 struct json_object *
 taskcenter_platform_get(struct db *db, int64_t id, struct fb_err *err)
 {
 	char pid[ID_MAX];
-	PGresult *res;
+	struct json_object *o;
 
 	snprintf(pid, sizeof(pid), "%lld", (long long)id);
-	res = db_query(db, "tc_platform_get",
-	               "SELECT " PLATFORM_JSON_SQL "::text FROM task_center_platform WHERE id = $1", 1,
-	               (const char *[]){pid}, err);
-	if (res == NULL)
-		return NULL;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	o = db_query_json(db, "tc_platform_get",
+	                  "SELECT " PLATFORM_JSON_SQL "::text FROM task_center_platform WHERE id = $1",
+	                  1, (const char *[]){pid}, err);
+	if (o == NULL && err->code == FB_ENOTFOUND) {
+		fb_err_clear(err);
 		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
-		return NULL;
 	}
-	return json_result(res, err);
+	return o;
 }
 
 static const char *
@@ -599,6 +743,40 @@ taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in
 	*id = db_ll(res, 0, 0);
 	PQclear(res);
 	return 0;
+}
+
+int
+taskcenter_platform_ping(struct db *db, int64_t id, char webhook_id[64],
+                         struct webhook_result *res, struct fb_err *err)
+{
+	struct webhook_target t;
+	char pid[ID_MAX], rnd[17];
+	PGresult *res_db;
+	int rc;
+
+	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	res_db = db_query(db, "tc_platform_ping",
+	                  "SELECT url, secret, connect_timeout_ms, timeout_ms,"
+	                  " json_build_object('event', 'ping', 'platform', json_build_object('id', id,"
+	                  "  'name', name), 'occurred_at', now())::text"
+	                  " FROM task_center_platform WHERE id = $1",
+	                  1, (const char *[]){pid}, err);
+	if (res_db == NULL)
+		return -1;
+	if (PQntuples(res_db) == 0) {
+		PQclear(res_db);
+		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		return -1;
+	}
+	fb_random_hex(rnd, 8);
+	snprintf(webhook_id, 64, "msg_tc_ping_%lld_%s", (long long)id, rnd);
+	t.url = PQgetvalue(res_db, 0, 0);
+	t.secret = db_val(res_db, 0, 1);
+	t.connect_timeout_ms = (long)db_ll(res_db, 0, 2);
+	t.timeout_ms = (long)db_ll(res_db, 0, 3);
+	rc = webhook_post(&t, webhook_id, PQgetvalue(res_db, 0, 4), res, err);
+	PQclear(res_db);
+	return rc;
 }
 
 int

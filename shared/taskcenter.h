@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "webhook.h"
 
 struct db;
 struct queue;
@@ -28,10 +29,12 @@ struct queue;
 int taskcenter_task_event(struct db *db, int64_t task_id, const char *event,
                           struct fb_err *err) FB_MUSTCHECK;
 /*
- * The approval step of task_id was written: its "done", and a "create" for every pending
- * task of its session that has none yet (the next task).  Same transaction.
+ * The approval steps of the tasks task_ids (a bigint[] literal, e.g. a chunk's approved
+ * tasks) were written: for each its "done", and a "create" for every pending task of its
+ * session that has none yet (the next task), in one statement.  Same transaction.
  */
-int taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err) FB_MUSTCHECK;
+int taskcenter_tasks_advanced(struct db *db, const char *task_ids,
+                              struct fb_err *err) FB_MUSTCHECK;
 
 /*
  * The "cancel" of every task of the sessions session_ids (a bigint[] literal) that this
@@ -39,6 +42,35 @@ int taskcenter_task_advanced(struct db *db, int64_t task_id, struct fb_err *err)
  */
 int taskcenter_sessions_cancelled(struct db *db, const char *session_ids,
                                   struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The finish statement of a batch or bulk process operation that also writes, in the same
+ * statement, its "batch.finished" event for every enabled platform that opts in
+ * (notify_batch_finished): update is the CHUNK_FINISH_UPDATE of its table, kind "batch"
+ * or "operation", col its column in task_center_log (batch_id, op_id), counters its counter
+ * table keyed by key, extra more members of the event (a jsonb expression over f, the
+ * finished row, starting with "||", or "").  The payload holds kind, id, status,
+ * submitter (login), total, success, failed, ignored, cancelled, started, finished; the
+ * webhook id is msg_tc_<kind>_<id>_<platform>_<finish time in µs>, one per finish.  Like
+ * CHUNK_FINISH_SQL it answers one row when the work finished.
+ */
+#define TASKCENTER_FINISH_SQL(update, kind, col, counters, key, extra)                      \
+	"WITH f AS (" update " RETURNING *),"                                                    \
+	" n AS (INSERT INTO task_center_log (" col ", platform_id, event, webhook_id, payload)"   \
+	"  SELECT f.id, p.id, 'batch.finished', 'msg_tc_" kind "_' || f.id || '_' || p.id"       \
+	"   || '_' || (extract(epoch FROM f.finished) * 1000000)::bigint,"                       \
+	"   jsonb_build_object('kind', '" kind "', 'id', f.id, 'status', f.status,"              \
+	"    'submitter', u.login, 'total', f.total, 'success', f.success + coalesce(c.success, 0)," \
+	"    'failed', f.failed + coalesce(c.failed, 0), 'ignored', f.ignored + coalesce(c.ignored, 0)," \
+	"    'cancelled', f.cancelled + coalesce(c.cancelled, 0), 'started', f.started,"         \
+	"    'finished', f.finished) " extra                                                     \
+	"  FROM f JOIN users u ON u.id = f.creator"                                              \
+	"  LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed,"            \
+	"   sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM " counters                 \
+	"   WHERE " key " = f.id) c ON true"                                                     \
+	"  CROSS JOIN task_center_platform p WHERE p.enabled AND p.notify_batch_finished"        \
+	"  ORDER BY p.id ON CONFLICT (webhook_id) DO NOTHING)"                                   \
+	" SELECT 1 FROM f"
 
 /* Publish a taskcenter.push job (after the commit that wrote rows). */
 int taskcenter_publish(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
@@ -67,20 +99,28 @@ struct tc_delivery {
  * Claim up to max_concurrency minus the rows of platform p being sent (by anyone) of its
  * due queued rows, oldest first, skipping a row while an earlier row of the same task and
  * platform is not settled.  The rows become 'sending' with a lease of the platform's
- * timeout plus a margin.  *out: array of *n the caller frees with taskcenter_deliveries_free.
+ * timeout plus a margin.  A task's event links to task_url + its id, a batch.finished to
+ * console_url + "#/batch/<id>" or "#/process/op/<id>" (no link when they are empty).
+ * *out: array of *n the caller frees with taskcenter_deliveries_free.
  */
 int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
-                     struct tc_delivery **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+                     const char *console_url, struct tc_delivery **out, size_t *n,
+                     struct fb_err *err) FB_MUSTCHECK;
 void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
 
-struct webhook_result;
+/* One answer to a delivery: the row's id and what the request gave. */
+struct tc_answer {
+	int64_t id;
+	struct webhook_result res;
+};
 /*
- * Record the answer to delivery id as res classified it: delivered, rejected, or failed
- * (WEBHOOK_RETRY).  The row keeps webhook_result_text cut to 1000 bytes (made valid
- * UTF-8 here) and the HTTP status; a failure's next try is retry_interval_minutes with
- * jitter later, or the Retry-After when that is later.
+ * Record the n answers a in one statement, each as its result classified it: delivered,
+ * rejected, or failed (WEBHOOK_RETRY).  A row keeps webhook_result_text cut to 1000 bytes
+ * (made valid UTF-8 here) and the HTTP status; a failure's next try is
+ * retry_interval_minutes with jitter later, or the Retry-After when that is later.  Rows
+ * no longer 'sending' (their lease ran out and another sender took them) are left alone.
  */
-int taskcenter_record(struct db *db, int64_t id, const struct webhook_result *res,
+int taskcenter_record(struct db *db, const struct tc_answer *a, size_t n,
                       struct fb_err *err) FB_MUSTCHECK;
 
 struct tc_retry_result {
@@ -91,6 +131,17 @@ struct tc_retry_result {
 };
 /* One retry round in one transaction (see the module comment). */
 int taskcenter_retry(struct db *db, struct tc_retry_result *r, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * The tasks of the last days days (the seed's 3: taskcenter.sweep_days), of app versions
+ * that are not test versions, that have no row at all for an enabled platform (a platform
+ * added or enabled later) get their create and the event of their state, as the seed's
+ * retry did: chunks of chunk tasks, one
+ * transaction each, walked in (created, id) order, at most max_chunks of them (*more is 1
+ * when the walk stopped there).  *tasks and *rows receive what was found and written.
+ */
+int taskcenter_sweep_missing(struct db *db, int days, int chunk, int max_chunks, long long *tasks,
+                             long long *rows, int *more, struct fb_err *err) FB_MUSTCHECK;
 
 /* One event reconciliation found missing (taskcenter_reconcile). */
 struct tc_missing {
@@ -136,6 +187,21 @@ struct json_object *taskcenter_logs(struct db *db, const struct tc_log_filter *f
  */
 int taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
 /*
+ * Queue again every failed, abandoned or rejected row that f selects (retries reset), in
+ * one statement; *count receives how many.  The caller publishes taskcenter.push.
+ */
+int taskcenter_logs_retry(struct db *db, const struct tc_log_filter *f, long long *count,
+                          struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Delivery status at a glance: every platform (id, name, enabled) with its rows created
+ * in the last 24 hours by state — delivered, pending (queued or being sent), failing
+ * (failed, to be retried), rejected, abandoned — over task_center_log_created_idx: a new
+ * array the caller puts, or NULL with err.
+ */
+struct json_object *taskcenter_status(struct db *db, struct fb_err *err) FB_MUSTCHECK;
+
+/*
  * Platforms as the admin API shows them (never the secret; has_secret says whether one is
  * set): the list (a new array), or one (a new object; NULL with FB_ENOTFOUND).
  */
@@ -154,6 +220,14 @@ struct tc_platform_in {
  */
 int taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in *in,
                              struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Send platform id (enabled or not) a signed "ping" now and wait for the answer:
+ * {"event":"ping","platform":{"id","name"},"occurred_at"} under a new webhook id
+ * "msg_tc_ping_<platform>_<random>" written into webhook_id.  0 with *res filled when the
+ * request was made (whatever its outcome), -1 with err (FB_ENOTFOUND: no such platform).
+ */
+int taskcenter_platform_ping(struct db *db, int64_t id, char webhook_id[64],
+                             struct webhook_result *res, struct fb_err *err) FB_MUSTCHECK;
 /* Delete platform id and its log rows; FB_ENOTFOUND when there is none. */
 int taskcenter_platform_delete(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
 

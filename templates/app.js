@@ -300,6 +300,9 @@ async function route() {
 	} else if (parts[0] === "process") {
 		stopPolling();
 		await processRoute(parts);
+	} else if (parts[0] === "taskcenter" && S.me.is_admin) {
+		stopPolling();
+		await tcRoute();
 	} else if (parts[0] === "batches") {
 		showView("batches");
 		loadBatches();
@@ -1195,6 +1198,8 @@ function wire() {
 async function start() {
 	if (await loadMe()) {
 		await processNav();
+		tcNav();
+		noticesLoad();
 		await route();
 	}
 }

@@ -67,7 +67,7 @@ run(struct job_ctx *ctx, struct json_object *args, const char *type, struct fb_e
 		return -1;
 	}
 	count_items(ctx, type, &r);
-	if (jobs_exec_finish(ctx, &x, id, r.success, r.more, err) < 0)
+	if (jobs_exec_finish(ctx, &x, id, r.success, r.finished, r.more, err) < 0)
 		return -1;
 	log_info("batch executor done", "job_id", LOG_STR(ctx->job_id), "batch_id", LOG_INT(id),
 	         "success", LOG_INT(r.success), "failed", LOG_INT(r.failed), "ignored",

@@ -82,8 +82,6 @@ job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *
 		         LOG_INT(nids), NULL);
 	if (sweep_locks(ctx, err) < 0)
 		goto out;
-	if (queue_publish(ctx->q, QUEUE_LOW, "taskcenter.retry", NULL, (char[37]){""}, err) < 0)
-		goto out;
 	{
 		long long purged;
 

@@ -3,7 +3,9 @@
  * executor: what the executor jobs (batch.execute, batch.retry, process.bulk) share around
  * their kind's chunk loop — reading {"<id key>": N, "helper": bool}, asking a first
  * executor's helpers for the pending items (chunk_helpers), drawing the counter slot, and
- * after the run publishing the task-center push and a drained executor's continuation.
+ * after the run publishing the task-center push (to-do events of the items, batch.finished
+ * of the finish: shared/taskcenter.h TASKCENTER_FINISH_SQL) and a drained executor's
+ * continuation.
  *
  * Nothing here allocates; the job's kind publishes its own jobs through x->publish.
  */
@@ -46,10 +48,10 @@ jobs_exec_start(struct job_ctx *ctx, struct json_object *args, const struct job_
 
 int
 jobs_exec_finish(struct job_ctx *ctx, const struct job_exec *x, int64_t id, int success,
-                 int more, struct fb_err *err)
+                 int finished, int more, struct fb_err *err)
 {
 	/* The run wrote task-center rows; a lost publish is found by taskcenter.retry. */
-	if (success > 0 && taskcenter_publish(ctx->q, err) < 0)
+	if ((success > 0 || finished) && taskcenter_publish(ctx->q, err) < 0)
 		return -1;
 	if (more && x->publish(ctx, id, x->arg, 1, err) < 0)
 		return -1;

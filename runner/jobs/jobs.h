@@ -90,11 +90,12 @@ struct job_exec {
 int jobs_exec_start(struct job_ctx *ctx, struct json_object *args, const struct job_exec *x,
                     int64_t *id, int *slot, struct fb_err *err) FB_MUSTCHECK;
 /*
- * After the run: publish the task-center push when items succeeded, and a continuation
- * when the executor drained with items left (more).
+ * After the run: publish the task-center push when items succeeded or this executor
+ * finished the work (its finish statement wrote the batch.finished events), and a
+ * continuation when the executor drained with items left (more).
  */
 int jobs_exec_finish(struct job_ctx *ctx, const struct job_exec *x, int64_t id, int success,
-                     int more, struct fb_err *err) FB_MUSTCHECK;
+                     int finished, int more, struct fb_err *err) FB_MUSTCHECK;
 
 /* Handlers, one per file in runner/jobs/. */
 int job_noop(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);

@@ -39,7 +39,7 @@ job_process_bulk(struct job_ctx *ctx, struct json_object *args, struct fb_err *e
 		return -1;
 	if (procexec_run(ctx->db, ctx->cfg, id, slot, ctx->stopping, &r, err) < 0)
 		return -1;
-	if (jobs_exec_finish(ctx, &x, id, r.success, r.more, err) < 0)
+	if (jobs_exec_finish(ctx, &x, id, r.success, r.finished, r.more, err) < 0)
 		return -1;
 	log_info("process bulk executor done", "job_id", LOG_STR(ctx->job_id), "op_id", LOG_INT(id),
 	         "success", LOG_INT(r.success), "failed", LOG_INT(r.failed), "ignored",

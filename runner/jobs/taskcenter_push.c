@@ -3,8 +3,9 @@
  * taskcenter_push: the job taskcenter.push — send the due task-center rows of every
  * enabled platform, each platform with its own number of requests in flight
  * (max_concurrency), all on one libcurl multi handle so that a slow platform holds only its
- * own slots.  Whenever a request of a platform ends, its answer is recorded and the
- * platform's next due rows are claimed; the job ends when nothing is in flight and no
+ * own slots.  Answers are recorded together (one statement for all that ended within
+ * FLUSH_MS, or as soon as a quarter of the slots have one), then the platforms' next due
+ * rows are claimed; the job ends when nothing is in flight and no
  * platform has anything due (or the runner drains: what is claimed is finished first).
  *
  * A request is built, signed and classified by shared/webhook.c (Standard Webhooks
@@ -17,6 +18,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <curl/curl.h>
 
 #include "jobs.h"
@@ -26,6 +28,10 @@
 #include "webhook.h"
 
 #define POLL_MS 100
+/* A platform is given more rows once 1/REFILL_PART of its slots is free; answers are
+ * recorded together once 1/REFILL_PART of all slots have one, or FLUSH_MS after the first. */
+#define REFILL_PART 4
+#define FLUSH_MS 20
 
 struct plat {
 	const struct tc_platform *p;
@@ -78,7 +84,20 @@ struct run {
 	struct xfer *head; /* in flight */
 	int inflight;
 	long long counts[3];
+	struct tc_answer *answers; /* room for every request that may be in flight */
+	size_t nans;               /* answers collected, not yet recorded */
+	size_t flush_at;           /* record once this many are collected ... */
+	long long first_ms;        /* ... or FLUSH_MS after the first of them */
 };
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 run_add(struct run *r, struct xfer *x)
@@ -116,7 +135,12 @@ fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 	if (pl->drained || pl->inflight >= pl->p->max_concurrency)
 		return 0;
 	room = (size_t)(pl->p->max_concurrency - pl->inflight);
-	if (taskcenter_claim(ctx->db, pl->p, ctx->cfg->taskcenter_task_url, &d, &n, err) < 0)
+	/* While requests are in flight, claim once a quarter of the slots is free: a claim is a
+	 * transaction, and claiming a few rows at a time would cost one per request. */
+	if (pl->inflight > 0 && room < (size_t)(pl->p->max_concurrency / REFILL_PART))
+		return 0;
+	if (taskcenter_claim(ctx->db, pl->p, ctx->cfg->taskcenter_task_url,
+	                     ctx->cfg->taskcenter_console_url, &d, &n, err) < 0)
 		return -1;
 	/* Fewer than there was room for: nothing more is due (or others hold the slots). */
 	if (n < room)
@@ -129,11 +153,12 @@ fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 			run_add(r, x);
 		} else {
 			/* A request that cannot be made is never sent: rejected with the reason. */
-			struct webhook_result res = {.outcome = WEBHOOK_REJECTED, .retry_after_s = -1};
+			struct tc_answer a = {.id = d[i].id,
+			                      .res = {.outcome = WEBHOOK_REJECTED, .retry_after_s = -1}};
 
-			snprintf(res.reason, sizeof(res.reason), "%.200s", e.msg);
+			snprintf(a.res.reason, sizeof(a.res.reason), "%.200s", e.msg);
 			r->counts[WEBHOOK_REJECTED]++;
-			if (taskcenter_record(ctx->db, d[i].id, &res, err) < 0) {
+			if (taskcenter_record(ctx->db, &a, 1, err) < 0) {
 				taskcenter_deliveries_free(d, n);
 				return -1;
 			}
@@ -143,36 +168,50 @@ fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 	return 0;
 }
 
-/* Record every request that ended; 0 / -1 (the rest stay 'sending' until their lease ends). */
-static int
-harvest(struct job_ctx *ctx, struct run *r, struct fb_err *err)
+/* Take the answers of every request that ended into r->answers (not yet recorded). */
+static void
+collect(struct run *r)
 {
 	CURLMsg *m;
 	int left;
 
 	while ((m = curl_multi_info_read(r->multi, &left)) != NULL) {
 		struct xfer *x = NULL;
-		struct webhook_result res;
-		int rc;
+		struct tc_answer *a = &r->answers[r->nans];
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		webhook_req_result(x->req, m->data.result, &res);
+		webhook_req_result(x->req, m->data.result, &a->res);
+		a->id = x->id;
+		if (r->nans++ == 0)
+			r->first_ms = now_ms();
 		run_remove(r, x);
 		x->plat->drained = 0;
-		rc = taskcenter_record(ctx->db, x->id, &res, err);
-		if (res.outcome != WEBHOOK_DELIVERED)
-			log_info("task-center delivery not accepted", "job_id", LOG_STR(ctx->job_id),
-			         "log_id", LOG_INT(x->id), "outcome",
-			         LOG_STR(res.outcome == WEBHOOK_RETRY ? "failed" : "rejected"), "reason",
-			         LOG_STR(res.reason), NULL);
-		r->counts[res.outcome]++;
 		xfer_free(x);
-		if (rc < 0)
-			return -1;
 	}
-	return 0;
+}
+
+/* Record the collected answers in one statement; 0 / -1 (then their rows stay 'sending'
+ * until their lease ends). */
+static int
+flush(struct job_ctx *ctx, struct run *r, struct fb_err *err)
+{
+	size_t i;
+	int rc = taskcenter_record(ctx->db, r->answers, r->nans, err);
+
+	for (i = 0; i < r->nans; i++) {
+		const struct tc_answer *a = &r->answers[i];
+
+		if (a->res.outcome != WEBHOOK_DELIVERED)
+			log_info("task-center delivery not accepted", "job_id", LOG_STR(ctx->job_id),
+			         "log_id", LOG_INT(a->id), "outcome",
+			         LOG_STR(a->res.outcome == WEBHOOK_RETRY ? "failed" : "rejected"), "reason",
+			         LOG_STR(a->res.reason), NULL);
+		r->counts[a->res.outcome]++;
+	}
+	r->nans = 0;
+	return rc;
 }
 
 int
@@ -181,7 +220,7 @@ job_taskcenter_push(struct job_ctx *ctx, struct json_object *args, struct fb_err
 	struct tc_platform *ps = NULL;
 	struct plat *pls = NULL;
 	struct run r = {0};
-	size_t np = 0, i;
+	size_t np = 0, i, room = 0;
 	int rc = -1;
 
 	(void)args;
@@ -192,24 +231,39 @@ job_taskcenter_push(struct job_ctx *ctx, struct json_object *args, struct fb_err
 		goto out;
 	}
 	pls = xcalloc(np, sizeof(*pls));
-	for (i = 0; i < np; i++)
+	for (i = 0; i < np; i++) {
 		pls[i].p = &ps[i];
+		room += (size_t)ps[i].max_concurrency;
+	}
+	r.answers = xcalloc(room, sizeof(*r.answers));
+	r.flush_at = room / REFILL_PART > 0 ? room / REFILL_PART : 1;
 	if ((r.multi = curl_multi_init()) == NULL)
 		abort();
 	for (;;) {
-		int running = 0;
+		int running = 0, wait = POLL_MS;
 
-		if (!*ctx->stopping)
+		/* Rows are claimed only when every answer is recorded: the claim counts the
+		 * platform's rows being sent in PostgreSQL. */
+		if (!*ctx->stopping && r.nans == 0)
 			for (i = 0; i < np; i++)
 				if (fill(ctx, &r, &pls[i], err) < 0)
 					goto out;
-		if (r.inflight == 0)
+		if (r.inflight == 0 && r.nans == 0)
 			break;
 		curl_multi_perform(r.multi, &running);
-		if (harvest(ctx, &r, err) < 0)
-			goto out;
+		collect(&r);
+		if (r.nans > 0) {
+			long long due = r.first_ms + FLUSH_MS - now_ms();
+
+			if (r.inflight == 0 || r.nans >= r.flush_at || due <= 0) {
+				if (flush(ctx, &r, err) < 0)
+					goto out;
+				continue;
+			}
+			wait = (int)due;
+		}
 		if (running > 0)
-			curl_multi_poll(r.multi, NULL, 0, POLL_MS, NULL);
+			curl_multi_poll(r.multi, NULL, 0, wait, NULL);
 	}
 	if (r.counts[0] + r.counts[1] + r.counts[2] > 0)
 		log_info("task-center push", "job_id", LOG_STR(ctx->job_id), "delivered",
@@ -226,6 +280,7 @@ out:
 	}
 	if (r.multi != NULL)
 		curl_multi_cleanup(r.multi);
+	free(r.answers);
 	free(pls);
 	taskcenter_platforms_free(ps, np);
 	return rc;

@@ -11,6 +11,8 @@
 #                              a platform whose URL is the sink's /NAME; prints its id
 #   st PLATFORM                its rows by status: "delivered=3 failed=1"
 #   n_status PLATFORM STATUS, settled PLATFORM N, all_delivered PLATFORM N
+#   tc_retry_every SECS        the system crontab taskcenter.retry fires (enabled) every SECS seconds
+#                              (in this test's own database), from now on
 
 PY=/usr/bin/python3
 
@@ -58,4 +60,8 @@ settled() { # PLATFORM N: N rows, none queued or being sent
 }
 all_delivered() { # PLATFORM N
 	[[ $(n_status "$1" delivered) == "$2" ]]
+}
+tc_retry_every() { # SECS
+	it_sql "UPDATE crontab SET enable = true, rule = jsonb_build_object('every', :s::int), next_run_at = now()
+		WHERE system_key = 'taskcenter.retry'" s="$1" >/dev/null
 }

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # tests/it/taskcenter_sink.py CTL LOG PORTFILE: the webhook sink of the task-center tests.
 # Listens on a free loopback port (written to PORTFILE), answers each path as the JSON
-# file CTL says ({"/path": {"mode": ok|slow|hang|429once|500|400, "secret", "delay",
+# file CTL says ({"/path": {"mode": ok|slow|hang|429once|500|410|400, "secret", "delay",
 # "after"}}, read at every request), checks the Standard Webhooks signature with the
 # path's secret and appends one JSON line per request to LOG.
 import base64, hashlib, hmac, http.server, json, socketserver, sys, threading, time
@@ -40,6 +40,8 @@ class H(http.server.BaseHTTPRequestHandler):
                 code, hdrs = 429, {"Retry-After": str(c["after"])}
             elif mode == "500":
                 code, text = 500, b"down for maintenance"
+            elif mode == "410":
+                code, text = 410, b"gone: platform retired"
             elif mode == "400":
                 code, text = 400, "bad task 任务".encode()
             elif mode not in ("ok", "429once"):

@@ -19,6 +19,8 @@ int handle_auth_login(struct request *r, struct fb_err *err);
 int handle_auth_logout(struct request *r, struct fb_err *err);
 /* me.c */
 int handle_me(struct request *r, struct fb_err *err);
+int handle_me_notices(struct request *r, struct fb_err *err);
+int handle_me_notices_ack(struct request *r, struct fb_err *err);
 
 /* tasks.c */
 int handle_batch_nodes(struct request *r, struct fb_err *err);
@@ -112,11 +114,14 @@ int handle_taskcenter_config_get(struct request *r, struct fb_err *err);
 int handle_taskcenter_config_put(struct request *r, struct fb_err *err);
 int handle_taskcenter_logs(struct request *r, struct fb_err *err);
 int handle_taskcenter_log_retry(struct request *r, struct fb_err *err);
+int handle_taskcenter_logs_retry(struct request *r, struct fb_err *err);
 int handle_taskcenter_platforms(struct request *r, struct fb_err *err);
 int handle_taskcenter_platform_get(struct request *r, struct fb_err *err);
 int handle_taskcenter_platform_create(struct request *r, struct fb_err *err);
 int handle_taskcenter_platform_put(struct request *r, struct fb_err *err);
 int handle_taskcenter_platform_delete(struct request *r, struct fb_err *err);
+int handle_taskcenter_platform_test(struct request *r, struct fb_err *err);
+int handle_taskcenter_status(struct request *r, struct fb_err *err);
 
 /* crontab.c */
 int handle_crontab_list(struct request *r, struct fb_err *err);

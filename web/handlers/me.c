@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * me: GET /api/me — the user nginx authenticated, as flowbatch knows them.
+ * me: GET /api/me — the user nginx authenticated, as flowbatch knows them; and the
+ * caller's "finished since your last visit" notice:
+ *
+ *   GET  /api/me/notices   batches and bulk operations of the caller finished since the
+ *                          last acknowledgement (shared/notice.h)
+ *   POST /api/me/notices   {"until": <the list's until>} (or {}: now) acknowledges them
  */
 #include <json-c/json.h>
 
 #include "handlers.h"
 #include "jsonh.h"
+#include "notice.h"
 
 int
 handle_me(struct request *r, struct fb_err *err)
@@ -24,5 +30,40 @@ handle_me(struct request *r, struct fb_err *err)
 	jsonh_add_str(body, "dept_name", u->dept_name);
 	jsonh_add_bool(body, "is_admin", u->is_admin);
 	respond_json(r, 200, body);
+	return 0;
+}
+
+int
+handle_me_notices(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL || (out = notice_list(db, r->user->id, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_me_notices_ack(struct request *r, struct fb_err *err)
+{
+	static const char *const allowed[] = {"until", NULL};
+	struct json_object *body, *out;
+	const char *until = NULL;
+	struct db *db;
+
+	if ((body = request_json(r, err)) == NULL)
+		return -1;
+	if (!json_object_is_type(body, json_type_object)) {
+		fb_err_set(err, FB_EINVAL, "the body must be a JSON object");
+		return -1;
+	}
+	if (jsonh_only_keys(body, allowed, err) < 0 || jsonh_get_str(body, "until", &until, err) < 0 ||
+	    (db = request_db(r, err)) == NULL || notice_ack(db, r->user->id, until, err) < 0)
+		return -1;
+	if ((out = notice_list(db, r->user->id, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
 	return 0;
 }

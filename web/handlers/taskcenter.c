@@ -8,12 +8,22 @@
  *   GET  /api/task-center/logs                task_id, platform, status, since (3d, 12h ...),
  *                                             page, page_size; newest first
  *   POST /api/task-center/logs/{id}/retry     a failed, abandoned or rejected row queued again
+ *   POST /api/task-center/logs/retry          every failed, abandoned or rejected row that the
+ *                                             list's filters (query string, status one of
+ *                                             those three) select queued again: {"queued": n}
  *   GET  /api/task-center/platforms           every platform; GET .../platforms/{id} one
+ *   GET  /api/task-center/status              per platform, its rows of the last 24 h by
+ *                                             state (delivered, pending, failing, rejected,
+ *                                             abandoned)
  *   POST /api/task-center/platforms           create; without "secret" one is generated and
  *                                             shown in this answer only
  *   PUT  /api/task-center/platforms/{id}      change what the body names; "rotate_secret":
  *                                             true generates a new secret, shown once
  *   DELETE /api/task-center/platforms/{id}    the platform and its log rows
+ *   POST /api/task-center/platforms/{id}/test a signed "ping" sent now (enabled or not):
+ *                                             {"outcome": delivered|rejected|retry,
+ *                                             "status", "seconds", "answer", "reason",
+ *                                             "webhook_id"}
  *
  * A secret is write-only: no answer but the one that generated it carries it.
  *
@@ -31,6 +41,8 @@
 #include "crypto.h"
 #include "rand.h"
 #include "taskcenter.h"
+#include "utf8.h"
+#include "webhook.h"
 
 static int
 config_respond(struct request *r, struct db *db, struct fb_err *err)
@@ -74,11 +86,25 @@ handle_taskcenter_config_put(struct request *r, struct fb_err *err)
 		return -1;
 	m = cm;
 	iv = civ;
-	if (jsonh_get_int(body, "max_retries", 0, 100, &m, err) < 0 ||
-	    jsonh_get_int(body, "retry_interval_minutes", 1, 10080, &iv, err) < 0) {
-		if (err->code == FB_EINVAL)
-			err->code = FB_EVALIDATION;
-		return -1;
+	{
+		/* Every bad member named at once. */
+		struct { const char *key; int64_t min, max; int64_t *out; } f[] = {
+			{"max_retries", 0, 100, &m}, {"retry_interval_minutes", 1, 10080, &iv}};
+		struct fb_err e = {0};
+		size_t i;
+		int bad = 0;
+
+		for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			if (jsonh_get_int(body, f[i].key, f[i].min, f[i].max, f[i].out, &e) < 0) {
+				fb_err_detail(err, jsonh_detail(f[i].key, e.msg));
+				bad = 1;
+			}
+			fb_err_clear(&e);
+		}
+		if (bad) {
+			fb_err_set(err, FB_EVALIDATION, "the task-center settings are not valid");
+			return -1;
+		}
 	}
 	if (taskcenter_config_set(db, (int)m, (int)iv, err) < 0)
 		return -1;
@@ -96,44 +122,99 @@ handle_taskcenter_config_put(struct request *r, struct fb_err *err)
 	return config_respond(r, db, err);
 }
 
-int
-handle_taskcenter_logs(struct request *r, struct fb_err *err)
+/*
+ * The filter of the log list and of its bulk retry from the query string (task_id,
+ * platform, status among statuses, since), with paging when page is not NULL.
+ */
+static int
+log_filter(struct request *r, const char *const *statuses, const char *status_msg,
+           struct tc_log_filter *f, int64_t *page, int64_t *size, struct fb_err *err)
 {
 	static const char *const known[] = {"task_id", "platform", "status", "since",
 	                                    "page", "page_size", NULL};
-	static const char *const statuses[] = {"queued", "sending", "delivered", "rejected",
-	                                       "failed", "abandoned", NULL};
-	struct tc_log_filter f = {0};
-	struct json_object *out;
-	int64_t page, size, tid, pid;
+	int64_t tid, pid;
 	const char *since;
-	struct db *db;
 	int i;
 
-	if (request_check_params(r, known, NULL, err) < 0 ||
+	memset(f, 0, sizeof(*f));
+	/* Without paging the list ends before "page". */
+	if (request_check_params(r, page ? known : (const char *const[]){known[0], known[1],
+	                                                                 known[2], known[3], NULL},
+	                         NULL, err) < 0 ||
 	    request_param_int(r, "task_id", 1, INT64_MAX, 0, &tid, err) < 0 ||
 	    request_param_int(r, "platform", 1, INT64_MAX, 0, &pid, err) < 0 ||
-	    handler_paging(r, &page, &size, err) < 0)
+	    (page != NULL && handler_paging(r, page, size, err) < 0))
 		return -1;
-	f.task_id = tid;
-	f.platform_id = pid;
-	if ((f.status = request_param(r, "status")) != NULL) {
-		for (i = 0; statuses[i] != NULL && strcmp(statuses[i], f.status) != 0; i++)
+	f->task_id = tid;
+	f->platform_id = pid;
+	if ((f->status = request_param(r, "status")) != NULL) {
+		for (i = 0; statuses[i] != NULL && strcmp(statuses[i], f->status) != 0; i++)
 			;
 		if (statuses[i] == NULL) {
-			fb_err_set(err, FB_EINVAL, "status must be queued, sending, delivered, rejected,"
-			                           " failed or abandoned");
+			fb_err_set(err, FB_EINVAL, "status must be %s", status_msg);
 			return -1;
 		}
 	}
 	if ((since = request_param(r, "since")) != NULL &&
-	    (f.since_s = taskcenter_age_seconds(since)) < 0) {
+	    (f->since_s = taskcenter_age_seconds(since)) < 0) {
 		fb_err_set(err, FB_EINVAL, "since must be an age such as 90s, 30m, 12h or 3d");
 		return -1;
 	}
-	if ((db = request_db(r, err)) == NULL || (out = taskcenter_logs(db, &f, page, size, err)) == NULL)
+	return 0;
+}
+
+int
+handle_taskcenter_logs(struct request *r, struct fb_err *err)
+{
+	static const char *const statuses[] = {"queued", "sending", "delivered", "rejected",
+	                                       "failed", "abandoned", NULL};
+	struct tc_log_filter f;
+	struct json_object *out;
+	int64_t page, size;
+	struct db *db;
+
+	if (log_filter(r, statuses, "queued, sending, delivered, rejected, failed or abandoned", &f,
+	               &page, &size, err) < 0 ||
+	    (db = request_db(r, err)) == NULL || (out = taskcenter_logs(db, &f, page, size, err)) == NULL)
 		return -1;
 	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_taskcenter_logs_retry(struct request *r, struct fb_err *err)
+{
+	static const char *const statuses[] = {"failed", "abandoned", "rejected", NULL};
+	struct json_object *out, *detail;
+	struct tc_log_filter f;
+	struct queue *q;
+	struct db *db;
+	long long n;
+	int rc;
+
+	if (log_filter(r, statuses, "failed, abandoned or rejected", &f, NULL, NULL, err) < 0 ||
+	    (db = request_db(r, err)) == NULL || taskcenter_logs_retry(db, &f, &n, err) < 0)
+		return -1;
+	detail = json_object_new_object();
+	if (f.task_id)
+		jsonh_add_int(detail, "task_id", f.task_id);
+	if (f.platform_id)
+		jsonh_add_int(detail, "platform", f.platform_id);
+	if (f.status)
+		jsonh_add_str(detail, "status", f.status);
+	if (f.since_s)
+		jsonh_add_int(detail, "since_seconds", f.since_s);
+	jsonh_add_int(detail, "queued", n);
+	rc = actionlog_add(db, r->user->id, "taskcenter.logs.retry", "task_center_log", "filter",
+	                   detail, err);
+	json_object_put(detail);
+	if (rc < 0 || (n > 0 && ((q = request_queue(r, err)) == NULL || taskcenter_publish(q, err) < 0)))
+		return -1;
+	log_info("task-center rows queued again", "request_id", LOG_STR(r->request_id), "user",
+	         LOG_STR(r->user->login), "queued", LOG_INT(n), NULL);
+	out = json_object_new_object();
+	jsonh_add_int(out, "queued", n);
+	respond_json(r, 202, out);
 	return 0;
 }
 
@@ -348,5 +429,63 @@ handle_taskcenter_platform_delete(struct request *r, struct fb_err *err)
 	out = json_object_new_object();
 	jsonh_add_int(out, "deleted", id);
 	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_taskcenter_platform_test(struct request *r, struct fb_err *err)
+{
+	static const char *const outcomes[] = {
+		[WEBHOOK_DELIVERED] = "delivered", [WEBHOOK_REJECTED] = "rejected",
+		[WEBHOOK_RETRY] = "retry"};
+	int64_t id = handler_path_id(r);
+	struct webhook_result res;
+	struct json_object *out, *detail;
+	char wid[64], text[WEBHOOK_ANSWER_MAX + 1];
+	struct db *db;
+	int rc;
+
+	if ((db = request_db(r, err)) == NULL || taskcenter_platform_ping(db, id, wid, &res, err) < 0)
+		return -1;
+	detail = json_object_new_object();
+	jsonh_add_str(detail, "webhook_id", wid);
+	jsonh_add_str(detail, "outcome", outcomes[res.outcome]);
+	jsonh_add_int(detail, "status", res.status);
+	rc = actionlog_add(db, r->user->id, "taskcenter.platform.test", "task_center_platform",
+	                   r->path_args[0], detail, err);
+	json_object_put(detail);
+	if (rc < 0)
+		return -1;
+	log_info("task-center platform tested", "request_id", LOG_STR(r->request_id), "user",
+	         LOG_STR(r->user->login), "platform_id", LOG_INT(id), "outcome",
+	         LOG_STR(outcomes[res.outcome]), "status", LOG_INT(res.status), NULL);
+	out = json_object_new_object();
+	jsonh_add_int(out, "platform_id", id);
+	jsonh_add_str(out, "webhook_id", wid);
+	jsonh_add_str(out, "outcome", outcomes[res.outcome]);
+	if (res.status > 0)
+		jsonh_add_int(out, "status", res.status);
+	else
+		jsonh_add_null(out, "status");
+	jsonh_add_double(out, "seconds", res.seconds);
+	utf8_clean(text, sizeof(text), res.answer);
+	jsonh_add_str(out, "answer", text);
+	utf8_clean(text, sizeof(text), res.reason);
+	jsonh_add_str(out, "reason", text);
+	if (res.retry_after_s >= 0)
+		jsonh_add_int(out, "retry_after", res.retry_after_s);
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_taskcenter_status(struct request *r, struct fb_err *err)
+{
+	struct json_object *items;
+	struct db *db;
+
+	if ((db = request_db(r, err)) == NULL || (items = taskcenter_status(db, err)) == NULL)
+		return -1;
+	respond_json(r, 200, jsonh_list(items));
 	return 0;
 }

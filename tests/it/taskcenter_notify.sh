@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# batch.finished and the "finished since your last visit" notice:
+#  - a batch that finishes and a bulk process operation that finishes each send their
+#    submitter's batch.finished (counts, status, a link into the console) to the enabled
+#    platforms that opt in, and to no other; the outbox row is written by the transaction
+#    that finishes the work (its created = the work's finished time); signed;
+#  - GET /api/me/notices lists the caller's batches and operations finished since the
+#    last acknowledgement, POST acknowledges them (up to "until"), per user.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
+. "$top_srcdir/tests/it/batch_fixture.sh"
+. "$top_srcdir/tests/it/process_fixture.sh"
+. "$top_srcdir/tests/it/taskcenter_fixture.sh"
+
+export FLOWBATCH_BATCH_RECOVER_INTERVAL_SECONDS=1 FLOWBATCH_TASKCENTER_SWEEP_DAYS=0
+CONSOLE='https://flow.example/console/'
+
+pf_setup "完成通知"
+tc_retry_every 1
+it_start_web
+it_start_nginx
+S_FIN=sec-fin-$RANDOM$RANDOM$RANDOM
+tc_sink_start "{\"/fin\":{\"mode\":\"ok\",\"secret\":\"$S_FIN\"},\"/nofin\":{\"mode\":\"ok\",\"secret\":\"x\"},\"/offfin\":{\"mode\":\"ok\",\"secret\":\"y\"}}"
+P_FIN=$(platform fin "$S_FIN" true 5000 4)
+P_NOFIN=$(platform nofin x true 5000 4)
+P_OFF=$(platform offfin y false 5000 4)
+it_sql "UPDATE task_center_platform SET notify_batch_finished = true WHERE id IN (:a, :b)" a="$P_FIN" b="$P_OFF" >/dev/null
+it_start_runner FLOWBATCH_TASKCENTER_CONSOLE_URL="$CONSOLE"
+
+notices() { # TOKEN: GET /api/me/notices
+	it_curl GET /api/me/notices -H "Authorization: Bearer $1"
+}
+notices "$BF_ME_TOKEN"
+it_assert_eq "200 0 null null" "$IT_STATUS $(it_json total <<<"$IT_BODY") $(it_json since <<<"$IT_BODY") $(it_json until <<<"$IT_BODY")" \
+	"no notice before anything finished"
+
+# --- a batch ----------------------------------------------------------------------------------
+bf_submit_approve 30
+B1=$BF_BATCH
+bf_wait_settled "$B1" 60
+fin_n() { [[ $(sink_q 'len([x for x in r if x["event"] == "batch.finished"])') == "$1" ]]; }
+it_wait_for 20 fin_n 1 || it_fail "no batch.finished: $(sink_q '[x["path"] for x in r if x["event"] == "batch.finished"]')"
+it_assert_eq "/fin True" "$(sink_q 'next((x["path"], x["sig_ok"]) for x in r if x["event"] == "batch.finished")')" \
+	"batch.finished reaches only the enabled platform that opts in, signed"
+it_assert_eq "batch $B1 finished $BF_ME 30 30 0 0 0 0 ${CONSOLE}#/batch/$B1" \
+	"$(sink_q 'next((lambda b: (b["kind"], b["id"], b["status"], b["submitter"], b["total"], b["success"], b["failed"], b["ignored"], b["cancelled"], b["superseded"], b["url"]))(x["body"]["batch"]) for x in r if x["event"] == "batch.finished")')" \
+	"the event: kind, id, status, submitter, counts, the link to the batch in the console"
+it_assert_eq "True True" "$(sink_q 'next(("occurred_at" in x["body"], x["id"].startswith("msg_tc_batch_'"$B1"'_'"$P_FIN"'_")) for x in r if x["event"] == "batch.finished")')" \
+	"occurred_at, and a webhook id of the batch and platform"
+it_assert_eq "t|1" "$(it_sql "SELECT bool_and(l.created = b.finished), count(*) FROM task_center_log l JOIN batch_task b ON b.id = l.batch_id
+	WHERE l.event = 'batch.finished'")" "one outbox row, written by the transaction that finished the batch"
+
+# --- a bulk process operation -----------------------------------------------------------------
+mapfile -t SUS < <(pf_sessions running 4)
+pf_submit "$BF_ME_TOKEN" "{\"operation\":\"suspend\",\"session_ids\":$(bf_ids_json "${SUS[@]}")}"
+it_assert_status 201 "a bulk suspend submitted"
+OP=$PF_OP
+pf_wait_settled "$OP" 30
+it_wait_for 20 fin_n 2 || it_fail "no batch.finished for the operation"
+it_assert_eq "operation $OP finished $BF_ME 4 4 0 0 0 ${CONSOLE}#/process/op/$OP /fin" \
+	"$(sink_q '[(lambda b: (b["kind"], b["id"], b["status"], b["submitter"], b["total"], b["success"], b["failed"], b["ignored"], b["cancelled"], b["url"], x["path"]))(x["body"]["batch"]) for x in r if x["event"] == "batch.finished"][-1]')" \
+	"an operation's: kind operation, its counts and the link to it"
+it_assert_eq "t" "$(it_sql "SELECT l.created = o.finished FROM task_center_log l JOIN process_bulk_op o ON o.id = l.op_id")" \
+	"written by the transaction that finished the operation"
+
+# --- the notice -------------------------------------------------------------------------------
+notices "$BF_ME_TOKEN"
+it_assert_eq "200 2 operation:$OP,batch:$B1 null" \
+	"$IT_STATUS $(it_json total <<<"$IT_BODY") $($PY -c 'import json,sys; print(",".join("%s:%s" % (i["kind"], i["id"]) for i in json.load(sys.stdin)["items"]))' <<<"$IT_BODY") $(it_json since <<<"$IT_BODY")" \
+	"the notice lists both, newest first"
+it_assert_eq "30 30 4" "$($PY -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(i[1]["total"], i[1]["success"], i[0]["success"])' <<<"$IT_BODY")" "with their counts"
+UNTIL=$(it_json until <<<"$IT_BODY")
+notices "$BF_OTHER_TOKEN"
+it_assert_eq "200 0" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "another user has none"
+it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data '{"until":"yesterday-ish"}'
+it_assert_status 400 "until must be a time"
+it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data "{\"until\":\"$UNTIL\"}"
+it_assert_eq "200 0" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "acknowledged: nothing left"
+it_assert_eq "t" "$(it_sql "SELECT seen_at = :'u'::timestamptz FROM user_notice_seen WHERE user_id = :i" u="$UNTIL" i="$BF_ME_ID")" \
+	"the last visit is kept in PostgreSQL"
+
+# A later batch: a new notice.
+bf_submit_approve 3
+B2=$BF_BATCH
+bf_wait_settled "$B2" 30
+it_wait_for 20 fin_n 3 || it_fail "no batch.finished for the second batch"
+notices "$BF_ME_TOKEN"
+it_assert_eq "1 batch:$B2" "$(it_json total <<<"$IT_BODY") $($PY -c 'import json,sys; print(",".join("%s:%s" % (i["kind"], i["id"]) for i in json.load(sys.stdin)["items"]))' <<<"$IT_BODY")" \
+	"only what finished since"
+it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data "{\"until\":\"$UNTIL\"}"
+it_assert_eq "200 1" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "an older until does not move the last visit back"
+it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data '{}'
+it_assert_eq "200 0" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "{} acknowledges up to now"
+it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id IN (:a, :b) AND event = 'batch.finished'" a="$P_NOFIN" b="$P_OFF")" \
+	"no batch.finished row for the platform that does not opt in or is disabled"
+it_assert_eq 0 "$(grep -c -F -e "$S_FIN" "$IT_DIR"/web.log "$IT_DIR"/runner.*.log | awk -F: '{s += $NF} END {print s}')" "no secret in any log"
+it_done
