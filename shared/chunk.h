@@ -110,16 +110,24 @@ int chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w,
 
 /*
  * A counter table (columns KEY, slot, success, failed, ignored, cancelled, primary key
- * (KEY, slot)) and the prepared statement that adds deltas to one of its slots.
+ * (KEY, slot)) and the prepared statement that adds deltas to one of its slots.  The same
+ * statement adds the items settled (success + failed + ignored) to this minute's row of
+ * throughput_minute for KIND and the creator of the work (table WORK), same slot.
  */
 struct chunk_counter {
 	const char *stmt; /* prepared statement name */
 	const char *sql;
 };
-#define CHUNK_COUNTER(stmt, table, key)                                                      \
+#define CHUNK_COUNTER(stmt, table, key, work, kind)                                           \
 	{                                                                                        \
-		stmt, "INSERT INTO " table " AS c (" key ", slot, success, failed, ignored, cancelled)" \
-		      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (" key ", slot) DO UPDATE SET"      \
+		stmt, "WITH m AS (INSERT INTO throughput_minute AS t (minute, kind, creator, slot, items)" \
+		      " SELECT date_trunc('minute', now()), '" kind "', w.creator, $2::smallint,"        \
+		      " $3::int + $4::int + $5::int FROM " work " w"                                     \
+		      " WHERE w.id = $1::bigint AND $3::int + $4::int + $5::int > 0"                     \
+		      " ON CONFLICT (minute, kind, creator, slot) DO UPDATE SET items = t.items + excluded.items)" \
+		      " INSERT INTO " table " AS c (" key ", slot, success, failed, ignored, cancelled)" \
+		      " VALUES ($1::bigint, $2::smallint, $3::int, $4::int, $5::int, $6::int)"          \
+		      " ON CONFLICT (" key ", slot) DO UPDATE SET"                                      \
 		      " success = c.success + excluded.success, failed = c.failed + excluded.failed,"   \
 		      " ignored = c.ignored + excluded.ignored,"                                        \
 		      " cancelled = c.cancelled + excluded.cancelled"                                   \

@@ -609,6 +609,30 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
 	return 0;
 }
 
+int
+procop_active(struct db *db, int64_t creator, int limit, struct json_object **out,
+              struct fb_err *err)
+{
+	char uid[ID_MAX], lim[ID_MAX];
+	PGresult *res;
+	int i;
+
+	id_str(uid, creator);
+	id_str(lim, limit);
+	/* (status, modified) index: only operations not yet settled are read. */
+	res = db_query(db, "procop_active",
+	               OP_COLS "WHERE o.status IN ('init', 'running')"
+	                       " AND ($1::bigint = 0 OR o.creator = $1::bigint) ORDER BY o.id DESC LIMIT $2",
+	               2, (const char *[]){uid, lim}, err);
+	if (res == NULL)
+		return -1;
+	*out = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_object_array_add(*out, op_json(res, i));
+	PQclear(res);
+	return 0;
+}
+
 /* Operation id of uid: its status (row locked FOR UPDATE when lock), or FB_ENOTFOUND. */
 static int
 owned_op(struct db *db, int64_t id, int64_t uid, int lock, char status[16], struct fb_err *err)
