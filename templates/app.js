@@ -300,6 +300,9 @@ async function route() {
 	} else if (parts[0] === "process") {
 		stopPolling();
 		await processRoute(parts);
+	} else if (parts[0] === "dashboard") {
+		stopPolling();
+		await dashboardRoute();
 	} else if (parts[0] === "batches") {
 		showView("batches");
 		loadBatches();
