@@ -25,21 +25,9 @@ it_start_nginx
 it_sql "UPDATE users SET is_admin = true WHERE id = :u" u="$BF_REVIEWER_ID" >/dev/null
 ADMIN_TOKEN=$(it_token "$BF_REVIEWER") || it_bail "token"
 
-# The batch: submitted, one task row locked, then the runner (see ops_dashboard.sh).
-mapfile -t BF_IDS < <(bf_tasks "$BF_N2" "$BF_ME_ID" 200 "$BF_FORM_OK" "$BF_N1" "$BF_APPLICANT_ID")
-bf_submit "$BF_ME_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${BF_IDS[@]}"),\"examine\":{\"action\":\"approve\",\"comment\":\"概览\"},\"form\":{\"city\":\"广州\"}}"
-it_assert_status 201 "200-task batch submitted"
+bf_held_batch 120
 B=$BF_BATCH
-[[ -n $B ]] || it_bail "no batch"
-bf_blocker_start "${BF_IDS[150]}" 120
-it_start_runner FLOWBATCH_BATCH_MAX_CONCURRENCY=2 FLOWBATCH_BATCH_CHUNK_SIZE=20
-RUNNER="$(hostname):$IT_RUNNER_PID"
-stuck() {
-	[[ $(it_sql "SELECT count(*) FROM batch_task_detail WHERE batch_id = :b AND status = 'pending'" b="$B") -le 20 ]] &&
-		[[ $(it_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") -ge 1 ]]
-}
-it_wait_for 30 stuck || it_bail "the batch did not get stuck on the locked task"
-sleep 1.5
+RUNNER=$BF_RUNNER
 it_curl GET /api/dashboard -H "Authorization: Bearer $ADMIN_TOKEN"
 read -r PCT COUNT <<<"$(/usr/bin/python3 -c "
 import json, sys

@@ -74,22 +74,9 @@ it_assert_eq "mine False False False 60" \
 it_sql "DELETE FROM task_center_platform" >/dev/null
 
 # --- a running batch held by a row lock -------------------------------------------------
-# Submitted first (submission locks the tasks too), then one task row locked, then the
-# runner: the executor that claims that task's chunk waits on the lock, job in hand.
-mapfile -t BF_IDS < <(bf_tasks "$BF_N2" "$BF_ME_ID" 200 "$BF_FORM_OK" "$BF_N1" "$BF_APPLICANT_ID")
-bf_submit "$BF_ME_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${BF_IDS[@]}"),\"examine\":{\"action\":\"approve\",\"comment\":\"概览\"},\"form\":{\"city\":\"广州\"}}"
-it_assert_status 201 "200-task batch submitted"
+bf_held_batch 90
 B=$BF_BATCH
-[[ -n $B ]] || it_bail "no batch"
-bf_blocker_start "${BF_IDS[150]}" 90
-it_start_runner FLOWBATCH_BATCH_MAX_CONCURRENCY=2 FLOWBATCH_BATCH_CHUNK_SIZE=20
-RUNNER="$(hostname):$IT_RUNNER_PID"
-stuck() {
-	[[ $(it_sql "SELECT count(*) FROM batch_task_detail WHERE batch_id = :b AND status = 'pending'" b="$B") -le 20 ]] &&
-		[[ $(it_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") -ge 1 ]]
-}
-it_wait_for 30 stuck || it_bail "the batch did not get stuck on the locked task: $(it_sql "SELECT status, count(*) FROM batch_task_detail WHERE batch_id = :b GROUP BY 1" b="$B")"
-sleep 1.5 # a report of the runner after the executor took its chunk
+RUNNER=$BF_RUNNER
 it_curl GET /api/dashboard "${ADMIN[@]}"
 SETTLED=$(it_sql "SELECT count(*) FROM batch_task_detail WHERE batch_id = :b AND status <> 'pending'" b="$B")
 it_assert_eq "running 200 $((200 - SETTLED)) [['$RUNNER', 1]]" \
