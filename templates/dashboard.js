@@ -32,6 +32,8 @@ fbI18n.add("zh-CN", {
 	"dash.card.avg_item": "平均每项耗时",
 	"dash.card.items": "今日处理项",
 	"dash.card.items_detail": "成功 {s} · 失败 {f} · 忽略 {i}",
+	"dash.card.ops_today": "今日完成的流程操作",
+	"dash.card.ops_detail": "有失败 {f} · 取消 {c}",
 	"dash.card.runners": "执行节点",
 	"dash.card.runners_detail": "在线 {live} · 失联 {stale}",
 	"dash.card.dead": "死信",
@@ -143,6 +145,8 @@ fbI18n.add("en", {
 	"dash.card.avg_item": "Average time per item",
 	"dash.card.items": "Items today",
 	"dash.card.items_detail": "{s} succeeded · {f} failed · {i} ignored",
+	"dash.card.ops_today": "Process operations finished today",
+	"dash.card.ops_detail": "{f} with failures · {c} cancelled",
 	"dash.card.runners": "Runners",
 	"dash.card.runners_detail": "{live} live · {stale} stale",
 	"dash.card.dead": "Dead letters",
@@ -435,6 +439,10 @@ function dashCards(b) {
 		dashCard("items", t("dash.card.items"), dashNum(td.items.success + td.items.failed + td.items.ignored),
 			t("dash.card.items_detail", { s: dashNum(td.items.success), f: dashNum(td.items.failed), i: dashNum(td.items.ignored) })),
 	];
+	const ot = b.operations && b.operations.today;
+	if (ot)
+		cards.push(dashCard("ops-today", t("dash.card.ops_today"), dashNum(ot.finished),
+			t("dash.card.ops_detail", { f: dashNum(ot.finished_with_failures), c: dashNum(ot.cancelled) })));
 	if (b.runners)
 		cards.push(dashCard("runners", t("dash.card.runners"), dashNum(b.runners.live),
 			t("dash.card.runners_detail", { live: b.runners.live, stale: b.runners.stale })));

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # GET /api/dashboard beyond the counts of ops_metrics.sh:
+# - bulk process operations running and settled today, scoped like batches;
 # - push delivery per platform over the last 24 hours and crontab failures of the last 24
 #   hours, exactly the planted rows inside the window (admins only);
 # - a running batch, held by a row lock: its progress, and the runner holding its executor
@@ -72,6 +73,27 @@ it_assert_eq "mine False False False 60" \
 	"$(py "print(b['scope'], 'push' in b, 'cron_failures' in b, 'backlog' in b['charts'], len(b['charts']['throughput']))")" \
 	"a user sees neither push health, crontab failures nor the backlog"
 it_sql "DELETE FROM task_center_platform" >/dev/null
+
+# --- bulk process operations: active and settled today ---------------------------------
+it_sql "INSERT INTO process_bulk_op (operation, status, total, success, failed, ignored, creator,
+		created, modified, started, finished)
+	VALUES ('suspend', 'finished', 4, 3, 1, 0, :me, now() - interval '5 seconds', now(), now() - interval '4 seconds', now()),
+	       ('resume', 'cancelled', 5, 0, 0, 0, :other, now(), now(), NULL, now()),
+	       ('stop', 'finished', 9, 9, 0, 0, :me, now() - interval '3 days', now() - interval '3 days',
+	        now() - interval '3 days', now() - interval '3 days'),
+	       ('suspend', 'running', 10, 4, 0, 0, :me, now(), now(), now(), NULL)" \
+	me="$BF_ME_ID" other="$BF_OTHER_ID" >/dev/null || it_bail "operations"
+it_curl GET /api/dashboard "${ADMIN[@]}"
+it_assert_eq "1 1 1 3 1 0.75 True [('suspend', 'running', 10, 6, 0.4)]" \
+	"$(py "o = b['operations']; t = o['today']; print(t['finished'], t['finished_with_failures'], t['cancelled'], t['items']['success'], t['items']['failed'], t['success_rate'], t['avg_item_seconds'] > 0, [(a['operation'], a['status'], a['total'], a['pending'], a['progress']) for a in o['active']])")" \
+	"admin: operations settled today (not the one of 3 days ago) and the running one"
+it_curl GET /api/dashboard "${ME[@]}"
+it_assert_eq "1 0 1" "$(py "o = b['operations']; print(o['today']['finished'], o['today']['cancelled'], len(o['active']))")" \
+	"the creator: their finished and running operations, not another user's cancelled one"
+it_curl GET /api/dashboard "${OTHER[@]}"
+it_assert_eq "0 1 0" "$(py "o = b['operations']; print(o['today']['finished'], o['today']['cancelled'], len(o['active']))")" \
+	"another user: only their cancelled operation"
+it_sql "DELETE FROM process_bulk_op" >/dev/null
 
 # --- a running batch held by a row lock -------------------------------------------------
 bf_held_batch 90

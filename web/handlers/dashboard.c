@@ -3,8 +3,8 @@
  * dashboard: GET /api/dashboard — the console's overview.
  *
  * Everyone: the batches and bulk process operations not yet settled (progress, ETA; up to
- * DASHBOARD_ACTIVE_MAX each), what settled today (batches finished, finished with failures,
- * cancelled; their items by outcome, success rate, average item time) and the items settled
+ * DASHBOARD_ACTIVE_MAX each), what of each settled today (finished, finished with
+ * failures, cancelled; their items by outcome, success rate, average item time) and the items settled
  * per minute over the last hour (charts.throughput).  An administrator sees everyone's
  * ("scope":"all") plus the service: the runners working on each batch or operation (from
  * the jobs in hand of the runners' reports), the queues and their recent backlog
@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "batch.h"
+#include "chunk.h"
 #include "deadletter.h"
 #include "handlers.h"
 #include "jsonh.h"
@@ -30,7 +31,7 @@
 #define DASHBOARD_CRON_FAILURES 10
 
 static struct json_object *
-today_json(const struct batch_day *d)
+today_json(const struct chunk_day *d)
 {
 	struct json_object *o = json_object_new_object(), *items = json_object_new_object();
 	long long decided = d->success + d->failed;
@@ -148,13 +149,14 @@ handle_dashboard(struct request *r, struct fb_err *err)
 	static const char *const known[] = {NULL};
 	int64_t scope = r->user->is_admin ? 0 : r->user->id;
 	struct json_object *out, *active = NULL, *ops = NULL, *tput = NULL, *batches, *opsw, *charts;
-	struct batch_day day;
+	struct chunk_day day, opday;
 	struct db *db;
 
 	if (request_check_params(r, known, NULL, err) < 0 || (db = request_db(r, err)) == NULL ||
 	    batch_today(db, scope, &day, err) < 0 ||
 	    batch_active(db, scope, DASHBOARD_ACTIVE_MAX, &active, err) < 0 ||
 	    procop_active(db, scope, DASHBOARD_ACTIVE_MAX, &ops, err) < 0 ||
+	    procop_today(db, scope, &opday, err) < 0 ||
 	    overview_throughput(db, scope, &tput, err) < 0) {
 		json_object_put(active);
 		json_object_put(ops);
@@ -168,6 +170,7 @@ handle_dashboard(struct request *r, struct fb_err *err)
 	json_object_object_add(out, "batches", batches);
 	opsw = json_object_new_object();
 	json_object_object_add(opsw, "active", ops);
+	json_object_object_add(opsw, "today", today_json(&opday));
 	json_object_object_add(out, "operations", opsw);
 	charts = json_object_new_object();
 	json_object_object_add(charts, "throughput", tput);
