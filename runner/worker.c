@@ -29,6 +29,7 @@
  * pointer are guarded by the pool's mutex.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,15 +281,27 @@ count_dep_error(struct worker *w, const struct fb_err *err)
 		            err->code == FB_EDB ? "dependency=\"postgresql\"" : "dependency=\"redis\"", 1);
 }
 
-/* Seconds since the stream entry id ("<ms>-<seq>", Redis's clock) was made. */
+/*
+ * Seconds since the job was enqueued: its message's enqueued_at (µs, checked by
+ * jobs_parse_msg), else its stream entry id ("<ms>-<seq>", Redis's clock).
+ */
 static double
-entry_age_s(const char *entry_id)
+job_age_s(const struct job_msg *jm, const char *entry_id)
 {
 	struct timespec ts;
-	long long ms = strtoll(entry_id, NULL, 10);
+	double then = (double)strtoll(entry_id, NULL, 10) / 1000.0;
+	struct tm tm = {0};
+	char frac[8] = "";
 
+	if (jm->enqueued_at[0] != '\0' &&
+	    sscanf(jm->enqueued_at, "%4d-%2d-%2dT%2d:%2d:%2d.%7[0-9]", &tm.tm_year, &tm.tm_mon,
+	           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, frac) >= 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		then = (double)timegm(&tm) + (frac[0] ? atof(frac) / pow(10, (double)strlen(frac)) : 0);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 - (double)ms) / 1000.0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - then;
 }
 
 /* Say which job is in hand (for the report), with the batch or operation it works on. */
@@ -386,7 +399,7 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		char labels[96];
 
 		snprintf(labels, sizeof(labels), "type=\"%s\"", type->name);
-		metrics_observe(w->pool->metrics, &runners_m_wait, labels, entry_age_s(m->entry_id));
+		metrics_observe(w->pool->metrics, &runners_m_wait, labels, job_age_s(&jm, m->entry_id));
 		t0 = now_ms();
 		rc = type->run(&ctx, jm.args, &err);
 		metrics_observe(w->pool->metrics, &runners_m_run, labels, (double)(now_ms() - t0) / 1e3);

@@ -35,7 +35,7 @@ const struct metric_def runners_m_jobs = {
 	METRIC_COUNTER, NULL, 0};
 const struct metric_def runners_m_wait = {
 	"flowbatch_runner_job_wait_seconds",
-	"Time from a job's enqueueing (its stream entry id) to its start, by type.",
+	"Time from a job's enqueueing (its message's enqueued_at) to its start, by type.",
 	METRIC_HISTOGRAM, metrics_seconds_buckets, METRICS_SECONDS_NBUCKETS};
 const struct metric_def runners_m_run = {
 	"flowbatch_runner_job_run_seconds", "Run time of jobs, by type.",

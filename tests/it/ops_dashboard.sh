@@ -11,7 +11,8 @@
 #   admin and the creator, 0 for another user;
 # - the backlog ring: the scheduler's leader samples the streams every 5 s (a paused low
 #   stream with 3 jobs waiting shows length 3);
-# - job_runs.enqueued_at: each run's wait (started - enqueued_at) is recorded, >= 0.
+# - job_runs.enqueued_at: each run's wait (started - enqueued_at) is recorded, >= 0, and
+#   counted (there and in the runner's wait histogram) from the message's enqueue time.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
@@ -144,5 +145,24 @@ it_assert_status 200 "resume the low stream"
 # --- the wait of each run ---------------------------------------------------------------
 it_assert_eq "0 0" "$(it_sql "SELECT count(*) FILTER (WHERE enqueued_at IS NULL) || ' ' || count(*) FILTER (WHERE started < enqueued_at)
 	FROM job_runs WHERE type = 'batch.execute'")" "every executor run has its enqueue time, and started after it"
+
+
+# A job whose message says it was enqueued 40 s ago (its stream entry is new): its wait in
+# job_runs and in the runner's histogram is the message's, not the entry's.
+OLD=$(date -u -d '40 seconds ago' +%Y-%m-%dT%H:%M:%S.%6NZ)
+it_redis XADD "$IT_PREFIX:jobs:high" '*' job "{\"id\":\"dash-old-$$\",\"type\":\"noop\",\"args\":{},\"enqueued_at\":\"$OLD\",\"attempt\":1}" >/dev/null
+old_done() { [[ $(it_sql "SELECT status FROM job_runs WHERE job_id = :'j'" j="dash-old-$$") == done ]]; }
+it_wait_for 10 old_done || it_fail "the old job did not run"
+it_assert_eq "t" "$(it_sql "SELECT started - enqueued_at BETWEEN interval '40 seconds' AND interval '50 seconds' FROM job_runs WHERE job_id = :'j'" j="dash-old-$$")" \
+	"job_runs: its wait is counted from the message's enqueue time"
+wait_hist() {
+	it_curl GET /metrics
+	[[ $(printf '%s\n' "$IT_BODY" | awk -v r="runner=\"$RUNNER\"" '
+		index($0, "flowbatch_runner_job_wait_seconds_bucket{") == 1 && index($0, r) && index($0, "type=\"noop\"") {
+			if (index($0, "le=\"30\"")) a = $NF; if (index($0, "le=\"60\"")) b = $NF }
+		END { print b - a }') -ge 1 ]]
+}
+it_wait_for 5 wait_hist && it_ok "the runner's wait histogram has it between 30 and 60 s" ||
+	it_fail "wait histogram: $(printf '%s\n' "$IT_BODY" | grep 'job_wait_seconds_bucket.*noop' | head -20)"
 
 it_done
