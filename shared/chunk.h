@@ -124,7 +124,8 @@ struct chunk_counter {
 		      " SELECT date_trunc('minute', now()), '" kind "', w.creator, $2::smallint,"        \
 		      " $3::int + $4::int + $5::int FROM " work " w"                                     \
 		      " WHERE w.id = $1::bigint AND $3::int + $4::int + $5::int > 0"                     \
-		      " ON CONFLICT (minute, kind, creator, slot) DO UPDATE SET items = t.items + excluded.items)" \
+		      " ON CONFLICT (minute, kind, creator, slot)"                                       \
+		      " DO UPDATE SET items = t.items + excluded.items)"                                 \
 		      " INSERT INTO " table " AS c (" key ", slot, success, failed, ignored, cancelled)" \
 		      " VALUES ($1::bigint, $2::smallint, $3::int, $4::int, $5::int, $6::int)"          \
 		      " ON CONFLICT (" key ", slot) DO UPDATE SET"                                      \
@@ -167,7 +168,8 @@ struct chunk_day {
 	" FROM " table " b " counts_join                                                         \
 	"WHERE b.status IN ('finished', 'cancelled')"                                             \
 	" AND b.modified >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"       \
-	" AND coalesce(b.finished, b.modified) >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" \
+	" AND coalesce(b.finished, b.modified)"                                                  \
+	"  >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"                     \
 	" AND ($1::bigint = 0 OR b.creator = $1::bigint)"
 int chunk_today(struct db *db, const char *stmt, const char *sql, int64_t creator,
                 struct chunk_day *out, struct fb_err *err) FB_MUSTCHECK;

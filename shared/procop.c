@@ -625,7 +625,8 @@ procop_active(struct db *db, int64_t creator, int limit, struct json_object **ou
 	/* (status, modified) index: only operations not yet settled are read. */
 	res = db_query(db, "procop_active",
 	               OP_COLS "WHERE o.status IN ('init', 'running')"
-	                       " AND ($1::bigint = 0 OR o.creator = $1::bigint) ORDER BY o.id DESC LIMIT $2",
+	                       " AND ($1::bigint = 0 OR o.creator = $1::bigint)"
+	                       " ORDER BY o.id DESC LIMIT $2",
 	               2, (const char *[]){uid, lim}, err);
 	if (res == NULL)
 		return -1;

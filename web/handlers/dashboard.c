@@ -4,14 +4,14 @@
  *
  * Everyone: the batches and bulk process operations not yet settled (progress, ETA; up to
  * DASHBOARD_ACTIVE_MAX each), what of each settled today (finished, finished with
- * failures, cancelled; their items by outcome, success rate, average item time) and the items settled
- * per minute over the last hour (charts.throughput).  An administrator sees everyone's
- * ("scope":"all") plus the service: the runners working on each batch or operation (from
- * the jobs in hand of the runners' reports), the queues and their recent backlog
- * (charts.backlog, the leader's ring), the runners, the dead letters, push delivery per
- * platform and the crontab runs that failed in the last day.  Any other user sees only
- * their own work ("scope":"mine") and nothing of the service.  Every figure comes from an
- * index, a small table or Redis (no scans of the batch tables).
+ * failures, cancelled; their items by outcome, success rate, average item time) and the
+ * items settled per minute over the last hour (charts.throughput).  An administrator
+ * sees everyone's ("scope":"all") plus the service: the runners working on each batch or
+ * operation (from the jobs in hand of the runners' reports), the queues and their recent
+ * backlog (charts.backlog, the leader's ring), the runners, the dead letters, push
+ * delivery per platform and the crontab runs that failed in the last day.  Any other user
+ * sees only their own work ("scope":"mine") and nothing of the service.  Every figure
+ * comes from an index, a small table or Redis (no scans of the batch tables).
  */
 #include <string.h>
 
