@@ -21,12 +21,14 @@ CREATE TABLE throughput_minute (
 -- worker's clock when it records the start (clock_timestamp), not its transaction's.
 ALTER TABLE job_runs ADD COLUMN enqueued_at timestamptz;
 
--- Push delivery health over the last 24 hours: delivered and abandoned rows by time
--- (queued, sending and failed rows have partial indexes of 0008 already).
+-- Push delivery health: delivered and abandoned/rejected rows of the last 24 hours by time,
+-- failed rows (waiting for a retry) by platform; queued and sending rows have partial
+-- indexes by platform (0008).
 CREATE INDEX task_center_log_delivered_idx ON task_center_log (delivered_at, platform_id)
 	WHERE status = 'delivered';
 CREATE INDEX task_center_log_abandoned_idx ON task_center_log (modified, platform_id)
 	WHERE status IN ('abandoned', 'rejected');
+CREATE INDEX task_center_log_failing_idx ON task_center_log (platform_id) WHERE status = 'failed';
 
 -- Cron failures of the last 24 hours.
 CREATE INDEX crontab_history_failed_idx ON crontab_history (finished)
