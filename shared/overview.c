@@ -88,8 +88,9 @@ overview_push_health(struct db *db, struct json_object **out, struct fb_err *err
 {
 	/*
 	 * Per platform, each count over a partial index: delivered and abandoned/rejected of
-	 * the last day by time (0014), queued and sending by platform (0008), failed rows
-	 * (0008; few: they wait for a retry).
+	 * the last day by time (0014), queued and sending by platform (0008), failed by
+	 * platform (0014).  400,000 rows, 130,000 delivered in the last day over 4 platforms:
+	 * 29 ms, most of it the index-only count of the delivered.
 	 */
 	static const char sql[] =
 		"SELECT p.id, p.name, p.enabled,"
