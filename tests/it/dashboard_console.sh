@@ -8,7 +8,8 @@
 # backlog chart has one path per stream with as many points as samples; alerts, when the
 # answer carries them, are listed; refreshing never empties a part of the page; once the
 # lock goes the page follows by itself (no batch left, 200 items in the chart); English
-# and Chinese; at 360 px nothing sticks out of the page.
+# and Chinese; at 360 px nothing sticks out of the page; a user sees their own numbers and
+# nothing of the service.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
@@ -42,7 +43,7 @@ import base64, json, os, subprocess, sys, time
 sys.path.insert(0, sys.argv[1])
 from cdp import Browser, Checks
 
-_, _, base, token, profile, batch, pct, count, runner, unblock = sys.argv
+_, _, base, token, user_token, profile, batch, pct, count, runner, unblock = sys.argv
 c = Checks()
 
 
@@ -147,6 +148,20 @@ with Browser(profile) as b:
     c.ok(w and w[0] <= w[2] + 0.5 and w[1] <= w[2] + 0.5 and not w[3],
          "at 360 px the page, its charts and everything outside the scrolling tables fit the width: %s" % w)
     shot("narrow")
+
+    # A user: their own numbers, nothing of the service.
+    b.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+    b.call("Network.enable")
+    b.call("Network.clearBrowserCookies")
+    b.call("Page.navigate", url=base + "/auth/login?token=" + user_token)
+    c.ok(b.wait("document.getElementById('who') && document.getElementById('who').textContent.indexOf('审批人甲') >= 0"), "signed in as the user")
+    b.js("location.hash = '#/dashboard'")
+    c.ok(b.wait("document.getElementById('dash-scope') && document.getElementById('dash-scope').textContent === 'Mine only'"), "the user's scope")
+    c.ok(b.wait("document.querySelector('#dash-tput svg path.dash-line') && document.querySelector('#dash-tput svg path.dash-line').dataset.points === '60'"),
+         "the user's throughput chart")
+    c.ok(b.js("['dash-backlog-box', 'dash-queues-box', 'dash-runners-box', 'dash-push-box', 'dash-cron-box', 'dash-alerts-box'].every((i) => document.getElementById(i).hidden)") is True,
+         "no backlog, queues, runners, push, crontab or alerts for a user")
+    c.ok("200" in (b.text("#dash-card-items") or ""), "their 200 items today: %s" % b.text("#dash-card-items"))
 sys.exit(c.status())
 PYEOF
 
@@ -158,7 +173,7 @@ while IFS='|' read -r kind msg; do
 	var) IT_PIDS+=("${msg#*=}") ;;
 	*) echo "# $kind $msg" ;;
 	esac
-done < <(/usr/bin/python3 "$IT_DIR/dash_cdp.py" "$top_srcdir/tests/it" "$IT_BASE" "$ADMIN_TOKEN" \
+done < <(/usr/bin/python3 "$IT_DIR/dash_cdp.py" "$top_srcdir/tests/it" "$IT_BASE" "$ADMIN_TOKEN" "$BF_ME_TOKEN" \
 	"$IT_DIR/chrome" "$B" "$PCT" "$COUNT" "$RUNNER" "$UNBLOCK" 2>&1)
 bf_blocker_stop
 bf_wait_settled "$B" 30
