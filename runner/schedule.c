@@ -22,6 +22,7 @@
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "overview.h"
 #include "queue.h"
 #include "schedule.h"
 
@@ -48,6 +49,7 @@ struct schedule {
 	char holder[300];
 	long long renew_ms, valid_ms;
 	long long timeout_ms;         /* next look for runs past their timeout */
+	long long backlog_ms;         /* next backlog sample */
 	int listen_pid;
 	const struct fb_config *applied; /* the config crontab_apply_config last saw */
 };
@@ -213,6 +215,22 @@ fail:
 	fb_err_clear(&err);
 }
 
+/*
+ * The dashboard's backlog chart: one sample of the streams into the ring (overview.h).
+ * The leader writes it so that there is one writer whatever the number of runners; a
+ * failure only costs a point of the chart.
+ */
+static void
+sample_backlog(struct schedule *s)
+{
+	struct queue_stats st;
+	struct fb_err err = {0};
+
+	if (queue_stats(s->q, &st, &err) < 0 || overview_backlog_sample(s->q, &st, &err) < 0)
+		log_debug("scheduler: backlog sample failed", "error", LOG_STR(err.msg), NULL);
+	fb_err_clear(&err);
+}
+
 /* One round as leader: fire, publish, and how long to sleep (ms). */
 static long long
 round_leader(struct schedule *s, const struct fb_config *cfg)
@@ -253,6 +271,10 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 			goto fail;
 		if (n > 0)
 			log_warn("scheduler: runs timed out", "runs", LOG_INT(n), NULL);
+	}
+	if (mono_ms() >= s->backlog_ms) {
+		s->backlog_ms = mono_ms() + OVERVIEW_BACKLOG_EVERY_MS;
+		sample_backlog(s);
 	}
 	if ((has = crontab_earliest(s->db, &next, &err)) < 0)
 		goto fail;

@@ -29,6 +29,7 @@
  * pointer are guarded by the pool's mutex.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 #include "db.h"
 #include "deadletter.h"
 #include "jobs/jobs.h"
+#include "jsonh.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -70,6 +72,10 @@ struct worker {
 	int busy;
 	enum queue_prio busy_prio;
 	char busy_entry[64];
+	/* The job in hand once parsed, for the runner's report; under pool->mu. */
+	char busy_job[65], busy_type[65];
+	const char *busy_key; /* "batch_id", "op_id" or NULL: what busy_subject is */
+	int64_t busy_subject;
 };
 
 struct cfg_node {
@@ -164,20 +170,24 @@ static int
 runs_start(struct db *db, const struct job_msg *jm, const char *stream, const char *consumer,
            int *attempt, struct fb_err *err)
 {
+	/* clock_timestamp: the start itself, not the statement's; with enqueued_at, the wait. */
 	static const char sql[] =
 		"INSERT INTO job_runs (job_id, type, stream, consumer, status, attempt, error,"
-		" started, finished) VALUES ($1, $2, $3, $4, 'running', $5, NULL, now(), NULL)"
+		" started, finished, enqueued_at) VALUES ($1, $2, $3, $4, 'running', $5, NULL,"
+		" clock_timestamp(), NULL, $6::timestamptz)"
 		" ON CONFLICT (job_id) DO UPDATE SET type = EXCLUDED.type, stream = EXCLUDED.stream,"
 		" consumer = EXCLUDED.consumer, status = 'running', attempt = job_runs.attempt + 1,"
-		" error = NULL, started = now(), finished = NULL"
+		" error = NULL, started = clock_timestamp(), finished = NULL,"
+		" enqueued_at = EXCLUDED.enqueued_at"
 		" WHERE job_runs.status <> 'done' RETURNING attempt";
 	char att[16];
-	const char *params[5] = {jm->id, jm->type, stream, consumer, att};
+	const char *params[6] = {jm->id, jm->type, stream, consumer, att,
+	                         jm->enqueued_at[0] != '\0' ? jm->enqueued_at : NULL};
 	PGresult *res;
 	int rc;
 
 	snprintf(att, sizeof(att), "%d", jm->attempt);
-	res = db_query(db, "runner_runs_start", sql, 5, params, err);
+	res = db_query(db, "runner_runs_start", sql, 6, params, err);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) == 1 ? 1 : 0;
@@ -271,15 +281,49 @@ count_dep_error(struct worker *w, const struct fb_err *err)
 		            err->code == FB_EDB ? "dependency=\"postgresql\"" : "dependency=\"redis\"", 1);
 }
 
-/* Seconds since the stream entry id ("<ms>-<seq>", Redis's clock) was made. */
+/*
+ * Seconds since the job was enqueued: its message's enqueued_at (µs, checked by
+ * jobs_parse_msg), else its stream entry id ("<ms>-<seq>", Redis's clock).
+ */
 static double
-entry_age_s(const char *entry_id)
+job_age_s(const struct job_msg *jm, const char *entry_id)
 {
 	struct timespec ts;
-	long long ms = strtoll(entry_id, NULL, 10);
+	double then = (double)strtoll(entry_id, NULL, 10) / 1000.0;
+	struct tm tm = {0};
+	char frac[8] = "";
 
+	if (jm->enqueued_at[0] != '\0' &&
+	    sscanf(jm->enqueued_at, "%4d-%2d-%2dT%2d:%2d:%2d.%7[0-9]", &tm.tm_year, &tm.tm_mon,
+	           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, frac) >= 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		then = (double)timegm(&tm) + (frac[0] ? atof(frac) / pow(10, (double)strlen(frac)) : 0);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 - (double)ms) / 1000.0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - then;
+}
+
+/* Say which job is in hand (for the report), with the batch or operation it works on. */
+static void
+note_job(struct worker *w, const struct job_msg *jm)
+{
+	static const char *const keys[] = {"batch_id", "op_id"};
+	struct json_object *v;
+	size_t k;
+
+	pthread_mutex_lock(&w->pool->mu);
+	snprintf(w->busy_job, sizeof(w->busy_job), "%s", jm->id);
+	snprintf(w->busy_type, sizeof(w->busy_type), "%s", jm->type);
+	w->busy_key = NULL;
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (json_object_object_get_ex(jm->args, keys[k], &v) &&
+		    json_object_is_type(v, json_type_int)) {
+			w->busy_key = keys[k];
+			w->busy_subject = json_object_get_int64(v);
+			break;
+		}
+	pthread_mutex_unlock(&w->pool->mu);
 }
 
 /* What became of a delivered entry. */
@@ -311,6 +355,7 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		ack(w, q, m, "");
 		return 0;
 	}
+	note_job(w, &jm);
 	if (db_check(db, &err) < 0)
 		goto transient;
 	if (m->deliveries > cfg->runner_max_deliveries) {
@@ -354,7 +399,7 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		char labels[96];
 
 		snprintf(labels, sizeof(labels), "type=\"%s\"", type->name);
-		metrics_observe(w->pool->metrics, &runners_m_wait, labels, entry_age_s(m->entry_id));
+		metrics_observe(w->pool->metrics, &runners_m_wait, labels, job_age_s(&jm, m->entry_id));
 		t0 = now_ms();
 		rc = type->run(&ctx, jm.args, &err);
 		metrics_observe(w->pool->metrics, &runners_m_run, labels, (double)(now_ms() - t0) / 1e3);
@@ -571,6 +616,7 @@ worker_main(void *arg)
 			h = retry_in_hand(w, db, q, cfg, &m);
 		pthread_mutex_lock(&w->pool->mu);
 		w->busy = 0;
+		w->busy_job[0] = '\0';
 		pthread_mutex_unlock(&w->pool->mu);
 		if (h != HANDLED)
 			nap(w, WORKER_TRANSIENT_PAUSE_MS);
@@ -687,17 +733,31 @@ report(struct worker_pool *pool, const struct fb_config *cfg)
 {
 	struct runner_report rep = {.runner = pool->runner, .host = pool->host, .pid = pool->pid,
 	                            .version = PACKAGE_VERSION, .started = pool->started};
+	struct json_object *jobs = json_object_new_array();
 	struct fb_err err = {0};
 	int i;
 
 	pthread_mutex_lock(&pool->mu);
 	for (i = 0; i < pool->nw; i++) {
-		if (pool->w[i]->stop)
+		const struct worker *w = pool->w[i];
+
+		if (w->busy && w->busy_job[0] != '\0') {
+			struct json_object *j = json_object_new_object();
+
+			jsonh_add_str(j, "job_id", w->busy_job);
+			jsonh_add_str(j, "type", w->busy_type);
+			jsonh_add_str(j, "stream", queue_prio_name(w->busy_prio));
+			if (w->busy_key != NULL)
+				jsonh_add_int(j, w->busy_key, w->busy_subject);
+			json_object_array_add(jobs, j);
+		}
+		if (w->stop)
 			continue;
-		rep.workers[pool->w[i]->cls]++;
-		rep.busy += pool->w[i]->busy;
+		rep.workers[w->cls]++;
+		rep.busy += w->busy;
 	}
 	pthread_mutex_unlock(&pool->mu);
+	rep.jobs = json_object_to_json_string_ext(jobs, JSON_C_TO_STRING_PLAIN);
 	rep.rss_bytes = runners_self_rss();
 	rep.load1 = runners_load1();
 	rep.paused = __atomic_load_n(&pool->paused, __ATOMIC_ACQUIRE);
@@ -726,6 +786,7 @@ report(struct worker_pool *pool, const struct fb_config *cfg)
 		while (f > 0)
 			free(text[--f].data);
 	}
+	json_object_put(jobs);
 	fb_err_clear(&err);
 }
 

@@ -915,39 +915,8 @@ batch_active(struct db *db, int64_t creator, int limit, struct json_object **out
 }
 
 int
-batch_today(struct db *db, int64_t creator, struct batch_day *out, struct fb_err *err)
+batch_today(struct db *db, int64_t creator, struct chunk_day *out, struct fb_err *err)
 {
-	/* Settled since midnight UTC: the (status, modified) index finds them. */
-	static const char sql[] =
-		"SELECT count(*) FILTER (WHERE b.status = 'finished'),"
-		" count(*) FILTER (WHERE b.status = 'finished' AND b.failed + coalesce(c.failed, 0) > 0),"
-		" count(*) FILTER (WHERE b.status = 'cancelled'),"
-		" coalesce(sum(b.success + coalesce(c.success, 0)), 0),"
-		" coalesce(sum(b.failed + coalesce(c.failed, 0)), 0),"
-		" coalesce(sum(b.ignored + coalesce(c.ignored, 0)), 0),"
-		" coalesce(sum(extract(epoch FROM b.finished - b.started))"
-		"  FILTER (WHERE b.status = 'finished' AND b.started IS NOT NULL), 0),"
-		" coalesce(sum(b.total) FILTER (WHERE b.status = 'finished' AND b.started IS NOT NULL), 0)"
-		" FROM batch_task b " BATCH_COUNTS_JOIN
-		"WHERE b.status IN ('finished', 'cancelled')"
-		" AND b.modified >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-		" AND coalesce(b.finished, b.modified) >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-		" AND ($1::bigint = 0 OR b.creator = $1::bigint)";
-	char uid[ID_MAX];
-	const char *p[1] = {uid};
-	PGresult *res;
-
-	id_str(uid, creator);
-	if ((res = db_query(db, "batch_today", sql, 1, p, err)) == NULL)
-		return -1;
-	out->finished = db_ll(res, 0, 0);
-	out->finished_with_failures = db_ll(res, 0, 1);
-	out->cancelled = db_ll(res, 0, 2);
-	out->success = db_ll(res, 0, 3);
-	out->failed = db_ll(res, 0, 4);
-	out->ignored = db_ll(res, 0, 5);
-	out->run_seconds = atof(PQgetvalue(res, 0, 6));
-	out->run_items = db_ll(res, 0, 7);
-	PQclear(res);
-	return 0;
+	return chunk_today(db, "batch_today", CHUNK_TODAY_SQL("batch_task", BATCH_COUNTS_JOIN),
+	                   creator, out, err);
 }

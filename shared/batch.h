@@ -144,13 +144,8 @@ int batch_recover_locks(struct db *db, const struct fb_config *cfg, int max,
 int batch_active(struct db *db, int64_t creator, int limit, struct json_object **out,
                  struct fb_err *err) FB_MUSTCHECK;
 /* What settled today (since midnight UTC); creator 0: everyone's. */
-struct batch_day {
-	long long finished, finished_with_failures, cancelled; /* batches */
-	long long success, failed, ignored;                    /* their items */
-	double run_seconds;  /* sum of started → finished of the finished ones */
-	long long run_items; /* and their items */
-};
-int batch_today(struct db *db, int64_t creator, struct batch_day *out,
+struct chunk_day;
+int batch_today(struct db *db, int64_t creator, struct chunk_day *out,
                 struct fb_err *err) FB_MUSTCHECK;
 
 /*

@@ -121,6 +121,28 @@ chunk_settle(struct db *db, const struct chunk_counter *c, const char *stmt, con
 }
 
 int
+chunk_today(struct db *db, const char *stmt, const char *sql, int64_t creator,
+            struct chunk_day *out, struct fb_err *err)
+{
+	char uid[24];
+	PGresult *res;
+
+	snprintf(uid, sizeof(uid), "%lld", (long long)creator);
+	if ((res = db_query(db, stmt, sql, 1, (const char *[]){uid}, err)) == NULL)
+		return -1;
+	out->finished = db_ll(res, 0, 0);
+	out->finished_with_failures = db_ll(res, 0, 1);
+	out->cancelled = db_ll(res, 0, 2);
+	out->success = db_ll(res, 0, 3);
+	out->failed = db_ll(res, 0, 4);
+	out->ignored = db_ll(res, 0, 5);
+	out->run_seconds = atof(PQgetvalue(res, 0, 6));
+	out->run_items = db_ll(res, 0, 7);
+	PQclear(res);
+	return 0;
+}
+
+int
 chunk_stale(struct db *db, const struct fb_config *cfg, const char *stmt, const char *sql,
             int64_t **ids, size_t *n, struct fb_err *err)
 {

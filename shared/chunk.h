@@ -112,16 +112,25 @@ int chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w,
 
 /*
  * A counter table (columns KEY, slot, success, failed, ignored, cancelled, primary key
- * (KEY, slot)) and the prepared statement that adds deltas to one of its slots.
+ * (KEY, slot)) and the prepared statement that adds deltas to one of its slots.  The same
+ * statement adds the items settled (success + failed + ignored) to this minute's row of
+ * throughput_minute for KIND and the creator of the work (table WORK), same slot.
  */
 struct chunk_counter {
 	const char *stmt; /* prepared statement name */
 	const char *sql;
 };
-#define CHUNK_COUNTER(stmt, table, key)                                                      \
+#define CHUNK_COUNTER(stmt, table, key, work, kind)                                           \
 	{                                                                                        \
-		stmt, "INSERT INTO " table " AS c (" key ", slot, success, failed, ignored, cancelled)" \
-		      " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (" key ", slot) DO UPDATE SET"      \
+		stmt, "WITH m AS (INSERT INTO throughput_minute AS t (minute, kind, creator, slot, items)" \
+		      " SELECT date_trunc('minute', now()), '" kind "', w.creator, $2::smallint,"        \
+		      " $3::int + $4::int + $5::int FROM " work " w"                                     \
+		      " WHERE w.id = $1::bigint AND $3::int + $4::int + $5::int > 0"                     \
+		      " ON CONFLICT (minute, kind, creator, slot)"                                       \
+		      " DO UPDATE SET items = t.items + excluded.items)"                                 \
+		      " INSERT INTO " table " AS c (" key ", slot, success, failed, ignored, cancelled)" \
+		      " VALUES ($1::bigint, $2::smallint, $3::int, $4::int, $5::int, $6::int)"          \
+		      " ON CONFLICT (" key ", slot) DO UPDATE SET"                                      \
 		      " success = c.success + excluded.success, failed = c.failed + excluded.failed,"   \
 		      " ignored = c.ignored + excluded.ignored,"                                        \
 		      " cancelled = c.cancelled + excluded.cancelled"                                   \
@@ -131,6 +140,41 @@ struct chunk_counter {
 int chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, long long success,
                 long long failed, long long ignored, long long cancelled,
                 struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * What settled today (since midnight UTC) of a kind of work: finished (with failures),
+ * cancelled, their items by outcome, and the run time of the finished ones.
+ */
+struct chunk_day {
+	long long finished, finished_with_failures, cancelled; /* pieces of work */
+	long long success, failed, ignored;                    /* their items */
+	double run_seconds;  /* sum of started → finished of the finished ones */
+	long long run_items; /* and their items */
+};
+/*
+ * The statement of chunk_today over TABLE (alias b, columns as CHUNK_START_SQL's plus
+ * total, success, failed, ignored, creator) and COUNTS_JOIN (its counter sums as c.success,
+ * c.failed, c.ignored); $1 the creator, 0 for everyone.  Settled since midnight UTC: the
+ * (status, modified) index finds them.
+ */
+#define CHUNK_TODAY_SQL(table, counts_join)                                                  \
+	"SELECT count(*) FILTER (WHERE b.status = 'finished'),"                                  \
+	" count(*) FILTER (WHERE b.status = 'finished' AND b.failed + coalesce(c.failed, 0) > 0)," \
+	" count(*) FILTER (WHERE b.status = 'cancelled'),"                                       \
+	" coalesce(sum(b.success + coalesce(c.success, 0)), 0),"                                 \
+	" coalesce(sum(b.failed + coalesce(c.failed, 0)), 0),"                                   \
+	" coalesce(sum(b.ignored + coalesce(c.ignored, 0)), 0),"                                 \
+	" coalesce(sum(extract(epoch FROM b.finished - b.started))"                              \
+	"  FILTER (WHERE b.status = 'finished' AND b.started IS NOT NULL), 0),"                  \
+	" coalesce(sum(b.total) FILTER (WHERE b.status = 'finished' AND b.started IS NOT NULL), 0)" \
+	" FROM " table " b " counts_join                                                         \
+	"WHERE b.status IN ('finished', 'cancelled')"                                             \
+	" AND b.modified >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"       \
+	" AND coalesce(b.finished, b.modified)"                                                  \
+	"  >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"                     \
+	" AND ($1::bigint = 0 OR b.creator = $1::bigint)"
+int chunk_today(struct db *db, const char *stmt, const char *sql, int64_t creator,
+                struct chunk_day *out, struct fb_err *err) FB_MUSTCHECK;
 
 /* The work's heartbeat, beaten once per chunk (columns id, heartbeat, modified). */
 #define CHUNK_HEARTBEAT_SQL(table)                                                           \

@@ -429,6 +429,19 @@ db_ll(const PGresult *res, int row, int col)
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+int
+db_query_ll(struct db *db, const char *name, const char *sql, int nparams,
+            const char *const *params, long long *out, struct fb_err *err)
+{
+	PGresult *res = db_query(db, name, sql, nparams, params, err);
+
+	if (res == NULL)
+		return -1;
+	*out = PQntuples(res) > 0 ? db_ll(res, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
 char *
 db_id_array(const int64_t *ids, size_t n)
 {

@@ -62,6 +62,10 @@ int db_err_retryable(const struct fb_err *err);
 /* Convenience readers over a result: value or NULL when SQL NULL. */
 const char *db_val(const PGresult *res, int row, int col);
 long long db_ll(const PGresult *res, int row, int col);
+/* db_query of a statement answering one number (its first row's first column; 0 when no
+ * row or NULL) into *out. */
+int db_query_ll(struct db *db, const char *name, const char *sql, int nparams,
+                const char *const *params, long long *out, struct fb_err *err) FB_MUSTCHECK;
 
 /* '%' + s with LIKE's wildcards escaped + '%', for ILIKE $n.  Caller frees. */
 char *db_like_pattern(const char *s);

@@ -25,7 +25,8 @@
 
 #define ID_MAX 24
 
-static const struct chunk_counter counter = CHUNK_COUNTER("engine_count", "batch_counter", "batch_id");
+static const struct chunk_counter counter =
+    CHUNK_COUNTER("engine_count", "batch_counter", "batch_id", "batch_task", "batch");
 
 enum outcome { OUT_NONE, OUT_SUCCESS, OUT_FAILED, OUT_IGNORED, OUT_DEFER };
 

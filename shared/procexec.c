@@ -29,7 +29,7 @@
 #define ID_MAX 24
 
 static const struct chunk_counter counter =
-    CHUNK_COUNTER("procop_count", "process_bulk_counter", "op_id");
+    CHUNK_COUNTER("procop_count", "process_bulk_counter", "op_id", "process_bulk_op", "process");
 
 static void
 id_str(char buf[ID_MAX], int64_t id)

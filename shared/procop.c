@@ -514,15 +514,18 @@ out:
 
 /* ---- reads, cancel, retry ---------------------------------------------------------------- */
 
+/* The counter sums of the operation aliased op, as c. */
+#define OP_COUNTS_JOIN(op)                                                                   \
+	"LEFT JOIN LATERAL (SELECT sum(success) AS success, "                                    \
+	"sum(failed) AS failed, sum(ignored) AS ignored, sum(cancelled) AS cancelled "            \
+	"FROM process_bulk_counter WHERE op_id = " op ".id) c ON true "
 #define OP_COLS                                                                              \
 	"SELECT o.id, o.operation, o.status, o.comment, " TS_SQL("o.created") ", "                \
 	TS_SQL("o.started") ", " TS_SQL("o.finished") ", "                                         \
 	"extract(epoch FROM coalesce(o.finished, now()) - o.started), o.total, "                  \
 	"o.success + coalesce(c.success, 0), o.failed + coalesce(c.failed, 0), "                  \
 	"o.ignored + coalesce(c.ignored, 0), o.cancelled + coalesce(c.cancelled, 0) "            \
-	"FROM process_bulk_op o LEFT JOIN LATERAL (SELECT sum(success) AS success, "              \
-	"sum(failed) AS failed, sum(ignored) AS ignored, sum(cancelled) AS cancelled "            \
-	"FROM process_bulk_counter WHERE op_id = o.id) c ON true "
+	"FROM process_bulk_op o " OP_COUNTS_JOIN("o")
 
 static struct json_object *
 op_json(const PGresult *res, int row)
@@ -607,6 +610,38 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
 	PQclear(res);
 	*out = jsonh_page(items, total, page, page_size);
 	return 0;
+}
+
+int
+procop_active(struct db *db, int64_t creator, int limit, struct json_object **out,
+              struct fb_err *err)
+{
+	char uid[ID_MAX], lim[ID_MAX];
+	PGresult *res;
+	int i;
+
+	id_str(uid, creator);
+	id_str(lim, limit);
+	/* (status, modified) index: only operations not yet settled are read. */
+	res = db_query(db, "procop_active",
+	               OP_COLS "WHERE o.status IN ('init', 'running')"
+	                       " AND ($1::bigint = 0 OR o.creator = $1::bigint)"
+	                       " ORDER BY o.id DESC LIMIT $2",
+	               2, (const char *[]){uid, lim}, err);
+	if (res == NULL)
+		return -1;
+	*out = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_object_array_add(*out, op_json(res, i));
+	PQclear(res);
+	return 0;
+}
+
+int
+procop_today(struct db *db, int64_t creator, struct chunk_day *out, struct fb_err *err)
+{
+	return chunk_today(db, "procop_today",
+	                   CHUNK_TODAY_SQL("process_bulk_op", OP_COUNTS_JOIN("b")), creator, out, err);
 }
 
 /* Operation id of uid: its status (row locked FOR UPDATE when lock), or FB_ENOTFOUND. */

@@ -114,6 +114,18 @@ int procop_items(struct db *db, const struct user_rec *u, int64_t id, const char
                  int64_t page, int64_t page_size, struct json_object **out,
                  struct fb_err *err) FB_MUSTCHECK;
 /* Pending sessions become cancelled; *n counts them. */
+/*
+ * Operations not yet settled (init, running), newest first, at most limit, of creator
+ * (0: everyone's), as procop_status JSON in an array (caller json_object_put).
+ */
+int procop_active(struct db *db, int64_t creator, int limit, struct json_object **out,
+                  struct fb_err *err) FB_MUSTCHECK;
+
+/* What settled today (since midnight UTC); creator 0: everyone's. */
+struct chunk_day;
+int procop_today(struct db *db, int64_t creator, struct chunk_day *out,
+                 struct fb_err *err) FB_MUSTCHECK;
+
 int procop_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n,
                   struct fb_err *err) FB_MUSTCHECK;
 /* Failed sessions become pending again; *n counts them (publish process.bulk when > 0). */

@@ -328,7 +328,7 @@ queue_ensure_groups(struct queue *q, struct fb_err *err)
 	return 0;
 }
 
-/* The current time as RFC 3339 UTC with milliseconds. */
+/* The current time as RFC 3339 UTC with microseconds (a job's wait is measured from it). */
 static void
 now_rfc3339(char out[32])
 {
@@ -339,7 +339,7 @@ now_rfc3339(char out[32])
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%03dZ", s, (int)((ts.tv_nsec / 1000000) % 1000));
+	snprintf(out, 32, "%.19s.%06dZ", s, (int)((ts.tv_nsec / 1000) % 1000000));
 }
 
 /* The job message under id (given when not empty, else a new one into id); caller puts. */

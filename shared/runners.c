@@ -35,7 +35,7 @@ const struct metric_def runners_m_jobs = {
 	METRIC_COUNTER, NULL, 0};
 const struct metric_def runners_m_wait = {
 	"flowbatch_runner_job_wait_seconds",
-	"Time from a job's enqueueing (its stream entry id) to its start, by type.",
+	"Time from a job's enqueueing (its message's enqueued_at) to its start, by type.",
 	METRIC_HISTOGRAM, metrics_seconds_buckets, METRICS_SECONDS_NBUCKETS};
 const struct metric_def runners_m_run = {
 	"flowbatch_runner_job_run_seconds", "Run time of jobs, by type.",
@@ -149,6 +149,7 @@ runners_publish(struct queue *q, const struct runner_report *rep, long ttl_ms,
 	NUMF("rss_bytes", "%lld", rep->rss_bytes);
 	NUMF("load1", "%.2f", rep->load1);
 	FIELD("paused", paused);
+	FIELD("jobs", rep->jobs != NULL ? rep->jobs : "[]");
 #undef NUMF
 #undef FIELD
 	for (i = 0; i < rep->nmetrics; i++) {
@@ -298,6 +299,20 @@ counts_json(const int counts[QUEUE_NPRIO])
 	return o;
 }
 
+/* The report's jobs in hand as a JSON array (empty when absent or unreadable). */
+static struct json_object *
+jobs_json(const char *text)
+{
+	struct fb_err err = {0};
+	struct json_object *j = text != NULL ? jsonh_parse(text, strlen(text), &err) : NULL;
+
+	fb_err_clear(&err);
+	if (j != NULL && json_object_is_type(j, json_type_array))
+		return j;
+	json_object_put(j);
+	return json_object_new_array();
+}
+
 static struct json_object *
 report_json(struct queue *q, const char *runner, const redisReply *h, int live,
             struct fb_err *err)
@@ -328,6 +343,7 @@ report_json(struct queue *q, const char *runner, const redisReply *h, int live,
 	jsonh_add_int(o, "busy", busy);
 	jsonh_add_int(o, "idle", workers > busy ? workers - busy : 0);
 	jsonh_add_int(o, "jobs_in_hand", busy);
+	json_object_object_add(o, "jobs", jobs_json(hash_field(h, "jobs")));
 	jsonh_add_int(o, "rss_bytes", field_ll(h, "rss_bytes"));
 	jsonh_add_double(o, "load1", hash_field(h, "load1") ? strtod(hash_field(h, "load1"), NULL) : 0);
 	paused = json_object_new_array();

@@ -57,6 +57,8 @@ struct runner_report {
 	long long rss_bytes;
 	double load1;
 	unsigned paused;      /* the paused streams this runner obeys, (1 << prio) */
+	/* The jobs in hand, a JSON array of {job_id, type, stream, batch_id|op_id}; borrowed. */
+	const char *jobs;
 	/* Metric samples: nmetrics pairs of (family name, its sample lines with the runner
 	 * label); borrowed. */
 	const char *const *metrics;
@@ -72,7 +74,8 @@ int runners_gone(struct queue *q, const char *runner, struct fb_err *err) FB_MUS
 /*
  * Every runner with a report: a JSON array (caller json_object_put) of {runner, host, pid,
  * version, started, last_seen, state: "live"|"stale", workers:{high,common,low}, busy,
- * idle, jobs_in_hand, rss_bytes, load1, paused:[...], consumers_override:{...}|null},
+ * idle, jobs_in_hand, jobs:[{job_id, type, stream, batch_id|op_id}], rss_bytes, load1,
+ * paused:[...], consumers_override:{...}|null},
  * sorted by runner.
  */
 struct json_object *runners_list(struct queue *q, struct fb_err *err) FB_MUSTCHECK;

@@ -303,6 +303,9 @@ async function route() {
 	} else if (parts[0] === "taskcenter" && S.me.is_admin) {
 		stopPolling();
 		await tcRoute();
+	} else if (parts[0] === "dashboard") {
+		stopPolling();
+		await dashboardRoute();
 	} else if (parts[0] === "batches") {
 		showView("batches");
 		loadBatches();

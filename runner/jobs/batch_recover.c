@@ -3,9 +3,9 @@
  * batch_recover: the job batch.recover — find batches whose execution was lost (a runner
  * died, Redis lost the job) and failed items due for an automatic retry, and publish the
  * jobs that carry them on; then let go of the task locks of batches that can no longer act
- * on them (each release logged), and forget idempotency keys past their time.  One runner
- * at a time: the scan holds a Redis lock, and the rows it changes are locked in
- * PostgreSQL, which remains the real guard.  Bulk process operations whose execution was
+ * on them (each release logged), and forget idempotency keys and throughput rows past their
+ * time.  One runner at a time: the scan holds a Redis lock, and the rows it changes are
+ * locked in PostgreSQL, which remains the real guard.  Bulk process operations whose execution was
  * lost are found by the same scan (procop_recover_scan) and published again.
  */
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include "idem.h"
 #include "jobs.h"
 #include "log.h"
+#include "overview.h"
 #include "procop.h"
 
 /* Locks released per transaction, and transactions per run (the next run goes on). */
@@ -89,6 +90,11 @@ job_batch_recover(struct job_ctx *ctx, struct json_object *args, struct fb_err *
 			goto out;
 		if (purged > 0)
 			log_info("idempotency keys purged", "job_id", LOG_STR(ctx->job_id), "keys",
+			         LOG_INT(purged), NULL);
+		if (overview_purge(ctx->db, &purged, err) < 0)
+			goto out;
+		if (purged > 0)
+			log_info("throughput rows purged", "job_id", LOG_STR(ctx->job_id), "rows",
 			         LOG_INT(purged), NULL);
 	}
 	rc = 0;

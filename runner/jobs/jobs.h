@@ -58,6 +58,7 @@ const struct job_type *jobs_all(int *n);
 struct job_msg {
 	char id[65];
 	char type[65];
+	char enqueued_at[32]; /* RFC 3339 UTC as published; "" when absent or malformed */
 	int attempt;
 	struct json_object *args; /* owned: job_msg_clear() releases it; an object, never NULL */
 };

@@ -67,6 +67,31 @@ ident_ok(const char *s)
 	return 1;
 }
 
+/*
+ * "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z", the form queue_publish writes: safe to hand to
+ * PostgreSQL as a timestamptz.
+ */
+static int
+when_ok(const char *s)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i, n = strlen(s), f;
+
+	if (n < sizeof(form) || n > sizeof(form) + 7 || s[n - 1] != 'Z')
+		return 0;
+	for (i = 0; i + 1 < sizeof(form); i++)
+		if (form[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != form[i])
+			return 0;
+	if (i == n - 1)
+		return 1;
+	if (s[i++] != '.')
+		return 0;
+	for (f = 0; i < n - 1; i++, f++)
+		if (!(s[i] >= '0' && s[i] <= '9'))
+			return 0;
+	return f >= 1 && f <= 6;
+}
+
 int
 jobs_parse_msg(const char *text, size_t len, struct job_msg *msg, struct fb_err *err)
 {
@@ -99,6 +124,8 @@ jobs_parse_msg(const char *text, size_t len, struct job_msg *msg, struct fb_err 
 		goto fail;
 	snprintf(msg->id, sizeof(msg->id), "%s", id);
 	snprintf(msg->type, sizeof(msg->type), "%s", type);
+	if (when != NULL && when_ok(when))
+		snprintf(msg->enqueued_at, sizeof(msg->enqueued_at), "%s", when);
 	msg->attempt = (int)attempt;
 	msg->args = args != NULL ? json_object_get(args) : json_object_new_object();
 	json_object_put(root);

@@ -363,3 +363,26 @@ bf_finished_after_return() {
 	grep -q 'job settled after a transient failure' "$IT_RUNNER_LOG" &&
 		it_ok "the runner ran its job in hand again" || it_fail "no job was retried in hand"
 }
+
+# bf_held_batch SECS: a 200-task approve batch of BF_ME that runs until one item and then
+# waits, its executor job in the hand of a runner: submitted (submission locks the tasks
+# too), task 150 locked for up to SECS seconds (bf_blocker_stop ends it), then a runner
+# (chunks of 20, 2 executors) started.  Returns once 180 items are settled and an
+# executor waits on the lock.  Sets BF_BATCH and BF_RUNNER (host:pid).
+bf_held_batch() {
+	mapfile -t BF_IDS < <(bf_tasks "$BF_N2" "$BF_ME_ID" 200 "$BF_FORM_OK" "$BF_N1" "$BF_APPLICANT_ID")
+	bf_submit "$BF_ME_TOKEN" "{\"node_id\":$BF_N2,\"task_ids\":$(bf_ids_json "${BF_IDS[@]}"),\"examine\":{\"action\":\"approve\",\"comment\":\"held\"},\"form\":{\"city\":\"广州\"}}"
+	it_assert_status 201 "200-task batch submitted"
+	[[ -n $BF_BATCH ]] || it_bail "no batch"
+	bf_blocker_start "${BF_IDS[150]}" "$1"
+	it_start_runner FLOWBATCH_BATCH_MAX_CONCURRENCY=2 FLOWBATCH_BATCH_CHUNK_SIZE=20
+	BF_RUNNER="$(hostname):$IT_RUNNER_PID"
+	it_wait_for 30 bf_held "$BF_BATCH" ||
+		it_bail "the batch did not stop at the locked task: $(it_sql "SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM batch_task_detail WHERE batch_id = :b GROUP BY 1) x" b="$BF_BATCH")"
+	sleep 1.5 # a report of the runner after the executor took its chunk
+}
+
+bf_held() {
+	[[ $(it_sql "SELECT count(*) FROM batch_task_detail WHERE batch_id = :b AND status = 'pending'" b="$1") -le 20 ]] &&
+		[[ $(it_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") -ge 1 ]]
+}

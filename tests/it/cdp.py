@@ -6,14 +6,29 @@
 #   b.call(method, **params)      one protocol call; b.js(expr) evaluates (promises awaited)
 #   b.wait(expr, secs)            until expr is truthy; b.q(sel, what), b.click(sel), b.setv(sel, v)
 #   b.close()                     stop Chromium; b.failed says whether a check failed
+#   with cdp.Browser(profile) as b: ...   the same, closed on leaving the block
+#   c = cdp.Checks(); c.ok(cond, msg); sys.exit(c.status())   checks kept apart from a browser
 # The first line printed is "var|CHROMIUM_PID=<pid>" (the shell side kills it on exit).
 import json, os, signal, subprocess, time, urllib.request
 import websocket
 
 
-class Browser:
-    def __init__(self, profile, lang="zh-CN"):
+class Checks:
+    def __init__(self):
         self.failed = False
+
+    def ok(self, cond, msg):
+        print("%s|%s" % ("ok" if cond else "fail", msg), flush=True)
+        self.failed = self.failed or not cond
+        return cond
+
+    def status(self):
+        return 1 if self.failed else 0
+
+
+class Browser(Checks):
+    def __init__(self, profile, lang="zh-CN"):
+        Checks.__init__(self)
         self.seq = 0
         self.proc = subprocess.Popen(
             [os.environ.get("FB_CHROMIUM", "chromium"), "--headless", "--no-sandbox", "--disable-gpu",
@@ -35,10 +50,12 @@ class Browser:
             [t for t in tabs if t["type"] == "page"][0]["webSocketDebuggerUrl"], timeout=60,
             suppress_origin=True)
 
-    def ok(self, cond, msg):
-        print("%s|%s" % ("ok" if cond else "fail", msg), flush=True)
-        self.failed = self.failed or not cond
-        return cond
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
     def call(self, method, **params):
         self.seq += 1
@@ -64,6 +81,9 @@ class Browser:
     def q(self, sel, what="textContent"):
         return self.js("(() => { const e = document.querySelector(%s); return e ? e.%s : null; })()"
                        % (json.dumps(sel), what))
+
+    def text(self, sel):
+        return self.q(sel)
 
     def click(self, sel):
         return self.js("(() => { const e = document.querySelector(%s); if (!e) return false;"

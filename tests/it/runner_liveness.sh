@@ -48,13 +48,17 @@ it_start_runner
 A=$IT_RUNNER_PID
 some_done() { (($(bf_count "$B" success) >= 600)); }
 it_wait_for 60 some_done || it_bail "batch did not get going: $(bf_count "$B" success) done"
-# undelivered: entries of the high stream (the batch's executors) no consumer has taken yet.
-# (The low stream may keep the scheduler's jobs waiting while A's low worker is blocked.)
+# undelivered: entries of the high and common streams (the batch's executor on high, its
+# helpers on common) no consumer has taken yet.  (The low stream may keep the scheduler's
+# jobs waiting while A's low worker is blocked.)
 undelivered() {
-	local len pend
-	len=$(it_redis XLEN "$IT_PREFIX:jobs:high")
-	pend=$(it_redis XPENDING "$IT_PREFIX:jobs:high" "$IT_PREFIX-workers" | head -1)
-	echo $((${len:-0} - ${pend:-0}))
+	local len pend s n=0
+	for s in high common; do
+		len=$(it_redis XLEN "$IT_PREFIX:jobs:$s")
+		pend=$(it_redis XPENDING "$IT_PREFIX:jobs:$s" "$IT_PREFIX-workers" | head -1)
+		n=$((n + ${len:-0} - ${pend:-0}))
+	done
+	echo "$n"
 }
 # A holds the waiting executors and no executor job is left for B to take without claiming.
 a_holds() { (($(pending_of "$A") >= 2 && $(undelivered) == 0)); }

@@ -42,6 +42,7 @@ START_TEST(parse_ok)
 	ck_assert_str_eq(m.id, "3f0c1a9e-0000-4000-8000-000000000001");
 	ck_assert_str_eq(m.type, "noop");
 	ck_assert_int_eq(m.attempt, 2);
+	ck_assert_str_eq(m.enqueued_at, "2024-05-01T08:00:00.000Z");
 	ck_assert(json_object_object_get_ex(m.args, "label", &v));
 	ck_assert_str_eq(json_object_get_string(v), "事由");
 	job_msg_clear(&m);
@@ -55,9 +56,43 @@ START_TEST(parse_defaults)
 
 	ck_assert_int_eq(parse("{\"id\":\"a1\",\"type\":\"batch.execute\"}", &m, &err), 0);
 	ck_assert_int_eq(m.attempt, 1);
+	ck_assert_str_eq(m.enqueued_at, "");
 	ck_assert_ptr_nonnull(m.args);
 	ck_assert(json_object_is_type(m.args, json_type_object));
 	job_msg_clear(&m);
+}
+END_TEST
+
+/* The enqueue time reaches PostgreSQL only in the form queue_publish writes. */
+START_TEST(parse_enqueued_at)
+{
+	static const struct {
+		const char *when, *kept;
+	} cases[] = {
+		{"2026-12-04T23:50:01.123456Z", "2026-12-04T23:50:01.123456Z"},
+		{"2026-12-04T23:50:01Z", "2026-12-04T23:50:01Z"},
+		{"2026-12-04T23:50:01.1Z", "2026-12-04T23:50:01.1Z"},
+		{"2026-12-04T23:50:01.1234567Z", ""},
+		{"2026-12-04 23:50:01Z", ""},
+		{"2026-12-04T23:50:01.Z", ""},
+		{"2026-12-04T23:50:01+08:00", ""},
+		{"yesterday", ""},
+		{"2026-12-04T23:50:01.12x4Z", ""},
+	};
+	struct job_msg m;
+	struct fb_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = xasprintf("{\"id\":\"a\",\"type\":\"noop\",\"enqueued_at\":\"%s\"}",
+		                       cases[i].when);
+
+		ck_assert_int_eq(parse(text, &m, &err), 0);
+		ck_assert_msg(strcmp(m.enqueued_at, cases[i].kept) == 0, "%s -> %s", cases[i].when,
+		              m.enqueued_at);
+		job_msg_clear(&m);
+		free(text);
+	}
 }
 END_TEST
 
@@ -445,6 +480,7 @@ queue_suite(void)
 
 	tcase_add_test(tc, parse_ok);
 	tcase_add_test(tc, parse_defaults);
+	tcase_add_test(tc, parse_enqueued_at);
 	tcase_add_test(tc, parse_rejects);
 	tcase_add_test(tc, parse_too_deep_or_big);
 	tcase_add_test(tc, registry);
