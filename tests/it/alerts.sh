@@ -63,6 +63,8 @@ it_assert_eq '* * * * *|UTC' \
 	"$(it_sql "SELECT rule->'cron'->>0, rule->>'tz' FROM crontab WHERE system_key = 'alert.evaluate'")" "every minute"
 # Here: every second.
 it_sql "UPDATE crontab SET rule = '{\"every\": 1}', next_run_at = now() WHERE system_key = 'alert.evaluate'" >/dev/null
+# and so do the task-center retry rounds (the push_failures scenario retries its failed rows).
+tc_retry_every 1
 
 # --- helpers --------------------------------------------------------------------------
 # alert_row RULE SUBJECT: "id|open" or "id|resolved" of the newest alert of rule for subject.
