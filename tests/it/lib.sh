@@ -318,14 +318,18 @@ it_stop_runner() {
 }
 
 # it_curl METHOD PATH [CURL ARGS...]: a request through nginx.  Sets IT_STATUS, IT_BODY and
-# IT_HEADERS (the response headers); prints nothing.
+# IT_HEADERS (the response headers); prints nothing.  It sends Accept-Language: $IT_LANG,
+# en unless set (the checks of the suite read English messages); IT_LANG= sends none.
 it_curl() {
-	local method=$1 path=$2
+	local method=$1 path=$2 lang=${IT_LANG-en}
+	local -a al=()
 	shift 2
+	[ -n "$lang" ] && al=(-H "Accept-Language: $lang")
 	: >"$IT_DIR/curl.body"
 	: >"$IT_DIR/curl.headers"
 	IT_STATUS=$(curl -sS -g --max-time 60 -X "$method" -o "$IT_DIR/curl.body" \
-		-D "$IT_DIR/curl.headers" -w '%{http_code}' "$@" "$IT_BASE$path" 2>"$IT_DIR/curl.err") ||
+		-D "$IT_DIR/curl.headers" -w '%{http_code}' "${al[@]}" "$@" "$IT_BASE$path" \
+		2>"$IT_DIR/curl.err") ||
 		IT_STATUS="curl-error:$(cat "$IT_DIR/curl.err")"
 	IT_BODY=$(cat "$IT_DIR/curl.body")
 	IT_HEADERS=$(tr -d '\r' <"$IT_DIR/curl.headers")

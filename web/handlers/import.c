@@ -190,7 +190,7 @@ handle_batch_errors(struct request *r, struct fb_err *err)
 		return -1;
 	if ((db = request_db(r, err)) == NULL || (path = request_tmpfile(r, "errors", err)) == NULL)
 		return -1;
-	if (errbook_write(db, r->cfg, r->user, id, path, &rows, err) < 0)
+	if (errbook_write(db, r->cfg, r->user, id, r->lang, path, &rows, err) < 0)
 		return -1;
 	log_info("error workbook written", "request_id", LOG_STR(r->request_id), "batch_id",
 	         LOG_INT(id), "rows", LOG_INT(rows), NULL);
