@@ -11,9 +11,9 @@
 # ($FB_DBNAME, migrated under a lock).  Everything a test starts is stopped by the EXIT trap,
 # which also prints the logs (web, runner, nginx) when the test failed or a sanitizer spoke.
 #
-# Functions: it_migrate, it_start_web, it_stop_web, it_start_nginx, it_start_runner,
-# it_stop_runner, it_wait_exit, it_token, it_curl, it_psql, it_sql, it_redis, it_json,
-# it_wait_for, it_ok, it_fail, it_assert_eq, it_assert_match, it_assert_status, it_done.
+# Functions: it_migrate, it_migrations_before, it_start_web, it_stop_web, it_start_nginx,
+# it_start_runner, it_stop_runner, it_wait_exit, it_token, it_curl, it_psql, it_sql, it_redis,
+# it_json, it_wait_for, it_ok, it_fail, it_assert_eq, it_assert_match, it_assert_status, it_done.
 
 set -u
 set -o pipefail
@@ -239,6 +239,19 @@ it_ctl() {
 it_migrate() {
 	flock "$FB_TEST_ENV.lock" "$IT_CTL_BIN" -c "$IT_CONF" migrate >>"$IT_DIR/migrate.log" 2>&1 ||
 		{ cat "$IT_DIR/migrate.log"; it_bail "flowbatchctl migrate failed"; }
+}
+
+# it_migrations_before N: the migrations before number N only, in a directory of the
+# test's own that FLOWBATCH_PATHS_MIGRATIONS then names (a database as an older version
+# left it; export FLOWBATCH_PATHS_MIGRATIONS=$top_srcdir/migrations to go on).
+it_migrations_before() {
+	local dir=$IT_DIR/migrations.before-$1 f n
+	mkdir -p "$dir"
+	for f in "$top_srcdir"/migrations/*.sql; do
+		n=$(basename "$f")
+		((10#${n%%_*} < $1)) && cp "$f" "$dir/"
+	done
+	export FLOWBATCH_PATHS_MIGRATIONS=$dir
 }
 
 # it_token LOGIN [TTL]: print a login token.
