@@ -37,10 +37,10 @@ BEGIN
 	IF m IS NOT NULL THEN
 		RETURN jsonb_build_object('c', 'item.session_state', 'p', jsonb_build_object('state', m[1]));
 	END IF;
-	m := regexp_match(e, '^the process instance is ([a-z_]+); ([a-z_]+) applies to (.*)$');
+	m := regexp_match(e, '^the process instance is ([a-z_]+); ([a-z_]+) applies to .*$');
 	IF m IS NOT NULL THEN
 		RETURN jsonb_build_object('c', 'proc.state_mismatch', 'p',
-		                          jsonb_build_object('state', m[1], 'op', m[2], 'applies', m[3]));
+		                          jsonb_build_object('state', m[1], 'op', m[2]));
 	END IF;
 	m := regexp_match(e, '^locked by another batch \(batch ([0-9]{1,18})\)$');
 	IF m IS NOT NULL THEN

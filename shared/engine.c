@@ -71,7 +71,7 @@ static struct json_object *
 stored_object(const char *text, const char *code, struct msg_reason *why)
 {
 	struct fb_err e = {0};
-	struct json_object *o = jsonh_parse_object(text, strlen(text), "the value", &e);
+	struct json_object *o = jsonh_parse_object(text, strlen(text), "value", &e);
 
 	if (o == NULL && why->code == NULL)
 		msg_reason_set(why, code, msg_args("detail", fb_err_to_detail(NULL, &e), NULL));
@@ -160,8 +160,19 @@ fail_validation(struct item *it, const struct fb_err *e)
 {
 	struct json_object *errors = NULL;
 
-	if (e->details != NULL && json_object_deep_copy(e->details, &errors, NULL) != 0)
-		abort();
+	if (e->details != NULL) {
+		size_t i, n = json_object_array_length(e->details);
+
+		if (json_object_deep_copy(e->details, &errors, NULL) != 0)
+			abort();
+		/* The English text of each is made again when said; it is not stored twice. */
+		for (i = 0; i < n; i++) {
+			struct json_object *d = json_object_array_get_idx(errors, i);
+
+			if (json_object_object_get_ex(d, "code", NULL))
+				json_object_object_del(d, "message");
+		}
+	}
 	if (errors == NULL) {
 		errors = json_object_new_array();
 		json_object_array_add(errors, fb_err_to_detail(NULL, e));
@@ -313,7 +324,7 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 					who = x->assignee;
 				if (who == NULL || *who == '\0') {
 					fail(it, "item.next_needs_assignee",
-				     msg_args("node", json_object_new_string(node->next.name), NULL));
+					     msg_args("node", json_object_new_string(node->next.name), NULL));
 					rc = 0;
 					goto out;
 				}
@@ -322,13 +333,13 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 					goto out;
 				case 0:
 					fail(it, "item.next_assignee_unknown",
-				     msg_args("login", json_object_new_string(who), NULL));
+					     msg_args("login", json_object_new_string(who), NULL));
 					rc = 0;
 					goto out;
 				}
 			} else if ((next_assignee = node->next.assignee_id) == 0) {
 				fail(it, "item.next_no_assignee",
-			     msg_args("node", json_object_new_string(node->next.name), NULL));
+				     msg_args("node", json_object_new_string(node->next.name), NULL));
 				rc = 0;
 				goto out;
 			}
@@ -352,7 +363,7 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		PQclear(res);
 		if (next_assignee == 0) {
 			fail(it, "item.reject_nobody",
-		     msg_args("node", json_object_new_string(node->prev.name), NULL));
+			     msg_args("node", json_object_new_string(node->prev.name), NULL));
 			rc = 0;
 			goto out;
 		}

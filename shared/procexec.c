@@ -42,8 +42,7 @@ id_str(char buf[ID_MAX], int64_t id)
 
 struct opdef {
 	const char *name;
-	const char *from[5];  /* states it applies to */
-	const char *from_text;
+	const char *from[5];  /* states it applies to (said as applies.<name> in msg.c) */
 	const char *to;       /* the state after it ("removed": the row is gone) */
 	const char *outcome;  /* the outcome it sets, or NULL */
 	int cancels_tasks;
@@ -51,14 +50,12 @@ struct opdef {
 };
 
 static const struct opdef opdefs[] = {
-	{"suspend", {"running"}, "running ones", "suspended", NULL, 0, 0},
-	{"resume", {"suspended"}, "suspended ones", "running", NULL, 0, 0},
-	{"stop", {"running", "suspended"}, "running or suspended ones", "stopped", "stopped", 1, 0},
-	{"finish", {"running", "suspended"}, "running or suspended ones", "finished",
-	 "finished_by_admin", 1, 0},
-	{"delete", {"running", "suspended", "stopped", "finished"}, "any not deleted yet", "deleted",
-	 NULL, 1, 1},
-	{"archive_delete", {"finished", "stopped"}, "finished or stopped ones", "removed", NULL, 0, 1},
+	{"suspend", {"running"}, "suspended", NULL, 0, 0},
+	{"resume", {"suspended"}, "running", NULL, 0, 0},
+	{"stop", {"running", "suspended"}, "stopped", "stopped", 1, 0},
+	{"finish", {"running", "suspended"}, "finished", "finished_by_admin", 1, 0},
+	{"delete", {"running", "suspended", "stopped", "finished"}, "deleted", NULL, 1, 1},
+	{"archive_delete", {"finished", "stopped"}, "removed", NULL, 0, 1},
 };
 
 static const struct opdef *
@@ -172,8 +169,7 @@ classify(const struct exec *x, struct item *it)
 		it->out = OUT_IGNORED;
 		msg_reason_set(&it->why, "proc.state_mismatch",
 		               msg_args("state", json_object_new_string(it->state), "op",
-		                        json_object_new_string(d->name), "applies",
-		                        json_object_new_string(d->from_text), NULL));
+		                        json_object_new_string(d->name), NULL));
 	} else {
 		it->out = OUT_SUCCESS;
 	}

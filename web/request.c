@@ -399,7 +399,7 @@ request_json(struct request *r, struct fb_err *err)
 	}
 	if (read_body(r, r->cfg->web_json_body_max, "web.json_body_max", err) < 0)
 		return NULL;
-	obj = jsonh_parse_object(r->body, r->body_len, "the request body", err);
+	obj = jsonh_parse_object(r->body, r->body_len, "body", err);
 	if (obj == NULL)
 		return NULL;
 	arena_defer(r->arena, put_json, obj);

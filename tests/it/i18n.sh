@@ -11,14 +11,15 @@
 #      are stored as codes with parameters, and the details say them in the reader's
 #      language (reason_code, reason_params, reason; "error" as before);
 #   3. errors.xlsx downloaded in zh-CN shows the Chinese reasons under 错误原因 (read with
-#      openpyxl), in en the English ones, the headers being the template's in both.
+#      openpyxl), in en the English ones, the headers being the template's in both;
+#   4. a bulk operation's ignored row: its reason (the state and the operation said in the
+#      reader's language too) in en and zh-CN.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
+. "$top_srcdir/tests/it/process_fixture.sh"
 
 bf_xlsx_setup
-bf_own_db
-bf_users
-bf_app "多语言"
+pf_setup "多语言"
 it_start_web
 it_start_nginx
 it_start_runner
@@ -190,4 +191,24 @@ ${T[1]}=the process instance is suspended
 ${T[2]}=\"城市\" (city): is required" "$EX" "errors.xlsx in en: the English reasons (the template's headers)"
 
 it_assert_no_stale_locks "after the batch"
+
+# --- 4. a bulk operation ---------------------------------------------------------------------------
+mapfile -t RUN < <(pf_sessions running 1)
+mapfile -t SUS < <(pf_sessions suspended 1)
+pf_submit "$BF_ME_TOKEN" "{\"operation\":\"suspend\",\"session_ids\":[${RUN[0]},${SUS[0]}]}"
+[[ -n $PF_OP ]] || it_bail "bulk operation not submitted: $IT_STATUS $IT_BODY"
+pf_wait_settled "$PF_OP" 30
+# op_reason LANG: "code|params|reason" of the suspended session's row.
+op_reason() {
+	ask "$1" GET "/api/process/bulk/$PF_OP/items" "${ME[@]}"
+	/usr/bin/python3 -c '
+import json, sys
+for it in json.loads(sys.stdin.read())["items"]:
+    if it["session_id"] == int(sys.argv[1]):
+        print("%s|%s|%s" % (it["reason_code"], json.dumps(it["reason_params"], sort_keys=True), it["reason"]))' "${SUS[0]}" <<<"$IT_BODY"
+}
+it_assert_eq 'proc.state_mismatch|{"op": "suspend", "state": "suspended"}|the process instance is suspended; suspend applies to running ones' \
+	"$(op_reason en)" "bulk operation: the ignored row's reason in en"
+it_assert_eq 'proc.state_mismatch|{"op": "suspend", "state": "suspended"}|流程实例已挂起；挂起只适用于运行中的实例' \
+	"$(op_reason zh-CN)" "bulk operation: the ignored row's reason in zh-CN"
 it_done

@@ -73,7 +73,7 @@ it_assert_eq '-|-' "$(stored "${T[8]}")" "no reason, no code"
 it_assert_eq 'locked by another batch (batch 42)' \
 	"$(it_sql "SELECT error FROM batch_task_detail WHERE batch_id = :b AND task_id = :t" b="$B" t="${T[2]}")" \
 	"the English text stays"
-it_assert_eq 'proc.state_mismatch|{"op": "resume", "state": "running", "applies": "suspended ones"}
+it_assert_eq 'proc.state_mismatch|{"op": "resume", "state": "running"}
 proc.not_monitor|{}
 -|-' "$(it_sql "SELECT coalesce(error_code, '-') || '|' || coalesce(error_params::text, '-')
 	FROM proc_log WHERE bulk_op_id = :o ORDER BY session_id" o="$OP")" "bulk-operation rows"

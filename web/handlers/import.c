@@ -89,7 +89,7 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	int dry_run = 0;
 
 	if (batch_idem_key(r, &key, err) < 0 ||
-	    request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+	    request_limit(r, r->thread->excel, "excel", err) < 0)
 		return -1;
 	if (r->content_type == NULL) {
 		fb_err_set(err, FB_EMEDIA, "upload the file as multipart/form-data (part \"file\")");
@@ -186,7 +186,7 @@ handle_batch_errors(struct request *r, struct fb_err *err)
 	size_t rows = 0;
 	int rc;
 
-	if (request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+	if (request_limit(r, r->thread->excel, "excel", err) < 0)
 		return -1;
 	if ((db = request_db(r, err)) == NULL || (path = request_tmpfile(r, "errors", err)) == NULL)
 		return -1;

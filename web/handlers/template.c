@@ -50,7 +50,7 @@ handle_batch_template(struct request *r, struct fb_err *err)
 	task_filter_init(f);
 	arena_defer(r->arena, filter_free, f);
 	if (request_check_params(r, known, "f.", err) < 0 ||
-	    request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+	    request_limit(r, r->thread->excel, "excel", err) < 0)
 		return -1;
 	mode = request_param(r, "mode");
 	if (mode == NULL || strcmp(mode, "single") == 0) {
