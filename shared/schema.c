@@ -1710,7 +1710,7 @@ int
 schema_value_from_text(const struct schema_field *f, const char *text, struct json_object **out,
                        struct fb_err *err)
 {
-	char why[256], cbuf[80], date[11];
+	char date[11];
 	struct msg_reason r = {0};
 	char *val = NULL;
 	const char *b, *e;
@@ -1729,7 +1729,7 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 	len = strlen(text);
 	if (f->type == SCHEMA_TEXT) {
 		if (text_check(f, text, len, out, &r) != 0)
-			goto bad_reason;
+			goto bad;
 		return 0;
 	}
 	for (b = text; is_space(*b); b++)
@@ -1741,23 +1741,20 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 	switch (f->type) {
 	case SCHEMA_NUMBER:
 		if (number_from_text(val, len, &d) != 0) {
-			snprintf(why, sizeof(why), "\"%s\" is not a number", clip(val, cbuf));
+			msg_reason_set(&r, "form.not_number", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		if (number_check(f, d, out, &r) != 0)
-			goto bad_reason;
+			goto bad;
 		break;
 	case SCHEMA_DATE:
 		rc = date_from_text(val, len, date);
 		if (rc == -1) {
-			snprintf(why, sizeof(why), "\"%s\" is not a date (write YYYY-MM-DD)",
-			         clip(val, cbuf));
+			msg_reason_set(&r, "form.not_date", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		if (rc == -2) {
-			snprintf(why, sizeof(why),
-			         "\"%s\" is not a calendar date between 1900 and 9999",
-			         clip(val, cbuf));
+			msg_reason_set(&r, "form.date_range_q", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		*out = json_object_new_string(date);
@@ -1766,15 +1763,14 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 		if (utf8_scan(val, len, NULL) != 0 ||
 		    !(f->parent == NULL ? str_in(f->options, f->noptions, val)
 		                        : child_known(f, val))) {
-			snprintf(why, sizeof(why), "\"%s\" is not one of the options",
-			         clip(val, cbuf));
+			msg_reason_set(&r, "form.not_option", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		*out = json_object_new_string(val);
 		break;
 	default: /* SCHEMA_USER */
 		if (!login_ok(val, len)) {
-			snprintf(why, sizeof(why), "\"%s\" is not a user login", clip(val, cbuf));
+			msg_reason_set(&r, "form.not_login", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		*out = json_object_new_string(val);
@@ -1782,17 +1778,18 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 	}
 	free(val);
 	return 0;
-bad_reason: {
-	char *en = msg_render(r.code, r.params, MSG_EN);
+bad: {
+	struct json_object *what = json_object_new_object();
 
-	snprintf(why, sizeof(why), "%s", en);
-	free(en);
-	msg_reason_clear(&r);
-}
-bad:
+	json_object_object_add(what, "code", json_object_new_string(r.code));
+	json_object_object_add(what, "params", r.params ? r.params : json_object_new_object());
+	r.params = NULL;
 	free(val);
-	fb_err_set(err, FB_EVALIDATION, "\"%s\" (%s): %s", f->label, f->key, why);
+	fb_err_msg(err, FB_EVALIDATION, "form.value",
+	           msg_args("label", json_object_new_string(f->label), "key",
+	                    json_object_new_string(f->key), "what", what, NULL));
 	return -1;
+}
 }
 
 char *

@@ -12,6 +12,7 @@
 #      language (reason_code, reason_params, reason; "error" as before);
 #   3. errors.xlsx downloaded in zh-CN shows the Chinese reasons under 错误原因 (read with
 #      openpyxl), in en the English ones, the headers being the template's in both;
+#      the workbook uploaded again with a bad cell: the import's problems in both languages;
 #   4. a bulk operation's ignored row: its reason (the state and the operation said in the
 #      reader's language too) in en and zh-CN.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
@@ -189,6 +190,29 @@ it_assert_eq "header=错误原因
 ${T[0]}=locked by zhang.san, who is handling it in person
 ${T[1]}=the process instance is suspended
 ${T[2]}=\"城市\" (city): is required" "$EX" "errors.xlsx in en: the English reasons (the template's headers)"
+
+# The workbook fixed wrongly and uploaded again: the import's problems in the same two ways.
+$PY - "$IT_DIR/errors-zh-CN.xlsx" "$IT_DIR/bad.xlsx" <<'PYEOF' || it_fail "editing errors.xlsx"
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb.worksheets[0]
+head = [c.value for c in ws[1]]
+ws.cell(row=2, column=head.index("金额") + 1, value="abc")
+wb.save(sys.argv[2])
+PYEOF
+# amount_problem LANG: "code|message" of the amount's detail, and the summary.
+amount_problem() {
+	ask "$1" POST /api/batch/import "${ME[@]}" -F "file=@$IT_DIR/bad.xlsx"
+	/usr/bin/python3 -c '
+import json, sys
+e = json.loads(sys.stdin.read())["error"]
+d = [x for x in e["details"] if x.get("field") == "amount"][0]
+print("%s|%s|%s|%s" % (e["code"], d["code"], d["message"], e["message"]))' <<<"$IT_BODY"
+}
+it_assert_match '^validation_failed\|import\.problem\|"金额" \(amount\): "abc" is not a number\|[0-9]+ problems? in the file; nothing was submitted$' \
+	"$(amount_problem en)" "import problems in en"
+it_assert_match '^validation_failed\|import\.problem\|“金额”（amount）：“abc”不是数字\|文件中有 [0-9]+ 个问题；没有提交任何内容$' \
+	"$(amount_problem zh-CN)" "import problems in zh-CN"
 
 it_assert_no_stale_locks "after the batch"
 
