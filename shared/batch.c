@@ -548,7 +548,7 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be init, running, finished or cancelled",
+	                   "list.run_status",
 	                   err) < 0)
 		return -1;
 	id_str(uid, u->id);
@@ -635,7 +635,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be pending, success, failed, ignored, cancelled or superseded",
+	                   "list.detail_status",
 	                   err) < 0)
 		return -1;
 	id_str(bid, id);

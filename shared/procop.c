@@ -578,7 +578,7 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be init, running, finished or cancelled",
+	                   "list.run_status",
 	                   err) < 0)
 		return -1;
 	id_str(uid, u->id);
@@ -646,7 +646,7 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be pending, success, failed, ignored or cancelled",
+	                   "list.item_status",
 	                   err) < 0)
 		return -1;
 	if (owned_op(db, id, u->id, 0, st, err) < 0)

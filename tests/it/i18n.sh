@@ -104,6 +104,16 @@ it_assert_eq "task_ids|[${THEIRS[0]}]" \
 	"$(it_json error.details.0.field <<<"$LAST_ZH_BODY")|$(it_json error.details.0.task_ids <<<"$LAST_ZH_BODY")" \
 	"foreign tasks: the detail still names the field and the tasks"
 
+same_request "a listing filter that is not valid" 400 bad_request \
+	'parameter "task_ids": a comma-separated list of positive task ids' '参数“task_ids”：以逗号分隔的正整数任务 ID 列表' \
+	GET "/api/batch/tasks?node_id=$BF_N2&task_ids=0" "${ME[@]}"
+it_assert_eq 'task_ids|task.ids_positive' \
+	"$(it_json error.details.0.field <<<"$LAST_ZH_BODY")|$(it_json error.details.0.code <<<"$LAST_ZH_BODY")" \
+	"listing filter: the detail names the parameter and its own code"
+same_request "a status that lists do not know" 400 bad_request \
+	'status must be init, running, finished or cancelled' 'status 必须是 init、running、finished 或 cancelled' \
+	GET "/api/batches?status=bogus" "${ME[@]}"
+
 same_request "unknown route" 404 not_found \
 	'no such resource: /api/nope' '没有这个资源：/api/nope' GET /api/nope "${ME[@]}"
 
