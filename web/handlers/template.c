@@ -75,10 +75,10 @@ handle_batch_template(struct request *r, struct fb_err *err)
 	if (task_filter_ids(db, r->user->id, f, multi ? TEMPLATE_MULTI_MAX : TEMPLATE_SINGLE_MAX,
 	                    &ids, &n, err) < 0) {
 		if (err->code == FB_ETOOBIG)
-			fb_err_set(err, FB_ETOOBIG,
-			           "the selection matches more than %d tasks: narrow it down%s",
-			           multi ? TEMPLATE_MULTI_MAX : TEMPLATE_SINGLE_MAX,
-			           multi ? " or use mode=single" : "");
+			fb_err_msg(err, FB_ETOOBIG, multi ? "template.selection_multi" : "template.selection",
+			           msg_args("max", json_object_new_int(multi ? TEMPLATE_MULTI_MAX
+			                                                     : TEMPLATE_SINGLE_MAX),
+			                    NULL));
 		return -1;
 	}
 	arena_defer(r->arena, free, ids);
