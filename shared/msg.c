@@ -65,6 +65,15 @@ static const struct msg_def catalogue[] = {
 	M("router.method", "{path} 不支持 {method} 请求", "{method} is not allowed on {path}"),
 	M("router.not_found", "没有这个资源：{path}", "no such resource: {path}"),
 	M("auth.no_token", "没有登录凭证：请先登录", "no login token: sign in first"),
+	M("auth.token_signature", "登录凭证的签名无效", "token signature is not valid"),
+	M("auth.token_expired", "登录凭证已过期", "token has expired"),
+	M("auth.token_malformed", "登录凭证格式不对", "token is malformed"),
+	M("import.multipart", "请以 multipart/form-data 上传文件（字段“file”）",
+	  "upload the file as multipart/form-data (part \"file\")"),
+	M("import.no_file", "表单中没有“file”字段", "the form has no \"file\" part"),
+	M("import.node_id", "“node_id”必须是正整数", "\"node_id\" must be a positive integer"),
+	M("proc.ids_query", "{name}：以逗号分隔、最多 {max} 个正整数 ID",
+	  "{name}: a comma-separated list of at most {max} positive ids"),
 	M("auth.token_required", "缺少参数“token”", "parameter \"token\" is required"),
 
 	/* JSON bodies. */

@@ -57,8 +57,9 @@ ids_csv(struct request *r, const char *name, const char *csv, int64_t **ids, siz
 		p = end + 1;
 	}
 bad:
-	fb_err_set(err, FB_EINVAL, "%s: a comma-separated list of at most %d positive ids", name,
-	           SESSION_IDS_QUERY_MAX);
+	fb_err_msg(err, FB_EINVAL, "proc.ids_query",
+	           msg_args("name", json_object_new_string(name), "max",
+	                    json_object_new_int(SESSION_IDS_QUERY_MAX), NULL));
 	return -1;
 }
 
