@@ -167,8 +167,7 @@ import_map_headers(const struct import_column *cols, size_t ncols, const char *c
 		free(norm[i]);
 	free(norm);
 	if (bad) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "the header row does not match the template: download a new template");
+		fb_err_msg(err, FB_EVALIDATION, "import.headers_changed", NULL);
 		return -1;
 	}
 	return 0;
@@ -396,8 +395,7 @@ cols_from_meta(struct imp *m, struct json_object *meta)
 			k->f = schema_field_by_key(m->node->schema, key + 2);
 			if (k->f == NULL || !json_object_object_get_ex(c, "label", &v) ||
 			    !json_object_is_type(v, json_type_string)) {
-				fb_err_set(m->err, FB_EVALIDATION,
-				           "template of an older form version: download a new template");
+				fb_err_msg(m->err, FB_EVALIDATION, "import.old_version", NULL);
 				return -1;
 			}
 			k->label = json_object_get_string(v);
@@ -562,8 +560,8 @@ single_header(struct imp *m, long row, const struct xlsx_cell *cells, size_t n, 
 	size_t i;
 
 	if (row != 1) {
-		fb_err_set(err, FB_EVALIDATION, "row 1 of the sheet %s must hold the headers",
-		           TEMPLATE_SHEET_SINGLE);
+		fb_err_msg(err, FB_EVALIDATION, "import.header_row",
+		           msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_SINGLE), NULL));
 		fb_err_detail(err, header_detail("", NULL, "the header row is missing"));
 		return -1;
 	}
@@ -625,8 +623,8 @@ single_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct 
 		return 0;
 	}
 	if (m->nrows >= (size_t)m->cfg->batch_max_tasks) {
-		fb_err_set(err, FB_ETOOBIG, "more than %d rows with an action; one batch takes at most %d",
-		           m->cfg->batch_max_tasks, m->cfg->batch_max_tasks);
+		fb_err_msg(err, FB_ETOOBIG, "import.too_many_rows",
+		           msg_args("max", json_object_new_int(m->cfg->batch_max_tasks), NULL));
 		return -1;
 	}
 	r = row_push(m);
@@ -686,9 +684,7 @@ read_meta(struct imp *m, struct xlsx *x, struct json_object **meta, struct fb_er
 	int rc = -1;
 
 	if (xlsx_sheet_find(x, TEMPLATE_SHEET_META) == NULL) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "not a flowbatch template (it has no _meta sheet): download a template and "
-		           "fill it in");
+		fb_err_msg(err, FB_EVALIDATION, "import.not_template", NULL);
 		fb_err_detail(err, jsonh_detail(TEMPLATE_SHEET_META, "the sheet _meta is missing"));
 		return -1;
 	}
@@ -731,8 +727,7 @@ meta_node(struct imp *m, struct json_object *meta, struct fb_err *err)
 		if (m->node == NULL) {
 			if (nerr.code == FB_ENOTFOUND) {
 				fb_err_clear(&nerr);
-				fb_err_set(err, FB_EVALIDATION, "template for another node (that node no "
-				                                "longer exists): download a new template");
+				fb_err_msg(err, FB_EVALIDATION, "import.node_gone", NULL);
 				fb_err_detail(err, fb_err_detail_msg("node_id", "import.other_node", NULL));
 			} else {
 				*err = nerr;
@@ -749,14 +744,16 @@ read_single(struct imp *m, struct xlsx *x, struct json_object *meta, struct fb_e
 	if (cols_from_meta(m, meta) < 0)
 		return -1;
 	if (xlsx_sheet_find(x, TEMPLATE_SHEET_SINGLE) == NULL) {
-		fb_err_set(err, FB_EVALIDATION, "the sheet %s is missing", TEMPLATE_SHEET_SINGLE);
+		fb_err_msg(err, FB_EVALIDATION, "import.form_sheet_missing",
+		           msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_SINGLE), NULL));
 		fb_err_detail(err, jsonh_detail(TEMPLATE_SHEET_SINGLE, "the sheet is missing"));
 		return -1;
 	}
 	if (xlsx_read_sheet(x, TEMPLATE_SHEET_SINGLE, single_row, m, err) < 0)
 		return -1;
 	if (!m->have_header) {
-		fb_err_set(err, FB_EVALIDATION, "the sheet %s is empty", TEMPLATE_SHEET_SINGLE);
+		fb_err_msg(err, FB_EVALIDATION, "import.sheet_empty",
+		           msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_SINGLE), NULL));
 		fb_err_detail(err, header_detail("", NULL, "the header row is missing"));
 		return -1;
 	}
@@ -1006,8 +1003,8 @@ read_form(struct imp *m, struct xlsx *x, struct json_object *meta, struct fb_err
 		return 0;
 	}
 	if (m->nrows >= (size_t)m->cfg->batch_max_tasks) {
-		fb_err_set(err, FB_ETOOBIG, "more than %d workbooks; one batch takes at most %d",
-		           m->cfg->batch_max_tasks, m->cfg->batch_max_tasks);
+		fb_err_msg(err, FB_ETOOBIG, "import.too_many_books",
+		           msg_args("max", json_object_new_int(m->cfg->batch_max_tasks), NULL));
 		return -1;
 	}
 	r = row_push(m);
@@ -1085,9 +1082,8 @@ read_workbook(struct imp *m, const void *data, size_t len, int in_zip, struct fb
 	layout = meta_layout(meta);
 	if (strcmp(layout, "single") == 0) {
 		if (in_zip) {
-			fb_err_set(err, FB_EVALIDATION,
-			           "%.200s: a single-layout template inside a zip: upload it on its own",
-			           m->file);
+			fb_err_msg(err, FB_EVALIDATION, "import.single_in_zip",
+			           msg_args("file", json_object_new_string(m->file), NULL));
 			goto out;
 		}
 		m->single = 1;
@@ -1184,10 +1180,9 @@ read_pack(struct imp *m, zip_t *za, struct fb_err *err)
 		case IMPORT_ENTRY_SKIP:
 			continue;
 		case IMPORT_ENTRY_BAD:
-			fb_err_set(err, FB_EVALIDATION,
-			           "the zip holds \"%.200s\", which is not a workbook of a template pack",
-			           name ? name : "");
-			fb_err_detail(err, jsonh_detail("file", "not a workbook of a template pack"));
+			fb_err_msg(err, FB_EVALIDATION, "import.zip_stranger",
+			           msg_args("file", json_object_new_string(name ? name : ""), NULL));
+			fb_err_detail(err, fb_err_detail_msg("file", "import.zip_stranger_detail", NULL));
 			return -1;
 		case IMPORT_ENTRY_WORKBOOK:
 			break;
@@ -1198,7 +1193,8 @@ read_pack(struct imp *m, zip_t *za, struct fb_err *err)
 		}
 		if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) < 0 ||
 		    ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)) {
-			fb_err_set(err, FB_EVALIDATION, "%.200s is encrypted", name);
+			fb_err_msg(err, FB_EVALIDATION, "import.encrypted",
+			           msg_args("file", json_object_new_string(name), NULL));
 			return -1;
 		}
 		if (zip_entry_read(za, (zip_uint64_t)i, &total, &data, &len, err) < 0)
@@ -1220,8 +1216,8 @@ read_pack(struct imp *m, zip_t *za, struct fb_err *err)
 		}
 	}
 	if (books == 0) {
-		fb_err_set(err, FB_EVALIDATION, "the zip holds no workbook");
-		fb_err_detail(err, jsonh_detail("file", "the zip holds no workbook"));
+		fb_err_msg(err, FB_EVALIDATION, "import.zip_empty", NULL);
+		fb_err_detail(err, fb_err_detail_msg("file", "import.zip_empty", NULL));
 		return -1;
 	}
 	return 0;
@@ -1238,7 +1234,7 @@ read_upload(struct imp *m, const void *data, size_t len, struct fb_err *err)
 
 	zip_error_init(&ze);
 	if (len == 0) {
-		fb_err_set(err, FB_EMEDIA, "the file is empty: not an xlsx");
+		fb_err_msg(err, FB_EMEDIA, "import.empty_file", NULL);
 		return -1;
 	}
 	src = zip_source_buffer_create(data, len, 0, &ze);
@@ -1255,9 +1251,9 @@ read_upload(struct imp *m, const void *data, size_t len, struct fb_err *err)
 		zip_error_fini(&ze);
 		if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS || code == ZIP_ER_READ ||
 		    code == ZIP_ER_SEEK)
-			fb_err_set(err, FB_EMEDIA, "not an xlsx (or encrypted): the file is not a zip archive");
+			fb_err_msg(err, FB_EMEDIA, "import.not_zip", NULL);
 		else
-			fb_err_set(err, FB_EVALIDATION, "the file is a damaged zip archive");
+			fb_err_msg(err, FB_EVALIDATION, "import.damaged_zip", NULL);
 		return -1;
 	}
 	zip_error_fini(&ze);
@@ -1666,17 +1662,18 @@ import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u
 			char msg[sizeof(err->msg)];
 
 			snprintf(msg, sizeof(msg), "%s", err->msg);
-			fb_err_set(err, FB_EVALIDATION, "the file is not a valid xlsx: %.400s", msg);
-			fb_err_detail(err, jsonh_detail("file", msg));
+			fb_err_msg(err, FB_EVALIDATION, "import.bad_xlsx",
+			           msg_args("detail", json_object_new_string(msg), NULL));
+			fb_err_detail(err, fb_err_detail_msg("file", MSG_TEXT_CODE,
+			                                     msg_args("text", json_object_new_string(msg), NULL)));
 		}
 		goto out;
 	}
 	if (node_id != 0 && m.node != NULL && m.node->id != node_id) {
 		fb_err_clear(err);
-		fb_err_set(err, FB_EVALIDATION,
-		           "template for another node (node %lld, not %lld): download the template "
-		           "of this node",
-		           (long long)m.node->id, (long long)node_id);
+		fb_err_msg(err, FB_EVALIDATION, "import.other_node_upload",
+		           msg_args("was", json_object_new_int64(m.node->id), "node",
+		                    json_object_new_int64(node_id), NULL));
 		fb_err_detail(err, fb_err_detail_msg("node_id", "import.other_node", NULL));
 		goto out;
 	}
