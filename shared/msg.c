@@ -413,22 +413,19 @@ find(const char *code, size_t len)
 	return NULL;
 }
 
-const char *
-msg_lang_tag(enum msg_lang lang)
-{
-	return lang == MSG_EN ? "en" : "zh-CN";
-}
-
 int
 msg_lang_from_tag(const char *tag, size_t len, enum msg_lang *out)
 {
-	if (len >= 2 && strncasecmp(tag, "zh", 2) == 0 && (len == 2 || tag[2] == '-' || tag[2] == '_')) {
-		*out = MSG_ZH;
-		return 1;
-	}
-	if (len >= 2 && strncasecmp(tag, "en", 2) == 0 && (len == 2 || tag[2] == '-' || tag[2] == '_')) {
-		*out = MSG_EN;
-		return 1;
+	static const char *const primary[] = {[MSG_ZH] = "zh", [MSG_EN] = "en"};
+	size_t l;
+
+	if (len < 2 || (len > 2 && tag[2] != '-' && tag[2] != '_'))
+		return 0;
+	for (l = 0; l < sizeof(primary) / sizeof(primary[0]); l++) {
+		if (strncasecmp(tag, primary[l], 2) == 0) {
+			*out = (enum msg_lang)l;
+			return 1;
+		}
 	}
 	return 0;
 }

@@ -36,8 +36,6 @@ enum msg_lang {
 /* The code that keeps a reason stored before codes existed: params {"text": ...}. */
 #define MSG_TEXT_CODE "text"
 
-/* "zh-CN" or "en". */
-const char *msg_lang_tag(enum msg_lang lang);
 /* The language of a tag as the console and Accept-Language name it: zh* → zh, en* → en. */
 int msg_lang_from_tag(const char *tag, size_t len, enum msg_lang *out);
 /* True when code is in the catalogue. */
