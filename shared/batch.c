@@ -18,6 +18,7 @@
 #include "jsonh.h"
 #include "listing.h"
 #include "mem.h"
+#include "msg.h"
 #include "utf8.h"
 #include "node.h"
 #include "queue.h"
@@ -79,9 +80,9 @@ check_task_owner(struct db *db, const struct user_rec *u, const struct batch_spe
 	for (i = 0; i < n; i++)
 		json_object_array_add(list, json_object_new_int64(db_ll(res, i, 0)));
 	PQclear(res);
-	d = jsonh_detail("task_ids", "these tasks are not among your tasks at this node");
+	d = fb_err_detail_msg("task_ids", "batch.not_yours_detail", NULL);
 	json_object_object_add(d, "task_ids", list);
-	fb_err_set(err, FB_EVALIDATION, "the submission names tasks that are not yours at this node");
+	fb_err_msg(err, FB_EVALIDATION, "batch.not_yours", NULL);
 	fb_err_detail(err, d);
 	return -1;
 }
@@ -101,7 +102,7 @@ batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_
 	if (node == NULL)
 		return -1;
 	if (spec->comment != NULL && utf8_chars(spec->comment) > BATCH_MAX_COMMENT)
-		fb_err_detail(err, jsonh_detail("examine.comment", "comment is longer than 2000 characters"));
+		fb_err_detail(err, fb_err_detail_msg("examine.comment", "batch.comment_long", NULL));
 	if (spec->form != NULL) {
 		struct fb_err ferr = {0};
 
@@ -117,7 +118,7 @@ batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_
 				for (i = 0; i < n; i++)
 					fb_err_detail(err, json_object_get(json_object_array_get_idx(ferr.details, i)));
 			} else {
-				fb_err_detail(err, jsonh_detail("form", ferr.msg));
+				fb_err_detail(err, fb_err_to_detail("form", &ferr));
 			}
 		}
 		fb_err_clear(&ferr);
@@ -125,8 +126,8 @@ batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_
 	if (!spec->reject && node->next.id != 0 && node->next.choose) {
 		if (spec->assignee == NULL || spec->assignee[0] == '\0') {
 			if (spec->row_data == NULL)
-				fb_err_detail(err, jsonh_detail("assignee.user",
-				                                "the next node needs an assignee: name one"));
+				fb_err_detail(err, fb_err_detail_msg("assignee.user",
+				                                     "batch.assignee_required", NULL));
 		} else {
 			struct fb_err uerr = {0};
 			int found = user_exists_cb(db, spec->assignee, &uerr);
@@ -137,11 +138,11 @@ batch_validate_spec(struct db *db, const struct user_rec *u, const struct batch_
 				goto out;
 			}
 			if (found == 0)
-				fb_err_detail(err, jsonh_detail("assignee.user", "no such user"));
+				fb_err_detail(err, fb_err_detail_msg("assignee.user", "batch.no_user", NULL));
 		}
 	}
 	if (err->details != NULL) {
-		fb_err_set(err, FB_EVALIDATION, "the submission is not valid");
+		fb_err_msg(err, FB_EVALIDATION, "batch.invalid", NULL);
 		goto out;
 	}
 	rc = 0;
@@ -222,7 +223,7 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 			goto out;
 		if (got == 0) {
 			c->key_taken = 1;
-			fb_err_set(err, FB_ECONFLICT, "the Idempotency-Key is already recorded");
+			fb_err_msg(err, FB_ECONFLICT, "batch.idem_recorded", NULL);
 			goto out;
 		}
 	}
@@ -270,32 +271,47 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		    "  AND t.node_id = $5 AND (t.lock_kind IS NULL OR t.lock_owner = $3) RETURNING t.id),"
 		    " cls AS ("
 		    "  SELECT req.task_id, req.ord,"
-		    "   CASE WHEN t.assignee <> $4 THEN 'this task is not assigned to you'"
+		    "   CASE WHEN t.assignee <> $4 THEN 'item.not_assigned'"
 		    "        WHEN l.id IS NULL AND t.state = 'pending' AND t.lock_kind = 'person'"
-		    "          THEN 'locked by ' || t.lock_owner || ', who is handling it in person'"
+		    "          THEN 'item.locked_person'"
 		    "        WHEN l.id IS NULL AND t.state = 'pending' AND t.lock_kind = 'batch'"
 		    "          AND t.lock_owner <> $3"
-		    "          THEN 'locked by another batch (' || replace(t.lock_owner, ':', ' ') || ')'"
-		    "   END AS error,"
+		    "          THEN 'item.locked_batch'"
+		    "   END AS error_code, t.lock_owner,"
 		    "   t.assignee <> $4 AS permanent"
 		    "  FROM req JOIN tasks t ON t.id = req.task_id LEFT JOIN locked l ON l.id = t.id),"
+		    /* The English text of the reason (msg.c's en), for logs and older readers. */
+		    " why AS ("
+		    "  SELECT cls.*, CASE error_code"
+		    "   WHEN 'item.not_assigned' THEN 'this task is not assigned to you'"
+		    "   WHEN 'item.locked_person' THEN 'locked by ' || lock_owner || ', who is handling it in person'"
+		    "   WHEN 'item.locked_batch'"
+		    "     THEN 'locked by another batch (' || replace(lock_owner, ':', ' ') || ')' END AS error,"
+		    "   CASE error_code"
+		    "   WHEN 'item.not_assigned' THEN '{}'::jsonb"
+		    "   WHEN 'item.locked_person' THEN jsonb_build_object('owner', lock_owner)"
+		    "   WHEN 'item.locked_batch' THEN jsonb_build_object('batch',"
+		    "     CASE WHEN lock_owner ~ '^batch:[0-9]{1,18}$'"
+		    "       THEN to_jsonb(substr(lock_owner, 7)::bigint) ELSE to_jsonb(lock_owner) END)"
+		    "   END AS error_params FROM cls),"
 		    " ins AS ("
-		    "  INSERT INTO batch_task_detail (batch_id, task_id, status, error, retry_count,"
-		    "   next_retry_at, finished, post_data, row_no)"
+		    "  INSERT INTO batch_task_detail (batch_id, task_id, status, error, error_code,"
+		    "   error_params, retry_count, next_retry_at, finished, post_data, row_no)"
 		    "  SELECT $1, task_id, CASE WHEN error IS NULL THEN 'pending' ELSE 'failed' END, error,"
+		    "   error_code, error_params,"
 		    "   CASE WHEN error IS NULL THEN 0 WHEN permanent THEN $8::int ELSE 1 END,"
 		    "   CASE WHEN error IS NOT NULL AND NOT permanent"
 		    "     THEN now() + make_interval(secs => $9::int) END,"
 		    "   CASE WHEN error IS NULL THEN NULL ELSE now() END,"
 		    "   ($6::jsonb) -> (ord::int - 1), ($7::int[])[ord]"
-		    "  FROM cls ORDER BY ord RETURNING status)"
+		    "  FROM why ORDER BY ord RETURNING status)"
 		    " SELECT count(*), count(*) FILTER (WHERE status = 'failed') FROM ins",
 		    9, p, err);
 	}
 	if (res == NULL) {
 		if (strcmp(err->sqlstate, "23505") == 0) {
 			fb_err_clear(err);
-			fb_err_set(err, FB_EINVAL, "task_ids lists a task more than once");
+			fb_err_msg(err, FB_EINVAL, "batch.task_twice", NULL);
 		}
 		goto out;
 	}
@@ -304,8 +320,8 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 	PQclear(res);
 	res = NULL;
 	if ((size_t)c->total != s->ntasks) {
-		fb_err_set(err, FB_EVALIDATION, "some tasks do not exist");
-		fb_err_detail(err, jsonh_detail("task_ids", "some of these tasks do not exist"));
+		fb_err_msg(err, FB_EVALIDATION, "batch.some_missing", NULL);
+		fb_err_detail(err, fb_err_detail_msg("task_ids", "batch.some_missing_detail", NULL));
 		goto out;
 	}
 	{
@@ -366,13 +382,14 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 		c.spec = spec = &own;
 	}
 	if (spec->ntasks == 0) {
-		fb_err_set(err, FB_EVALIDATION, "no tasks selected");
-		fb_err_detail(err, jsonh_detail("task_ids", "select at least one task"));
+		fb_err_msg(err, FB_EVALIDATION, "batch.no_tasks", NULL);
+		fb_err_detail(err, fb_err_detail_msg("task_ids", "batch.select_one", NULL));
 		return -1;
 	}
 	if (spec->ntasks > (size_t)cfg->batch_max_tasks) {
-		fb_err_set(err, FB_ETOOBIG, "%zu tasks selected; one batch takes at most %d",
-		           spec->ntasks, cfg->batch_max_tasks);
+		fb_err_msg(err, FB_ETOOBIG, "batch.too_many",
+		           msg_args("n", json_object_new_int64((int64_t)spec->ntasks), "max",
+		                    json_object_new_int(cfg->batch_max_tasks), NULL));
 		return -1;
 	}
 	if (batch_validate_spec(db, u, spec, err) < 0)
@@ -394,8 +411,7 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 		fb_err_clear(err);
 		got = batch_replay(db, u, spec->idem_key, spec->idem_request, out, err);
 		if (got == 0)
-			fb_err_set(err, FB_ECONFLICT,
-			           "a request with this Idempotency-Key is in progress; try again");
+			fb_err_msg(err, FB_ECONFLICT, "idem.in_progress", NULL);
 		return got == 1 ? 0 : -1;
 	}
 	out->batch_id = c.batch_id;
@@ -506,7 +522,7 @@ batch_status(struct db *db, const struct user_rec *u, int64_t id, struct json_ob
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "batch.not_found", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	*out = batch_json(res, 0);
@@ -528,7 +544,7 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be init, running, finished or cancelled",
+	                   "list.run_status",
 	                   err) < 0)
 		return -1;
 	id_str(uid, u->id);
@@ -592,7 +608,7 @@ owned_batch(struct db *db, int64_t id, int64_t uid, int lock, char status[16],
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "batch %lld not found", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "batch.not_found", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
@@ -602,7 +618,8 @@ owned_batch(struct db *db, int64_t id, int64_t uid, int lock, char status[16],
 
 int
 batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *status,
-              int64_t page, int64_t page_size, struct json_object **out, struct fb_err *err)
+              int64_t page, int64_t page_size, enum msg_lang lang, struct json_object **out,
+              struct fb_err *err)
 {
 	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
 	                                       "cancelled", "superseded", NULL};
@@ -614,7 +631,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be pending, success, failed, ignored, cancelled or superseded",
+	                   "list.detail_status",
 	                   err) < 0)
 		return -1;
 	id_str(bid, id);
@@ -626,7 +643,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	res = db_query(db, "batch_details",
 	               "SELECT d.task_id, d.status, d.error, d.retry_count, "
 	               "to_char(d.finished AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-	               "d.row_no, s.title, count(*) OVER () "
+	               "d.row_no, s.title, count(*) OVER (), d.error_code, d.error_params::text "
 	               "FROM batch_task_detail d "
 	               "LEFT JOIN tasks t ON t.id = d.task_id AND t.assignee = $5 "
 	               "LEFT JOIN app_sessions s ON s.id = t.session_id "
@@ -641,7 +658,9 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 
 		jsonh_add_int(o, "task_id", db_ll(res, i, 0));
 		jsonh_add_str(o, "status", PQgetvalue(res, i, 1));
-		jsonh_add_str(o, "error", db_val(res, i, 2));
+		msg_reason_add(o, db_val(res, i, 8), db_val(res, i, 9), db_val(res, i, 2), lang);
+		/* "error": the reason too, as readers before reason_code knew it */
+		json_object_object_add(o, "error", json_object_get(json_object_object_get(o, "reason")));
 		jsonh_add_int(o, "retry_count", db_ll(res, i, 3));
 		jsonh_add_str(o, "finished", db_val(res, i, 4));
 		if (db_val(res, i, 5) != NULL)
@@ -681,7 +700,8 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 	 */
 	res = db_query(db, "batch_cancel",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
-	               "  error = 'cancelled by the user' WHERE id IN (SELECT id FROM batch_task_detail"
+	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
+	               "  WHERE id IN (SELECT id FROM batch_task_detail"
 	               "  WHERE batch_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)"
 	               "  RETURNING task_id),"
 	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
@@ -751,7 +771,7 @@ retry_tx(struct db *db, void *arg, struct fb_err *err)
 	if (owned_batch(db, c->id, c->uid, 1, st, err) < 0)
 		return -1;
 	if (strcmp(st, "cancelled") == 0) {
-		fb_err_set(err, FB_ECONFLICT, "batch %lld was cancelled", (long long)c->id);
+		fb_err_msg(err, FB_ECONFLICT, "batch.cancelled", msg_args("id", json_object_new_int64(c->id), NULL));
 		return -1;
 	}
 	if (c->task_ids != NULL)

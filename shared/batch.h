@@ -22,6 +22,7 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "msg.h"
 #include "idem.h"
 #include "tasklock.h"
 #include "user.h"
@@ -97,7 +98,8 @@ int batch_list(struct db *db, const struct user_rec *u, const char *status, int6
                int64_t page_size, struct json_object **out, struct fb_err *err) FB_MUSTCHECK;
 /* Details of one of u's batches; status may be NULL. */
 int batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *status,
-                  int64_t page, int64_t page_size, struct json_object **out,
+                  int64_t page, int64_t page_size, enum msg_lang lang,
+                 struct json_object **out,
                   struct fb_err *err) FB_MUSTCHECK;
 /*
  * Pending items become cancelled and their tasks unlocked; *n counts them.  The batch

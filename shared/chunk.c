@@ -5,9 +5,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <json-c/json.h>
 
 #include "chunk.h"
+#include "jsonh.h"
 #include "log.h"
+#include "msg.h"
 
 int
 chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w, volatile int *stopping,
@@ -43,12 +46,18 @@ chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w, volatile 
 				fb_err_clear(err);
 				continue;
 			}
+			struct json_object *params = msg_args("detail", json_object_new_string(err->msg), NULL);
+			int failed;
+
 			snprintf(why, sizeof(why), "unexpected error: %s", err->msg);
 			log_error("item failed unexpectedly", w->id_field, LOG_INT(w->id), w->item_field,
 			          LOG_INT(st.item), "error", LOG_STR(err->msg), NULL);
 			fb_err_clear(err);
 			f.why = why;
-			if (st.item == 0 || db_tx(db, w->fail_one, &f, err) < 0)
+			f.why_params = jsonh_str(params);
+			failed = st.item == 0 || db_tx(db, w->fail_one, &f, err) < 0;
+			json_object_put(params);
+			if (failed)
 				return -1;
 			isolate_left--;
 			continue;

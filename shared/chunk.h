@@ -41,7 +41,8 @@ struct chunk_step {
 struct chunk_fail {
 	void *arg; /* the work's own (chunk_work.arg) */
 	int64_t item;
-	const char *why;
+	const char *why;        /* English, for the error column and logs */
+	const char *why_params; /* {"detail": ...} of the reason item.unexpected, JSON text */
 };
 
 /* One kind of chunked work, with its callbacks. */

@@ -17,6 +17,7 @@
 #include "jsonh.h"
 #include "log.h"
 #include "mem.h"
+#include "msg.h"
 #include "node.h"
 #include "schema.h"
 #include "taskcenter.h"
@@ -56,24 +57,25 @@ struct item {
 	struct json_object *form;  /* session form_data (owned) */
 	int found;
 	enum outcome out;
-	char error[600];
-	char unusable[300]; /* why the stored post_data or form_data cannot be used, or "" */
+	struct msg_reason why;
+	struct msg_reason unusable; /* why the stored post_data or form_data cannot be used */
 	int unlock;                /* no retry can mend it: plan none, let go of the task */
 };
 
 /*
  * Stored JSON that must be an object (an item's post_data, a session's form_data): a new
- * object, or NULL with the reason, naming what, in why.  Never a default in its place:
- * an empty form or the batch's action would act on data that is not what was stored.
+ * object, or NULL with the reason (the message code says what) in why, unless why already
+ * holds one.  Never a default in its place: an empty form or the batch's action would act
+ * on data that is not what was stored.
  */
 static struct json_object *
-stored_object(const char *text, const char *what, char *why, size_t n)
+stored_object(const char *text, const char *code, struct msg_reason *why)
 {
 	struct fb_err e = {0};
-	struct json_object *o = jsonh_parse_object(text, strlen(text), "the value", &e);
+	struct json_object *o = jsonh_parse_object(text, strlen(text), "value", &e);
 
-	if (o == NULL && why[0] == '\0')
-		snprintf(why, n, "%s is unusable: %.200s", what, e.msg);
+	if (o == NULL && why->code == NULL)
+		msg_reason_set(why, code, msg_args("detail", fb_err_to_detail(NULL, &e), NULL));
 	fb_err_clear(&e);
 	return o;
 }
@@ -139,40 +141,44 @@ user_exists_cb(void *arg, const char *login, struct fb_err *err)
 	return user_find(arg, login, &u, err);
 }
 
+/* The item ends as out, for the reason code with params (stolen, may be NULL). */
 static void
-fail(struct item *it, const char *fmt, ...) FB_PRINTF(2, 3);
-
-static void
-fail(struct item *it, const char *fmt, ...)
+settle(struct item *it, enum outcome out, const char *code, struct json_object *params)
 {
-	va_list ap;
-
-	it->out = OUT_FAILED;
-	va_start(ap, fmt);
-	vsnprintf(it->error, sizeof(it->error), fmt, ap);
-	va_end(ap);
+	it->out = out;
+	msg_reason_set(&it->why, code, params);
 }
 
-/* Join the messages of a validation error into one line for the detail row. */
+static void
+fail(struct item *it, const char *code, struct json_object *params)
+{
+	settle(it, OUT_FAILED, code, params);
+}
+
+/* A validation error: its details (each a message of its own) are the reason. */
 static void
 fail_validation(struct item *it, const struct fb_err *e)
 {
-	struct buf b = {0};
-	size_t i, n;
+	struct json_object *errors = NULL;
 
-	if (e->details == NULL) {
-		fail(it, "%s", e->msg);
-		return;
-	}
-	n = json_object_array_length(e->details);
-	for (i = 0; i < n; i++) {
-		struct json_object *d = json_object_array_get_idx(e->details, i), *m;
+	if (e->details != NULL) {
+		size_t i, n = json_object_array_length(e->details);
 
-		if (json_object_object_get_ex(d, "message", &m))
-			buf_printf(&b, "%s%s", i ? "; " : "", json_object_get_string(m));
+		if (json_object_deep_copy(e->details, &errors, NULL) != 0)
+			abort();
+		/* The English text of each is made again when said; it is not stored twice. */
+		for (i = 0; i < n; i++) {
+			struct json_object *d = json_object_array_get_idx(errors, i);
+
+			if (json_object_object_get_ex(d, "code", NULL))
+				json_object_object_del(d, "message");
+		}
 	}
-	fail(it, "%s", b.len ? b.data : e->msg);
-	free(b.data);
+	if (errors == NULL) {
+		errors = json_object_new_array();
+		json_object_array_add(errors, fb_err_to_detail(NULL, e));
+	}
+	fail(it, "item.form_invalid", msg_args("errors", errors, NULL));
 }
 
 /* The row's own value of key (an import's per-row action, comment, assignee), or NULL. */
@@ -248,45 +254,48 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 	int64_t next_node = 0, next_assignee = 0;
 
 	if (!it->found || strcmp(it->task_state, "pending") != 0) {
-		it->out = OUT_IGNORED;
-		snprintf(it->error, sizeof(it->error), "the task is no longer pending");
+		settle(it, OUT_IGNORED, "item.not_pending", NULL);
 		it->unlock = 1;
 		return 0;
 	}
 	if (it->task_node != x->node_id) {
-		it->out = OUT_IGNORED;
-		snprintf(it->error, sizeof(it->error), "the task has moved to another node");
+		settle(it, OUT_IGNORED, "item.moved", NULL);
 		it->unlock = 1;
 		return 0;
 	}
 	if (strcmp(it->session_state, "finished") == 0 || strcmp(it->session_state, "stopped") == 0 ||
 	    strcmp(it->session_state, "deleted") == 0) {
-		it->out = OUT_IGNORED;
-		snprintf(it->error, sizeof(it->error), "the process instance is %s", it->session_state);
+		settle(it, OUT_IGNORED, "item.session_state",
+		       msg_args("state", json_object_new_string(it->session_state), NULL));
 		it->unlock = 1;
 		return 0;
 	}
-	if (it->unusable[0] != '\0') {
-		fail(it, "%s", it->unusable);
+	if (it->unusable.code != NULL) {
+		fail(it, it->unusable.code, json_object_get(it->unusable.params));
 		return 0;
 	}
 	if (it->assignee != x->creator) {
-		fail(it, "this task is not assigned to you");
+		fail(it, "item.not_assigned", NULL);
 		return 0;
 	}
 	if (it->lock_kind != NULL && strcmp(it->lock_kind, "person") == 0) {
-		fail(it, "locked by %s, who is handling it in person", it->lock_owner);
+		fail(it, "item.locked_person",
+		     msg_args("owner", json_object_new_string(it->lock_owner), NULL));
 		return 0;
 	}
 	if (it->lock_kind != NULL && strcmp(it->lock_owner, x->owner) != 0) {
-		/* "batch:<id>" reads "batch <id>", as in the reasons written at submission. */
+		/* "batch:<id>": the other batch's id, as in the reasons written at submission. */
 		const char *colon = strchr(it->lock_owner, ':');
+		long long other = colon ? strtoll(colon + 1, NULL, 10) : 0;
 
-		fail(it, "locked by another batch (batch %s)", colon ? colon + 1 : it->lock_owner);
+		fail(it, "item.locked_batch",
+		     msg_args("batch", other > 0 ? json_object_new_int64(other)
+		                                 : json_object_new_string(it->lock_owner),
+		              NULL));
 		return 0;
 	}
 	if (strcmp(it->session_state, "suspended") == 0) {
-		fail(it, "the process instance is suspended");
+		fail(it, "item.suspended", NULL);
 		return 0;
 	}
 	action = row_str(it, "action");
@@ -315,7 +324,8 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 				if (who == NULL)
 					who = x->assignee;
 				if (who == NULL || *who == '\0') {
-					fail(it, "the next node \"%s\" needs an assignee", node->next.name);
+					fail(it, "item.next_needs_assignee",
+					     msg_args("node", json_object_new_string(node->next.name), NULL));
 					rc = 0;
 					goto out;
 				}
@@ -323,12 +333,14 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 				case -1:
 					goto out;
 				case 0:
-					fail(it, "the next assignee \"%s\" does not exist", who);
+					fail(it, "item.next_assignee_unknown",
+					     msg_args("login", json_object_new_string(who), NULL));
 					rc = 0;
 					goto out;
 				}
 			} else if ((next_assignee = node->next.assignee_id) == 0) {
-				fail(it, "the next node \"%s\" has no assignee configured", node->next.name);
+				fail(it, "item.next_no_assignee",
+				     msg_args("node", json_object_new_string(node->next.name), NULL));
 				rc = 0;
 				goto out;
 			}
@@ -351,7 +363,8 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		next_assignee = PQntuples(res) ? db_ll(res, 0, 0) : node->prev.assignee_id;
 		PQclear(res);
 		if (next_assignee == 0) {
-			fail(it, "nobody to send the rejection back to at \"%s\"", node->prev.name);
+			fail(it, "item.reject_nobody",
+			     msg_args("node", json_object_new_string(node->prev.name), NULL));
 			rc = 0;
 			goto out;
 		}
@@ -399,7 +412,8 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 		    " n AS (INSERT INTO tasks (session_id, node_id, assignee, due_at)"
 		    "  SELECT $5, $3::bigint, $12::bigint, now() + make_interval(hours => x.timeout_hours)"
 		    "  FROM nodes x WHERE x.id = $3::bigint AND $12::bigint IS NOT NULL)"
-		    " UPDATE batch_task_detail SET status = 'success', error = NULL, finished = now(),"
+		    " UPDATE batch_task_detail SET status = 'success', error = NULL, error_code = NULL,"
+		    "  error_params = NULL, finished = now(),"
 		    "  next_retry_at = NULL WHERE id = $13",
 		    13, (const char *[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9],
 		                         p[10], p[11], did},
@@ -427,6 +441,8 @@ items_free(struct item *items, int n)
 	for (i = 0; i < n; i++) {
 		json_object_put(items[i].row);
 		json_object_put(items[i].form);
+		msg_reason_clear(&items[i].why);
+		msg_reason_clear(&items[i].unusable);
 	}
 	free(items);
 }
@@ -470,7 +486,7 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 		buf_printf(&st, "%s%s", nout ? "," : "", it->out == OUT_FAILED ? "failed" : "ignored");
 		buf_printf(&rc, "%s%d", nout ? "," : "", count);
 		buf_printf(&bo, "%s%ld", nout ? "," : "", backoff);
-		json_object_array_add(errors, json_object_new_string(it->error));
+		json_object_array_add(errors, msg_reason_json(&it->why));
 		nout++;
 	}
 	buf_add(&ids, "}", 1);
@@ -480,7 +496,9 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	if (nout > 0 &&
 	    db_exec(db, "engine_outcomes",
 	            "UPDATE batch_task_detail d SET status = o.status,"
-	            " error = ($5::jsonb) ->> (o.ord::int - 1), retry_count = o.retry_count,"
+	            " error = ($5::jsonb) -> (o.ord::int - 1) ->> 'e',"
+	            " error_code = ($5::jsonb) -> (o.ord::int - 1) ->> 'c',"
+	            " error_params = ($5::jsonb) -> (o.ord::int - 1) -> 'p', retry_count = o.retry_count,"
 	            " finished = now(), next_retry_at = CASE WHEN o.backoff > 0"
 	            "  THEN now() + make_interval(secs => o.backoff) END"
 	            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::int[])"
@@ -532,7 +550,8 @@ sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
 	id_str(bid, x->id);
 	res = db_query(db, "engine_sweep_cancelled",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
-	               "  error = 'cancelled by the user' WHERE id IN (SELECT id FROM batch_task_detail"
+	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
+	               "  WHERE id IN (SELECT id FROM batch_task_detail"
 	               "  WHERE batch_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)"
 	               "  RETURNING task_id),"
 	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
@@ -597,8 +616,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 		items[i].task_id = db_ll(res, i, 1);
 		items[i].retry_count = (int)db_ll(res, i, 3);
 		if (row != NULL && strcmp(row, "null") != 0)
-			items[i].row = stored_object(row, "the item's stored post_data",
-			                             items[i].unusable, sizeof(items[i].unusable));
+			items[i].row = stored_object(row, "item.post_data_unusable", &items[i].unusable);
 		buf_printf(&tids, "%s%lld", i ? "," : "", (long long)items[i].task_id);
 	}
 	buf_add(&tids, "}", 1);
@@ -638,8 +656,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 			it->lock_owner = db_val(res, j, 6);
 			it->session_state = PQgetvalue(res, j, 7);
 			form = PQgetvalue(res, j, 8);
-			it->form = stored_object(form, "the process instance's stored form_data",
-			                         it->unusable, sizeof(it->unusable));
+			it->form = stored_object(form, "item.form_data_unusable", &it->unusable);
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -682,12 +699,13 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 	snprintf(limit, sizeof(limit), "%d", x->cfg->batch_retry_limit);
 	res = db_query(db, "engine_fail_one",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'failed', finished = now(),"
-	               "  error = $2, retry_count = greatest(retry_count + 1, $4::int),"
+	               "  error = $2, error_code = 'item.unexpected', error_params = $5::jsonb,"
+	               "  retry_count = greatest(retry_count + 1, $4::int),"
 	               "  next_retry_at = NULL WHERE id = $1 AND status = 'pending' RETURNING task_id),"
 	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
 	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $3)"
 	               " SELECT count(*) FROM d",
-	               4, (const char *[]){did, a->why, x->owner, limit}, err);
+	               5, (const char *[]){did, a->why, x->owner, limit, a->why_params}, err);
 	if (res == NULL)
 		return -1;
 	n = (int)db_ll(res, 0, 0);

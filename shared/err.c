@@ -3,10 +3,12 @@
  * err: filling and mapping struct fb_err.  See err.h for the ownership of details.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
 #include "err.h"
+#include "msg.h"
 
 void
 fb_err_vset(struct fb_err *err, enum fb_code code, const char *fmt, va_list ap)
@@ -14,7 +16,49 @@ fb_err_vset(struct fb_err *err, enum fb_code code, const char *fmt, va_list ap)
 	if (err == NULL)
 		return;
 	err->code = code;
+	err->mcode = NULL;
+	err->margs[0] = '\0';
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+}
+
+void
+fb_err_msg(struct fb_err *err, enum fb_code code, const char *mcode, struct json_object *params)
+{
+	char *en;
+	const char *text;
+
+	if (err == NULL) {
+		json_object_put(params);
+		return;
+	}
+	en = msg_render(mcode, params, MSG_EN);
+	fb_err_set(err, code, "%s", en);
+	free(en);
+	err->mcode = mcode;
+	if (params != NULL) {
+		text = json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN |
+		                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (strlen(text) < sizeof(err->margs))
+			memcpy(err->margs, text, strlen(text) + 1);
+		else
+			err->mcode = NULL; /* too long to keep: said through its envelope */
+	}
+	json_object_put(params);
+}
+
+struct json_object *
+fb_err_detail_msg(const char *field, const char *mcode, struct json_object *params)
+{
+	struct json_object *d = json_object_new_object();
+	char *en = msg_render(mcode, params, MSG_EN);
+
+	if (field != NULL)
+		json_object_object_add(d, "field", json_object_new_string(field));
+	json_object_object_add(d, "code", json_object_new_string(mcode));
+	json_object_object_add(d, "params", params ? params : json_object_new_object());
+	json_object_object_add(d, "message", json_object_new_string(en));
+	free(en);
+	return d;
 }
 
 void
@@ -25,6 +69,19 @@ fb_err_set(struct fb_err *err, enum fb_code code, const char *fmt, ...)
 	va_start(ap, fmt);
 	fb_err_vset(err, code, fmt, ap);
 	va_end(ap);
+}
+
+struct json_object *
+fb_err_to_detail(const char *field, const struct fb_err *e)
+{
+	struct json_object *d;
+
+	if (e->mcode != NULL)
+		return fb_err_detail_msg(field, e->mcode,
+		                         e->margs[0] ? json_tokener_parse(e->margs) : NULL);
+	d = fb_err_detail_msg(field, MSG_TEXT_CODE,
+	                      msg_args("text", json_object_new_string(e->msg), NULL));
+	return d;
 }
 
 void

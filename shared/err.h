@@ -5,7 +5,10 @@
  * Lower layers fill a struct fb_err and return -1 or NULL; the layer that decides (an HTTP
  * handler, the job loop) logs it once and maps the code to a status.  The struct lives on
  * the caller's stack.  `details`, when set, is a json-c array owned by the error and
- * released by fb_err_clear().
+ * released by fb_err_clear().  An error said to users carries its message's code in msg.c's
+ * catalogue (`mcode`, static) and the parameters as JSON text (`margs`), so that it can be
+ * said in the reader's language; `msg` is its English text, for logs.  Errors set with
+ * fb_err_set() have no code and are said through a generic envelope of their status.
  */
 #ifndef FB_ERR_H
 #define FB_ERR_H
@@ -40,10 +43,26 @@ struct fb_err {
 	char sqlstate[6];
 	char msg[512];
 	struct json_object *details;
+	const char *mcode; /* static, or NULL */
+	char margs[1024];  /* the parameters as a JSON object, or "" */
 };
 
 void fb_err_set(struct fb_err *err, enum fb_code code, const char *fmt, ...) FB_PRINTF(3, 4);
 void fb_err_vset(struct fb_err *err, enum fb_code code, const char *fmt, va_list ap);
+/*
+ * Set code and the message mcode of msg.c's catalogue with params (a JSON object, stolen,
+ * may be NULL); msg gets the English text.
+ */
+void fb_err_msg(struct fb_err *err, enum fb_code code, const char *mcode,
+                struct json_object *params);
+/*
+ * A detail {"field", "code", "params", "message"} (message in English; field omitted when
+ * NULL; params stolen, may be NULL); new object.
+ */
+struct json_object *fb_err_detail_msg(const char *field, const char *mcode,
+                                      struct json_object *params);
+/* A detail naming field with what e says (its code and params when it has a code); new. */
+struct json_object *fb_err_to_detail(const char *field, const struct fb_err *e);
 /* Append one detail object (stolen) to err->details. */
 void fb_err_detail(struct fb_err *err, struct json_object *detail);
 void fb_err_clear(struct fb_err *err);

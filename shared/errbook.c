@@ -10,6 +10,9 @@
  * hidden "Lists" sheet; the hidden "_meta" is signed as the template's is.  libxlsxwriter
  * writes in constant-memory mode; one PostgreSQL result holds the failed items.
  *
+ * The reasons are said in the language asked for; the headers stay those of the template
+ * (the import finds its columns by them).
+ *
  * Memory: everything allocated here is released before errbook_write returns.
  */
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "import.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "node.h"
 #include "schema.h"
 #include "template.h"
@@ -45,6 +49,7 @@ struct eb {
 	const struct node_info *node;
 	struct ecol *cols;
 	size_t ncols;
+	enum msg_lang lang; /* what the reasons are said in */
 };
 
 static void
@@ -323,9 +328,15 @@ write_item(struct eb *b, lxw_worksheet *ws, lxw_row_t row, const PGresult *res, 
 		case E_ASSIGNEE:
 			s = assignee;
 			break;
-		case E_REASON:
-			s = db_val(res, i, 1);
-			break;
+		case E_REASON: {
+			char *said = msg_reason_text(db_val(res, i, 5), db_val(res, i, 6),
+			                             db_val(res, i, 1), b->lang);
+
+			if (said != NULL && said[0] != '\0')
+				e = write_text(ws, row, (lxw_col_t)c, said, textfmt);
+			free(said);
+			continue;
+		}
 		case E_FIELD: {
 			const char *key = schema_field_key(k->f);
 			struct json_object *v =
@@ -417,7 +428,8 @@ load(struct db *db, const struct user_rec *u, int64_t id, struct errbook_ctx *x,
 	x->br.assignee = db_val(x->head, 0, 3);
 	x->br.form = parse_or_null(db_val(x->head, 0, 4));
 	x->items = db_query(db, "errbook_items",
-	                    "SELECT d.task_id, d.error, d.post_data::text, s.title, s.form_data::text "
+	                    "SELECT d.task_id, d.error, d.post_data::text, s.title, s.form_data::text, "
+	                    "d.error_code, d.error_params::text "
 	                    "FROM batch_task_detail d "
 	                    "LEFT JOIN tasks t ON t.id = d.task_id AND t.assignee = $2 "
 	                    "LEFT JOIN app_sessions s ON s.id = t.session_id "
@@ -430,7 +442,7 @@ load(struct db *db, const struct user_rec *u, int64_t id, struct errbook_ctx *x,
 
 int
 errbook_write(struct db *db, const struct fb_config *cfg, const struct user_rec *u, int64_t id,
-              const char *path, size_t *rows, struct fb_err *err)
+              enum msg_lang lang, const char *path, size_t *rows, struct fb_err *err)
 {
 	struct errbook_ctx x = {0};
 	struct eb b = {0};
@@ -450,6 +462,7 @@ errbook_write(struct db *db, const struct fb_config *cfg, const struct user_rec 
 	if ((node = node_load(db, x.node_id, err)) == NULL)
 		goto out;
 	b.node = node;
+	b.lang = lang;
 	plan(&b);
 	wb = workbook_new_opt(path, &opt);
 	if (wb == NULL) {

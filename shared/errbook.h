@@ -17,15 +17,17 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "msg.h"
 #include "user.h"
 
 /*
  * Write the failed items of u's batch id to path (a workbook with only the header row
- * when there are none); *rows gets how many were written.  Temporary files go to
+ * when there are none), the reasons said in lang; *rows gets how many were written.  Temporary files go to
  * cfg->web_tmpdir, the meta is signed with cfg->auth_secret.  0, or -1 with err:
  * FB_ENOTFOUND for a batch that is not u's, FB_EDB, FB_EIO, FB_EINTERNAL.
  */
 int errbook_write(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
-                  int64_t id, const char *path, size_t *rows, struct fb_err *err) FB_MUSTCHECK;
+                  int64_t id, enum msg_lang lang, const char *path, size_t *rows,
+                  struct fb_err *err) FB_MUSTCHECK;
 
 #endif

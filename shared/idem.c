@@ -9,6 +9,7 @@
 
 #include "idem.h"
 #include "jsonh.h"
+#include "msg.h"
 #include "rand.h"
 #include "crypto.h"
 
@@ -23,8 +24,8 @@ idem_key_check(const char *key, struct fb_err *err)
 	size_t i, n = strlen(key);
 
 	if (n == 0 || n > IDEM_KEY_MAX) {
-		fb_err_set(err, FB_EINVAL, "the Idempotency-Key header must be 1 to %d characters",
-		           IDEM_KEY_MAX);
+		fb_err_msg(err, FB_EINVAL, "idem.key_length",
+		           msg_args("max", json_object_new_int(IDEM_KEY_MAX), NULL));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -32,8 +33,7 @@ idem_key_check(const char *key, struct fb_err *err)
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '_' || c == '.' || c == ':')) {
-			fb_err_set(err, FB_EINVAL,
-			           "the Idempotency-Key header may hold only letters, digits and - _ . :");
+			fb_err_msg(err, FB_EINVAL, "idem.key_chars", NULL);
 			return -1;
 		}
 	}
@@ -90,11 +90,8 @@ idem_find(struct db *db, int64_t uid, const char *key, const char *fingerprint,
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), fingerprint) != 0) {
 		PQclear(res);
-		fb_err_set(err, FB_EVALIDATION,
-		           "this Idempotency-Key was already used for a different request");
-		fb_err_detail(err, jsonh_detail("Idempotency-Key",
-		                                "send a new key with a new request; reuse a key only "
-		                                "to send the very same request again"));
+		fb_err_msg(err, FB_EVALIDATION, "idem.reused", NULL);
+		fb_err_detail(err, fb_err_detail_msg("Idempotency-Key", "idem.reused_detail", NULL));
 		return -1;
 	}
 	out->status = atoi(PQgetvalue(res, 0, 1));

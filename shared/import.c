@@ -26,6 +26,7 @@
 #include "import.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "node.h"
 #include "schema.h"
 #include "template.h"
@@ -166,8 +167,7 @@ import_map_headers(const struct import_column *cols, size_t ncols, const char *c
 		free(norm[i]);
 	free(norm);
 	if (bad) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "the header row does not match the template: download a new template");
+		fb_err_msg(err, FB_EVALIDATION, "import.headers_changed", NULL);
 		return -1;
 	}
 	return 0;
@@ -285,15 +285,22 @@ struct imp {
 	int date1904;
 };
 
+/*
+ * One problem of the file: a detail naming where it is, with the message code and params
+ * (stolen, may be NULL) of msg.c's catalogue and its English text.
+ */
 static void
 add_detail(struct imp *m, const char *file, long row, const char *column, const char *field,
-           const char *message)
+           const char *code, struct json_object *params)
 {
 	struct json_object *d;
+	char *en;
 
 	m->nerrors++;
-	if (m->nerrors > IMPORT_MAX_DETAILS)
+	if (m->nerrors > IMPORT_MAX_DETAILS) {
+		json_object_put(params);
 		return;
+	}
 	d = json_object_new_object();
 	if (file != NULL)
 		jsonh_add_str(d, "file", file);
@@ -303,25 +310,30 @@ add_detail(struct imp *m, const char *file, long row, const char *column, const 
 		jsonh_add_str(d, "column", column);
 	if (field != NULL)
 		jsonh_add_str(d, "field", field);
-	jsonh_add_str(d, "message", message);
+	if (params == NULL)
+		params = json_object_new_object();
+	en = msg_render(code, params, MSG_EN);
+	jsonh_add_str(d, "code", code);
+	json_object_object_add(d, "params", params);
+	jsonh_add_str(d, "message", en);
+	free(en);
 	fb_err_detail(m->err, d);
 }
 
+/* A problem that an error says (its own message, nested when it has a code). */
 static void
-add_detailf(struct imp *m, const char *file, long row, const char *column, const char *field,
-            const char *fmt, ...) FB_PRINTF(6, 7);
-
-static void
-add_detailf(struct imp *m, const char *file, long row, const char *column, const char *field,
-            const char *fmt, ...)
+add_detail_err(struct imp *m, const char *file, long row, const char *column,
+               const char *field, const struct fb_err *e)
 {
-	char msg[600];
-	va_list ap;
+	add_detail(m, file, row, column, field, "import.problem",
+	           msg_args("what", fb_err_to_detail(NULL, e), NULL));
+}
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	add_detail(m, file, row, column, field, msg);
+/* A task id as a message parameter. */
+static struct json_object *
+task_arg(int64_t id)
+{
+	return msg_args("task", json_object_new_int64(id), NULL);
 }
 
 static void
@@ -383,8 +395,7 @@ cols_from_meta(struct imp *m, struct json_object *meta)
 			k->f = schema_field_by_key(m->node->schema, key + 2);
 			if (k->f == NULL || !json_object_object_get_ex(c, "label", &v) ||
 			    !json_object_is_type(v, json_type_string)) {
-				fb_err_set(m->err, FB_EVALIDATION,
-				           "template of an older form version: download a new template");
+				fb_err_msg(m->err, FB_EVALIDATION, "import.old_version", NULL);
 				return -1;
 			}
 			k->label = json_object_get_string(v);
@@ -549,8 +560,8 @@ single_header(struct imp *m, long row, const struct xlsx_cell *cells, size_t n, 
 	size_t i;
 
 	if (row != 1) {
-		fb_err_set(err, FB_EVALIDATION, "row 1 of the sheet %s must hold the headers",
-		           TEMPLATE_SHEET_SINGLE);
+		fb_err_msg(err, FB_EVALIDATION, "import.header_row",
+		           msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_SINGLE), NULL));
 		fb_err_detail(err, header_detail("", NULL, "the header row is missing"));
 		return -1;
 	}
@@ -612,8 +623,8 @@ single_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct 
 		return 0;
 	}
 	if (m->nrows >= (size_t)m->cfg->batch_max_tasks) {
-		fb_err_set(err, FB_ETOOBIG, "more than %d rows with an action; one batch takes at most %d",
-		           m->cfg->batch_max_tasks, m->cfg->batch_max_tasks);
+		fb_err_msg(err, FB_ETOOBIG, "import.too_many_rows",
+		           msg_args("max", json_object_new_int(m->cfg->batch_max_tasks), NULL));
 		return -1;
 	}
 	r = row_push(m);
@@ -621,15 +632,14 @@ single_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct 
 	r->row_no = (int)row;
 	r->action = act;
 	if (act == IMPORT_ACTION_INVALID) {
-		add_detailf(m, NULL, row, m->cols[m->c_action].label, "action",
-		            "操作 must be %s or %s", TEMPLATE_ACTION_APPROVE, TEMPLATE_ACTION_REJECT);
+		add_detail(m, NULL, row, m->cols[m->c_action].label, "action", "import.action", NULL);
 		r->bad = 1;
 	}
 	if (task == NULL) {
-		add_detail(m, NULL, row, m->cols[m->c_task].label, "task_id", "任务ID is required");
+		add_detail(m, NULL, row, m->cols[m->c_task].label, "task_id", "import.task_required", NULL);
 		r->bad = 1;
 	} else if ((r->task_id = parse_task_id(task)) == 0) {
-		add_detail(m, NULL, row, m->cols[m->c_task].label, "task_id", "任务ID is not a task id");
+		add_detail(m, NULL, row, m->cols[m->c_task].label, "task_id", "import.task_bad", NULL);
 		r->bad = 1;
 	}
 	for (i = 0; i < n; i++) {
@@ -674,9 +684,7 @@ read_meta(struct imp *m, struct xlsx *x, struct json_object **meta, struct fb_er
 	int rc = -1;
 
 	if (xlsx_sheet_find(x, TEMPLATE_SHEET_META) == NULL) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "not a flowbatch template (it has no _meta sheet): download a template and "
-		           "fill it in");
+		fb_err_msg(err, FB_EVALIDATION, "import.not_template", NULL);
 		fb_err_detail(err, jsonh_detail(TEMPLATE_SHEET_META, "the sheet _meta is missing"));
 		return -1;
 	}
@@ -719,9 +727,8 @@ meta_node(struct imp *m, struct json_object *meta, struct fb_err *err)
 		if (m->node == NULL) {
 			if (nerr.code == FB_ENOTFOUND) {
 				fb_err_clear(&nerr);
-				fb_err_set(err, FB_EVALIDATION, "template for another node (that node no "
-				                                "longer exists): download a new template");
-				fb_err_detail(err, jsonh_detail("node_id", "template for another node"));
+				fb_err_msg(err, FB_EVALIDATION, "import.node_gone", NULL);
+				fb_err_detail(err, fb_err_detail_msg("node_id", "import.other_node", NULL));
 			} else {
 				*err = nerr;
 			}
@@ -737,14 +744,16 @@ read_single(struct imp *m, struct xlsx *x, struct json_object *meta, struct fb_e
 	if (cols_from_meta(m, meta) < 0)
 		return -1;
 	if (xlsx_sheet_find(x, TEMPLATE_SHEET_SINGLE) == NULL) {
-		fb_err_set(err, FB_EVALIDATION, "the sheet %s is missing", TEMPLATE_SHEET_SINGLE);
+		fb_err_msg(err, FB_EVALIDATION, "import.form_sheet_missing",
+		           msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_SINGLE), NULL));
 		fb_err_detail(err, jsonh_detail(TEMPLATE_SHEET_SINGLE, "the sheet is missing"));
 		return -1;
 	}
 	if (xlsx_read_sheet(x, TEMPLATE_SHEET_SINGLE, single_row, m, err) < 0)
 		return -1;
 	if (!m->have_header) {
-		fb_err_set(err, FB_EVALIDATION, "the sheet %s is empty", TEMPLATE_SHEET_SINGLE);
+		fb_err_msg(err, FB_EVALIDATION, "import.sheet_empty",
+		           msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_SINGLE), NULL));
 		fb_err_detail(err, header_detail("", NULL, "the header row is missing"));
 		return -1;
 	}
@@ -803,8 +812,9 @@ form_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct fb
 	if (label == NULL || label->type != XLSX_STRING || (k = col_by_label(m, label->value)) < 0)
 		return 0;
 	if (fs->seen[k]) {
-		add_detailf(m, m->file, row, m->cols[k].label, m->cols[k].key,
-		            "the row \"%s\" appears twice (also row %d)", m->cols[k].label, fs->seen[k]);
+		add_detail(m, m->file, row, m->cols[k].label, m->cols[k].key, "import.row_twice",
+		           msg_args("label", json_object_new_string(m->cols[k].label), "other",
+		                    json_object_new_int(fs->seen[k]), NULL));
 		fs->r->bad = 1;
 		return 0;
 	}
@@ -883,8 +893,8 @@ table_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct f
 		return 0;
 	}
 	if ((long)json_object_array_length(ts->arr) >= schema_field_max_rows(ts->f)) {
-		add_detailf(m, m->file, row, ts->sheet, schema_field_key(ts->f),
-		            "more than %ld rows", schema_field_max_rows(ts->f));
+		add_detail(m, m->file, row, ts->sheet, schema_field_key(ts->f), "import.table_rows",
+		           msg_args("max", json_object_new_int64(schema_field_max_rows(ts->f)), NULL));
 		ts->bad = 1;
 		return 0;
 	}
@@ -902,8 +912,8 @@ table_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct f
 		c = schema_field_column(ts->f, (size_t)j);
 		text = cell_text(m, &cells[i], buf, &kind);
 		if (kind == CK_ERROR) {
-			add_detailf(m, m->file, row, schema_field_label(c), schema_field_key(ts->f),
-			            "the cell holds the error %s", text);
+			add_detail(m, m->file, row, schema_field_label(c), schema_field_key(ts->f),
+			           "import.cell_error", msg_args("value", json_object_new_string(text), NULL));
 			ts->bad = 1;
 			continue;
 		}
@@ -911,7 +921,7 @@ table_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct f
 		    xlsx_serial_to_date(cells[i].num, m->date1904, buf) == 0)
 			text = buf;
 		if (schema_value_from_text(c, text, &v, &verr) < 0) {
-			add_detail(m, m->file, row, schema_field_label(c), schema_field_key(ts->f), verr.msg);
+			add_detail_err(m, m->file, row, schema_field_label(c), schema_field_key(ts->f), &verr);
 			fb_err_clear(&verr);
 			ts->bad = 1;
 			continue;
@@ -955,7 +965,8 @@ read_tables(struct imp *m, struct xlsx *x, struct json_object *meta, struct irow
 			continue;
 		ts.sheet = json_object_get_string(v);
 		if (xlsx_sheet_find(x, ts.sheet) == NULL) {
-			add_detailf(m, m->file, 0, ts.sheet, key, "the sheet \"%s\" is missing", ts.sheet);
+			add_detail(m, m->file, 0, ts.sheet, key, "import.sheet_missing",
+			           msg_args("sheet", json_object_new_string(ts.sheet), NULL));
 			r->bad = 1;
 			continue;
 		}
@@ -987,13 +998,13 @@ read_form(struct imp *m, struct xlsx *x, struct json_object *meta, struct fb_err
 	if (cols_from_meta(m, meta) < 0)
 		return -1;
 	if (xlsx_sheet_find(x, TEMPLATE_SHEET_FORM) == NULL) {
-		add_detailf(m, m->file, 0, TEMPLATE_SHEET_FORM, NULL, "the sheet %s is missing",
-		            TEMPLATE_SHEET_FORM);
+		add_detail(m, m->file, 0, TEMPLATE_SHEET_FORM, NULL, "import.form_sheet_missing",
+		           msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_FORM), NULL));
 		return 0;
 	}
 	if (m->nrows >= (size_t)m->cfg->batch_max_tasks) {
-		fb_err_set(err, FB_ETOOBIG, "more than %d workbooks; one batch takes at most %d",
-		           m->cfg->batch_max_tasks, m->cfg->batch_max_tasks);
+		fb_err_msg(err, FB_ETOOBIG, "import.too_many_books",
+		           msg_args("max", json_object_new_int(m->cfg->batch_max_tasks), NULL));
 		return -1;
 	}
 	r = row_push(m);
@@ -1006,16 +1017,16 @@ read_form(struct imp *m, struct xlsx *x, struct json_object *meta, struct fb_err
 	rec_end(&m->cells);
 	for (i = 0; i < m->ncols; i++)
 		if (!fs.seen[i] && col_required(m, &m->cols[i])) {
-			add_detailf(m, m->file, 0, m->cols[i].label, m->cols[i].key,
-			            "the row \"%s\" is missing", m->cols[i].label);
+			add_detail(m, m->file, 0, m->cols[i].label, m->cols[i].key, "import.row_missing",
+			           msg_args("label", json_object_new_string(m->cols[i].label), NULL));
 			r->bad = 1;
 		}
 	r->task_id = meta_id(meta, "task_id");
 	r->action = fs.act;
 	r->row = fs.action_row;
 	if (fs.task_cell != 0 && fs.task_cell != r->task_id) {
-		add_detailf(m, m->file, fs.seen[m->c_task], m->cols[m->c_task].label, "task_id",
-		            "任务ID was changed (the template is for task %lld)", (long long)r->task_id);
+		add_detail(m, m->file, fs.seen[m->c_task], m->cols[m->c_task].label, "task_id",
+		           "import.task_changed", task_arg(r->task_id));
 		r->bad = 1;
 	}
 	if (fs.act == IMPORT_ACTION_NONE && !r->bad) {
@@ -1028,11 +1039,12 @@ read_form(struct imp *m, struct xlsx *x, struct json_object *meta, struct fb_err
 		goto out;
 	}
 	if (fs.act == IMPORT_ACTION_INVALID) {
-		add_detailf(m, m->file, fs.action_row, m->cols[m->c_action].label, "action",
-		            "操作 must be %s or %s", TEMPLATE_ACTION_APPROVE, TEMPLATE_ACTION_REJECT);
+		add_detail(m, m->file, fs.action_row, m->cols[m->c_action].label, "action",
+		           "import.action", NULL);
 		r->bad = 1;
 	} else if (fs.act == IMPORT_ACTION_NONE) {
-		add_detail(m, m->file, 0, m->cols[m->c_action].label, "action", "操作 is required");
+		add_detail(m, m->file, 0, m->cols[m->c_action].label, "action", "import.action_required",
+		           NULL);
 	}
 	rc = read_tables(m, x, meta, r, err);
 out:
@@ -1070,9 +1082,8 @@ read_workbook(struct imp *m, const void *data, size_t len, int in_zip, struct fb
 	layout = meta_layout(meta);
 	if (strcmp(layout, "single") == 0) {
 		if (in_zip) {
-			fb_err_set(err, FB_EVALIDATION,
-			           "%.200s: a single-layout template inside a zip: upload it on its own",
-			           m->file);
+			fb_err_msg(err, FB_EVALIDATION, "import.single_in_zip",
+			           msg_args("file", json_object_new_string(m->file), NULL));
 			goto out;
 		}
 		m->single = 1;
@@ -1169,10 +1180,9 @@ read_pack(struct imp *m, zip_t *za, struct fb_err *err)
 		case IMPORT_ENTRY_SKIP:
 			continue;
 		case IMPORT_ENTRY_BAD:
-			fb_err_set(err, FB_EVALIDATION,
-			           "the zip holds \"%.200s\", which is not a workbook of a template pack",
-			           name ? name : "");
-			fb_err_detail(err, jsonh_detail("file", "not a workbook of a template pack"));
+			fb_err_msg(err, FB_EVALIDATION, "import.zip_stranger",
+			           msg_args("file", json_object_new_string(name ? name : ""), NULL));
+			fb_err_detail(err, fb_err_detail_msg("file", "import.zip_stranger_detail", NULL));
 			return -1;
 		case IMPORT_ENTRY_WORKBOOK:
 			break;
@@ -1183,7 +1193,8 @@ read_pack(struct imp *m, zip_t *za, struct fb_err *err)
 		}
 		if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) < 0 ||
 		    ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)) {
-			fb_err_set(err, FB_EVALIDATION, "%.200s is encrypted", name);
+			fb_err_msg(err, FB_EVALIDATION, "import.encrypted",
+			           msg_args("file", json_object_new_string(name), NULL));
 			return -1;
 		}
 		if (zip_entry_read(za, (zip_uint64_t)i, &total, &data, &len, err) < 0)
@@ -1200,13 +1211,13 @@ read_pack(struct imp *m, zip_t *za, struct fb_err *err)
 		}
 		if (rc < 0) {
 			/* A problem of this workbook as a whole: report it, go on with the others. */
-			add_detail(m, name, 0, NULL, NULL, werr.msg);
+			add_detail_err(m, name, 0, NULL, NULL, &werr);
 			fb_err_clear(&werr);
 		}
 	}
 	if (books == 0) {
-		fb_err_set(err, FB_EVALIDATION, "the zip holds no workbook");
-		fb_err_detail(err, jsonh_detail("file", "the zip holds no workbook"));
+		fb_err_msg(err, FB_EVALIDATION, "import.zip_empty", NULL);
+		fb_err_detail(err, fb_err_detail_msg("file", "import.zip_empty", NULL));
 		return -1;
 	}
 	return 0;
@@ -1223,7 +1234,7 @@ read_upload(struct imp *m, const void *data, size_t len, struct fb_err *err)
 
 	zip_error_init(&ze);
 	if (len == 0) {
-		fb_err_set(err, FB_EMEDIA, "the file is empty: not an xlsx");
+		fb_err_msg(err, FB_EMEDIA, "import.empty_file", NULL);
 		return -1;
 	}
 	src = zip_source_buffer_create(data, len, 0, &ze);
@@ -1240,9 +1251,9 @@ read_upload(struct imp *m, const void *data, size_t len, struct fb_err *err)
 		zip_error_fini(&ze);
 		if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS || code == ZIP_ER_READ ||
 		    code == ZIP_ER_SEEK)
-			fb_err_set(err, FB_EMEDIA, "not an xlsx (or encrypted): the file is not a zip archive");
+			fb_err_msg(err, FB_EMEDIA, "import.not_zip", NULL);
 		else
-			fb_err_set(err, FB_EVALIDATION, "the file is a damaged zip archive");
+			fb_err_msg(err, FB_EVALIDATION, "import.damaged_zip", NULL);
 		return -1;
 	}
 	zip_error_fini(&ze);
@@ -1435,17 +1446,17 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 	if (r->task_id > 0) {
 		trow = task_row(m, r->task_id);
 		if (trow < 0) {
-			add_detailf(m, r->file, r->row, task_col, "task_id",
-			            "task %lld is not one of your tasks", (long long)r->task_id);
+			add_detail(m, r->file, r->row, task_col, "task_id", "import.not_yours",
+			           task_arg(r->task_id));
 			bad = 1;
 		} else if (strcmp(PQgetvalue(m->tasks, trow, 1), "pending") != 0) {
-			add_detailf(m, r->file, r->row, task_col, "task_id",
-			            "task %lld is no longer pending", (long long)r->task_id);
+			add_detail(m, r->file, r->row, task_col, "task_id", "import.not_pending",
+			           task_arg(r->task_id));
 			bad = 1;
 			trow = -1;
 		} else if (db_ll(m->tasks, trow, 2) != m->node->id) {
-			add_detailf(m, r->file, r->row, task_col, "task_id",
-			            "task %lld has moved to another node", (long long)r->task_id);
+			add_detail(m, r->file, r->row, task_col, "task_id", "import.moved",
+			           task_arg(r->task_id));
 			bad = 1;
 			trow = -1;
 		}
@@ -1465,8 +1476,8 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 			continue;
 		}
 		if (kind == CK_ERROR) {
-			add_detailf(m, r->file, srow, c->label, schema_field_key(c->f),
-			            "the cell holds the error %s", text);
+			add_detail(m, r->file, srow, c->label, schema_field_key(c->f), "import.cell_error",
+			           msg_args("value", json_object_new_string(text), NULL));
 			bad = 1;
 			continue;
 		}
@@ -1474,7 +1485,7 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 		    xlsx_serial_to_date(strtod(text, NULL), m->date1904, buf) == 0)
 			text = buf;
 		if (schema_value_from_text(c->f, text, &v, &verr) < 0) {
-			add_detail(m, r->file, srow, c->label, schema_field_key(c->f), verr.msg);
+			add_detail_err(m, r->file, srow, c->label, schema_field_key(c->f), &verr);
 			fb_err_clear(&verr);
 			bad = 1;
 			continue;
@@ -1493,8 +1504,9 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 		if (trim_end(s, strlen(s)) == 0)
 			comment = NULL;
 		else if (utf8_chars(comment) > BATCH_MAX_COMMENT) {
-			add_detailf(m, r->file, r->row, import_fixed_label("comment"), "comment",
-			            "审批意见 is longer than %d characters", BATCH_MAX_COMMENT);
+			add_detail(m, r->file, r->row, import_fixed_label("comment"), "comment",
+			           "import.comment_long",
+			           msg_args("max", json_object_new_int(BATCH_MAX_COMMENT), NULL));
 			bad = 1;
 		}
 	}
@@ -1508,9 +1520,8 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 		const char *acol = import_fixed_label("assignee");
 
 		if (assignee == NULL) {
-			add_detailf(m, r->file, r->row, acol, "assignee",
-			            "下一处理人 is required: the next node \"%s\" needs an assignee",
-			            m->node->next.name);
+			add_detail(m, r->file, r->row, acol, "assignee", "import.assignee_required",
+			           msg_args("node", json_object_new_string(m->node->next.name), NULL));
 			bad = 1;
 		} else {
 			int found = user_cached(m, assignee, err);
@@ -1518,7 +1529,8 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 			if (found < 0)
 				goto out;
 			if (found == 0) {
-				add_detailf(m, r->file, r->row, acol, "assignee", "no such user: %s", assignee);
+				add_detail(m, r->file, r->row, acol, "assignee", "import.no_user",
+				           msg_args("login", json_object_new_string(assignee), NULL));
 				bad = 1;
 			}
 		}
@@ -1543,13 +1555,11 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 
 				for (i = 0; i < n; i++) {
 					struct json_object *d = json_object_array_get_idx(verr.details, i), *v;
-					const char *field = NULL, *msg = verr.msg, *column;
+					const char *field = NULL, *column;
 					long row = r->row;
 
 					if (json_object_object_get_ex(d, "field", &v))
 						field = json_object_get_string(v);
-					if (json_object_object_get_ex(d, "message", &v))
-						msg = json_object_get_string(v);
 					column = field ? field_column(m, field) : NULL;
 					if (column == NULL && json_object_object_get_ex(d, "label", &v))
 						column = json_object_get_string(v);
@@ -1560,10 +1570,12 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 						if (json_object_object_get_ex(d, "row", &tr))
 							row = json_object_get_int(tr) + 1;
 					}
-					add_detail(m, r->file, row, column, field, msg);
+					/* The form's own detail, said as it says itself. */
+					add_detail(m, r->file, row, column, field, "import.problem",
+					           msg_args("what", json_object_get(d), NULL));
 				}
 			} else {
-				add_detail(m, r->file, r->row, NULL, NULL, verr.msg);
+				add_detail_err(m, r->file, r->row, NULL, NULL, &verr);
 			}
 			fb_err_clear(&verr);
 			bad = 1;
@@ -1619,11 +1631,15 @@ check_duplicates(struct imp *m)
 		if (by[i]->task_id == 0 || by[i]->task_id != by[i - 1]->task_id)
 			continue;
 		if (by[i]->file != NULL)
-			add_detailf(m, by[i]->file, by[i]->row, m->cols[m->c_task].label, "task_id",
-			            "task %lld is also in %s", (long long)by[i]->task_id, by[i - 1]->file);
+			add_detail(m, by[i]->file, by[i]->row, m->cols[m->c_task].label, "task_id",
+			           "import.task_in_file",
+			           msg_args("task", json_object_new_int64(by[i]->task_id), "file",
+			                    json_object_new_string(by[i - 1]->file), NULL));
 		else
-			add_detailf(m, NULL, by[i]->row, m->cols[m->c_task].label, "task_id",
-			            "task %lld is also on row %ld", (long long)by[i]->task_id, by[i - 1]->row);
+			add_detail(m, NULL, by[i]->row, m->cols[m->c_task].label, "task_id",
+			           "import.task_on_row",
+			           msg_args("task", json_object_new_int64(by[i]->task_id), "row",
+			                    json_object_new_int64(by[i - 1]->row), NULL));
 		by[i]->bad = 1;
 	}
 	free(by);
@@ -1646,25 +1662,24 @@ import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u
 			char msg[sizeof(err->msg)];
 
 			snprintf(msg, sizeof(msg), "%s", err->msg);
-			fb_err_set(err, FB_EVALIDATION, "the file is not a valid xlsx: %.400s", msg);
-			fb_err_detail(err, jsonh_detail("file", msg));
+			fb_err_msg(err, FB_EVALIDATION, "import.bad_xlsx",
+			           msg_args("detail", json_object_new_string(msg), NULL));
+			fb_err_detail(err, fb_err_detail_msg("file", MSG_TEXT_CODE,
+			                                     msg_args("text", json_object_new_string(msg), NULL)));
 		}
 		goto out;
 	}
 	if (node_id != 0 && m.node != NULL && m.node->id != node_id) {
 		fb_err_clear(err);
-		fb_err_set(err, FB_EVALIDATION,
-		           "template for another node (node %lld, not %lld): download the template "
-		           "of this node",
-		           (long long)m.node->id, (long long)node_id);
-		fb_err_detail(err, jsonh_detail("node_id", "template for another node"));
+		fb_err_msg(err, FB_EVALIDATION, "import.other_node_upload",
+		           msg_args("was", json_object_new_int64(m.node->id), "node",
+		                    json_object_new_int64(node_id), NULL));
+		fb_err_detail(err, fb_err_detail_msg("node_id", "import.other_node", NULL));
 		goto out;
 	}
 	if (m.nrows == 0 && m.nerrors == 0) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "no row has an action (操作): choose %s or %s on the rows to process",
-		           TEMPLATE_ACTION_APPROVE, TEMPLATE_ACTION_REJECT);
-		fb_err_detail(err, jsonh_detail("action", "no row has an action"));
+		fb_err_msg(err, FB_EVALIDATION, "import.no_action", NULL);
+		fb_err_detail(err, fb_err_detail_msg("action", "import.no_action_detail", NULL));
 		goto out;
 	}
 	if (m.nrows > 0) {
@@ -1678,17 +1693,16 @@ import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u
 	}
 	if (m.nerrors > 0) {
 		if (m.nerrors > IMPORT_MAX_DETAILS) {
-			char more[96];
-
-			snprintf(more, sizeof(more), "and %zu more problems", m.nerrors - IMPORT_MAX_DETAILS);
-			fb_err_detail(err, jsonh_detail(NULL, more));
-			fb_err_set(err, FB_EVALIDATION,
-			           "%zu problems in the file (the first %d are listed); nothing was "
-			           "submitted",
-			           m.nerrors, IMPORT_MAX_DETAILS);
+			fb_err_detail(err, fb_err_detail_msg(
+			                       NULL, "import.more",
+			                       msg_args("n", json_object_new_int64((int64_t)(m.nerrors - IMPORT_MAX_DETAILS)),
+			                                NULL)));
+			fb_err_msg(err, FB_EVALIDATION, "import.problems_listed",
+			           msg_args("n", json_object_new_int64((int64_t)m.nerrors), "max",
+			                    json_object_new_int(IMPORT_MAX_DETAILS), NULL));
 		} else {
-			fb_err_set(err, FB_EVALIDATION, "%zu problem%s in the file; nothing was submitted",
-			           m.nerrors, m.nerrors == 1 ? "" : "s");
+			fb_err_msg(err, FB_EVALIDATION, m.nerrors == 1 ? "import.problem_one" : "import.problems",
+			           msg_args("n", json_object_new_int64((int64_t)m.nerrors), NULL));
 		}
 		goto out;
 	}

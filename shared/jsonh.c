@@ -8,6 +8,7 @@
 
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 
 /*
  * json-c's strict mode still takes single quotes, comments and NaN: refuse any byte
@@ -53,11 +54,11 @@ parse_any(const char *text, size_t len, struct json_object **out, struct fb_err 
 
 	*out = NULL;
 	if (len > INT32_MAX) {
-		fb_err_set(err, FB_ETOOBIG, "JSON document is too large");
+		fb_err_msg(err, FB_ETOOBIG, "json.too_large", NULL);
 		return -1;
 	}
 	if (!outside_strings_ok(text, len)) {
-		fb_err_set(err, FB_EINVAL, "invalid JSON: unexpected character outside a string");
+		fb_err_msg(err, FB_EINVAL, "json.bad_char", NULL);
 		return -1;
 	}
 	tok = json_tokener_new_ex(JSONH_MAX_DEPTH);
@@ -74,7 +75,8 @@ parse_any(const char *text, size_t len, struct json_object **out, struct fb_err 
 		end = len;
 	}
 	if (jerr != json_tokener_success) {
-		fb_err_set(err, FB_EINVAL, "invalid JSON: %s", json_tokener_error_desc(jerr));
+		fb_err_msg(err, FB_EINVAL, "json.invalid",
+		           msg_args("detail", json_object_new_string(json_tokener_error_desc(jerr)), NULL));
 		json_tokener_free(tok);
 		json_object_put(obj);
 		return -1;
@@ -84,7 +86,7 @@ parse_any(const char *text, size_t len, struct json_object **out, struct fb_err 
 		end++;
 	json_tokener_free(tok);
 	if (end != len) {
-		fb_err_set(err, FB_EINVAL, "invalid JSON: unexpected data after the document");
+		fb_err_msg(err, FB_EINVAL, "json.trailing", NULL);
 		json_object_put(obj);
 		return -1;
 	}
@@ -100,7 +102,7 @@ jsonh_parse(const char *text, size_t len, struct fb_err *err)
 	if (parse_any(text, len, &obj, err) < 0)
 		return NULL;
 	if (obj == NULL)
-		fb_err_set(err, FB_EINVAL, "invalid JSON: null where a value is expected");
+		fb_err_msg(err, FB_EINVAL, "json.null", NULL);
 	return obj;
 }
 
@@ -119,8 +121,9 @@ jsonh_parse_object(const char *text, size_t len, const char *what, struct fb_err
 			[json_type_string] = "a string",
 		};
 
-		fb_err_set(err, FB_EINVAL, "%s must be a JSON object, not %s", what,
-		           names[json_object_get_type(obj)]);
+		fb_err_msg(err, FB_EINVAL, "json.not_object",
+		           msg_args("what", json_object_new_string(what), "type",
+		                    json_object_new_string(names[json_object_get_type(obj)]), NULL));
 		json_object_put(obj);
 		return NULL;
 	}
@@ -152,7 +155,7 @@ jsonh_get_str(struct json_object *obj, const char *key, const char **out, struct
 	if (!member(obj, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_string)) {
-		fb_err_set(err, FB_EINVAL, "\"%s\" must be a string", key);
+		fb_err_msg(err, FB_EINVAL, "json.string", msg_args("key", json_object_new_string(key), NULL));
 		return -1;
 	}
 	*out = json_object_get_string(v);
@@ -169,14 +172,15 @@ jsonh_get_int(struct json_object *obj, const char *key, int64_t min, int64_t max
 	if (!member(obj, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_int)) {
-		fb_err_set(err, FB_EINVAL, "\"%s\" must be an integer", key);
+		fb_err_msg(err, FB_EINVAL, "json.integer", msg_args("key", json_object_new_string(key), NULL));
 		return -1;
 	}
 	errno = 0;
 	x = json_object_get_int64(v);
 	if (errno != 0 || x < min || x > max) {
-		fb_err_set(err, FB_EINVAL, "\"%s\" must be between %lld and %lld", key,
-		           (long long)min, (long long)max);
+		fb_err_msg(err, FB_EINVAL, "json.range",
+		           msg_args("key", json_object_new_string(key), "min", json_object_new_int64(min),
+		                    "max", json_object_new_int64(max), NULL));
 		return -1;
 	}
 	*out = x;
@@ -191,7 +195,7 @@ jsonh_get_bool(struct json_object *obj, const char *key, int *out, struct fb_err
 	if (!member(obj, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean)) {
-		fb_err_set(err, FB_EINVAL, "\"%s\" must be true or false", key);
+		fb_err_msg(err, FB_EINVAL, "json.bool", msg_args("key", json_object_new_string(key), NULL));
 		return -1;
 	}
 	*out = json_object_get_boolean(v);
@@ -207,7 +211,7 @@ jsonh_get_obj(struct json_object *obj, const char *key, struct json_object **out
 	if (!member(obj, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_object)) {
-		fb_err_set(err, FB_EINVAL, "\"%s\" must be an object", key);
+		fb_err_msg(err, FB_EINVAL, "json.object", msg_args("key", json_object_new_string(key), NULL));
 		return -1;
 	}
 	*out = v;
@@ -223,7 +227,7 @@ jsonh_get_array(struct json_object *obj, const char *key, struct json_object **o
 	if (!member(obj, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_array)) {
-		fb_err_set(err, FB_EINVAL, "\"%s\" must be an array", key);
+		fb_err_msg(err, FB_EINVAL, "json.array", msg_args("key", json_object_new_string(key), NULL));
 		return -1;
 	}
 	*out = v;
@@ -241,7 +245,8 @@ jsonh_only_keys(struct json_object *obj, const char *const *allowed, struct fb_e
 			if (strcmp(*a, key) == 0)
 				break;
 		if (*a == NULL) {
-			fb_err_set(err, FB_EINVAL, "unknown member \"%.64s\"", key);
+			fb_err_msg(err, FB_EINVAL, "json.unknown_member",
+			           msg_args("key", json_object_new_string(key), NULL));
 			return -1;
 		}
 	}
@@ -256,8 +261,10 @@ jsonh_id_array(struct json_object *arr, const char *name, size_t max, int64_t **
 	int64_t *out;
 
 	if (len > max) {
-		fb_err_set(err, FB_ETOOBIG, "\"%s\" has %zu entries; at most %zu are allowed", name,
-		           len, max);
+		fb_err_msg(err, FB_ETOOBIG, "json.too_many",
+		           msg_args("key", json_object_new_string(name), "n",
+		                    json_object_new_int64((int64_t)len), "max",
+		                    json_object_new_int64((int64_t)max), NULL));
 		return -1;
 	}
 	out = xmalloc(sizeof(*out) * (len ? len : 1));
@@ -267,7 +274,9 @@ jsonh_id_array(struct json_object *arr, const char *name, size_t max, int64_t **
 		errno = 0;
 		if (!json_object_is_type(v, json_type_int) || (out[i] = json_object_get_int64(v)) <= 0 ||
 		    errno != 0) {
-			fb_err_set(err, FB_EINVAL, "\"%s\"[%zu] must be a positive integer id", name, i);
+			fb_err_msg(err, FB_EINVAL, "json.id",
+			           msg_args("key", json_object_new_string(name), "index",
+			                    json_object_new_int64((int64_t)i), NULL));
 			free(out);
 			return -1;
 		}

@@ -23,7 +23,9 @@
 struct json_object *jsonh_parse(const char *text, size_t len, struct fb_err *err) FB_MUSTCHECK;
 /*
  * The same, and the document must be an object: anything else (null, a number, a string,
- * an array) is FB_EINVAL "<what> must be a JSON object, not <type>".  New object or NULL.
+ * an array) is FB_EINVAL "<what> must be a JSON object, not <type>" (message json.not_object;
+ * what "body" and "value" are said in the reader's language, any other as it is).  New
+ * object or NULL.
  */
 struct json_object *jsonh_parse_object(const char *text, size_t len, const char *what,
                                        struct fb_err *err) FB_MUSTCHECK;

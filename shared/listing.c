@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "listing.h"
+#include "msg.h"
 
 int
-listing_status(const char *status, const char *const *allowed, const char *msg,
+listing_status(const char *status, const char *const *allowed, const char *code,
                struct fb_err *err)
 {
 	if (status == NULL)
@@ -17,7 +18,7 @@ listing_status(const char *status, const char *const *allowed, const char *msg,
 	for (; *allowed != NULL; allowed++)
 		if (strcmp(status, *allowed) == 0)
 			return 0;
-	fb_err_set(err, FB_EINVAL, "%s", msg);
+	fb_err_msg(err, FB_EINVAL, code, NULL);
 	return -1;
 }
 

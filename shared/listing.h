@@ -13,9 +13,9 @@
 
 /*
  * A list's status filter: 0 when status is NULL (any) or one of the NULL-terminated
- * allowed; else -1 with FB_EINVAL and msg.
+ * allowed; else -1 with FB_EINVAL and the message code (msg.c's catalogue).
  */
-int listing_status(const char *status, const char *const *allowed, const char *msg,
+int listing_status(const char *status, const char *const *allowed, const char *code,
                    struct fb_err *err) FB_MUSTCHECK;
 
 /* Page page (from 1) of page_size rows as the text parameters of LIMIT and OFFSET. */

@@ -11,6 +11,7 @@
 
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "node.h"
 #include "schema.h"
 
@@ -44,7 +45,7 @@ node_load(struct db *db, int64_t id, struct fb_err *err)
 	if (res == NULL)
 		goto fail;
 	if (PQntuples(res) == 0) {
-		fb_err_set(err, FB_ENOTFOUND, "node %lld does not exist", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "node.not_found", msg_args("id", json_object_new_int64(id), NULL));
 		goto fail;
 	}
 	n = xcalloc(1, sizeof(*n));

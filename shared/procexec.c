@@ -22,6 +22,7 @@
 #include "chunk.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "procexec.h"
 #include "taskcenter.h"
 #include "tasklock.h"
@@ -41,8 +42,7 @@ id_str(char buf[ID_MAX], int64_t id)
 
 struct opdef {
 	const char *name;
-	const char *from[5];  /* states it applies to */
-	const char *from_text;
+	const char *from[5];  /* states it applies to (said as applies.<name> in msg.c) */
 	const char *to;       /* the state after it ("removed": the row is gone) */
 	const char *outcome;  /* the outcome it sets, or NULL */
 	int cancels_tasks;
@@ -50,14 +50,12 @@ struct opdef {
 };
 
 static const struct opdef opdefs[] = {
-	{"suspend", {"running"}, "running ones", "suspended", NULL, 0, 0},
-	{"resume", {"suspended"}, "suspended ones", "running", NULL, 0, 0},
-	{"stop", {"running", "suspended"}, "running or suspended ones", "stopped", "stopped", 1, 0},
-	{"finish", {"running", "suspended"}, "running or suspended ones", "finished",
-	 "finished_by_admin", 1, 0},
-	{"delete", {"running", "suspended", "stopped", "finished"}, "any not deleted yet", "deleted",
-	 NULL, 1, 1},
-	{"archive_delete", {"finished", "stopped"}, "finished or stopped ones", "removed", NULL, 0, 1},
+	{"suspend", {"running"}, "suspended", NULL, 0, 0},
+	{"resume", {"suspended"}, "running", NULL, 0, 0},
+	{"stop", {"running", "suspended"}, "stopped", "stopped", 1, 0},
+	{"finish", {"running", "suspended"}, "finished", "finished_by_admin", 1, 0},
+	{"delete", {"running", "suspended", "stopped", "finished"}, "deleted", NULL, 1, 1},
+	{"archive_delete", {"finished", "stopped"}, "removed", NULL, 0, 1},
 };
 
 static const struct opdef *
@@ -89,18 +87,19 @@ procexec_known(const char *name)
 }
 
 int
-procexec_cancel_pending(struct db *db, int64_t id, const char *why, long long *n, struct fb_err *err)
+procexec_cancel_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
 	char oid[ID_MAX];
 	PGresult *res;
 
 	id_str(oid, id);
 	res = db_query(db, "procop_cancel_pending",
-	               "WITH l AS (UPDATE proc_log SET status = 'cancelled', finished = now(), error = $2"
+	               "WITH l AS (UPDATE proc_log SET status = 'cancelled', finished = now(),"
+	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
 	               "  WHERE id IN (SELECT id FROM proc_log WHERE bulk_op_id = $1"
 	               "  AND status = 'pending' FOR UPDATE SKIP LOCKED) RETURNING 1)"
 	               " SELECT count(*) FROM l",
-	               2, (const char *[]){oid, why}, err);
+	               1, (const char *[]){oid}, err);
 	if (res == NULL)
 		return -1;
 	*n = db_ll(res, 0, 0);
@@ -126,7 +125,7 @@ struct item {
 	int found, allowed;
 	char state[16];
 	enum outcome out;
-	char error[200];
+	struct msg_reason why;
 };
 
 static int
@@ -162,14 +161,15 @@ classify(const struct exec *x, struct item *it)
 
 	if (!it->found) {
 		it->out = OUT_IGNORED;
-		snprintf(it->error, sizeof(it->error), "the process instance no longer exists");
+		msg_reason_set(&it->why, "proc.session_gone", NULL);
 	} else if (!it->allowed) {
 		it->out = OUT_FAILED;
-		snprintf(it->error, sizeof(it->error), "not a monitor of this app");
+		msg_reason_set(&it->why, "proc.not_monitor", NULL);
 	} else if (!opdef_allows(d, it->state)) {
 		it->out = OUT_IGNORED;
-		snprintf(it->error, sizeof(it->error), "the process instance is %s; %s applies to %s",
-		         it->state, d->name, d->from_text);
+		msg_reason_set(&it->why, "proc.state_mismatch",
+		               msg_args("state", json_object_new_string(it->state), "op",
+		                        json_object_new_string(d->name), NULL));
 	} else {
 		it->out = OUT_SUCCESS;
 	}
@@ -243,8 +243,7 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 		buf_printf(&st, "%s%s", i ? "," : "",
 		           it->out == OUT_SUCCESS ? "success" : it->out == OUT_FAILED ? "failed" : "ignored");
 		buf_printf(&old, "%s%s", i ? "," : "", it->found ? it->state : "NULL");
-		json_object_array_add(errors, it->out == OUT_SUCCESS ? NULL
-		                                                     : json_object_new_string(it->error));
+		json_object_array_add(errors, it->out == OUT_SUCCESS ? NULL : msg_reason_json(&it->why));
 		json_object_array_add(news, it->out == OUT_SUCCESS ? json_object_new_string(x->op->to)
 		                                                   : NULL);
 	}
@@ -253,7 +252,9 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	buf_puts(&old, "}");
 	if (db_exec(db, "procop_outcomes",
 	            "UPDATE proc_log l SET status = o.status, old_state = o.old_state,"
-	            " new_state = ($4::jsonb) ->> (o.ord::int - 1), error = ($5::jsonb) ->> (o.ord::int - 1),"
+	            " new_state = ($4::jsonb) ->> (o.ord::int - 1), error = ($5::jsonb) -> (o.ord::int - 1) ->> 'e',"
+	            " error_code = ($5::jsonb) -> (o.ord::int - 1) ->> 'c',"
+	            " error_params = ($5::jsonb) -> (o.ord::int - 1) -> 'p',"
 	            " finished = now()"
 	            " FROM unnest($1::bigint[], $2::text[], $3::text[])"
 	            "  WITH ORDINALITY AS o(id, status, old_state, ord)"
@@ -304,7 +305,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 
 		c->cancelled = 1;
 		ret = PQntuples(res) == 0 ? 0
-		      : (procexec_cancel_pending(db, x->id, "cancelled by the user", &nc, err) < 0 ||
+		      : (procexec_cancel_pending(db, x->id, &nc, err) < 0 ||
 		         chunk_count(db, &counter, x->id, x->slot, 0, 0, 0, nc, err) < 0) ? -1 : 0;
 		goto out;
 	}
@@ -370,6 +371,8 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	ret = 0;
 out:
 	PQclear(res);
+	for (i = 0; items != NULL && i < n; i++)
+		msg_reason_clear(&items[i].why);
 	free(items);
 	free(sids.data);
 	free(ok.data);
@@ -388,9 +391,10 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 
 	id_str(lid, a->item);
 	res = db_query(db, "procop_fail_one",
-	               "WITH l AS (UPDATE proc_log SET status = 'failed', finished = now(), error = $2"
+	               "WITH l AS (UPDATE proc_log SET status = 'failed', finished = now(), error = $2,"
+	               "  error_code = 'item.unexpected', error_params = $3::jsonb"
 	               "  WHERE id = $1 AND status = 'pending' RETURNING 1) SELECT count(*) FROM l",
-	               2, (const char *[]){lid, a->why}, err);
+	               3, (const char *[]){lid, a->why, a->why_params}, err);
 	if (res == NULL)
 		return -1;
 	n = (int)db_ll(res, 0, 0);

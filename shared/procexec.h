@@ -31,9 +31,9 @@ int procexec_run(struct db *db, const struct fb_config *cfg, int64_t id, int slo
 
 /*
  * Inside a transaction: the pending rows of operation id not in flight become cancelled
- * with reason why; *n counts them.
+ * (reason item.cancelled); *n counts them.
  */
-int procexec_cancel_pending(struct db *db, int64_t id, const char *why, long long *n,
+int procexec_cancel_pending(struct db *db, int64_t id, long long *n,
                             struct fb_err *err) FB_MUSTCHECK;
 
 #endif

@@ -14,6 +14,7 @@
 #include "jsonh.h"
 #include "listing.h"
 #include "mem.h"
+#include "msg.h"
 #include "procexec.h"
 #include "procop.h"
 #include "queue.h"
@@ -86,17 +87,17 @@ procop_filter_check(const struct procop_filter *f, struct fb_err *err)
 	for (i = 0; !ok && states[i] != NULL; i++)
 		ok = strcmp(states[i], f->state) == 0;
 	if (!ok) {
-		fb_err_set(err, FB_EINVAL, "state must be running, suspended, stopped or finished");
+		fb_err_msg(err, FB_EINVAL, "proc.state_filter", NULL);
 		return -1;
 	}
 	if ((f->created_from != NULL && !ts_shape_ok(f->created_from)) ||
 	    (f->created_to != NULL && !ts_shape_ok(f->created_to))) {
-		fb_err_set(err, FB_EINVAL, "created_from and created_to are YYYY-MM-DD or "
-		                           "YYYY-MM-DDTHH:MM:SSZ (UTC)");
+		fb_err_msg(err, FB_EINVAL, "proc.created_format", NULL);
 		return -1;
 	}
 	if (f->keyword != NULL && utf8_chars(f->keyword) > PROCOP_MAX_KEYWORD) {
-		fb_err_set(err, FB_EINVAL, "keyword is longer than %d characters", PROCOP_MAX_KEYWORD);
+		fb_err_msg(err, FB_EINVAL, "proc.keyword_long",
+		           msg_args("max", json_object_new_int(PROCOP_MAX_KEYWORD), NULL));
 		return -1;
 	}
 	return 0;
@@ -156,7 +157,7 @@ sel_run(struct db *db, struct sel *q, const char *sql, struct fb_err *err)
 	if (res == NULL && strncmp(err->sqlstate, "22", 2) == 0) {
 		/* A date that has the right shape but does not exist (2026-02-30). */
 		fb_err_clear(err);
-		fb_err_set(err, FB_EINVAL, "created_from or created_to is not a valid time");
+		fb_err_msg(err, FB_EINVAL, "proc.created_invalid", NULL);
 	}
 	return res;
 }
@@ -293,13 +294,12 @@ check_ids(struct db *db, const struct user_rec *u, const int64_t *ids, size_t n,
 	}
 	PQclear(res);
 	if (list != NULL) {
-		d = jsonh_detail("session_ids", "these process instances do not exist or are not "
-		                                "yours to operate on");
+		d = fb_err_detail_msg("session_ids", "proc.sessions_unknown", NULL);
 		json_object_object_add(d, "session_ids", list);
 		fb_err_detail(err, d);
 	}
 	if (dups != NULL) {
-		d = jsonh_detail("session_ids", "these process instances are listed more than once");
+		d = fb_err_detail_msg("session_ids", "proc.sessions_twice", NULL);
 		json_object_object_add(d, "session_ids", dups);
 		fb_err_detail(err, d);
 	}
@@ -383,7 +383,7 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		goto out;
 	if (got == 0) {
 		c->key_taken = 1;
-		fb_err_set(err, FB_ECONFLICT, "the Idempotency-Key is already recorded");
+		fb_err_msg(err, FB_ECONFLICT, "batch.idem_recorded", NULL);
 		goto out;
 	}
 	if (db_exec(db, "procop_items_insert",
@@ -413,8 +413,7 @@ procop_replay(struct db *db, const struct user_rec *u, const char *key, const ch
 	if (got == 1) {
 		if (out->answer.bulk_op_id == 0) {
 			/* The key answered another kind of request: the fingerprint includes the route. */
-			fb_err_set(err, FB_EVALIDATION,
-			           "this Idempotency-Key was already used for a different request");
+			fb_err_msg(err, FB_EVALIDATION, "idem.reused", NULL);
 			return -1;
 		}
 		out->op_id = out->answer.bulk_op_id;
@@ -448,29 +447,27 @@ procop_submit(struct db *db, const struct fb_config *cfg, const struct user_rec 
 		c.spec = spec = &own;
 	}
 	if (!procexec_known(spec->operation))
-		fb_err_detail(err, jsonh_detail("operation", "operation must be suspend, resume, stop, "
-		                                             "finish, delete or archive_delete"));
+		fb_err_detail(err, fb_err_detail_msg("operation", "proc.operation", NULL));
 	if (spec->comment != NULL && utf8_chars(spec->comment) > PROCOP_MAX_COMMENT)
-		fb_err_detail(err, jsonh_detail("comment", "comment is longer than 2000 characters"));
+		fb_err_detail(err, fb_err_detail_msg("comment", "batch.comment_long", NULL));
 	if (spec->filter != NULL) {
 		struct fb_err ferr = {0};
 
 		if (procop_filter_check(spec->filter, &ferr) < 0)
-			fb_err_detail(err, jsonh_detail("filter", ferr.msg));
+			fb_err_detail(err, fb_err_to_detail("filter", &ferr));
 		else if (filter_ids(db, u, spec->filter, (size_t)cfg->batch_max_tasks, &ids, &n, err) < 0) {
 			fb_err_clear(&ferr);
 			if (err->code == FB_EINVAL) {
-				fb_err_detail(err, jsonh_detail("filter", err->msg));
+				fb_err_detail(err, fb_err_to_detail("filter", err));
 			} else {
 				goto out;
 			}
 		}
 		fb_err_clear(&ferr);
 		if (ids != NULL && n == 0)
-			fb_err_detail(err, jsonh_detail("filter", "the filter matches no process instance "
-			                                          "you may operate on"));
+			fb_err_detail(err, fb_err_detail_msg("filter", "proc.filter_empty", NULL));
 	} else if (spec->nsession_ids == 0) {
-		fb_err_detail(err, jsonh_detail("session_ids", "select at least one process instance"));
+		fb_err_detail(err, fb_err_detail_msg("session_ids", "proc.select_one", NULL));
 	} else if (spec->nsession_ids <= (size_t)cfg->batch_max_tasks) {
 		if (check_ids(db, u, spec->session_ids, spec->nsession_ids, err) < 0)
 			goto out;
@@ -480,12 +477,12 @@ procop_submit(struct db *db, const struct fb_config *cfg, const struct user_rec 
 	}
 	if (n > (size_t)cfg->batch_max_tasks) {
 		fb_err_clear(err);
-		fb_err_set(err, FB_ETOOBIG, "more than %d process instances selected; one operation "
-		                            "takes at most %d", cfg->batch_max_tasks, cfg->batch_max_tasks);
+		fb_err_msg(err, FB_ETOOBIG, "proc.too_many",
+		           msg_args("max", json_object_new_int(cfg->batch_max_tasks), NULL));
 		goto out;
 	}
 	if (err->details != NULL) {
-		fb_err_set(err, FB_EVALIDATION, "the operation is not valid");
+		fb_err_msg(err, FB_EVALIDATION, "proc.invalid", NULL);
 		goto out;
 	}
 	c.ids = spec->filter != NULL ? ids : spec->session_ids;
@@ -498,8 +495,7 @@ procop_submit(struct db *db, const struct fb_config *cfg, const struct user_rec 
 		fb_err_clear(err);
 		got = procop_replay(db, u, spec->idem_key, spec->idem_request, out, err);
 		if (got == 0)
-			fb_err_set(err, FB_ECONFLICT,
-			           "a request with this Idempotency-Key is in progress; try again");
+			fb_err_msg(err, FB_ECONFLICT, "idem.in_progress", NULL);
 		rc = got == 1 ? 0 : -1;
 		goto out;
 	}
@@ -565,7 +561,7 @@ procop_status(struct db *db, const struct user_rec *u, int64_t id, struct json_o
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "operation %lld not found", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "proc.not_found", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	*out = op_json(res, 0);
@@ -585,7 +581,7 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be init, running, finished or cancelled",
+	                   "list.run_status",
 	                   err) < 0)
 		return -1;
 	id_str(uid, u->id);
@@ -663,7 +659,7 @@ owned_op(struct db *db, int64_t id, int64_t uid, int lock, char status[16], stru
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "operation %lld not found", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "proc.not_found", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
@@ -673,7 +669,8 @@ owned_op(struct db *db, int64_t id, int64_t uid, int lock, char status[16], stru
 
 int
 procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *status,
-             int64_t page, int64_t page_size, struct json_object **out, struct fb_err *err)
+             int64_t page, int64_t page_size, enum msg_lang lang, struct json_object **out,
+             struct fb_err *err)
 {
 	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
 	                                       "cancelled", NULL};
@@ -684,7 +681,7 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 	int i;
 
 	if (listing_status(status, statuses,
-	                   "status must be pending, success, failed, ignored or cancelled",
+	                   "list.item_status",
 	                   err) < 0)
 		return -1;
 	if (owned_op(db, id, u->id, 0, st, err) < 0)
@@ -701,7 +698,7 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 	PQclear(res);
 	res = db_query(db, "procop_items",
 	               "SELECT l.session_id, l.status, l.old_state, l.new_state, l.error, "
-	               TS_SQL("l.finished") ", s.title FROM proc_log l"
+	               TS_SQL("l.finished") ", s.title, l.error_code, l.error_params::text FROM proc_log l"
 	               " LEFT JOIN app_sessions s ON s.id = l.session_id"
 	               " WHERE l.bulk_op_id = $1 AND ($2::text IS NULL OR l.status = $2)"
 	               " ORDER BY l.id LIMIT $3 OFFSET $4",
@@ -716,7 +713,7 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 		jsonh_add_str(o, "status", PQgetvalue(res, i, 1));
 		jsonh_add_str(o, "old_state", db_val(res, i, 2));
 		jsonh_add_str(o, "new_state", db_val(res, i, 3));
-		jsonh_add_str(o, "reason", db_val(res, i, 4));
+		msg_reason_add(o, db_val(res, i, 7), db_val(res, i, 8), db_val(res, i, 4), lang);
 		jsonh_add_str(o, "finished", db_val(res, i, 5));
 		jsonh_add_str(o, "title", db_val(res, i, 6));
 		json_object_array_add(items, o);
@@ -741,7 +738,7 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
 		return -1;
 	/* Rows in flight finish in their executor, which then cancels what is left. */
-	if (procexec_cancel_pending(db, c->id, "cancelled by the user", &n, err) < 0)
+	if (procexec_cancel_pending(db, c->id, &n, err) < 0)
 		return -1;
 	c->n = (int)n;
 	return chunk_adjust(db, "procop_cancel", CHUNK_CANCEL_SQL("process_bulk_op"), c->id, n, err);
@@ -768,12 +765,13 @@ retry_tx(struct db *db, void *arg, struct fb_err *err)
 	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
 		return -1;
 	if (strcmp(st, "cancelled") == 0) {
-		fb_err_set(err, FB_ECONFLICT, "operation %lld was cancelled", (long long)c->id);
+		fb_err_msg(err, FB_ECONFLICT, "proc.cancelled", msg_args("id", json_object_new_int64(c->id), NULL));
 		return -1;
 	}
 	id_str(oid, c->id);
 	res = db_query(db, "procop_retry_items",
 	               "WITH l AS (UPDATE proc_log SET status = 'pending', finished = NULL, error = NULL,"
+	               "  error_code = NULL, error_params = NULL,"
 	               "  old_state = NULL, new_state = NULL"
 	               "  WHERE bulk_op_id = $1 AND status = 'failed' RETURNING 1)"
 	               " SELECT count(*) FROM l",

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "msg.h"
 #include "idem.h"
 #include "user.h"
 
@@ -111,7 +112,8 @@ int procop_list(struct db *db, const struct user_rec *u, const char *status, int
                 int64_t page_size, struct json_object **out, struct fb_err *err) FB_MUSTCHECK;
 /* Per session of one of u's operations: status, old -> new state, reason; status may be NULL. */
 int procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *status,
-                 int64_t page, int64_t page_size, struct json_object **out,
+                 int64_t page, int64_t page_size, enum msg_lang lang,
+                 struct json_object **out,
                  struct fb_err *err) FB_MUSTCHECK;
 /* Pending sessions become cancelled; *n counts them. */
 /*

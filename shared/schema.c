@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "mem.h"
+#include "msg.h"
 #include "schema.h"
 #include "utf8.h"
 
@@ -116,6 +117,15 @@ clip(const char *s, char out[80])
 	memcpy(out, s, n);
 	memcpy(out + n, "…", sizeof("…"));
 	return out;
+}
+
+/* A clipped value as a message parameter (clip() says how); new. */
+static struct json_object *
+pval(const char *s)
+{
+	char cbuf[80];
+
+	return json_object_new_string(clip(s, cbuf));
 }
 
 /* "%.15g" without a trailing noise: bounds are shown as the schema wrote them. */
@@ -948,22 +958,22 @@ fmt_scaled(double r, int d, char out[48])
 }
 
 static int
-number_check(const struct schema_field *f, double v, struct json_object **out, char *why,
-             size_t whylen)
+number_check(const struct schema_field *f, double v, struct json_object **out,
+             struct msg_reason *why)
 {
 	double scaled, r, tol;
 	char b[40], txt[48];
 
 	if (!isfinite(v)) {
-		snprintf(why, whylen, "must be a finite number");
+		msg_reason_set(why, "form.finite", NULL);
 		return -1;
 	}
 	if (v < f->min) {
-		snprintf(why, whylen, "must be at least %s", fmt_num(f->min, b));
+		msg_reason_set(why, "form.min", msg_args("min", json_object_new_string(fmt_num(f->min, b)), NULL));
 		return -1;
 	}
 	if (v > f->max) {
-		snprintf(why, whylen, "must be at most %s", fmt_num(f->max, b));
+		msg_reason_set(why, "form.max", msg_args("max", json_object_new_string(fmt_num(f->max, b)), NULL));
 		return -1;
 	}
 	/* Decimal fractions are inexact in binary: allow the noise of one rounding step. */
@@ -972,10 +982,10 @@ number_check(const struct schema_field *f, double v, struct json_object **out, c
 	tol = fmax(1e-9, fabs(scaled) * 4e-16);
 	if (fabs(scaled - r) > tol) {
 		if (f->decimals == 0)
-			snprintf(why, whylen, "must be a whole number");
+			msg_reason_set(why, "form.whole", NULL);
 		else
-			snprintf(why, whylen, "must have at most %d decimal%s", f->decimals,
-			         f->decimals == 1 ? "" : "s");
+			msg_reason_set(why, f->decimals == 1 ? "form.decimal" : "form.decimals",
+			               msg_args("n", json_object_new_int(f->decimals), NULL));
 		return -1;
 	}
 	fmt_scaled(r, f->decimals, txt);
@@ -988,20 +998,22 @@ number_check(const struct schema_field *f, double v, struct json_object **out, c
 
 static int
 text_check(const struct schema_field *f, const char *s, size_t len, struct json_object **out,
-           char *why, size_t whylen)
+           struct msg_reason *why)
 {
 	size_t n;
 
 	if (memchr(s, '\0', len) != NULL) {
-		snprintf(why, whylen, "must not contain NUL characters");
+		msg_reason_set(why, "form.nul", NULL);
 		return -1;
 	}
 	if (utf8_scan(s, len, &n) != 0) {
-		snprintf(why, whylen, "is not valid UTF-8 text");
+		msg_reason_set(why, "form.utf8", NULL);
 		return -1;
 	}
 	if ((long)n > f->max_length) {
-		snprintf(why, whylen, "must be at most %ld characters (has %zu)", f->max_length, n);
+		msg_reason_set(why, "form.too_long",
+		               msg_args("max", json_object_new_int64(f->max_length), "n",
+		                        json_object_new_int64((int64_t)n), NULL));
 		return -1;
 	}
 	*out = len == 0 ? NULL : json_object_new_string_len(s, (int)len);
@@ -1010,9 +1022,8 @@ text_check(const struct schema_field *f, const char *s, size_t len, struct json_
 
 /* Strict form: exactly YYYY-MM-DD. */
 static int
-date_check(const char *s, size_t len, struct json_object **out, char *why, size_t whylen)
+date_check(const char *s, size_t len, struct json_object **out, struct msg_reason *why)
 {
-	char cbuf[80];
 	int y, m, d;
 
 	if (len == 0) {
@@ -1021,11 +1032,11 @@ date_check(const char *s, size_t len, struct json_object **out, char *why, size_
 	}
 	if (len != 10 || s[4] != '-' || s[7] != '-' || (y = digits(s, 4)) < 0 ||
 	    (m = digits(s + 5, 2)) < 0 || (d = digits(s + 8, 2)) < 0) {
-		snprintf(why, whylen, "\"%s\" is not a date written YYYY-MM-DD", clip(s, cbuf));
+		msg_reason_set(why, "form.date_format", msg_args("value", pval(s), NULL));
 		return -1;
 	}
 	if (!date_real(y, m, d)) {
-		snprintf(why, whylen, "%s is not a calendar date between 1900 and 9999", s);
+		msg_reason_set(why, "form.date_range", msg_args("value", json_object_new_string(s), NULL));
 		return -1;
 	}
 	*out = json_object_new_string_len(s, (int)len);
@@ -1050,57 +1061,77 @@ struct where {
 	long row;
 };
 
-static void vfail(struct vctx *c, const struct where *w, const char *unknown_key, const char *fmt,
-                  ...) FB_PRINTF(4, 5);
-
+/*
+ * One error at w (or at the unknown key): a detail with the message code and params
+ * (stolen) of msg.c's catalogue, said in English in "message" after the field, row and
+ * column it names.
+ */
 static void
-vfail(struct vctx *c, const struct where *w, const char *unknown_key, const char *fmt, ...)
+vfail(struct vctx *c, const struct where *w, const char *unknown_key, const char *code,
+      struct json_object *params)
 {
-	struct buf m = {0};
-	struct json_object *d;
-	va_list ap;
-	char *what;
+	struct json_object *d = json_object_new_object();
+	char *m;
 
-	va_start(ap, fmt);
-	if (vasprintf(&what, fmt, ap) < 0)
-		abort();
-	va_end(ap);
 	if (w != NULL && w->field != NULL) {
-		buf_printf(&m, "\"%s\" (%s)", w->field->label, w->field->key);
+		json_object_object_add(d, "field", json_object_new_string(w->field->key));
+		json_object_object_add(d, "label", json_object_new_string(w->field->label));
 		if (w->row > 0)
-			buf_printf(&m, " row %ld", w->row);
-		if (w->col != NULL)
-			buf_printf(&m, ", \"%s\" (%s)", w->col->label, w->col->key);
-		buf_puts(&m, ": ");
+			json_object_object_add(d, "row", json_object_new_int64(w->row));
+		if (w->col != NULL) {
+			json_object_object_add(d, "column", json_object_new_string(w->col->key));
+			json_object_object_add(d, "column_label", json_object_new_string(w->col->label));
+		}
+	} else if (unknown_key != NULL) {
+		json_object_object_add(d, "field", json_object_new_string(unknown_key));
 	}
-	buf_puts(&m, what);
-	free(what);
+	json_object_object_add(d, "code", json_object_new_string(code));
+	json_object_object_add(d, "params", params ? params : json_object_new_object());
+	m = msg_render_detail(d, MSG_EN);
+	json_object_object_add(d, "message", json_object_new_string(m));
 	c->nerr++;
 	if (c->summary.len < sizeof(((struct fb_err *)0)->msg)) {
 		if (c->summary.len > 0)
 			buf_puts(&c->summary, "; ");
-		buf_puts(&c->summary, buf_cstr(&m));
+		buf_puts(&c->summary, m);
 	}
-	if (c->nerr <= SCHEMA_MAX_ERRORS) {
-		d = json_object_new_object();
-		if (w != NULL && w->field != NULL) {
-			json_object_object_add(d, "field", json_object_new_string(w->field->key));
-			json_object_object_add(d, "label", json_object_new_string(w->field->label));
-			if (w->row > 0)
-				json_object_object_add(d, "row", json_object_new_int64(w->row));
-			if (w->col != NULL) {
-				json_object_object_add(d, "column",
-				                       json_object_new_string(w->col->key));
-				json_object_object_add(d, "column_label",
-				                       json_object_new_string(w->col->label));
-			}
-		} else if (unknown_key != NULL) {
-			json_object_object_add(d, "field", json_object_new_string(unknown_key));
-		}
-		json_object_object_add(d, "message", json_object_new_string(buf_cstr(&m)));
+	free(m);
+	if (c->nerr <= SCHEMA_MAX_ERRORS)
 		json_object_array_add(c->details, d);
+	else
+		json_object_put(d);
+}
+
+
+/*
+ * The code of the summary for the reader's language: "form.invalid" with the first errors
+ * (as many as fit in err->margs), else "form.invalid_count" with their number.
+ */
+static void
+vfinish_code(const struct vctx *c, struct fb_err *err)
+{
+	struct json_object *errors = json_object_new_array(), *p;
+	size_t i, n = json_object_array_length(c->details);
+	const char *text;
+
+	for (i = 0; i < n && i < 3; i++) {
+		struct json_object *d = NULL;
+
+		if (json_object_deep_copy(json_object_array_get_idx(c->details, i), &d, NULL) != 0)
+			abort();
+		json_object_object_del(d, "message");
+		json_object_array_add(errors, d);
 	}
-	free(m.data);
+	p = msg_args("n", json_object_new_int64((int64_t)c->nerr), "errors", errors, NULL);
+	text = json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (c->nerr <= 3 && strlen(text) < sizeof(err->margs)) {
+		err->mcode = c->nerr == 1 ? "form.invalid_one" : "form.invalid";
+		memcpy(err->margs, text, strlen(text) + 1);
+	} else {
+		err->mcode = "form.invalid_count";
+		snprintf(err->margs, sizeof(err->margs), "{\"n\":%zu}", c->nerr);
+	}
+	json_object_put(p);
 }
 
 /* Move the outcome into err: 0 when nothing was wrong. */
@@ -1126,14 +1157,10 @@ vfinish(struct vctx *c, struct fb_err *err)
 	for (i = 0; i < n; i++)
 		fb_err_detail(err, json_object_get(json_object_array_get_idx(c->details, i)));
 	if (c->nerr > SCHEMA_MAX_ERRORS) {
-		char more[64];
-
-		snprintf(more, sizeof(more), "%zu more errors not shown",
-		         c->nerr - SCHEMA_MAX_ERRORS);
-		struct json_object *d = json_object_new_object();
-
-		json_object_object_add(d, "message", json_object_new_string(more));
-		fb_err_detail(err, d);
+		fb_err_detail(err, fb_err_detail_msg(
+		                       NULL, "form.more",
+		                       msg_args("n", json_object_new_int64((int64_t)(c->nerr - SCHEMA_MAX_ERRORS)),
+		                                NULL)));
 	}
 	if (c->nerr == 1)
 		snprintf(msg, sizeof(msg), "%s", buf_cstr(&c->summary));
@@ -1148,6 +1175,7 @@ vfinish(struct vctx *c, struct fb_err *err)
 	}
 	sum = msg;
 	fb_err_set(err, FB_EVALIDATION, "%s", sum);
+	vfinish_code(c, err);
 	return -1;
 }
 
@@ -1164,15 +1192,16 @@ check_table(struct vctx *c, const struct where *w, struct json_object *val,
 	struct json_object *rows, *row, *nr, *nv;
 	size_t n, i;
 	int bad = 0, rc;
-	char cbuf[80];
 
 	if (!json_object_is_type(val, json_type_array)) {
-		vfail(c, w, NULL, "must be a list of rows (an array of objects)");
+		vfail(c, w, NULL, "form.rows", NULL);
 		return 1;
 	}
 	n = json_object_array_length(val);
 	if ((long)n > f->max_rows) {
-		vfail(c, w, NULL, "must have at most %ld rows (has %zu)", f->max_rows, n);
+		vfail(c, w, NULL, "form.max_rows",
+		      msg_args("max", json_object_new_int64(f->max_rows), "n",
+		               json_object_new_int64((int64_t)n), NULL));
 		return 1;
 	}
 	rows = json_object_new_array();
@@ -1181,7 +1210,7 @@ check_table(struct vctx *c, const struct where *w, struct json_object *val,
 
 		row = json_object_array_get_idx(val, i);
 		if (row == NULL || !json_object_is_type(row, json_type_object)) {
-			vfail(c, &cw, NULL, "must be an object of column values");
+			vfail(c, &cw, NULL, "form.row_object", NULL);
 			bad = 1;
 			continue;
 		}
@@ -1190,7 +1219,8 @@ check_table(struct vctx *c, const struct where *w, struct json_object *val,
 		{
 			col = schema_field_column_by_key(f, ckey);
 			if (col == NULL) {
-				vfail(c, &cw, NULL, "unknown column \"%s\"", clip(ckey, cbuf));
+				vfail(c, &cw, NULL, "form.unknown_column",
+				      msg_args("column", pval(ckey), NULL));
 				bad = 1;
 				continue;
 			}
@@ -1226,7 +1256,7 @@ check_value(struct vctx *c, const struct where *w, struct json_object *val,
             struct json_object **out)
 {
 	const struct schema_field *f = w->col != NULL ? w->col : w->field;
-	char why[256], cbuf[80];
+	struct msg_reason why = {0};
 	const char *s;
 	size_t len;
 	double d;
@@ -1243,42 +1273,42 @@ check_value(struct vctx *c, const struct where *w, struct json_object *val,
 		else if (json_object_is_type(val, json_type_double))
 			d = json_object_get_double(val);
 		else {
-			vfail(c, w, NULL, "must be a number");
+			vfail(c, w, NULL, "form.number", NULL);
 			return 1;
 		}
-		if (number_check(f, d, out, why, sizeof(why)) != 0) {
-			vfail(c, w, NULL, "%s", why);
+		if (number_check(f, d, out, &why) != 0) {
+			vfail(c, w, NULL, why.code, why.params);
 			return 1;
 		}
 		return 0;
 	}
 	if (!json_object_is_type(val, json_type_string)) {
-		vfail(c, w, NULL, "must be %s",
-		      f->type == SCHEMA_TEXT     ? "text (a string)"
-		      : f->type == SCHEMA_DATE   ? "a date string (YYYY-MM-DD)"
-		      : f->type == SCHEMA_SELECT ? "one of the options (a string)"
-		                                 : "a user login (a string)");
+		vfail(c, w, NULL,
+		      f->type == SCHEMA_TEXT     ? "form.want_text"
+		      : f->type == SCHEMA_DATE   ? "form.want_date"
+		      : f->type == SCHEMA_SELECT ? "form.want_option"
+		                                 : "form.want_login",
+		      NULL);
 		return 1;
 	}
 	s = json_object_get_string(val);
 	len = (size_t)json_object_get_string_len(val);
 	switch (f->type) {
 	case SCHEMA_TEXT:
-		rc = text_check(f, s, len, out, why, sizeof(why));
+		rc = text_check(f, s, len, out, &why);
 		break;
 	case SCHEMA_DATE:
-		rc = date_check(s, len, out, why, sizeof(why));
+		rc = date_check(s, len, out, &why);
 		break;
 	case SCHEMA_SELECT:
 		rc = 0;
 		if (len == 0)
 			break;
 		if (memchr(s, '\0', len) != NULL || utf8_scan(s, len, NULL) != 0) {
-			snprintf(why, sizeof(why), "is not valid UTF-8 text");
+			msg_reason_set(&why, "form.utf8", NULL);
 			rc = -1;
 		} else if (f->parent == NULL && !str_in(f->options, f->noptions, s)) {
-			snprintf(why, sizeof(why), "\"%s\" is not one of the options",
-			         clip(s, cbuf));
+			msg_reason_set(&why, "form.not_option", msg_args("value", pval(s), NULL));
 			rc = -1;
 		} else {
 			/* A dependent value is checked against its parent by the merge. */
@@ -1290,9 +1320,8 @@ check_value(struct vctx *c, const struct where *w, struct json_object *val,
 		if (len == 0)
 			break;
 		if (!login_ok(s, len)) {
-			snprintf(why, sizeof(why),
-			         "must be a user login (no spaces, at most %d bytes)",
-			         SCHEMA_MAX_LOGIN);
+			msg_reason_set(&why, "form.login",
+			               msg_args("max", json_object_new_int(SCHEMA_MAX_LOGIN), NULL));
 			rc = -1;
 			break;
 		}
@@ -1306,8 +1335,7 @@ check_value(struct vctx *c, const struct where *w, struct json_object *val,
 				return -1;
 			}
 			if (found == 0) {
-				snprintf(why, sizeof(why), "no user with login \"%s\"",
-				         clip(s, cbuf));
+				msg_reason_set(&why, "form.no_user", msg_args("login", pval(s), NULL));
 				rc = -1;
 				break;
 			}
@@ -1316,7 +1344,7 @@ check_value(struct vctx *c, const struct where *w, struct json_object *val,
 		break;
 	}
 	if (rc != 0) {
-		vfail(c, w, NULL, "%s", why);
+		vfail(c, w, NULL, why.code, why.params);
 		return 1;
 	}
 	return 0;
@@ -1382,7 +1410,6 @@ check_children(struct vctx *c, const struct schema *s, struct json_object *curre
 {
 	const struct schema_field *f, *p;
 	const char *child, *parent;
-	char cb1[80], cb2[80];
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
@@ -1399,30 +1426,31 @@ check_children(struct vctx *c, const struct schema *s, struct json_object *curre
 		if (given[i]) {
 			if (check_only && !given[p->index]) {
 				if (!child_known(f, child)) {
-					vfail(c, &w, NULL, "\"%s\" is not one of the options",
-					      clip(child, cb1));
+					vfail(c, &w, NULL, "form.not_option",
+					      msg_args("value", pval(child), NULL));
 					bad[i] = 1;
 				}
 			} else if (*parent == '\0') {
-				vfail(c, &w, NULL, "choose \"%s\" (%s) first", p->label, p->key);
+				vfail(c, &w, NULL, "form.parent_first",
+				      msg_args("plabel", json_object_new_string(p->label), "pkey",
+				               json_object_new_string(p->key), NULL));
 				bad[i] = 1;
 			} else if (!child_fits(f, parent, child)) {
-				vfail(c, &w, NULL, "\"%s\" is not an option when \"%s\" is \"%s\"",
-				      clip(child, cb1), p->label, clip(parent, cb2));
+				vfail(c, &w, NULL, "form.not_option_when",
+				      msg_args("value", pval(child), "plabel",
+				               json_object_new_string(p->label), "parent", pval(parent), NULL));
 				bad[i] = 1;
 			}
 		} else if (given[p->index] && strcmp(strval(current, p->key), parent) != 0 &&
 		           (*parent == '\0' || !child_fits(f, parent, child))) {
 			if (*parent == '\0')
-				vfail(c, &w, NULL,
-				      "\"%s\" no longer fits now that \"%s\" is cleared: "
-				      "clear it too",
-				      clip(child, cb1), p->label);
+				vfail(c, &w, NULL, "form.parent_cleared",
+				      msg_args("value", pval(child), "plabel",
+				               json_object_new_string(p->label), NULL));
 			else
-				vfail(c, &w, NULL,
-				      "\"%s\" no longer fits now that \"%s\" is \"%s\": "
-				      "choose a new value",
-				      clip(child, cb1), p->label, clip(parent, cb2));
+				vfail(c, &w, NULL, "form.parent_changed",
+				      msg_args("value", pval(child), "plabel",
+				               json_object_new_string(p->label), "parent", pval(parent), NULL));
 			bad[i] = 1;
 		}
 	}
@@ -1447,9 +1475,10 @@ check_required(struct vctx *c, const struct schema *s, const struct view *v,
 				    (v->flags[j] & (VIEW_REQUIRED | VIEW_REQUIRED_DERIVED)))
 					by = &s->fields[j];
 		if (by != NULL)
-			vfail(c, &w, NULL, "is required (\"%s\" depends on it)", by->label);
+			vfail(c, &w, NULL, "form.required_by",
+			      msg_args("by", json_object_new_string(by->label), NULL));
 		else
-			vfail(c, &w, NULL, "is required");
+			vfail(c, &w, NULL, "form.required", NULL);
 	}
 }
 
@@ -1462,7 +1491,6 @@ merge_impl(const struct schema *s, const struct view *v, struct json_object *cur
 	struct json_object *merged = NULL, *nv;
 	unsigned char *given = NULL, *bad = NULL;
 	const struct schema_field *f;
-	char cbuf[80];
 	int rc = -1, r;
 
 	if (out != NULL)
@@ -1498,12 +1526,12 @@ merge_impl(const struct schema *s, const struct view *v, struct json_object *cur
 
 			f = schema_field_by_key(s, key);
 			if (f == NULL) {
-				vfail(&c, NULL, key, "unknown field \"%s\"", clip(key, cbuf));
+				vfail(&c, NULL, key, "form.unknown_field", msg_args("key", pval(key), NULL));
 				continue;
 			}
 			w.field = f;
 			if (!(v->flags[f->index] & VIEW_WRITABLE)) {
-				vfail(&c, &w, NULL, "is not editable at this node");
+				vfail(&c, &w, NULL, "form.not_editable", NULL);
 				bad[f->index] = 1;
 				continue;
 			}
@@ -1682,7 +1710,8 @@ int
 schema_value_from_text(const struct schema_field *f, const char *text, struct json_object **out,
                        struct fb_err *err)
 {
-	char why[256], cbuf[80], date[11];
+	char date[11];
+	struct msg_reason r = {0};
 	char *val = NULL;
 	const char *b, *e;
 	size_t len;
@@ -1699,7 +1728,7 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 	}
 	len = strlen(text);
 	if (f->type == SCHEMA_TEXT) {
-		if (text_check(f, text, len, out, why, sizeof(why)) != 0)
+		if (text_check(f, text, len, out, &r) != 0)
 			goto bad;
 		return 0;
 	}
@@ -1712,23 +1741,20 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 	switch (f->type) {
 	case SCHEMA_NUMBER:
 		if (number_from_text(val, len, &d) != 0) {
-			snprintf(why, sizeof(why), "\"%s\" is not a number", clip(val, cbuf));
+			msg_reason_set(&r, "form.not_number", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
-		if (number_check(f, d, out, why, sizeof(why)) != 0)
+		if (number_check(f, d, out, &r) != 0)
 			goto bad;
 		break;
 	case SCHEMA_DATE:
 		rc = date_from_text(val, len, date);
 		if (rc == -1) {
-			snprintf(why, sizeof(why), "\"%s\" is not a date (write YYYY-MM-DD)",
-			         clip(val, cbuf));
+			msg_reason_set(&r, "form.not_date", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		if (rc == -2) {
-			snprintf(why, sizeof(why),
-			         "\"%s\" is not a calendar date between 1900 and 9999",
-			         clip(val, cbuf));
+			msg_reason_set(&r, "form.date_range_q", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		*out = json_object_new_string(date);
@@ -1737,15 +1763,14 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 		if (utf8_scan(val, len, NULL) != 0 ||
 		    !(f->parent == NULL ? str_in(f->options, f->noptions, val)
 		                        : child_known(f, val))) {
-			snprintf(why, sizeof(why), "\"%s\" is not one of the options",
-			         clip(val, cbuf));
+			msg_reason_set(&r, "form.not_option", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		*out = json_object_new_string(val);
 		break;
 	default: /* SCHEMA_USER */
 		if (!login_ok(val, len)) {
-			snprintf(why, sizeof(why), "\"%s\" is not a user login", clip(val, cbuf));
+			msg_reason_set(&r, "form.not_login", msg_args("value", pval(val), NULL));
 			goto bad;
 		}
 		*out = json_object_new_string(val);
@@ -1753,10 +1778,18 @@ schema_value_from_text(const struct schema_field *f, const char *text, struct js
 	}
 	free(val);
 	return 0;
-bad:
+bad: {
+	struct json_object *what = json_object_new_object();
+
+	json_object_object_add(what, "code", json_object_new_string(r.code));
+	json_object_object_add(what, "params", r.params ? r.params : json_object_new_object());
+	r.params = NULL;
 	free(val);
-	fb_err_set(err, FB_EVALIDATION, "\"%s\" (%s): %s", f->label, f->key, why);
+	fb_err_msg(err, FB_EVALIDATION, "form.value",
+	           msg_args("label", json_object_new_string(f->label), "key",
+	                    json_object_new_string(f->key), "what", what, NULL));
 	return -1;
+}
 }
 
 char *

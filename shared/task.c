@@ -23,6 +23,7 @@
 
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "utf8.h"
 #include "task.h"
 
@@ -54,18 +55,29 @@ task_filter_free(struct task_filter *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* FB_EINVAL with a detail naming the parameter. */
-static void FB_PRINTF(3, 4)
-bad_param(struct fb_err *err, const char *param, const char *fmt, ...)
+/*
+ * FB_EINVAL "parameter <param>: <what>" with a detail naming the parameter; what is the
+ * message code and params (stolen, may be NULL) of msg.c's catalogue.
+ */
+static void
+bad_param(struct fb_err *err, const char *param, const char *code, struct json_object *params)
 {
-	va_list ap;
-	char msg[400];
+	struct json_object *what = json_object_new_object();
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fb_err_set(err, FB_EINVAL, "parameter \"%.80s\": %s", param, msg);
-	fb_err_detail(err, jsonh_detail(param, msg));
+	if (params == NULL)
+		params = json_object_new_object();
+	json_object_object_add(what, "code", json_object_new_string(code));
+	json_object_object_add(what, "params", json_object_get(params));
+	fb_err_msg(err, FB_EINVAL, "task.param",
+	           msg_args("name", json_object_new_string(param), "what", what, NULL));
+	fb_err_detail(err, fb_err_detail_msg(param, code, params));
+}
+
+/* {"max": n} */
+static struct json_object *
+max_arg(long long n)
+{
+	return msg_args("max", json_object_new_int64(n), NULL);
 }
 
 int
@@ -85,7 +97,7 @@ task_filter_set_keyword(struct task_filter *f, const char *param, const char *ke
 		return 0;
 	f->keyword = xstrndup(keyword, len);
 	if (utf8_chars(f->keyword) > TASK_KEYWORD_MAX) {
-		bad_param(err, param, "at most %d characters", TASK_KEYWORD_MAX);
+		bad_param(err, param, "task.keyword_long", max_arg(TASK_KEYWORD_MAX));
 		free(f->keyword);
 		f->keyword = NULL;
 		return -1;
@@ -102,7 +114,7 @@ task_filter_set_ids_csv(struct task_filter *f, const char *param, const char *cs
 	const char *p = csv;
 
 	if (*p == '\0') {
-		bad_param(err, param, "a comma-separated list of task ids");
+		bad_param(err, param, "task.ids_list", NULL);
 		return -1;
 	}
 	ids = xmalloc(sizeof(*ids) * TASK_IDS_MAX);
@@ -111,7 +123,7 @@ task_filter_set_ids_csv(struct task_filter *f, const char *param, const char *cs
 		long long v;
 
 		if (n == TASK_IDS_MAX) {
-			bad_param(err, param, "at most %d task ids", TASK_IDS_MAX);
+			bad_param(err, param, "task.ids_max", max_arg(TASK_IDS_MAX));
 			goto fail;
 		}
 		if (*p < '0' || *p > '9')
@@ -130,7 +142,7 @@ task_filter_set_ids_csv(struct task_filter *f, const char *param, const char *cs
 	f->ntask_ids = n;
 	return 0;
 bad:
-	bad_param(err, param, "a comma-separated list of positive task ids");
+	bad_param(err, param, "task.ids_positive", NULL);
 fail:
 	free(ids);
 	return -1;
@@ -144,21 +156,21 @@ task_filter_add_field(struct task_filter *f, const char *param, const char *key,
 	size_t i, klen = strlen(key);
 
 	if (klen == 0 || klen > TASK_FIELD_KEY_MAX) {
-		bad_param(err, param, "a field key of 1 to %d bytes", TASK_FIELD_KEY_MAX);
+		bad_param(err, param, "task.field_key", max_arg(TASK_FIELD_KEY_MAX));
 		return -1;
 	}
 	if (strlen(value) > TASK_FIELD_VALUE_MAX) {
-		bad_param(err, param, "a value of at most %d bytes", TASK_FIELD_VALUE_MAX);
+		bad_param(err, param, "task.field_value", max_arg(TASK_FIELD_VALUE_MAX));
 		return -1;
 	}
 	for (i = 0; i < f->nfields; i++) {
 		if (strcmp(f->fields[i].key, key) == 0) {
-			bad_param(err, param, "given twice");
+			bad_param(err, param, "task.given_twice", NULL);
 			return -1;
 		}
 	}
 	if (f->nfields == TASK_FIELDS_MAX) {
-		bad_param(err, param, "at most %d field conditions", TASK_FIELDS_MAX);
+		bad_param(err, param, "task.fields_max", max_arg(TASK_FIELDS_MAX));
 		return -1;
 	}
 	if (f->fields == NULL)
@@ -175,11 +187,11 @@ task_filter_add_field(struct task_filter *f, const char *param, const char *key,
 static void
 in_member(struct fb_err *err, const char *name)
 {
-	char msg[sizeof(err->msg)];
+	struct json_object *what = fb_err_to_detail(NULL, err);
 
-	snprintf(msg, sizeof(msg), "%s", err->msg);
-	fb_err_set(err, err->code, "in \"%.80s\": %.400s", name, msg);
-	fb_err_detail(err, jsonh_detail(name, msg));
+	fb_err_detail(err, fb_err_to_detail(name, err));
+	fb_err_msg(err, err->code, "task.in_member",
+	           msg_args("name", json_object_new_string(name), "what", what, NULL));
 }
 
 int
@@ -193,7 +205,7 @@ task_filter_from_json(struct task_filter *f, const char *name, struct json_objec
 	int rc = 0;
 
 	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
-		bad_param(err, name, "must be an object");
+		bad_param(err, name, "task.must_object", NULL);
 		return -1;
 	}
 	if (jsonh_only_keys(obj, allowed, err) < 0) {
@@ -219,7 +231,7 @@ task_filter_from_json(struct task_filter *f, const char *name, struct json_objec
 
 		snprintf(param, sizeof(param), "%s.fields.%.128s", name, key);
 		if (t != json_type_string && t != json_type_int && t != json_type_double) {
-			bad_param(err, param, "must be a string or a number");
+			bad_param(err, param, "task.string_or_number", NULL);
 			return -1;
 		}
 		if (task_filter_add_field(f, param, key, json_object_get_string(val),
@@ -262,8 +274,9 @@ meta_load(struct db *db, int64_t node_id, struct node_meta *m, struct fb_err *er
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "node %lld does not exist", (long long)node_id);
-		fb_err_detail(err, jsonh_detail("node_id", "no such node"));
+		fb_err_msg(err, FB_ENOTFOUND, "node.not_found",
+		           msg_args("id", json_object_new_int64(node_id), NULL));
+		fb_err_detail(err, fb_err_detail_msg("node_id", "node.no_such", NULL));
 		return -1;
 	}
 	m->view = json_tokener_parse(PQgetvalue(res, 0, 0));
@@ -388,21 +401,22 @@ check_fields(const struct task_filter *f, const struct node_meta *m, unsigned ch
 		const char *type;
 
 		if (!meta_list_has(m, "searchable", c->key) || (fd = meta_field(m, c->key)) == NULL) {
-			bad_param(err, c->param, "field \"%.128s\" is not searchable at this node", c->key);
+			bad_param(err, c->param, "task.not_searchable",
+			          msg_args("key", json_object_new_string(c->key), NULL));
 			return -1;
 		}
 		type = field_str(fd, "type", "text");
 		numeric[i] = strcmp(type, "number") == 0;
 		if (strcmp(type, "table") == 0) {
-			bad_param(err, c->param, "a table field cannot be searched");
+			bad_param(err, c->param, "task.table_search", NULL);
 			return -1;
 		}
 		if (numeric[i] && !is_decimal(c->value)) {
-			bad_param(err, c->param, "must be a number");
+			bad_param(err, c->param, "form.number", NULL);
 			return -1;
 		}
 		if (!numeric[i] && c->is_number) {
-			bad_param(err, c->param, "must be a string");
+			bad_param(err, c->param, "task.must_string", NULL);
 			return -1;
 		}
 	}
@@ -423,7 +437,7 @@ prepare(struct db *db, int64_t user_id, const struct task_filter *f, struct node
 
 	m->view = m->schema = NULL;
 	if (f->nfields > 0 && f->node_id == 0) {
-		bad_param(err, f->fields[0].param, "field conditions need node_id");
+		bad_param(err, f->fields[0].param, "task.fields_need_node", NULL);
 		return -1;
 	}
 	if (f->node_id == 0)
@@ -710,7 +724,7 @@ task_list(struct db *db, int64_t user_id, const struct task_filter *f, int64_t p
 	int i, n, lim, off;
 
 	if (page < 1 || page > TASK_PAGE_MAX || page_size < 1 || page_size > TASK_PAGE_SIZE_MAX) {
-		fb_err_set(err, FB_EINVAL, "page or page_size out of range");
+		fb_err_msg(err, FB_EINVAL, "task.page_range", NULL);
 		return NULL;
 	}
 	switch (prepare(db, user_id, f, &m, numeric, err)) {
@@ -831,7 +845,7 @@ task_filter_ids(struct db *db, int64_t user_id, const struct task_filter *f, siz
 		goto fail;
 	rows = (size_t)PQntuples(res);
 	if (rows > max) {
-		fb_err_set(err, FB_ETOOBIG, "the filter matches more than %zu tasks", max);
+		fb_err_msg(err, FB_ETOOBIG, "task.filter_too_many", max_arg((long long)max));
 		goto fail;
 	}
 	if (rows > 0) {

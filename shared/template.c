@@ -28,6 +28,7 @@
 #include "batch.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "node.h"
 #include "schema.h"
 #include "crypto.h"
@@ -252,8 +253,10 @@ template_meta_sign(const char *secret, const char *json, char out[65])
 static int
 meta_bad(struct fb_err *err, const char *what)
 {
-	fb_err_set(err, FB_EVALIDATION, "the template's _meta sheet is not valid: %s", what);
-	fb_err_detail(err, jsonh_detail(TEMPLATE_SHEET_META, what));
+	fb_err_msg(err, FB_EVALIDATION, "template.meta_bad",
+	           msg_args("what", json_object_new_string(what), NULL));
+	fb_err_detail(err, fb_err_detail_msg(TEMPLATE_SHEET_META, MSG_TEXT_CODE,
+	                                     msg_args("text", json_object_new_string(what), NULL)));
 	return -1;
 }
 
@@ -284,10 +287,8 @@ template_meta_verify(const char *secret, const char *json, const char *sig,
 		return meta_bad(err, "the template has no meta data (hidden sheet _meta, cells A1:A2)");
 	template_meta_sign(secret, json, want);
 	if (strlen(sig) != 64 || !crypto_equal(want, sig, 64)) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "the template was changed or signed by another server: download a new "
-		           "template");
-		fb_err_detail(err, jsonh_detail(TEMPLATE_SHEET_META, "signature does not match"));
+		fb_err_msg(err, FB_EVALIDATION, "template.signature", NULL);
+		fb_err_detail(err, fb_err_detail_msg(TEMPLATE_SHEET_META, "template.signature_detail", NULL));
 		return -1;
 	}
 	meta = jsonh_parse(json, strlen(json), &perr);
@@ -348,18 +349,18 @@ template_meta_check_node(struct json_object *meta, const struct node_info *node,
 	if (meta_int(meta, "node_id", &node_id) < 0 || meta_int(meta, "app_version_id", &version) < 0)
 		return meta_bad(err, "no node_id or app_version_id");
 	if (node_id != node->id) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "template for another node (node %lld, not %lld \"%.100s\"): download the "
-		           "template of this node",
-		           (long long)node_id, (long long)node->id, node->name);
-		fb_err_detail(err, jsonh_detail("node_id", "template for another node"));
+		fb_err_msg(err, FB_EVALIDATION, "template.other_node",
+		           msg_args("was", json_object_new_int64(node_id), "node",
+		                    json_object_new_int64(node->id), "name",
+		                    json_object_new_string(node->name), NULL));
+		fb_err_detail(err, fb_err_detail_msg("node_id", "import.other_node", NULL));
 		return -1;
 	}
 	if (version != node->app_version_id) {
-		fb_err_set(err, FB_EVALIDATION,
-		           "template of an older form version (%lld, now %lld): download a new template",
-		           (long long)version, (long long)node->app_version_id);
-		fb_err_detail(err, jsonh_detail("app_version_id", "template of an older form version"));
+		fb_err_msg(err, FB_EVALIDATION, "template.old_version",
+		           msg_args("was", json_object_new_int64(version), "now",
+		                    json_object_new_int64(node->app_version_id), NULL));
+		fb_err_detail(err, fb_err_detail_msg("app_version_id", "template.old_version_detail", NULL));
 		return -1;
 	}
 	return 0;
@@ -1568,7 +1569,8 @@ template_write_single(struct db *db, const struct fb_config *cfg, const struct n
 
 	*written = 0;
 	if (n > TEMPLATE_SINGLE_MAX) {
-		fb_err_set(err, FB_ETOOBIG, "a template holds at most %d tasks", TEMPLATE_SINGLE_MAX);
+		fb_err_msg(err, FB_ETOOBIG, "template.single_max",
+		           msg_args("max", json_object_new_int(TEMPLATE_SINGLE_MAX), NULL));
 		return -1;
 	}
 	rc = book_open(&b, cfg, node, 0, path, err);
@@ -1577,7 +1579,7 @@ template_write_single(struct db *db, const struct fb_config *cfg, const struct n
 	if (rc == 0)
 		rc = for_rows(db, node, user_id, task_ids, n, single_row, &x, written, err);
 	if (rc == 0 && *written == 0) {
-		fb_err_set(err, FB_ENOTFOUND, "none of the selected tasks is pending for you at this node");
+		fb_err_msg(err, FB_ENOTFOUND, "template.none_pending", NULL);
 		rc = -1;
 	}
 	if (rc == 0)
@@ -1801,8 +1803,8 @@ template_write_multi(struct db *db, const struct fb_config *cfg, const struct no
 
 	*written = 0;
 	if (n > TEMPLATE_MULTI_MAX) {
-		fb_err_set(err, FB_ETOOBIG, "a multi-file template holds at most %d tasks",
-		           TEMPLATE_MULTI_MAX);
+		fb_err_msg(err, FB_ETOOBIG, "template.multi_max",
+		           msg_args("max", json_object_new_int(TEMPLATE_MULTI_MAX), NULL));
 		free(dir);
 		return -1;
 	}
@@ -1825,7 +1827,7 @@ template_write_multi(struct db *db, const struct fb_config *cfg, const struct no
 	if (for_rows(db, node, user_id, task_ids, n, multi_row, &x, written, err) < 0)
 		goto done;
 	if (*written == 0) {
-		fb_err_set(err, FB_ENOTFOUND, "none of the selected tasks is pending for you at this node");
+		fb_err_msg(err, FB_ENOTFOUND, "template.none_pending", NULL);
 		goto done;
 	}
 	if (zip_close(x.za) < 0) {

@@ -9,6 +9,7 @@
 
 #include "crypto.h"
 #include "mem.h"
+#include "msg.h"
 #include "token.h"
 
 int
@@ -69,14 +70,14 @@ token_verify(const char *secret, const char *token, time_t now,
 			goto malformed;
 	crypto_sign_hex(secret, CRYPTO_KEY_LOGIN, token, (size_t)(d3 - token), mac);
 	if (!crypto_equal(mac, d3 + 1, 64)) {
-		fb_err_set(err, FB_EAUTH, "token signature is not valid");
+		fb_err_msg(err, FB_EAUTH, "auth.token_signature", NULL);
 		return -1;
 	}
 	exp = strtoll(d2 + 1, &end, 10);
 	if (end != d3 || d3 == d2 + 1)
 		goto malformed;
 	if (exp <= (long long)now) {
-		fb_err_set(err, FB_EAUTH, "token has expired");
+		fb_err_msg(err, FB_EAUTH, "auth.token_expired", NULL);
 		return -1;
 	}
 	if (crypto_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), login_out, TOKEN_MAX_LOGIN + 1) <= 0 ||
@@ -84,6 +85,6 @@ token_verify(const char *secret, const char *token, time_t now,
 		goto malformed;
 	return 0;
 malformed:
-	fb_err_set(err, FB_EAUTH, "token is malformed");
+	fb_err_msg(err, FB_EAUTH, "auth.token_malformed", NULL);
 	return -1;
 }

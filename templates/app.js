@@ -12,15 +12,16 @@ const TASK_IDS_MAX = 1000; /* the listing's and the template's task_ids limit */
 const POLL_MS = 1000;
 
 const BATCH_STATUS = {
-	init: ["排队中", "run"], running: ["执行中", "run"], finished: ["已完成", "ok"],
-	cancelled: ["已取消", "warn"],
+	init: [t("app.bst.init"), "run"], running: [t("app.bst.running"), "run"],
+	finished: [t("app.bst.finished"), "ok"], cancelled: [t("app.bst.cancelled"), "warn"],
 };
 const DETAIL_STATUS = {
-	pending: ["待处理", "run"], success: ["成功", "ok"], failed: ["失败", "bad"],
-	ignored: ["已忽略", "warn"], cancelled: ["已取消", "warn"], superseded: ["已转新批次", "warn"],
+	pending: [t("app.dst.pending"), "run"], success: [t("app.dst.success"), "ok"],
+	failed: [t("app.dst.failed"), "bad"], ignored: [t("app.dst.ignored"), "warn"],
+	cancelled: [t("app.dst.cancelled"), "warn"], superseded: [t("app.dst.superseded"), "warn"],
 };
-const ACTION = { approve: "同意", reject: "驳回" };
-const SOURCE = { web: "网页", excel: "Excel 导入", import: "Excel 导入" };
+const ACTION = { approve: t("app.action.approve"), reject: t("app.action.reject") };
+const SOURCE = { web: t("app.source.web"), excel: t("app.source.excel"), import: t("app.source.excel") };
 
 const S = {
 	me: null,
@@ -104,18 +105,18 @@ function fmtTime(iso) {
 function fmtDuration(sec) {
 	sec = Math.max(0, Math.round(sec));
 	if (sec < 60)
-		return sec + " 秒";
+		return t("app.dur.s", { s: sec });
 	const m = Math.floor(sec / 60), s = sec % 60;
 	if (m < 60)
-		return m + " 分 " + s + " 秒";
-	return Math.floor(m / 60) + " 小时 " + (m % 60) + " 分";
+		return t("app.dur.ms", { m: m, s: s });
+	return t("app.dur.hm", { h: Math.floor(m / 60), m: m % 60 });
 }
 
 function fmtValue(v) {
 	if (v === undefined || v === null || v === "")
 		return "—";
 	if (Array.isArray(v))
-		return v.length + " 行";
+		return t("app.rows", { n: v.length });
 	if (typeof v === "object")
 		return JSON.stringify(v);
 	return String(v);
@@ -136,7 +137,8 @@ function flash(msg, bad) {
 /* {status, body, res}; a 401 anywhere shows the sign-in view. */
 async function api(method, url, body, headers) {
 	const opt = { method: method, credentials: "same-origin",
-		headers: Object.assign({ "Accept": "application/json" }, headers || {}) };
+		headers: Object.assign({ "Accept": "application/json", "Accept-Language": fbI18n.lang },
+			headers || {}) };
 	if (body instanceof FormData) {
 		opt.body = body;
 	} else if (body !== undefined) {
@@ -147,7 +149,7 @@ async function api(method, url, body, headers) {
 	try {
 		res = await fetch(url, opt);
 	} catch (e) {
-		return { status: 0, body: { error: { code: "network", message: "网络错误：" + e.message } } };
+		return { status: 0, body: { error: { code: "network", message: t("app.network", { msg: e.message }) } } };
 	}
 	let data = null;
 	const ct = res.headers.get("Content-Type") || "";
@@ -209,9 +211,10 @@ function query(params) {
 async function download(url, fallbackName) {
 	let res;
 	try {
-		res = await fetch(url, { credentials: "same-origin" });
+		res = await fetch(url, { credentials: "same-origin",
+			headers: { "Accept-Language": fbI18n.lang } });
 	} catch (e) {
-		flash("下载失败：网络错误 " + e.message, true);
+		flash(t("app.dl.network", { msg: e.message }), true);
 		return false;
 	}
 	if (res.status === 401) {
@@ -227,7 +230,7 @@ async function download(url, fallbackName) {
 		} catch (e) {
 			/* not JSON: keep the status */
 		}
-		flash("下载失败：" + msg, true);
+		flash(t("app.dl.failed", { msg: msg }), true);
 		return false;
 	}
 	const blob = await res.blob();
@@ -249,7 +252,7 @@ async function download(url, fallbackName) {
 	a.click();
 	a.remove();
 	setTimeout(() => URL.revokeObjectURL(href), 60000);
-	flash("已开始下载：" + name);
+	flash(t("app.dl.started", { name: name }));
 	return true;
 }
 
@@ -259,9 +262,9 @@ function renderPager(box, page, size, total, go) {
 	clear(box);
 	const pages = Math.max(1, Math.ceil(total / size));
 	add(box, [
-		el("button", { type: "button", class: "small", disabled: page <= 1, onclick: () => go(page - 1) }, "上一页"),
-		el("span", {}, "第 " + page + " / " + pages + " 页，共 " + total + " 条"),
-		el("button", { type: "button", class: "small", disabled: page >= pages, onclick: () => go(page + 1) }, "下一页"),
+		el("button", { type: "button", class: "small", disabled: page <= 1, onclick: () => go(page - 1) }, t("app.pager.prev")),
+		el("span", {}, t("app.pager.info", { page: page, pages: pages, total: total })),
+		el("button", { type: "button", class: "small", disabled: page >= pages, onclick: () => go(page + 1) }, t("app.pager.next")),
 	]);
 }
 
@@ -284,7 +287,7 @@ function showView(name) {
 function showLogin() {
 	stopPolling();
 	S.me = null;
-	$("who").textContent = "未登录";
+	$("who").textContent = t("app.who.none");
 	$("logout-form").hidden = true;
 	showView("login");
 }
@@ -327,14 +330,14 @@ async function loadMe() {
 	if (r.status === 200 && r.body) {
 		const u = r.body;
 		S.me = u;
-		$("who").textContent = (u.name || u.login) + "（" + u.login + "）" +
+		$("who").textContent = t("app.who", { name: u.name || u.login, login: u.login }) +
 			(u.dept_name ? " · " + u.dept_name : "");
 		$("logout-form").hidden = false;
 		return true;
 	}
 	if (r.status !== 401) {
 		$("who").textContent = "—";
-		flash("无法获取当前用户：" + errText(r), true);
+		flash(t("app.me.failed", { msg: errText(r) }), true);
 	}
 	return false;
 }
@@ -346,14 +349,14 @@ async function loadNodes() {
 	const list = clear($("node-list"));
 	if (r.status !== 200) {
 		if (r.status !== 401)
-			add(list, el("li", { class: "muted" }, "加载失败：" + errText(r)));
+			add(list, el("li", { class: "muted" }, t("app.load_failed", { msg: errText(r) })));
 		return;
 	}
 	S.nodes = r.body.items || [];
 	$("nodes-summary").textContent = S.nodes.length ?
-		"共 " + S.nodes.length + " 个节点，" + r.body.tasks + " 条待办" : "";
+		t("app.nodes.summary", { nodes: S.nodes.length, tasks: r.body.tasks }) : "";
 	if (!S.nodes.length)
-		add(list, el("li", { class: "muted" }, "没有待办任务。"));
+		add(list, el("li", { class: "muted" }, t("app.nodes.none")));
 	for (const n of S.nodes) {
 		add(list, el("li", {},
 			el("button", {
@@ -363,8 +366,8 @@ async function loadNodes() {
 			},
 			el("span", { class: "nname" },
 				el("span", {}, n.node_name),
-				el("span", { class: "napp" }, n.app_name + " · 第 " + n.app_version + " 版")),
-			el("span", { class: "count", "aria-label": n.count + " 条待办" }, n.count))));
+				el("span", { class: "napp" }, t("app.node.version", { app: n.app_name, version: n.app_version }))),
+			el("span", { class: "count", "aria-label": t("app.node.count", { n: n.count }) }, n.count))));
 	}
 }
 
@@ -385,13 +388,13 @@ async function selectNode(id) {
 	$("tasks-area").hidden = false;
 	$("panel-col").hidden = false;
 	$("import-result").hidden = true;
-	$("node-title").textContent = "加载中…";
+	$("node-title").textContent = t("app.loading");
 	$("node-app").textContent = "";
 	const r = await api("GET", "/api/batch/nodes/" + id + "/form");
 	if (r.status !== 200) {
 		if (r.status !== 401) {
-			$("node-title").textContent = "无法加载节点";
-			flash("无法加载节点表单：" + errText(r), true);
+			$("node-title").textContent = t("app.node.failed");
+			flash(t("app.node.form_failed", { msg: errText(r) }), true);
 		}
 		return;
 	}
@@ -440,14 +443,14 @@ function buildFilters() {
 		let input;
 		if (f.type === "select") {
 			input = el("select", { id: id, "data-key": f.key });
-			fillSelect(input, f, "（全部）");
+			fillSelect(input, f, t("app.filter.all"));
 		} else if (f.type === "number") {
 			input = el("input", { type: "number", id: id, "data-key": f.key, step: "any" });
 		} else if (f.type === "date") {
 			input = el("input", { type: "date", id: id, "data-key": f.key });
 		} else {
 			input = el("input", { type: "text", id: id, "data-key": f.key, maxlength: 1000,
-				placeholder: f.type === "user" ? "登录名（精确匹配）" : "精确匹配" });
+				placeholder: f.type === "user" ? t("app.filter.login") : t("app.filter.exact") });
 		}
 		add(row, el("label", { class: "dyn" }, f.label, input));
 	}
@@ -491,8 +494,8 @@ async function loadTasks() {
 	clear(body);
 	if (r.status !== 200) {
 		if (r.status !== 401) {
-			add(body, el("tr", {}, el("td", { class: "empty", colspan: 5 }, "加载失败：" + errText(r))));
-			flash("查询失败：" + errText(r), true);
+			add(body, el("tr", {}, el("td", { class: "empty", colspan: 5 }, t("app.load_failed", { msg: errText(r) }))));
+			flash(t("app.query_failed", { msg: errText(r) }), true);
 		}
 		return;
 	}
@@ -504,40 +507,40 @@ async function loadTasks() {
 	}
 	renderTasks(r.body.labels || {});
 	renderPager($("tasks-pager"), S.page, PAGE_SIZE, S.total, (pg) => { S.page = pg; loadTasks(); });
-	$("tasks-total").textContent = "符合条件 " + S.total + " 条";
+	$("tasks-total").textContent = t("app.tasks.total", { n: S.total });
 	updateSelection();
 }
 
 function renderTasks(labels) {
 	const head = clear($("tasks-head"));
 	const keys = Object.keys(labels);
-	const pageBox = el("input", { type: "checkbox", id: "sel-page", "aria-label": "选择本页全部任务",
+	const pageBox = el("input", { type: "checkbox", id: "sel-page", "aria-label": t("app.sel.page"),
 		onchange: (e) => selectPage(e.target.checked) });
 	add(head, [
 		el("th", { class: "check", scope: "col" }, pageBox),
-		el("th", { scope: "col" }, "标题"),
-		el("th", { scope: "col" }, "发起人"),
-		el("th", { scope: "col" }, "部门"),
-		el("th", { scope: "col" }, "创建时间"),
+		el("th", { scope: "col" }, t("app.col.title")),
+		el("th", { scope: "col" }, t("app.col.creator")),
+		el("th", { scope: "col" }, t("app.col.dept")),
+		el("th", { scope: "col" }, t("app.col.created")),
 		keys.map((k) => el("th", { scope: "col" }, labels[k])),
 	]);
 	const body = clear($("tasks-body"));
 	if (!S.items.length) {
-		add(body, el("tr", {}, el("td", { class: "empty", colspan: 5 + keys.length }, "没有符合条件的待办任务。")));
+		add(body, el("tr", {}, el("td", { class: "empty", colspan: 5 + keys.length }, t("app.tasks.none"))));
 		return;
 	}
 	for (const t of S.items) {
 		const locked = !!t.locked;
 		const box = el("input", {
 			type: "checkbox", class: "row-check", "data-task-id": t.task_id,
-			"aria-label": "选择 " + t.title, disabled: locked || S.allMatching,
+			"aria-label": fbI18n.t("app.sel.task", { title: t.title }), disabled: locked || S.allMatching,
 			checked: S.allMatching ? !locked : S.selected.has(t.task_id),
 			onchange: (e) => toggleTask(t, e.target.checked),
 		});
 		const title = [t.title];
 		if (locked)
-			title.push(" ", el("span", { class: "tag warn", title: "该任务正在被处理，暂不能选择" },
-				t.lock_kind === "person" ? "他人处理中" : "批量处理中"));
+			title.push(" ", el("span", { class: "tag warn", title: fbI18n.t("app.locked.tip") },
+				fbI18n.t(t.lock_kind === "person" ? "app.locked.person" : "app.locked.batch")));
 		const tr = el("tr", {
 			"data-task-id": t.task_id, class: locked ? "locked" : "",
 			onclick: (e) => {
@@ -587,10 +590,10 @@ function updateSelection() {
 	const info = $("sel-info");
 	const n = selectionCount();
 	if (S.allMatching) {
-		info.textContent = "已选择全部符合条件的 " + S.total + " 项（按当前筛选条件提交）";
+		info.textContent = t("app.sel.all_info", { n: S.total });
 		info.className = "all";
 	} else {
-		info.textContent = n ? "已选 " + n + " 项" : "未选择任务";
+		info.textContent = n ? t("app.sel.n", { n: n }) : t("app.sel.none");
 		info.className = "";
 	}
 	for (const tr of $("tasks-body").querySelectorAll("tr[data-task-id]")) {
@@ -605,12 +608,12 @@ function updateSelection() {
 	}
 	const allBtn = $("sel-all-matching");
 	allBtn.hidden = S.allMatching || S.total === 0;
-	allBtn.textContent = "选择全部符合条件的 " + S.total + " 项";
+	allBtn.textContent = t("app.sel.all_btn", { n: S.total });
 	$("sel-clear").hidden = n === 0;
 	const action = currentAction();
 	const sub = $("examine-submit");
 	sub.disabled = n === 0;
-	sub.textContent = n ? "提交：" + ACTION[action] + " " + n + " 项" : "请先选择任务";
+	sub.textContent = n ? t("app.submit.n", { action: ACTION[action], n: n }) : t("app.submit.pick");
 }
 
 /* ---- the approval panel -------------------------------------------------------------- */
@@ -629,7 +632,7 @@ function buildPanel() {
 	document.querySelector("input[name=action][value=approve]").checked = true;
 	const writable = f.fields.filter((x) => x.writable);
 	if (!writable.length)
-		add(box, el("p", { class: "hint" }, "此节点没有可修改的字段。"));
+		add(box, el("p", { class: "hint" }, t("app.form.none")));
 	for (const x of writable) {
 		const id = "w-" + x.key;
 		const hintId = id + "-hint";
@@ -640,7 +643,7 @@ function buildPanel() {
 				input = el("textarea", { id: id, rows: 2, maxlength: x.max_length });
 			else
 				input = el("input", { type: "text", id: id, maxlength: x.max_length });
-			hint = "最多 " + x.max_length + " 字";
+			hint = t("app.hint.maxlen", { n: x.max_length });
 			break;
 		case "number": {
 			const step = x.decimals > 0 ? Math.pow(10, -x.decimals).toFixed(x.decimals) : "1";
@@ -648,11 +651,11 @@ function buildPanel() {
 				inputmode: x.decimals > 0 ? "decimal" : "numeric" });
 			const parts = [];
 			if (Math.abs(x.min) < 1e12)
-				parts.push("最小 " + x.min);
+				parts.push(t("app.hint.min", { n: x.min }));
 			if (Math.abs(x.max) < 1e12)
-				parts.push("最大 " + x.max);
-			parts.push(x.decimals > 0 ? "最多 " + x.decimals + " 位小数" : "整数");
-			hint = parts.join("，");
+				parts.push(t("app.hint.max", { n: x.max }));
+			parts.push(x.decimals > 0 ? t("app.hint.decimals", { n: x.decimals }) : t("app.hint.integer"));
+			hint = parts.join(t("app.hint.sep"));
 			break;
 		}
 		case "date":
@@ -660,24 +663,24 @@ function buildPanel() {
 			break;
 		case "select":
 			input = el("select", { id: id });
-			fillSelect(input, x, "（不修改）");
+			fillSelect(input, x, t("app.keep"));
 			if (x.depends_on) {
 				const parent = f.fields.find((p) => p.key === x.depends_on);
 				const plabel = parent ? parent.label : x.depends_on;
-				hint = parent && parent.writable ? "选项随上面的「" + plabel + "」变化" :
-					"按「" + plabel + "」分组；所选值须属于每个任务自己的「" + plabel + "」";
+				hint = parent && parent.writable ? t("app.hint.follows", { p: plabel }) :
+					t("app.hint.grouped", { p: plabel });
 			}
 			break;
 		case "user":
 			input = el("input", { type: "text", id: id, maxlength: 128, autocomplete: "off",
-				placeholder: "用户登录名" });
+				placeholder: t("app.user_ph") });
 			break;
 		default:
-			hint = "表格字段请通过 Excel 模板批量填写。";
+			hint = t("app.hint.table");
 		}
 		const wrap = el("div", { class: "field", "data-key": x.key });
 		add(wrap, el("label", input ? { for: id } : {}, x.label,
-			x.required ? el("span", { class: "req", title: "必填" }, "*") : null));
+			x.required ? el("span", { class: "req", title: t("app.required") }, "*") : null));
 		if (input) {
 			input.setAttribute("data-key", x.key);
 			if (hint)
@@ -699,7 +702,7 @@ function buildPanel() {
 			continue;
 		parentInput.addEventListener("change", () => {
 			const keep = child.value;
-			fillSelect(child, x, "（不修改）", parentInput.value);
+			fillSelect(child, x, t("app.keep"), parentInput.value);
 			if ([...child.options].some((o) => o.value === keep))
 				child.value = keep;
 			child.dispatchEvent(new Event("change"));
@@ -716,12 +719,12 @@ function updateAction() {
 	const needAssignee = approve && f.next && f.next.choose;
 	$("assignee-field").hidden = !needAssignee;
 	if (f.next)
-		$("assignee-hint").textContent = "同意后流转到「" + f.next.name + "」，该节点需要指定处理人。";
+		$("assignee-hint").textContent = t("app.hint.assignee", { node: f.next.name });
 	let h;
 	if (approve)
-		h = f.next ? "同意后流转到「" + f.next.name + "」。" : "同意后流程结束。";
+		h = f.next ? t("app.hint.approve_next", { node: f.next.name }) : t("app.hint.approve_end");
 	else
-		h = f.prev ? "驳回后退回「" + f.prev.name + "」。" : "驳回后流程结束。";
+		h = f.prev ? t("app.hint.reject_prev", { node: f.prev.name }) : t("app.hint.reject_end");
 	$("action-hint").textContent = h;
 	updateSelection();
 }
@@ -741,7 +744,7 @@ function clearPanelErrors() {
 function detailText(d) {
 	let where = "";
 	if (d.row)
-		where += "第 " + d.row + " 行 ";
+		where += t("app.detail.row", { row: d.row });
 	if (d.column_label || d.column)
 		where += (d.column_label || d.column) + " ";
 	return where + (d.message || "");
@@ -758,17 +761,17 @@ function showPanelErrors(r) {
 		const wrap = key ? $("examine-form").querySelector('.field[data-key="' + CSS.escape(key) + '"]') : null;
 		if (wrap) {
 			const fe = wrap.querySelector(".field-error");
-			fe.textContent = (fe.textContent ? fe.textContent + "；" : "") + detailText(d);
+			fe.textContent = (fe.textContent ? fe.textContent + t("app.detail.sep") : "") + detailText(d);
 			fe.hidden = false;
 			const input = wrap.querySelector("input, select, textarea");
 			if (input)
 				input.setAttribute("aria-invalid", "true");
 		} else {
-			general.push(((d.label || d.field) ? (d.label || d.field) + "：" : "") + detailText(d));
+			general.push(((d.label || d.field) ? t("app.detail.colon", { label: d.label || d.field }) : "") + detailText(d));
 		}
 	}
 	const box = $("panel-errors");
-	add(box, el("strong", {}, r.status === 422 ? "提交未通过校验" : "提交失败"),
+	add(box, el("strong", {}, r.status === 422 ? t("app.submit.invalid") : t("app.submit.failed")),
 		el("div", {}, errText(r)));
 	if (general.length)
 		add(box, el("ul", {}, general.map((g) => el("li", {}, g))));
@@ -828,13 +831,13 @@ async function submitExamine(ev) {
 	}
 	const btn = $("examine-submit");
 	btn.disabled = true;
-	btn.textContent = "正在提交…";
+	btn.textContent = t("app.submitting");
 	const r = await apiCreate("/api/batch", body);
 	if (r.status === 201 && r.body) {
 		buildPanel();
 		S.selected.clear();
 		S.allMatching = false;
-		flash("已提交批次 #" + r.body.batch_id + "，共 " + r.body.total + " 项。");
+		flash(t("app.submitted", { id: r.body.batch_id, n: r.body.total }));
 		location.hash = "#/batch/" + r.body.batch_id;
 		return;
 	}
@@ -851,7 +854,7 @@ async function downloadTemplate(mode) {
 	const p = { node_id: S.nodeId, mode: mode };
 	if (!S.allMatching && S.selected.size > 0) {
 		if (S.selected.size > TASK_IDS_MAX) {
-			flash("一次最多为 " + TASK_IDS_MAX + " 个选中的任务生成模板；请改用“选择全部符合条件的任务”。", true);
+			flash(t("app.tpl.too_many", { max: TASK_IDS_MAX }), true);
 			return;
 		}
 		p.task_ids = [...S.selected.keys()].join(",");
@@ -859,7 +862,7 @@ async function downloadTemplate(mode) {
 		Object.assign(p, filterParams());
 	}
 	await download("/api/batch/template?" + query(p),
-		(S.form ? S.form.node_name : "模板") + (mode === "multi" ? ".zip" : ".xlsx"));
+		(S.form ? S.form.node_name : t("app.tpl.name")) + (mode === "multi" ? ".zip" : ".xlsx"));
 }
 
 async function submitImport(ev) {
@@ -868,7 +871,7 @@ async function submitImport(ev) {
 	const out = clear($("import-result-body"));
 	$("import-result").hidden = false;
 	if (!file) {
-		add(out, el("div", { class: "errors", role: "alert" }, "请先选择要上传的文件。"));
+		add(out, el("div", { class: "errors", role: "alert" }, t("app.import.pick")));
 		return;
 	}
 	const dry = $("import-dry").checked;
@@ -879,41 +882,41 @@ async function submitImport(ev) {
 	fd.append("file", file, file.name);
 	const btn = $("import-submit");
 	btn.disabled = true;
-	btn.textContent = dry ? "正在检查…" : "正在上传…";
-	add(out, el("p", { class: "muted" }, "正在处理 " + file.name + " …"));
+	btn.textContent = dry ? t("app.import.checking") : t("app.import.uploading");
+	add(out, el("p", { class: "muted" }, t("app.import.processing", { name: file.name })));
 	const r = dry ? await api("POST", "/api/batch/import", fd) : await apiCreate("/api/batch/import", fd);
 	btn.disabled = false;
-	btn.textContent = "上传";
+	btn.textContent = t("app.upload");
 	clear(out);
 	if (r.status === 201 && r.body && r.body.batch_id) {
-		flash("已导入并提交批次 #" + r.body.batch_id + "，共 " + r.body.total + " 项。");
+		flash(t("app.imported", { id: r.body.batch_id, n: r.body.total }));
 		$("import-file").value = "";
 		location.hash = "#/batch/" + r.body.batch_id;
 		return;
 	}
 	if (r.status === 200 && r.body) {
 		add(out, el("div", { class: "okbox", role: "status" },
-			"检查通过：文件 " + file.name + " 共 " + (r.body.total || 0) + " 项可以提交。取消勾选“仅检查”后再上传即可提交。"));
+			t("app.import.ok", { name: file.name, n: r.body.total || 0 })));
 		return;
 	}
 	if (r.status === 401)
 		return;
 	const e = (r.body && r.body.error) || {};
 	add(out, el("div", { class: "errors", role: "alert" },
-		el("strong", {}, r.status === 422 ? "文件未通过校验，未创建批次" : "上传失败"),
+		el("strong", {}, r.status === 422 ? t("app.import.invalid") : t("app.import.failed")),
 		el("div", {}, errText(r))));
 	const details = e.details || [];
 	if (details.length) {
 		const hasFile = details.some((d) => d.file);
 		add(out, el("div", { class: "table-wrap" },
 			el("table", { class: "grid", id: "import-errors" },
-				el("caption", { class: "sr-only" }, "导入错误"),
+				el("caption", { class: "sr-only" }, t("app.import.caption")),
 				el("thead", {}, el("tr", {},
-					hasFile ? el("th", { scope: "col" }, "文件") : null,
-					el("th", { scope: "col" }, "行"),
-					el("th", { scope: "col" }, "列"),
-					el("th", { scope: "col" }, "字段"),
-					el("th", { scope: "col" }, "问题"))),
+					hasFile ? el("th", { scope: "col" }, t("app.col.file")) : null,
+					el("th", { scope: "col" }, t("app.col.row")),
+					el("th", { scope: "col" }, t("app.col.column")),
+					el("th", { scope: "col" }, t("app.col.field")),
+					el("th", { scope: "col" }, t("app.col.problem")))),
 				el("tbody", {}, details.map((d) => el("tr", {},
 					hasFile ? el("td", {}, d.file || "") : null,
 					el("td", { class: "num" }, d.row === undefined ? "—" : d.row),
@@ -936,9 +939,9 @@ function stopPolling() {
 function openBatch(id) {
 	stopPolling();
 	S.batch = { id: id, timer: 0, data: null, page: 1, lastDone: -1, chosen: false };
-	$("batch-title").textContent = "批次 #" + id;
+	$("batch-title").textContent = t("app.batch.title", { id: id });
 	$("batch-status").textContent = "";
-	$("batch-meta").textContent = "加载中…";
+	$("batch-meta").textContent = t("app.loading");
 	clear($("batch-counts"));
 	clear($("details-body"));
 	$("details-status").value = "";
@@ -956,10 +959,10 @@ async function pollBatch(id) {
 		if (r.status === 401)
 			return;
 		if (r.status === 404) {
-			$("batch-meta").textContent = "没有这个批次，或它不是你提交的。";
+			$("batch-meta").textContent = t("app.batch.none");
 			return;
 		}
-		$("batch-meta").textContent = "加载失败：" + errText(r) + "（稍后重试）";
+		$("batch-meta").textContent = t("app.batch.load_failed", { msg: errText(r) });
 		b.timer = setTimeout(() => pollBatch(id), 3 * POLL_MS);
 		return;
 	}
@@ -988,13 +991,13 @@ function renderBatch(d) {
 	s.textContent = st[0];
 	s.className = "tag " + st[1];
 	const meta = [d.app_name + " / " + d.node_name, ACTION[d.action] || d.action,
-		"来源：" + (SOURCE[d.source] || d.source), "提交于 " + fmtTime(d.created)];
+		t("app.meta.source", { s: SOURCE[d.source] || d.source }), t("app.meta.submitted", { t: fmtTime(d.created) })];
 	if (d.started)
-		meta.push("开始 " + fmtTime(d.started));
+		meta.push(t("app.meta.started", { t: fmtTime(d.started) }));
 	if (d.finished)
-		meta.push("结束 " + fmtTime(d.finished));
+		meta.push(t("app.meta.finished", { t: fmtTime(d.finished) }));
 	if (d.comment)
-		meta.push("意见：" + d.comment);
+		meta.push(t("app.meta.comment", { c: d.comment }));
 	$("batch-meta").textContent = meta.join(" · ");
 	const pct = Math.floor((d.progress || 0) * 1000) / 10;
 	const share = (n) => (d.total > 0 ? (n * 100) / d.total : 0) + "%";
@@ -1003,22 +1006,23 @@ function renderBatch(d) {
 	const other = d.ignored + d.cancelled + (d.superseded || 0);
 	$("bar-other").style.width = share(other);
 	$("batch-bar").setAttribute("aria-valuenow", String(pct));
-	$("batch-bar").setAttribute("aria-valuetext", pct + "%：成功 " + d.success + "，失败 " + d.failed +
-		"，忽略、取消或转新批次 " + other);
+	$("batch-bar").setAttribute("aria-valuetext",
+		t("app.bar.text", { pct: pct, ok: d.success, bad: d.failed, other: other }));
 	$("batch-pct").textContent = pct + "%";
 	const running = d.status === "init" || d.status === "running";
 	let eta = "";
 	if (running && d.eta_seconds !== null && d.eta_seconds !== undefined && d.pending > 0)
-		eta = "预计剩余 " + fmtDuration(d.eta_seconds);
+		eta = t("app.eta.left", { d: fmtDuration(d.eta_seconds) });
 	else if (running)
-		eta = d.status === "init" ? "等待执行…" : "正在估算剩余时间…";
+		eta = d.status === "init" ? t("app.eta.waiting") : t("app.eta.estimating");
 	else if (d.started && d.finished)
-		eta = "用时 " + fmtDuration((new Date(d.finished) - new Date(d.started)) / 1000);
+		eta = t("app.eta.took", { d: fmtDuration((new Date(d.finished) - new Date(d.started)) / 1000) });
 	$("batch-eta").textContent = eta;
 	const counts = clear($("batch-counts"));
-	for (const [label, v, cls] of [["总数", d.total, ""], ["成功", d.success, "ok"],
-		["失败", d.failed, "bad"], ["已忽略", d.ignored, ""], ["已取消", d.cancelled, ""],
-		["已转新批次", d.superseded || 0, ""], ["待处理", d.pending, ""]])
+	for (const [label, v, cls] of [[t("app.count.total"), d.total, ""], [t("app.dst.success"), d.success, "ok"],
+		[t("app.dst.failed"), d.failed, "bad"], [t("app.dst.ignored"), d.ignored, ""],
+		[t("app.dst.cancelled"), d.cancelled, ""], [t("app.dst.superseded"), d.superseded || 0, ""],
+		[t("app.dst.pending"), d.pending, ""]])
 		add(counts, el("div", { class: cls, "data-count": label }, el("dt", {}, label), el("dd", {}, v)));
 	$("batch-retry").disabled = running || d.failed === 0;
 	$("batch-cancel").hidden = !running;
@@ -1036,23 +1040,23 @@ async function loadDetails() {
 	const body = clear($("details-body"));
 	if (r.status !== 200) {
 		if (r.status !== 401)
-			add(body, el("tr", {}, el("td", { class: "empty", colspan: 7 }, "加载失败：" + errText(r))));
+			add(body, el("tr", {}, el("td", { class: "empty", colspan: 7 }, t("app.load_failed", { msg: errText(r) }))));
 		return;
 	}
 	const items = r.body.items || [];
 	if (!items.length)
-		add(body, el("tr", {}, el("td", { class: "empty", colspan: 7 }, "没有记录。")));
+		add(body, el("tr", {}, el("td", { class: "empty", colspan: 7 }, t("app.none"))));
 	for (const it of items) {
 		add(body, el("tr", { "data-task-id": it.task_id },
 			el("td", { class: "num" }, it.task_id),
 			el("td", { class: "wrap" }, it.title || "—"),
 			el("td", {}, tag(DETAIL_STATUS, it.status)),
-			el("td", { class: "wrap" }, it.error || ""),
+			el("td", { class: "wrap" }, it.reason || it.error || ""),
 			el("td", { class: "num" }, it.retry_count || 0),
 			el("td", { class: "num" }, it.row === undefined ? "—" : it.row),
 			el("td", {}, fmtTime(it.finished))));
 	}
-	$("details-total").textContent = "共 " + (r.body.total || 0) + " 条";
+	$("details-total").textContent = t("app.total", { n: r.body.total || 0 });
 	renderPager($("details-pager"), b.page, PAGE_SIZE, r.body.total || 0, (pg) => { b.page = pg; loadDetails(); });
 }
 
@@ -1063,12 +1067,12 @@ async function retryBatch() {
 	$("batch-retry").disabled = true;
 	const r = await api("POST", "/api/batch/" + b.id + "/retry");
 	if (r.status === 202) {
-		flash("已重新处理 " + r.body.retrying + " 个失败项。");
+		flash(t("app.retried", { n: r.body.retrying }));
 		b.chosen = false;
 		stopPolling();
 		pollBatch(b.id);
 	} else if (r.status !== 401) {
-		flash("重试失败：" + errText(r), true);
+		flash(t("app.retry_failed", { msg: errText(r) }), true);
 		$("batch-retry").disabled = false;
 	}
 }
@@ -1081,11 +1085,11 @@ async function cancelBatch() {
 	const r = await api("POST", "/api/batch/" + b.id + "/cancel");
 	$("batch-cancel").disabled = false;
 	if (r.status === 202) {
-		flash("已取消 " + r.body.cancelled + " 个尚未处理的任务。");
+		flash(t("app.cancelled", { n: r.body.cancelled }));
 		stopPolling();
 		pollBatch(b.id);
 	} else if (r.status !== 401) {
-		flash("取消失败：" + errText(r), true);
+		flash(t("app.cancel_failed", { msg: errText(r) }), true);
 	}
 }
 
@@ -1102,12 +1106,12 @@ async function loadBatches() {
 	clear(body);
 	if (r.status !== 200) {
 		if (r.status !== 401)
-			add(body, el("tr", {}, el("td", { class: "empty", colspan: 9 }, "加载失败：" + errText(r))));
+			add(body, el("tr", {}, el("td", { class: "empty", colspan: 9 }, t("app.load_failed", { msg: errText(r) }))));
 		return;
 	}
 	const items = r.body.items || [];
 	if (!items.length)
-		add(body, el("tr", {}, el("td", { class: "empty", colspan: 9 }, "没有批次。")));
+		add(body, el("tr", {}, el("td", { class: "empty", colspan: 9 }, t("app.batches.none"))));
 	for (const b of items) {
 		const pct = Math.floor((b.progress || 0) * 1000) / 10;
 		add(body, el("tr", {
@@ -1128,7 +1132,7 @@ async function loadBatches() {
 		el("td", { class: "num" }, b.failed),
 		el("td", {}, fmtTime(b.created))));
 	}
-	$("batches-total").textContent = "共 " + (r.body.total || 0) + " 个批次";
+	$("batches-total").textContent = t("app.batches.total", { n: r.body.total || 0 });
 	renderPager($("batches-pager"), st.page, PAGE_SIZE, r.body.total || 0, (pg) => { st.page = pg; loadBatches(); });
 }
 
@@ -1192,7 +1196,7 @@ function wire() {
 	$("batch-cancel").addEventListener("click", cancelBatch);
 	$("batch-errors").addEventListener("click", () => {
 		if (S.batch)
-			download("/api/batch/" + S.batch.id + "/errors.xlsx", "批次" + S.batch.id + "错误清单.xlsx");
+			download("/api/batch/" + S.batch.id + "/errors.xlsx", t("app.errors.file", { id: S.batch.id }));
 	});
 	$("batches-status").addEventListener("change", () => { S.batches.page = 1; loadBatches(); });
 	$("batches-refresh").addEventListener("click", loadBatches);

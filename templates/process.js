@@ -10,18 +10,119 @@
  */
 "use strict";
 
+fbI18n.add("zh-CN", {
+	"proc.op.suspend": "挂起",
+	"proc.op.resume": "恢复",
+	"proc.op.stop": "终止",
+	"proc.op.finish": "结束",
+	"proc.op.delete": "删除",
+	"proc.op.archive_delete": "归档删除",
+	"proc.state.running": "运行中",
+	"proc.state.suspended": "已挂起",
+	"proc.state.stopped": "已终止",
+	"proc.state.finished": "已结束",
+	"proc.state.deleted": "已删除",
+	"proc.state.removed": "已移除",
+	"proc.item.pending": "待处理",
+	"proc.item.success": "成功",
+	"proc.item.failed": "失败",
+	"proc.item.ignored": "已忽略",
+	"proc.item.cancelled": "已取消",
+	"proc.load_failed": "无法加载流程实例：{msg}",
+	"proc.select": "选择 {title}",
+	"proc.backup": "备份",
+	"proc.total": "共 {n} 个流程实例",
+	"proc.sel.all": "已选择全部符合条件的 {n} 个流程实例",
+	"proc.sel.n": "已选择 {n} 个流程实例",
+	"proc.sel.none": "未选择流程实例",
+	"proc.confirm": "将对 {n} 个流程实例执行「{op}」。",
+	"proc.confirm.typed": "此操作会先备份再删除，请输入「{op}」确认：",
+	"proc.confirm.ask": "确认执行吗？",
+	"proc.type_it": "请输入「{op}」以确认",
+	"proc.submit_failed": "提交失败：{msg}",
+	"proc.details": "（{list}）",
+	"proc.details.sep": "；",
+	"proc.op.load_failed": "无法加载操作：{msg}",
+	"proc.op.title": "操作 #{id}：{op}",
+	"proc.eta": "预计还需 {d}",
+	"proc.counts": "共 {total}，成功 {success}，失败 {failed}，忽略 {ignored}，取消 {cancelled}，待处理 {pending}",
+	"proc.retry_failed": "重试失败：{msg}",
+	"proc.cancel_failed": "取消失败：{msg}",
+	"proc.retried": "已重新执行 {n} 个失败的流程实例",
+	"proc.cancelled": "已取消 {n} 个待处理的流程实例",
+	"proc.backups.failed": "无法加载备份：{msg}",
+	"proc.backups.title": "流程实例 {id} 的备份",
+	"proc.backups.none": "没有备份",
+	"proc.backup.line": " · 任务 {tasks} · 记录 {history}",
+	"proc.backup.restored": " · 已于 {t} 恢复",
+	"proc.restore": "恢复",
+	"proc.restore_failed": "恢复失败：{msg}",
+	"proc.restored": "已恢复流程实例 {id}",
+});
+fbI18n.add("en", {
+	"proc.op.suspend": "Suspend",
+	"proc.op.resume": "Resume",
+	"proc.op.stop": "Stop",
+	"proc.op.finish": "Finish",
+	"proc.op.delete": "Delete",
+	"proc.op.archive_delete": "Archive and delete",
+	"proc.state.running": "Running",
+	"proc.state.suspended": "Suspended",
+	"proc.state.stopped": "Stopped",
+	"proc.state.finished": "Finished",
+	"proc.state.deleted": "Deleted",
+	"proc.state.removed": "Removed",
+	"proc.item.pending": "Pending",
+	"proc.item.success": "Succeeded",
+	"proc.item.failed": "Failed",
+	"proc.item.ignored": "Ignored",
+	"proc.item.cancelled": "Cancelled",
+	"proc.load_failed": "Cannot load the process instances: {msg}",
+	"proc.select": "Select {title}",
+	"proc.backup": "Backups",
+	"proc.total": "{n} process instances",
+	"proc.sel.all": "All {n} matching process instances selected",
+	"proc.sel.n": "{n} process instances selected",
+	"proc.sel.none": "No process instance selected",
+	"proc.confirm": "{op} will run on {n} process instances.",
+	"proc.confirm.typed": "This backs them up, then deletes them: type “{op}” to confirm:",
+	"proc.confirm.ask": "Run it?",
+	"proc.type_it": "Type “{op}” to confirm",
+	"proc.submit_failed": "Submission failed: {msg}",
+	"proc.details": " ({list})",
+	"proc.details.sep": "; ",
+	"proc.op.load_failed": "Cannot load the operation: {msg}",
+	"proc.op.title": "Operation #{id}: {op}",
+	"proc.eta": "About {d} left",
+	"proc.counts": "{total} in all: {success} succeeded, {failed} failed, {ignored} ignored, {cancelled} cancelled, {pending} pending",
+	"proc.retry_failed": "Retry failed: {msg}",
+	"proc.cancel_failed": "Cancelling failed: {msg}",
+	"proc.retried": "Running {n} failed process instances again",
+	"proc.cancelled": "Cancelled {n} pending process instances",
+	"proc.backups.failed": "Cannot load the backups: {msg}",
+	"proc.backups.title": "Backups of process instance {id}",
+	"proc.backups.none": "No backups",
+	"proc.backup.line": " · {tasks} tasks · {history} history entries",
+	"proc.backup.restored": " · restored {t}",
+	"proc.restore": "Restore",
+	"proc.restore_failed": "Restore failed: {msg}",
+	"proc.restored": "Process instance {id} restored",
+});
+
 const PROC_OPS = {
-	suspend: "挂起", resume: "恢复", stop: "终止", finish: "结束",
-	delete: "删除", archive_delete: "归档删除",
+	suspend: t("proc.op.suspend"), resume: t("proc.op.resume"), stop: t("proc.op.stop"),
+	finish: t("proc.op.finish"), delete: t("proc.op.delete"), archive_delete: t("proc.op.archive_delete"),
 };
 const PROC_TYPED = { delete: true, archive_delete: true };
 const PROC_STATE = {
-	running: ["运行中", "run"], suspended: ["已挂起", "warn"], stopped: ["已终止", "bad"],
-	finished: ["已结束", "ok"], deleted: ["已删除", "bad"], removed: ["已移除", "bad"],
+	running: [t("proc.state.running"), "run"], suspended: [t("proc.state.suspended"), "warn"],
+	stopped: [t("proc.state.stopped"), "bad"], finished: [t("proc.state.finished"), "ok"],
+	deleted: [t("proc.state.deleted"), "bad"], removed: [t("proc.state.removed"), "bad"],
 };
 const PROC_ITEM = {
-	pending: ["待处理", "run"], success: ["成功", "ok"], failed: ["失败", "bad"],
-	ignored: ["已忽略", "warn"], cancelled: ["已取消", "warn"],
+	pending: [t("proc.item.pending"), "run"], success: [t("proc.item.success"), "ok"],
+	failed: [t("proc.item.failed"), "bad"], ignored: [t("proc.item.ignored"), "warn"],
+	cancelled: [t("proc.item.cancelled"), "warn"],
 };
 
 const P = {
@@ -75,7 +176,7 @@ async function processLoad() {
 	const r = await api("GET", "/api/process/sessions?" +
 		query(Object.assign({ page: P.page, page_size: PAGE_SIZE }, P.filter)));
 	if (r.status !== 200) {
-		flash("无法加载流程实例：" + errText(r), true);
+		flash(t("proc.load_failed", { msg: errText(r) }), true);
 		return;
 	}
 	P.items = r.body.items;
@@ -84,16 +185,16 @@ async function processLoad() {
 	clear(body);
 	for (const s of P.items) {
 		const box = el("input", { type: "checkbox", class: "row-check", checked: P.allMatching || P.selected.has(s.session_id),
-			disabled: P.allMatching, "aria-label": "选择 " + s.title,
+			disabled: P.allMatching, "aria-label": t("proc.select", { title: s.title }),
 			onchange: (e) => { if (e.target.checked) P.selected.add(s.session_id); else P.selected.delete(s.session_id); processSel(); } });
 		add(body, el("tr", { "data-session-id": s.session_id },
 			el("td", {}, box), el("td", {}, String(s.session_id)), el("td", {}, s.title),
 			el("td", {}, s.app_name + " v" + s.app_version), el("td", {}, s.current_node || "—"),
 			el("td", {}, tag(PROC_STATE, s.state)), el("td", {}, s.creator_name + "（" + s.creator + "）"),
 			el("td", {}, fmtTime(s.created)),
-			el("td", {}, el("button", { type: "button", class: "small", onclick: () => processBackups(s.session_id) }, "备份"))));
+			el("td", {}, el("button", { type: "button", class: "small", onclick: () => processBackups(s.session_id) }, t("proc.backup")))));
 	}
-	$("proc-total").textContent = "共 " + P.total + " 个流程实例";
+	$("proc-total").textContent = t("proc.total", { n: P.total });
 	renderPager($("proc-pager"), P.page, PAGE_SIZE, P.total, (p) => { P.page = p; processLoad(); });
 	processSel();
 }
@@ -104,7 +205,8 @@ function processCount() {
 
 function processSel() {
 	const n = processCount();
-	$("proc-sel-info").textContent = n ? (P.allMatching ? "已选择全部符合条件的 " : "已选择 ") + n + " 个流程实例" : "未选择流程实例";
+	$("proc-sel-info").textContent = n ? t(P.allMatching ? "proc.sel.all" : "proc.sel.n", { n: n })
+		: t("proc.sel.none");
 	$("proc-go").disabled = n === 0;
 	$("proc-confirm").hidden = true;
 }
@@ -113,8 +215,8 @@ function processSel() {
 function processAsk() {
 	const op = $("proc-operation").value;
 	const n = processCount();
-	$("proc-confirm-text").textContent = "将对 " + n + " 个流程实例执行「" + PROC_OPS[op] + "」。" +
-		(PROC_TYPED[op] ? "此操作会先备份再删除，请输入「" + PROC_OPS[op] + "」确认：" : "确认执行吗？");
+	$("proc-confirm-text").textContent = t("proc.confirm", { n: n, op: PROC_OPS[op] }) +
+		(PROC_TYPED[op] ? t("proc.confirm.typed", { op: PROC_OPS[op] }) : t("proc.confirm.ask"));
 	$("proc-typed").hidden = !PROC_TYPED[op];
 	$("proc-typed").value = "";
 	$("proc-confirm").hidden = false;
@@ -123,7 +225,7 @@ function processAsk() {
 async function processSubmit() {
 	const op = $("proc-operation").value;
 	if (PROC_TYPED[op] && $("proc-typed").value.trim() !== PROC_OPS[op]) {
-		flash("请输入「" + PROC_OPS[op] + "」以确认", true);
+		flash(t("proc.type_it", { op: PROC_OPS[op] }), true);
 		return;
 	}
 	const body = { operation: op };
@@ -138,7 +240,8 @@ async function processSubmit() {
 	$("proc-submit").disabled = false;
 	if (r.status !== 201) {
 		const d = r.body && r.body.error && r.body.error.details;
-		flash("提交失败：" + errText(r) + (d ? "（" + d.map((x) => x.message).join("；") + "）" : ""), true);
+		flash(t("proc.submit_failed", { msg: errText(r) }) +
+			(d ? t("proc.details", { list: d.map((x) => x.message).join(t("proc.details.sep")) }) : ""), true);
 		return;
 	}
 	P.selected.clear();
@@ -160,19 +263,19 @@ async function processPoll() {
 	if (P.op !== id)
 		return;
 	if (r.status !== 200) {
-		flash("无法加载操作：" + errText(r), true);
+		flash(t("proc.op.load_failed", { msg: errText(r) }), true);
 		return;
 	}
 	const d = r.body;
-	$("proc-op-title").textContent = "操作 #" + d.op_id + "：" + PROC_OPS[d.operation];
+	$("proc-op-title").textContent = t("proc.op.title", { id: d.op_id, op: PROC_OPS[d.operation] });
 	clear($("proc-op-status"));
 	add($("proc-op-status"), tag(BATCH_STATUS, d.status));
 	const pct = Math.round(d.progress * 100);
 	$("proc-pct").textContent = pct + "%";
 	$("proc-bar-fill").style.width = pct + "%";
-	$("proc-eta").textContent = d.pending > 0 && d.eta_seconds !== null ? "预计还需 " + fmtDuration(d.eta_seconds) : "";
-	$("proc-counts").textContent = "共 " + d.total + "，成功 " + d.success + "，失败 " + d.failed +
-		"，忽略 " + d.ignored + "，取消 " + d.cancelled + "，待处理 " + d.pending;
+	$("proc-eta").textContent = d.pending > 0 && d.eta_seconds !== null ? t("proc.eta", { d: fmtDuration(d.eta_seconds) }) : "";
+	$("proc-counts").textContent = t("proc.counts", { total: d.total, success: d.success,
+		failed: d.failed, ignored: d.ignored, cancelled: d.cancelled, pending: d.pending });
 	$("proc-retry").disabled = d.failed === 0 || d.status === "cancelled";
 	$("proc-cancel").disabled = d.pending === 0;
 	await processItems();
@@ -201,10 +304,10 @@ async function processItems() {
 async function processAct(what) {
 	const r = await api("POST", "/api/process/bulk/" + P.op + "/" + what);
 	if (r.status !== 202) {
-		flash((what === "retry" ? "重试" : "取消") + "失败：" + errText(r), true);
+		flash(t(what === "retry" ? "proc.retry_failed" : "proc.cancel_failed", { msg: errText(r) }), true);
 		return;
 	}
-	flash(what === "retry" ? "已重新执行 " + r.body.retrying + " 个失败的流程实例" : "已取消 " + r.body.cancelled + " 个待处理的流程实例");
+	flash(what === "retry" ? t("proc.retried", { n: r.body.retrying }) : t("proc.cancelled", { n: r.body.cancelled }));
 	processStop();
 	await processPoll();
 }
@@ -215,26 +318,27 @@ async function processBackups(sid) {
 	clear(box);
 	box.hidden = false;
 	if (r.status !== 200) {
-		add(box, el("p", { class: "muted" }, "无法加载备份：" + errText(r)));
+		add(box, el("p", { class: "muted" }, t("proc.backups.failed", { msg: errText(r) })));
 		return;
 	}
-	add(box, el("h3", {}, "流程实例 " + sid + " 的备份"));
+	add(box, el("h3", {}, t("proc.backups.title", { id: sid })));
 	if (!r.body.items.length)
-		add(box, el("p", { class: "muted" }, "没有备份"));
+		add(box, el("p", { class: "muted" }, t("proc.backups.none")));
 	for (const b of r.body.items)
 		add(box, el("p", { "data-backup-id": b.backup_id },
 			"#" + b.backup_id + " " + (PROC_OPS[b.operation] || b.operation) + " · " + fmtTime(b.created) +
-			" · 任务 " + b.tasks + " · 记录 " + b.history + (b.restored ? " · 已于 " + fmtTime(b.restored) + " 恢复" : " "),
-			S.me && S.me.is_admin ? el("button", { type: "button", class: "small", onclick: () => processRestore(b.backup_id, sid) }, "恢复") : null));
+			t("proc.backup.line", { tasks: b.tasks, history: b.history }) +
+			(b.restored ? t("proc.backup.restored", { t: fmtTime(b.restored) }) : " "),
+			S.me && S.me.is_admin ? el("button", { type: "button", class: "small", onclick: () => processRestore(b.backup_id, sid) }, t("proc.restore")) : null));
 }
 
 async function processRestore(bid, sid) {
 	const r = await api("POST", "/api/process/backups/" + bid + "/restore");
 	if (r.status !== 200) {
-		flash("恢复失败：" + errText(r), true);
+		flash(t("proc.restore_failed", { msg: errText(r) }), true);
 		return;
 	}
-	flash("已恢复流程实例 " + r.body.session_id);
+	flash(t("proc.restored", { id: r.body.session_id }));
 	await processBackups(sid);
 	await processLoad();
 }

@@ -4,8 +4,11 @@
  * request that finds every slot taken is refused, so a slow upload never holds a thread
  * that merely waits for another one.
  */
+#include <json-c/json.h>
+
 #include "limiter.h"
 #include "mem.h"
+#include "msg.h"
 #include "request.h"
 
 void
@@ -58,9 +61,10 @@ request_limit(struct request *r, struct limiter *l, const char *what, struct fb_
 	if (l == NULL)
 		return 0;
 	if (!limiter_enter(l)) {
-		fb_err_set(err, FB_EBUSY,
-		           "too many %s are running (at most %d at once): try again in %d seconds",
-		           what, l->max, LIMITER_RETRY_AFTER);
+		fb_err_msg(err, FB_EBUSY, "request.busy",
+		           msg_args("what", json_object_new_string(what), "max",
+		                    json_object_new_int(l->max), "seconds",
+		                    json_object_new_int(LIMITER_RETRY_AFTER), NULL));
 		return -1;
 	}
 	arena_defer(r->arena, leave_cb, l);

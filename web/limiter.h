@@ -36,7 +36,7 @@ void limiter_leave(struct limiter *l);
 
 /*
  * Take a slot of l for request r until its arena is freed; what names the kind of request
- * in the answer.  l NULL (no limiter configured) admits.  -1 with FB_EBUSY when all slots
+ * in the answer (busy.<what> of msg.c's catalogue, e.g. "excel").  l NULL (no limiter configured) admits.  -1 with FB_EBUSY when all slots
  * are taken.
  */
 int request_limit(struct request *r, struct limiter *l, const char *what,

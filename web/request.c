@@ -22,6 +22,7 @@
 #include "queue.h"
 #include "request.h"
 #include "utf8.h"
+#include "msg.h"
 
 static int
 hexval(char c)
@@ -33,6 +34,75 @@ hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* A q-value in thousandths ("0", "0.5", "1.000"), or -1 when it is not one. */
+static int
+qvalue(const char *s, size_t n)
+{
+	int q, scale = 100;
+	size_t i;
+
+	if (n == 0 || (s[0] != '0' && s[0] != '1'))
+		return -1;
+	q = (s[0] - '0') * 1000;
+	if (n == 1)
+		return q;
+	if (s[1] != '.' || n > 5)
+		return -1;
+	for (i = 2; i < n; i++, scale /= 10) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		q += (s[i] - '0') * scale;
+	}
+	return q > 1000 ? -1 : q;
+}
+
+enum msg_lang
+accept_language(const char *header)
+{
+	enum msg_lang best = MSG_ZH, l;
+	int best_q = 0, ranges = 0;
+	size_t len, pos = 0;
+
+	if (header == NULL)
+		return MSG_ZH;
+	len = strnlen(header, ACCEPT_LANGUAGE_MAX);
+	while (pos < len && ranges < ACCEPT_LANGUAGE_RANGES) {
+		const char *e = header + pos, *end = memchr(e, ',', len - pos), *semi, *p;
+		size_t n = end ? (size_t)(end - e) : len - pos, tlen;
+		int q = 1000;
+
+		pos += n + 1;
+		ranges++;
+		while (n > 0 && (*e == ' ' || *e == '\t'))
+			e++, n--;
+		semi = memchr(e, ';', n);
+		tlen = semi ? (size_t)(semi - e) : n;
+		while (tlen > 0 && (e[tlen - 1] == ' ' || e[tlen - 1] == '\t'))
+			tlen--;
+		/* Parameters: only q counts; a malformed q drops the range. */
+		for (p = semi; p != NULL && q >= 0;) {
+			const char *stop = e + n, *next;
+			size_t plen;
+
+			p++;
+			next = memchr(p, ';', (size_t)(stop - p));
+			plen = (size_t)((next ? next : stop) - p);
+			while (plen > 0 && (*p == ' ' || *p == '\t'))
+				p++, plen--;
+			while (plen > 0 && (p[plen - 1] == ' ' || p[plen - 1] == '\t'))
+				plen--;
+			if (plen >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+				q = qvalue(p + 2, plen - 2);
+			p = next;
+		}
+		if (q <= best_q || !msg_lang_from_tag(e, tlen, &l))
+			continue;
+		best = l;
+		best_q = q;
+	}
+	return best;
 }
 
 char *
@@ -88,15 +158,19 @@ query_parse(struct arena *a, const char *qs, struct kv **out, size_t *n, size_t 
 			continue;
 		}
 		if (count == max) {
-			fb_err_set(err, FB_EINVAL, "too many query parameters (at most %zu)", max);
+			fb_err_msg(err, FB_EINVAL, "request.too_many_params",
+			           msg_args("max", json_object_new_int64((int64_t)max), NULL));
 			return -1;
 		}
 		k = url_decode(a, p, eq ? (size_t)(eq - p) : len, 1);
 		v = eq ? url_decode(a, eq + 1, len - (size_t)(eq - p) - 1, 1) : arena_strdup(a, "");
 		if (k == NULL || v == NULL) {
-			fb_err_set(err, FB_EINVAL,
-			           "query string has a bad percent-escape or is not UTF-8 near \"%.*s\"",
-			           (int)(len > 40 ? 40 : len), p);
+			char near[48];
+
+			snprintf(near, sizeof(near), "%.*s", (int)(len > 40 ? 40 : len), p);
+			fb_err_msg(err, FB_EINVAL, "request.bad_query",
+			           msg_args("near", json_object_new_string_len(near, (int)strlen(near)),
+			                    NULL));
 			return -1;
 		}
 		if (count == cap) {
@@ -220,8 +294,9 @@ request_param_int(struct request *r, const char *name, int64_t min, int64_t max,
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (errno != 0 || *end != '\0' || x < min || x > max) {
-		fb_err_set(err, FB_EINVAL, "parameter \"%s\" must be a whole number from %lld to %lld",
-		           name, (long long)min, (long long)max);
+		fb_err_msg(err, FB_EINVAL, "request.param_int",
+		           msg_args("name", json_object_new_string(name), "min",
+		                    json_object_new_int64(min), "max", json_object_new_int64(max), NULL));
 		return -1;
 	}
 	*out = x;
@@ -242,14 +317,16 @@ request_check_params(struct request *r, const char *const *known, const char *pr
 			if (strcmp(*k, key) == 0)
 				break;
 		if (*k == NULL && !(prefix != NULL && strncmp(key, prefix, strlen(prefix)) == 0)) {
-			fb_err_set(err, FB_EINVAL, "unknown parameter \"%.64s\"", key);
-			fb_err_detail(err, jsonh_detail(key, "unknown parameter"));
+			fb_err_msg(err, FB_EINVAL, "request.unknown_param",
+			           msg_args("name", json_object_new_string(key), NULL));
+			fb_err_detail(err, fb_err_detail_msg(key, "param.unknown", NULL));
 			return -1;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(r->params[j].key, key) == 0) {
-				fb_err_set(err, FB_EINVAL, "parameter \"%.64s\" is given more than once", key);
-				fb_err_detail(err, jsonh_detail(key, "given more than once"));
+				fb_err_msg(err, FB_EINVAL, "request.param_twice",
+				           msg_args("name", json_object_new_string(key), NULL));
+				fb_err_detail(err, fb_err_detail_msg(key, "param.twice", NULL));
 				return -1;
 			}
 		}
@@ -269,8 +346,10 @@ read_body(struct request *r, long long limit, const char *key, struct fb_err *er
 	if (r->body_read)
 		return 0;
 	if (r->content_length > limit) {
-		fb_err_set(err, FB_ETOOBIG, "request body of %lld bytes exceeds the limit of %lld (%s)",
-		           r->content_length, limit, key);
+		fb_err_msg(err, FB_ETOOBIG, "request.body_too_large",
+		           msg_args("size", json_object_new_int64(r->content_length), "limit",
+		                    json_object_new_int64(limit), "key", json_object_new_string(key),
+		                    NULL));
 		return -1;
 	}
 	cap = (size_t)r->content_length;
@@ -284,7 +363,9 @@ read_body(struct request *r, long long limit, const char *key, struct fb_err *er
 		got += (size_t)n;
 	}
 	if (got != cap) {
-		fb_err_set(err, FB_EINVAL, "request body ended after %zu of %zu bytes", got, cap);
+		fb_err_msg(err, FB_EINVAL, "request.body_short",
+		           msg_args("got", json_object_new_int64((int64_t)got), "want",
+		                    json_object_new_int64((int64_t)cap), NULL));
 		return -1;
 	}
 	r->body[got] = '\0';
@@ -313,12 +394,12 @@ request_json(struct request *r, struct fb_err *err)
 	size_t n = strcspn(ct, "; ");
 
 	if (n != strlen("application/json") || strncasecmp(ct, "application/json", n) != 0) {
-		fb_err_set(err, FB_EMEDIA, "Content-Type must be application/json");
+		fb_err_msg(err, FB_EMEDIA, "request.json_media", NULL);
 		return NULL;
 	}
 	if (read_body(r, r->cfg->web_json_body_max, "web.json_body_max", err) < 0)
 		return NULL;
-	obj = jsonh_parse_object(r->body, r->body_len, "the request body", err);
+	obj = jsonh_parse_object(r->body, r->body_len, "body", err);
 	if (obj == NULL)
 		return NULL;
 	arena_defer(r->arena, put_json, obj);
@@ -507,22 +588,68 @@ respond_json(struct request *r, int status, struct json_object *body)
 	json_object_put(body);
 }
 
+/* The text of err in the request's language (see err.h): its own message, or its envelope. */
+static char *
+error_text(const struct request *r, const struct fb_err *err, int status)
+{
+	struct json_object *p;
+	char *text, code[64];
+
+	if (status >= 500 && err->code != FB_EBUSY)
+		return msg_render(err->code == FB_EDB || err->code == FB_EREDIS ? "error.unavailable"
+		                                                                 : "error.internal",
+		                  NULL, r->lang);
+	if (err->mcode != NULL) {
+		p = err->margs[0] ? json_tokener_parse(err->margs) : NULL;
+		text = msg_render(err->mcode, p, r->lang);
+		json_object_put(p);
+		return text;
+	}
+	snprintf(code, sizeof(code), "error.%s", fb_err_name(err->code));
+	p = msg_args("detail", json_object_new_string(err->msg), NULL);
+	text = msg_render(code, p, r->lang);
+	json_object_put(p);
+	return text;
+}
+
+/* A copy of details with the message of every detail that has a code said in r's language. */
+static struct json_object *
+error_details(const struct request *r, struct json_object *details)
+{
+	struct json_object *out = json_object_new_array(), *code;
+	size_t i, n = json_object_array_length(details);
+
+	for (i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(details, i), *c = NULL;
+
+		if (json_object_deep_copy(d, &c, NULL) != 0)
+			abort();
+		if (json_object_is_type(c, json_type_object) &&
+		    json_object_object_get_ex(c, "code", &code) &&
+		    json_object_is_type(code, json_type_string)) {
+			char *text = msg_render_detail(c, r->lang);
+
+			json_object_object_add(c, "message", json_object_new_string(text));
+			free(text);
+		}
+		json_object_array_add(out, c);
+	}
+	return out;
+}
+
 void
 respond_error(struct request *r, const struct fb_err *err)
 {
 	struct json_object *body = json_object_new_object(), *e = json_object_new_object();
 	int status = fb_err_status(err);
+	char *text = error_text(r, err, status);
 
 	jsonh_add_str(e, "code", fb_err_name(err->code));
 	/* Database and internal failures keep their detail in the log, not in the answer. */
-	if (status >= 500 && err->code != FB_EBUSY)
-		jsonh_add_str(e, "message", err->code == FB_EDB || err->code == FB_EREDIS
-		                                ? "the service is temporarily unavailable"
-		                                : "internal error");
-	else
-		jsonh_add_str(e, "message", err->msg);
+	jsonh_add_str(e, "message", text);
+	free(text);
 	if (err->details != NULL && status < 500)
-		json_object_object_add(e, "details", json_object_get(err->details));
+		json_object_object_add(e, "details", error_details(r, err->details));
 	json_object_object_add(body, "error", e);
 	respond_text_with(r, status, jsonh_str(body),
 	                  err->code == FB_EBUSY

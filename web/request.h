@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "mem.h"
+#include "msg.h"
 #include "user.h"
 
 struct json_object;
@@ -61,6 +62,7 @@ struct request {
 	size_t nparams;
 	const char *path_args[REQUEST_MAX_PATH_ARGS];
 	struct user_rec *user; /* set for routes that need a login */
+	enum msg_lang lang;    /* from Accept-Language: what errors and reasons are said in */
 
 	char *body;
 	size_t body_len;
@@ -80,6 +82,15 @@ int query_parse(struct arena *a, const char *qs, struct kv **out, size_t *n, siz
  * uri itself when there is no query, else a copy from a.  NULL stays NULL.
  */
 const char *request_redact_uri(struct arena *a, const char *uri);
+/*
+ * The language an Accept-Language header asks for: the zh* or en* range with the highest
+ * q (the first of equals), q=0 never; MSG_ZH when neither is there, the header is absent
+ * or unreadable.  At most ACCEPT_LANGUAGE_MAX bytes and ACCEPT_LANGUAGE_RANGES ranges are
+ * looked at.
+ */
+#define ACCEPT_LANGUAGE_MAX 1024
+#define ACCEPT_LANGUAGE_RANGES 32
+enum msg_lang accept_language(const char *header);
 /* Percent-decode s (with + as space when form); NULL on a bad escape, a NUL or bad UTF-8. */
 char *url_decode(struct arena *a, const char *s, size_t len, int form);
 /* The value of cookie name in a Cookie header, or NULL; borrowed from a. */

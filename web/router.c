@@ -4,8 +4,10 @@
  * segments, from the request arena.
  */
 #include <string.h>
+#include <json-c/json.h>
 
 #include "handlers/handlers.h"
+#include "msg.h"
 #include "router.h"
 
 const struct route router_routes[] = {
@@ -129,8 +131,11 @@ router_match(const struct route *table, struct arena *a, const char *method, con
 		path_known = 1;
 	}
 	if (path_known)
-		fb_err_set(err, FB_EMETHOD, "%s is not allowed on %s", method, path);
+		fb_err_msg(err, FB_EMETHOD, "router.method",
+		           msg_args("method", json_object_new_string(method), "path",
+		                    json_object_new_string(path), NULL));
 	else
-		fb_err_set(err, FB_ENOTFOUND, "no such resource: %s", path);
+		fb_err_msg(err, FB_ENOTFOUND, "router.not_found",
+		           msg_args("path", json_object_new_string(path), NULL));
 	return NULL;
 }

@@ -114,6 +114,7 @@ serve_one(struct worker *w, FCGX_Request *fr)
 	r.query = request_env(&r, "QUERY_STRING");
 	r.content_type = request_env(&r, "CONTENT_TYPE");
 	r.remote_user = request_env(&r, "REMOTE_USER");
+	r.lang = accept_language(request_env(&r, "HTTP_ACCEPT_LANGUAGE"));
 	cl = request_env(&r, "CONTENT_LENGTH");
 	if (r.method == NULL || r.path == NULL) {
 		fb_err_set(&err, FB_EINVAL, "request without method or path");

@@ -9,13 +9,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 
 # The database first gets the migrations before 0003 only.
-old_migrations=$IT_DIR/migrations.old
-mkdir -p "$old_migrations"
-for f in "$top_srcdir"/migrations/*.sql; do
-	n=$(basename "$f")
-	((10#${n%%_*} < 3)) && cp "$f" "$old_migrations/"
-done
-export FLOWBATCH_PATHS_MIGRATIONS=$old_migrations
+it_migrations_before 3
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
 bf_own_db

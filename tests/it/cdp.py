@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # tests/it/cdp.py: headless Chromium driven over the DevTools protocol (python3-websocket),
 # for the console tests.  Import it (sys.path gets tests/it) and use:
-#   b = cdp.Browser(profile)      start Chromium with its own profile directory
+#   b = cdp.Browser(profile)      start Chromium with its own profile directory (in zh-CN;
+#                                 cdp.Browser(profile, ["--lang=en", ...]) for other flags)
 #   b.ok(cond, msg)               print "ok|msg" or "fail|msg" for the shell side
 #   b.call(method, **params)      one protocol call; b.js(expr) evaluates (promises awaited)
 #   b.wait(expr, secs)            until expr is truthy; b.q(sel, what), b.click(sel), b.setv(sel, v)
@@ -27,14 +28,14 @@ class Checks:
 
 
 class Browser(Checks):
-    def __init__(self, profile, lang="zh-CN"):
+    def __init__(self, profile, extra_args=("--lang=zh-CN",)):
         Checks.__init__(self)
         self.seq = 0
         self.proc = subprocess.Popen(
             [os.environ.get("FB_CHROMIUM", "chromium"), "--headless", "--no-sandbox", "--disable-gpu",
              "--no-first-run", "--disable-background-networking", "--disable-dev-shm-usage",
-             "--user-data-dir=" + profile, "--lang=" + lang, "--remote-debugging-port=0",
-             "--remote-allow-origins=*", "about:blank"],
+             "--user-data-dir=" + profile, "--remote-debugging-port=0",
+             "--remote-allow-origins=*"] + list(extra_args) + ["about:blank"],
             stdout=open(profile + ".log", "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         print("var|CHROMIUM_PID=%d" % self.proc.pid, flush=True)

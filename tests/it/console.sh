@@ -101,7 +101,8 @@ args = [os.environ.get("FB_CHROMIUM", "chromium"), "--headless", "--no-sandbox",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
         "--disable-extensions", "--no-default-browser-check", "--mute-audio",
         "--user-data-dir=" + profile, "--remote-debugging-port=0",
-        "--remote-allow-origins=*", "--window-size=1280,800", "about:blank"]
+        "--remote-allow-origins=*", "--window-size=1280,800", "--lang=zh-CN",
+        "--accept-lang=zh-CN", "about:blank"]
 proc = subprocess.Popen(args, stdout=open(profile + ".log", "w"), stderr=subprocess.STDOUT,
                         stdin=subprocess.DEVNULL, start_new_session=True)
 var("CHROMIUM_PID", proc.pid)

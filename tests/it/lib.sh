@@ -11,9 +11,9 @@
 # ($FB_DBNAME, migrated under a lock).  Everything a test starts is stopped by the EXIT trap,
 # which also prints the logs (web, runner, nginx) when the test failed or a sanitizer spoke.
 #
-# Functions: it_migrate, it_start_web, it_stop_web, it_start_nginx, it_start_runner,
-# it_stop_runner, it_wait_exit, it_token, it_curl, it_psql, it_sql, it_redis, it_json,
-# it_wait_for, it_ok, it_fail, it_assert_eq, it_assert_match, it_assert_status, it_done.
+# Functions: it_migrate, it_migrations_before, it_start_web, it_stop_web, it_start_nginx,
+# it_start_runner, it_stop_runner, it_wait_exit, it_token, it_curl, it_psql, it_sql, it_redis,
+# it_json, it_wait_for, it_ok, it_fail, it_assert_eq, it_assert_match, it_assert_status, it_done.
 
 set -u
 set -o pipefail
@@ -241,6 +241,19 @@ it_migrate() {
 		{ cat "$IT_DIR/migrate.log"; it_bail "flowbatchctl migrate failed"; }
 }
 
+# it_migrations_before N: the migrations before number N only, in a directory of the
+# test's own that FLOWBATCH_PATHS_MIGRATIONS then names (a database as an older version
+# left it; export FLOWBATCH_PATHS_MIGRATIONS=$top_srcdir/migrations to go on).
+it_migrations_before() {
+	local dir=$IT_DIR/migrations.before-$1 f n
+	mkdir -p "$dir"
+	for f in "$top_srcdir"/migrations/*.sql; do
+		n=$(basename "$f")
+		((10#${n%%_*} < $1)) && cp "$f" "$dir/"
+	done
+	export FLOWBATCH_PATHS_MIGRATIONS=$dir
+}
+
 # it_token LOGIN [TTL]: print a login token.
 it_token() {
 	if [[ -n ${2:-} ]]; then
@@ -318,14 +331,18 @@ it_stop_runner() {
 }
 
 # it_curl METHOD PATH [CURL ARGS...]: a request through nginx.  Sets IT_STATUS, IT_BODY and
-# IT_HEADERS (the response headers); prints nothing.
+# IT_HEADERS (the response headers); prints nothing.  It sends Accept-Language: $IT_LANG,
+# en unless set (the checks of the suite read English messages); IT_LANG= sends none.
 it_curl() {
-	local method=$1 path=$2
+	local method=$1 path=$2 lang=${IT_LANG-en}
+	local -a al=()
 	shift 2
+	[ -n "$lang" ] && al=(-H "Accept-Language: $lang")
 	: >"$IT_DIR/curl.body"
 	: >"$IT_DIR/curl.headers"
 	IT_STATUS=$(curl -sS -g --max-time 60 -X "$method" -o "$IT_DIR/curl.body" \
-		-D "$IT_DIR/curl.headers" -w '%{http_code}' "$@" "$IT_BASE$path" 2>"$IT_DIR/curl.err") ||
+		-D "$IT_DIR/curl.headers" -w '%{http_code}' "${al[@]}" "$@" "$IT_BASE$path" \
+		2>"$IT_DIR/curl.err") ||
 		IT_STATUS="curl-error:$(cat "$IT_DIR/curl.err")"
 	IT_BODY=$(cat "$IT_DIR/curl.body")
 	IT_HEADERS=$(tr -d '\r' <"$IT_DIR/curl.headers")

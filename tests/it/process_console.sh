@@ -39,7 +39,8 @@ def ok(cond, msg):
 proc = subprocess.Popen([os.environ.get("FB_CHROMIUM", "chromium"), "--headless", "--no-sandbox",
                          "--disable-gpu", "--no-first-run", "--disable-background-networking",
                          "--disable-dev-shm-usage", "--user-data-dir=" + profile,
-                         "--remote-debugging-port=0", "--remote-allow-origins=*", "about:blank"],
+                         "--remote-debugging-port=0", "--remote-allow-origins=*", "--lang=zh-CN",
+                         "--accept-lang=zh-CN", "about:blank"],
                         stdout=open(profile + ".log", "w"), stderr=subprocess.STDOUT,
                         stdin=subprocess.DEVNULL, start_new_session=True)
 print("var|CHROMIUM_PID=%d" % proc.pid, flush=True)

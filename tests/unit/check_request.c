@@ -223,6 +223,49 @@ START_TEST(limiter)
 }
 END_TEST
 
+START_TEST(accept_lang)
+{
+	char big[4096];
+	size_t i;
+
+	ck_assert_int_eq(accept_language(NULL), MSG_ZH);
+	ck_assert_int_eq(accept_language(""), MSG_ZH);
+	ck_assert_int_eq(accept_language("en"), MSG_EN);
+	ck_assert_int_eq(accept_language("en-US,en;q=0.9"), MSG_EN);
+	ck_assert_int_eq(accept_language("EN-gb"), MSG_EN);
+	ck_assert_int_eq(accept_language("zh-CN,zh;q=0.9,en;q=0.8"), MSG_ZH);
+	ck_assert_int_eq(accept_language("zh-TW"), MSG_ZH);
+	ck_assert_int_eq(accept_language("fr-FR, de"), MSG_ZH);
+	ck_assert_int_eq(accept_language("fr-FR,en;q=0.5"), MSG_EN);
+	/* q decides, not the order; equal q: the first */
+	ck_assert_int_eq(accept_language("zh;q=0.3, en;q=0.7"), MSG_EN);
+	ck_assert_int_eq(accept_language("en;q=0.5,zh;q=0.5"), MSG_EN);
+	ck_assert_int_eq(accept_language("zh;q=0.5,en;q=0.5"), MSG_ZH);
+	ck_assert_int_eq(accept_language("en ; q=1.0 , zh ; q=0.999"), MSG_EN);
+	/* q=0 is "not this"; malformed q drops the range */
+	ck_assert_int_eq(accept_language("en;q=0"), MSG_ZH);
+	ck_assert_int_eq(accept_language("en;q=0.000,zh;q=0.1"), MSG_ZH);
+	ck_assert_int_eq(accept_language("en;q=2"), MSG_ZH);
+	ck_assert_int_eq(accept_language("en;q=0.1234"), MSG_ZH);
+	ck_assert_int_eq(accept_language("en;q=abc"), MSG_ZH);
+	ck_assert_int_eq(accept_language("en;q="), MSG_ZH);
+	ck_assert_int_eq(accept_language("en;level=1;q=0.4"), MSG_EN);
+	/* only zh and en themselves or with a subtag */
+	ck_assert_int_eq(accept_language("eng,zhx"), MSG_ZH);
+	ck_assert_int_eq(accept_language("*"), MSG_ZH);
+	ck_assert_int_eq(accept_language(",,;;,en"), MSG_EN);
+	/* bounded: a range past the first ACCEPT_LANGUAGE_RANGES or bytes is not looked at */
+	big[0] = '\0';
+	for (i = 0; i < ACCEPT_LANGUAGE_RANGES; i++)
+		strcat(big, "fr,");
+	strcat(big, "en");
+	ck_assert_int_eq(accept_language(big), MSG_ZH);
+	memset(big, ' ', sizeof(big) - 4);
+	memcpy(big + sizeof(big) - 4, ",en", 4);
+	ck_assert_int_eq(accept_language(big), MSG_ZH);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -239,6 +282,7 @@ main(void)
 	tcase_add_test(tc, router);
 	tcase_add_test(tc, json_body_limit);
 	tcase_add_test(tc, limiter);
+	tcase_add_test(tc, accept_lang);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

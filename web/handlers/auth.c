@@ -11,8 +11,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <json-c/json.h>
 
 #include "handlers.h"
+#include "msg.h"
 #include "token.h"
 
 /* The token from Authorization: Bearer, else from the cookie; NULL when neither. */
@@ -41,7 +43,7 @@ handle_auth_verify(struct request *r, struct fb_err *err)
 	const char *headers[2];
 
 	if (token == NULL) {
-		fb_err_set(err, FB_EAUTH, "no login token: sign in first");
+		fb_err_msg(err, FB_EAUTH, "auth.no_token", NULL);
 		return -1;
 	}
 	if (token_verify(r->cfg->auth_secret, token, time(NULL), login, err) < 0)
@@ -69,7 +71,7 @@ handle_auth_login(struct request *r, struct fb_err *err)
 	const char *headers[3];
 
 	if (token == NULL) {
-		fb_err_set(err, FB_EINVAL, "parameter \"token\" is required");
+		fb_err_msg(err, FB_EINVAL, "auth.token_required", NULL);
 		return -1;
 	}
 	if (token_verify(r->cfg->auth_secret, token, time(NULL), login, err) < 0)

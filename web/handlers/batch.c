@@ -18,6 +18,7 @@
 #include "jsonh.h"
 #include "log.h"
 #include "task.h"
+#include "msg.h"
 
 static void
 free_ptr(void *p)
@@ -34,14 +35,14 @@ parse_examine(struct json_object *body, struct batch_spec *spec, struct fb_err *
 
 	if (jsonh_get_obj(body, "examine", &ex, err) <= 0) {
 		if (err->code == FB_OK)
-			fb_err_set(err, FB_EINVAL, "\"examine\" is required");
+			fb_err_msg(err, FB_EINVAL, "batch.examine_required", NULL);
 		return -1;
 	}
 	if (jsonh_only_keys(ex, keys, err) < 0 || jsonh_get_str(ex, "action", &action, err) < 0 ||
 	    jsonh_get_str(ex, "comment", &spec->comment, err) < 0)
 		return -1;
 	if (action == NULL || (strcmp(action, "approve") != 0 && strcmp(action, "reject") != 0)) {
-		fb_err_set(err, FB_EINVAL, "\"examine.action\" must be \"approve\" or \"reject\"");
+		fb_err_msg(err, FB_EINVAL, "batch.action", NULL);
 		return -1;
 	}
 	spec->reject = strcmp(action, "reject") == 0;
@@ -71,7 +72,7 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 		return -1;
 	if (jsonh_get_int(body, "node_id", 1, INT64_MAX, &spec.node_id, err) <= 0) {
 		if (err->code == FB_OK)
-			fb_err_set(err, FB_EINVAL, "\"node_id\" is required");
+			fb_err_msg(err, FB_EINVAL, "batch.node_required", NULL);
 		return -1;
 	}
 	if (parse_examine(body, &spec, err) < 0 || jsonh_get_obj(body, "form", &spec.form, err) < 0 ||
@@ -87,7 +88,7 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 			return -1;
 	}
 	if ((ids == NULL) == (filter == NULL)) {
-		fb_err_set(err, FB_EINVAL, "give either \"task_ids\" or \"filter\"");
+		fb_err_msg(err, FB_EINVAL, "batch.ids_or_filter", NULL);
 		return -1;
 	}
 	if ((db = request_db(r, err)) == NULL)
@@ -112,7 +113,7 @@ handle_batch_submit(struct request *r, struct fb_err *err)
 		task_filter_init(&f);
 		rc = task_filter_from_json(&f, "filter", filter, err);
 		if (rc == 0 && f.node_id != 0 && f.node_id != spec.node_id) {
-			fb_err_set(err, FB_EINVAL, "\"filter.node_id\" differs from \"node_id\"");
+			fb_err_msg(err, FB_EINVAL, "batch.filter_node", NULL);
 			rc = -1;
 		}
 		f.node_id = spec.node_id;
@@ -199,7 +200,8 @@ handle_batch_details(struct request *r, struct fb_err *err)
 
 	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
 		return -1;
-	if (batch_details(db, r->user, handler_path_id(r), request_param(r, "status"), page, size, &out,
+	if (batch_details(db, r->user, handler_path_id(r), request_param(r, "status"), page, size,
+	                  r->lang, &out,
 	                  err) < 0)
 		return -1;
 	respond_json(r, 200, out);

@@ -39,6 +39,7 @@
 #include "jsonh.h"
 #include "limiter.h"
 #include "log.h"
+#include "msg.h"
 #include "multipart.h"
 #include "template.h"
 
@@ -89,10 +90,10 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	int dry_run = 0;
 
 	if (batch_idem_key(r, &key, err) < 0 ||
-	    request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+	    request_limit(r, r->thread->excel, "excel", err) < 0)
 		return -1;
 	if (r->content_type == NULL) {
-		fb_err_set(err, FB_EMEDIA, "upload the file as multipart/form-data (part \"file\")");
+		fb_err_msg(err, FB_EMEDIA, "import.multipart", NULL);
 		return -1;
 	}
 	if (multipart_boundary(r->content_type, boundary, sizeof(boundary), err) < 0)
@@ -108,8 +109,8 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	arena_defer(r->arena, parts_free, hold);
 	file = multipart_find(parts, nparts, "file");
 	if (file == NULL) {
-		fb_err_set(err, FB_EINVAL, "the form has no \"file\" part");
-		fb_err_detail(err, jsonh_detail("file", "required"));
+		fb_err_msg(err, FB_EINVAL, "import.no_file", NULL);
+		fb_err_detail(err, fb_err_detail_msg("file", "param.required", NULL));
 		return -1;
 	}
 	qdry = request_param(r, "dry_run");
@@ -121,14 +122,14 @@ handle_batch_import(struct request *r, struct fb_err *err)
 		char tmp[24];
 
 		if (nodep->len == 0 || nodep->len >= sizeof(tmp)) {
-			fb_err_set(err, FB_EINVAL, "\"node_id\" must be a positive integer");
+			fb_err_msg(err, FB_EINVAL, "import.node_id", NULL);
 			return -1;
 		}
 		memcpy(tmp, nodep->data, nodep->len);
 		tmp[nodep->len] = '\0';
 		node_id = strtoll(tmp, &end, 10);
 		if (*end != '\0' || node_id < 1) {
-			fb_err_set(err, FB_EINVAL, "\"node_id\" must be a positive integer");
+			fb_err_msg(err, FB_EINVAL, "import.node_id", NULL);
 			return -1;
 		}
 	} else if (request_param_int(r, "node_id", 1, INT64_MAX, 0, &node_id, err) < 0) {
@@ -186,11 +187,11 @@ handle_batch_errors(struct request *r, struct fb_err *err)
 	size_t rows = 0;
 	int rc;
 
-	if (request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+	if (request_limit(r, r->thread->excel, "excel", err) < 0)
 		return -1;
 	if ((db = request_db(r, err)) == NULL || (path = request_tmpfile(r, "errors", err)) == NULL)
 		return -1;
-	if (errbook_write(db, r->cfg, r->user, id, path, &rows, err) < 0)
+	if (errbook_write(db, r->cfg, r->user, id, r->lang, path, &rows, err) < 0)
 		return -1;
 	log_info("error workbook written", "request_id", LOG_STR(r->request_id), "batch_id",
 	         LOG_INT(id), "rows", LOG_INT(rows), NULL);

@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "node.h"
 #include "task.h"
+#include "msg.h"
 
 int
 handle_batch_node_form(struct request *r, struct fb_err *err)
@@ -34,7 +35,7 @@ handle_batch_node_form(struct request *r, struct fb_err *err)
 	case 1:
 		break;
 	case 0:
-		fb_err_set(err, FB_ENOTFOUND, "node %lld does not exist", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "node.not_found", msg_args("id", json_object_new_int64(id), NULL));
 		/* fall through */
 	default:
 		return -1;

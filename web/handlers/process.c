@@ -21,6 +21,7 @@
 #include "jsonh.h"
 #include "log.h"
 #include "mem.h"
+#include "msg.h"
 #include "procop.h"
 
 #define SESSION_IDS_QUERY_MAX 1000
@@ -56,8 +57,9 @@ ids_csv(struct request *r, const char *name, const char *csv, int64_t **ids, siz
 		p = end + 1;
 	}
 bad:
-	fb_err_set(err, FB_EINVAL, "%s: a comma-separated list of at most %d positive ids", name,
-	           SESSION_IDS_QUERY_MAX);
+	fb_err_msg(err, FB_EINVAL, "proc.ids_query",
+	           msg_args("name", json_object_new_string(name), "max",
+	                    json_object_new_int(SESSION_IDS_QUERY_MAX), NULL));
 	return -1;
 }
 
@@ -170,7 +172,7 @@ handle_process_bulk_submit(struct request *r, struct fb_err *err)
 	    jsonh_get_obj(body, "filter", &filter, err) < 0)
 		return -1;
 	if ((ids == NULL) == (filter == NULL)) {
-		fb_err_set(err, FB_EINVAL, "give either \"session_ids\" or \"filter\"");
+		fb_err_msg(err, FB_EINVAL, "proc.ids_or_filter", NULL);
 		return -1;
 	}
 	if (ids != NULL) {
@@ -241,7 +243,8 @@ handle_process_bulk_items(struct request *r, struct fb_err *err)
 
 	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
 		return -1;
-	if (procop_items(db, r->user, handler_path_id(r), request_param(r, "status"), page, size, &out,
+	if (procop_items(db, r->user, handler_path_id(r), request_param(r, "status"), page, size,
+	                  r->lang, &out,
 	                 err) < 0)
 		return -1;
 	respond_json(r, 200, out);

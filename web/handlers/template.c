@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <json-c/json.h>
 
 #include "handlers.h"
 #include "jsonh.h"
 #include "limiter.h"
 #include "log.h"
+#include "msg.h"
 #include "node.h"
 #include "task.h"
 #include "template.h"
@@ -48,7 +50,7 @@ handle_batch_template(struct request *r, struct fb_err *err)
 	task_filter_init(f);
 	arena_defer(r->arena, filter_free, f);
 	if (request_check_params(r, known, "f.", err) < 0 ||
-	    request_limit(r, r->thread->excel, "imports and exports", err) < 0)
+	    request_limit(r, r->thread->excel, "excel", err) < 0)
 		return -1;
 	mode = request_param(r, "mode");
 	if (mode == NULL || strcmp(mode, "single") == 0) {
@@ -56,13 +58,13 @@ handle_batch_template(struct request *r, struct fb_err *err)
 	} else if (strcmp(mode, "multi") == 0) {
 		multi = 1;
 	} else {
-		fb_err_set(err, FB_EINVAL, "mode must be \"single\" or \"multi\"");
-		fb_err_detail(err, jsonh_detail("mode", "must be single or multi"));
+		fb_err_msg(err, FB_EINVAL, "template.mode", NULL);
+		fb_err_detail(err, fb_err_detail_msg("mode", "template.mode", NULL));
 		return -1;
 	}
 	if (request_param(r, "node_id") == NULL) {
-		fb_err_set(err, FB_EINVAL, "node_id is required");
-		fb_err_detail(err, jsonh_detail("node_id", "required"));
+		fb_err_msg(err, FB_EINVAL, "template.node_required", NULL);
+		fb_err_detail(err, fb_err_detail_msg("node_id", "param.required", NULL));
 		return -1;
 	}
 	if (tasks_filter_from_query(r, f, err) < 0)
@@ -73,15 +75,15 @@ handle_batch_template(struct request *r, struct fb_err *err)
 	if (task_filter_ids(db, r->user->id, f, multi ? TEMPLATE_MULTI_MAX : TEMPLATE_SINGLE_MAX,
 	                    &ids, &n, err) < 0) {
 		if (err->code == FB_ETOOBIG)
-			fb_err_set(err, FB_ETOOBIG,
-			           "the selection matches more than %d tasks: narrow it down%s",
-			           multi ? TEMPLATE_MULTI_MAX : TEMPLATE_SINGLE_MAX,
-			           multi ? " or use mode=single" : "");
+			fb_err_msg(err, FB_ETOOBIG, multi ? "template.selection_multi" : "template.selection",
+			           msg_args("max", json_object_new_int(multi ? TEMPLATE_MULTI_MAX
+			                                                     : TEMPLATE_SINGLE_MAX),
+			                    NULL));
 		return -1;
 	}
 	arena_defer(r->arena, free, ids);
 	if (n == 0) {
-		fb_err_set(err, FB_ENOTFOUND, "no pending task of yours at this node matches");
+		fb_err_msg(err, FB_ENOTFOUND, "template.no_match", NULL);
 		return -1;
 	}
 	/* Only now: a node where the user has no task is the same 404 as one that does not
