@@ -28,7 +28,7 @@ class Checks:
 
 
 class Browser(Checks):
-    def __init__(self, profile, extra_args=("--lang=zh-CN",)):
+    def __init__(self, profile, extra_args=("--lang=zh-CN", "--accept-lang=zh-CN")):
         Checks.__init__(self)
         self.seq = 0
         self.proc = subprocess.Popen(

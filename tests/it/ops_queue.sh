@@ -139,11 +139,14 @@ it_assert_eq 2 "$(it_sql "SELECT count(*) FROM action_log WHERE action IN ('queu
 	"pause and resume in action_log"
 
 # --- dead letters ---------------------------------------------------------------------
+# One at a time, so that the dead letters' order is the order of enqueueing.
+dead_n() { [[ $(it_sql "SELECT count(*) FROM dead_letter") == "$1" ]]; }
 J1=$(it_ctl enqueue noop '{"fail":true,"message":"boom one"}') || it_bail "enqueue"
+it_wait_for 10 dead_n 1 || it_fail "1 dead letter expected: $(it_sql "SELECT string_agg(job_id || ' ' || error, '; ') FROM dead_letter")"
 J2=$(it_ctl enqueue noop '{"fail":true,"message":"boom two"}') || it_bail "enqueue"
+it_wait_for 10 dead_n 2 || it_fail "2 dead letters expected: $(it_sql "SELECT string_agg(job_id || ' ' || error, '; ') FROM dead_letter")"
 J3=$(it_ctl enqueue no.such.type '{"x":1}' --priority high) || it_bail "enqueue"
-three() { [[ $(it_sql "SELECT count(*) FROM dead_letter") == 3 ]]; }
-it_wait_for 10 three || it_fail "3 dead letters expected: $(it_sql "SELECT string_agg(job_id || ' ' || error, '; ') FROM dead_letter")"
+it_wait_for 10 dead_n 3 || it_fail "3 dead letters expected: $(it_sql "SELECT string_agg(job_id || ' ' || error, '; ') FROM dead_letter")"
 it_curl GET /api/queue/dead "${ADMIN[@]}"
 it_assert_status 200 "GET /api/queue/dead"
 it_assert_eq "3|no.such.type high unknown job type|noop common boom two 1|noop common boom one 1" \
