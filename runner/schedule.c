@@ -245,6 +245,17 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 		/* Each batch goes out before the next is fired. */
 		publish(s, cfg);
 	} while (fired == SCHED_FIRE_BATCH);
+	{
+		int released = 0, skipped = 0;
+
+		if (crontab_release(s->db, cfg, &released, &skipped, &err) < 0)
+			goto fail;
+		if (released > 0)
+			publish(s, cfg);
+		if (released + skipped > 0)
+			log_info("scheduler: waiting runs moved on", "released", LOG_INT(released),
+			         "skipped", LOG_INT(skipped), NULL);
+	}
 	if (mono_ms() >= s->timeout_ms) {
 		long long n = 0;
 

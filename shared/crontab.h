@@ -42,6 +42,9 @@ struct json_object;
 #define CRONTAB_MAX_ARGS 16384 /* bytes of job.args as JSON */
 #define CRONTAB_MAX_NEXT 100   /* most fire times one /next answer lists */
 #define CRONTAB_CONTENT_MAX 4000
+#define CRONTAB_MAX_DEPS 32    /* upstreams of one crontab */
+#define CRONTAB_MAX_URL 2048   /* http.call url */
+#define CRONTAB_MAX_HTTP_BODY 65536
 
 /* A parsed rule. */
 struct crontab_rule {
@@ -81,6 +84,13 @@ int crontab_rule_next(const struct crontab_rule *r, const struct fb_config *cfg,
 int crontab_rule_first(const struct crontab_rule *r, const struct fb_config *cfg, double now,
                        int64_t *next, struct fb_err *err) FB_MUSTCHECK;
 
+/*
+ * 1 when url (http or https, no user info, no spaces or control bytes) starts with one of
+ * the comma-separated prefixes of scheduler.http_allow; a prefix ending in a host or port
+ * matches only that host and port (the URL continues with '/', '?', '#' or ends).
+ */
+int crontab_http_allowed(const struct fb_config *cfg, const char *url);
+
 /* RFC 3339 text to unix seconds; -1 when malformed.  Formats a UTC instant as "...Z". */
 int crontab_parse_time(const char *s, int64_t *out);
 void crontab_format_time(int64_t t, char out[32]);
@@ -110,5 +120,26 @@ struct json_object *crontab_history(struct db *db, int64_t id, int64_t page, int
 /* The next count fire times after now: {"timezone","items":[{"at","local"}]}.  Caller puts. */
 struct json_object *crontab_next_times(struct db *db, const struct fb_config *cfg, int64_t id,
                                        int count, struct fb_err *err) FB_MUSTCHECK;
+
+/* The same for an unsaved expression in zone tz (NULL: scheduler.timezone): 422 with the
+ * details {"field":"expr"|"tz","message"} (the message says the cron field and position). */
+struct json_object *crontab_next_expr(const struct fb_config *cfg, const char *expr,
+                                      const char *tz, int count, struct fb_err *err) FB_MUSTCHECK;
+
+#define CRONTAB_MISFIRE_COUNT_MAX 100000 /* missed times counted per crontab */
+/*
+ * Enabled crontabs whose next due time passed more than scheduler.misfire_grace_seconds ago
+ * (no scheduler fired them): {"items":[{"id","name","misfire","first_missed","missed",
+ * "missed_capped","will_run","action"}],"total"}: what the next leader will do.  user 0:
+ * every crontab, else only the crontabs user created.  Caller puts.
+ */
+struct json_object *crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user,
+                                     struct fb_err *err) FB_MUSTCHECK;
+/*
+ * History rows per status per day (UTC, by creation) over the last days days, today
+ * included: {"days","items":[{"day","counts":{status: n}}],"totals"}.  user as above.
+ */
+struct json_object *crontab_stats(struct db *db, int64_t user, int days,
+                                  struct fb_err *err) FB_MUSTCHECK;
 
 #endif

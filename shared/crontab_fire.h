@@ -69,6 +69,30 @@ int crontab_mark_published(struct db *db, const struct crontab_pub *p, int n,
  * crontab.  The job itself is not stopped.  *n counts them.
  */
 int crontab_time_out(struct db *db, long long *n, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * Move waiting history rows on (see migration 0011): to pending when every upstream
+ * succeeded in the row's period, the run it replaces has stopped and its retry backoff has
+ * passed; to skipped ("skipped (upstream failed): ...") when an upstream failed, was
+ * skipped, timed out or was cancelled in the period, or has no run in it and will not have
+ * one (disabled, deleted, or next due after the row's time), or when upstreams are still not
+ * done after scheduler.wait_seconds.  A replaced run that has not stopped after that long
+ * no longer holds its successor back.  *released and *skipped count the rows moved.
+ */
+int crontab_release(struct db *db, const struct fb_config *cfg, int *released, int *skipped,
+                    struct fb_err *err) FB_MUSTCHECK;
+
+/* ---- the job side of a scheduled run (job ids cron-...) ------------------------------ */
+
+/* 1 when the run of job_id was asked to stop (overlap replace) or already cancelled, 0 when
+ * not (also for a job that is no scheduled run), -1 on error. */
+int crontab_run_cancelled(struct db *db, const char *job_id, struct fb_err *err) FB_MUSTCHECK;
+/* Store text (cut at 4000 bytes) as the run's output in its history row. */
+int crontab_run_output(struct db *db, const char *job_id, const char *text,
+                       struct fb_err *err) FB_MUSTCHECK;
+/* The job.timeout of the crontab whose run job_id is: 1 and *seconds, 0 when none. */
+int crontab_run_timeout(struct db *db, const char *job_id, int *seconds,
+                        struct fb_err *err) FB_MUSTCHECK;
+
 /* Delete finished history rows older than scheduler.history_days; *deleted counts them. */
 int crontab_purge(struct db *db, const struct fb_config *cfg, long long *deleted,
                   struct fb_err *err) FB_MUSTCHECK;

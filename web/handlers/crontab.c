@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * crontab: the /api/crontabs resource (admins only, by route) — list, create, read,
- * update, delete, enable/disable, run now, history, next fire times.
+ * update, delete, enable/disable, run now, history, next fire times (of a crontab or of an
+ * unsaved expression); misfires and statistics for any user, in their scope (admins:
+ * every crontab; others: the crontabs they created).
  *
  * Handlers bound the request and call shared/crontab.c, which validates (422 with every
  * problem), writes action_log and wakes the scheduler.  Answers are built by the model.
@@ -174,6 +176,63 @@ handle_crontab_next(struct request *r, struct fb_err *err)
 	    (db = request_db(r, err)) == NULL)
 		return -1;
 	if ((out = crontab_next_times(db, r->cfg, handler_path_id(r), (int)count, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_crontab_next_expr(struct request *r, struct fb_err *err)
+{
+	static const char *const known[] = {"expr", "tz", "count", NULL};
+	struct json_object *out;
+	int64_t count;
+
+	if (request_check_params(r, known, NULL, err) < 0 ||
+	    request_param_int(r, "count", 1, CRONTAB_MAX_NEXT, 10, &count, err) < 0)
+		return -1;
+	if ((out = crontab_next_expr(r->cfg, request_param(r, "expr"), request_param(r, "tz"),
+	                             (int)count, err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+/* Admins see every crontab; anybody else the crontabs they created. */
+static int64_t
+scope(const struct request *r)
+{
+	return r->user->is_admin ? 0 : r->user->id;
+}
+
+int
+handle_crontab_misfires(struct request *r, struct fb_err *err)
+{
+	struct json_object *out;
+	struct db *db;
+
+	if (request_check_params(r, (const char *const[]){NULL}, NULL, err) < 0 ||
+	    (db = request_db(r, err)) == NULL)
+		return -1;
+	if ((out = crontab_misfires(db, r->cfg, scope(r), err)) == NULL)
+		return -1;
+	respond_json(r, 200, out);
+	return 0;
+}
+
+int
+handle_crontab_stats(struct request *r, struct fb_err *err)
+{
+	static const char *const known[] = {"days", NULL};
+	struct json_object *out;
+	struct db *db;
+	int64_t days;
+
+	if (request_check_params(r, known, NULL, err) < 0 ||
+	    request_param_int(r, "days", 1, 366, 7, &days, err) < 0 ||
+	    (db = request_db(r, err)) == NULL)
+		return -1;
+	if ((out = crontab_stats(db, scope(r), (int)days, err)) == NULL)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;
