@@ -5,13 +5,14 @@
  * A crontab is `once` (rule {"runtime"}) or `repeat` (rule {"cron":[..], "tz", "start",
  * "end"}, or {"every": seconds} for periods shorter than a minute, or {"every_config":
  * "batch.recover_interval_seconds"} for a system crontab whose period is a config key).
- * A run older than job.timeout seconds is marked timed_out (crontab_time_out); retry is
- * stored and validated only.  Times in rules and answers are RFC 3339 ("2026-03-29T02:30:00+01:00", "...Z").  The job
- * is {"type","args","stream","timeout","retry":{"max_attempts","backoff_seconds"}}.
+ * A run older than job.timeout seconds is marked timed_out (crontab_time_out); a failed run
+ * is retried per job.retry (migration 0011).  Times in rules and answers are RFC 3339
+ * ("2026-03-29T02:30:00+01:00", "...Z").  The job is {"type","args","stream","timeout",
+ * "retry":{"max_attempts","backoff_seconds"}}; depends_on lists upstream crontabs (a DAG).
  * Misfire policy: run_once (default), catch_up (every missed time, at most
  * scheduler.catch_up_max), skip.  Overlap policy: forbid (default: a due time whose
- * previous run is still pending or running is recorded as skipped), allow, replace (stored;
- * fires like allow until cancellation of the old run exists).
+ * previous run is still waiting, pending or running is recorded as skipped), allow,
+ * replace (the open runs are cancelled, the new one waits for them: crontab_release).
  *
  * Validation collects every problem as a detail {"field","message"} and fails once with
  * FB_EVALIDATION (422).  System crontabs (is_system) may be re-timed, disabled and enabled
