@@ -719,11 +719,20 @@ page_json(struct json_object *items, long long total, int64_t page, int64_t page
 	return o;
 }
 
+/* The list's filters: $3 name keyword, $4 enable, $5 last_state (each NULL: any). */
+#define CRONTAB_FILTER_SQL                                                                   \
+	" WHERE ($3::text IS NULL OR c.name ILIKE '%' || replace(replace(replace($3::text, '\\',"  \
+	" '\\\\'), '%', '\\%'), '_', '\\_') || '%')"                                            \
+	" AND ($4::boolean IS NULL OR c.enable = $4::boolean)"                                 \
+	" AND ($5::text IS NULL OR c.last_state = $5::text)"
+
 struct json_object *
-crontab_list(struct db *db, int64_t page, int64_t page_size, struct fb_err *err)
+crontab_list(struct db *db, const struct crontab_filter *f, int64_t page, int64_t page_size,
+             struct fb_err *err)
 {
 	char lim[24], off[24];
-	const char *params[2] = {lim, off};
+	const char *params[5] = {lim, off, f->keyword, f->enable < 0 ? NULL : f->enable ? "t" : "f",
+	                         f->state};
 	struct json_object *items;
 	PGresult *res;
 	long long total;
@@ -732,9 +741,9 @@ crontab_list(struct db *db, int64_t page, int64_t page_size, struct fb_err *err)
 	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
 	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
 	res = db_query(db, "crontab_list",
-	               "SELECT " CRONTAB_COLS ", count(*) OVER () FROM crontab c"
+	               "SELECT " CRONTAB_COLS ", count(*) OVER () FROM crontab c" CRONTAB_FILTER_SQL
 	               " ORDER BY c.id DESC LIMIT $1 OFFSET $2",
-	               2, params, err);
+	               5, params, err);
 	if (res == NULL)
 		return NULL;
 	items = json_object_new_array();
@@ -744,7 +753,11 @@ crontab_list(struct db *db, int64_t page, int64_t page_size, struct fb_err *err)
 	total = n > 0 ? db_ll(res, 0, 18) : 0;
 	PQclear(res);
 	if (n == 0 && page > 1) {
-		res = db_query(db, "crontab_count", "SELECT count(*) FROM crontab", 0, NULL, err);
+		/* The same parameters: the filters, and the paging as guards. */
+		res = db_query(db, "crontab_count",
+		               "SELECT count(*) FROM crontab c" CRONTAB_FILTER_SQL
+		               " AND $1::bigint > 0 AND $2::bigint >= 0",
+		               5, params, err);
 		if (res == NULL) {
 			json_object_put(items);
 			return NULL;

@@ -98,9 +98,15 @@ void crontab_format_time(int64_t t, char out[32]);
 
 /* ---- administration (the /api/crontabs handlers) ---------------------------------- */
 
+/* Filters of a list: a name keyword (NULL: any), enable (-1: any), last_state (NULL: any). */
+struct crontab_filter {
+	const char *keyword;
+	int enable;
+	const char *state;
+};
 /* {"items":[..],"total","page","page_size"}, newest first.  Caller puts. */
-struct json_object *crontab_list(struct db *db, int64_t page, int64_t page_size,
-                                 struct fb_err *err) FB_MUSTCHECK;
+struct json_object *crontab_list(struct db *db, const struct crontab_filter *f, int64_t page,
+                                 int64_t page_size, struct fb_err *err) FB_MUSTCHECK;
 /* One crontab, or NULL with FB_ENOTFOUND.  Caller puts. */
 struct json_object *crontab_get(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
 /* Create from a request body; *id receives the new id. */

@@ -300,6 +300,9 @@ async function route() {
 	} else if (parts[0] === "process") {
 		stopPolling();
 		await processRoute(parts);
+	} else if (parts[0] === "crontab") {
+		stopPolling();
+		await crontabRoute(parts);
 	} else if (parts[0] === "batches") {
 		showView("batches");
 		loadBatches();
@@ -1195,6 +1198,7 @@ function wire() {
 async function start() {
 	if (await loadMe()) {
 		await processNav();
+		crontabNav();
 		await route();
 	}
 }

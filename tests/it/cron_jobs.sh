@@ -242,6 +242,14 @@ it_curl GET "/api/crontabs/stats?days=1" -H "Authorization: Bearer $utok"
 it_assert_status 200 "a user may ask for stats"
 it_assert_eq "3 0" "$(python3 -c 'import json,sys; t=json.load(sys.stdin)["totals"]; print(t["failed"], t["success"])' <<<"$IT_BODY")" \
 	"a user's stats count only their own crontab's runs"
+api GET "/api/crontabs?keyword=misfire&enable=false&page_size=2"
+it_assert_eq "3 2" "$(python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["total"], len(o["items"]))' <<<"$IT_BODY")" \
+	"the list filters by name and enable, paged"
+api GET "/api/crontabs?last_state=failed&keyword=flaky"
+it_assert_eq "1 $fl" "$(python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["total"], o["items"][0]["id"])' <<<"$IT_BODY")" \
+	"and by last state"
+api GET "/api/crontabs?last_state=bogus"
+it_assert_status 400 "an unknown last state is refused"
 api GET "/api/crontabs/stats?days=0"
 it_assert_status 400 "days out of range"
 it_assert_match 'crontab.create.*crontab.disable.*crontab.enable' "$(it_psql -c "SELECT string_agg(DISTINCT action, ',') FROM action_log WHERE target_type = 'crontab'")" \
