@@ -39,9 +39,7 @@ struct fire_arg {
 	const struct fb_config *cfg;
 	const char *name;
 	int64_t epoch;
-	double now;
-	int limit;
-	int fired;
+	struct crontab_fire *f;
 };
 
 /* Zones loaded once per transaction (most crontabs share a few). */
@@ -196,7 +194,7 @@ fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, 
 	    rule.nexprs > 0)
 		rule.zone = zone_get(zones, rule.tz);
 	if (e.code != FB_OK ||
-	    plan(&rule, a->cfg, misfire, s, a->now, times, max, &ntimes, &skip_first, &next,
+	    plan(&rule, a->cfg, misfire, s, a->f->now, times, max, &ntimes, &skip_first, &next,
 	         &dropped, &e) < 0) {
 		/* A rule that no longer works stops firing; its history says why. */
 		add_history(out, cid, s, "failed", e.msg);
@@ -237,10 +235,40 @@ fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, 
 	out->nc++;
 }
 
-/* Write what fire_one decided: two statements for the whole batch. */
-static int
-write_rows(struct db *db, struct rows *r, int64_t epoch, struct fb_err *err)
+/* Rows (id, job_id, type, stream, args) of res into a new array; *n counts them. */
+static struct crontab_pub *
+pubs_from(const PGresult *res, int *n)
 {
+	struct crontab_pub *p = xcalloc((size_t)PQntuples(res) + 1, sizeof(*p));
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		struct fb_err e = {0};
+		const char *args = db_val(res, i, 4);
+
+		p[i].hid = db_ll(res, i, 0);
+		snprintf(p[i].job_id, sizeof(p[i].job_id), "%s", db_val(res, i, 1));
+		snprintf(p[i].type, sizeof(p[i].type), "%s",
+		         db_val(res, i, 2) != NULL ? db_val(res, i, 2) : "");
+		snprintf(p[i].stream, sizeof(p[i].stream), "%s", db_val(res, i, 3));
+		if ((p[i].args = jsonh_parse(args, strlen(args), &e)) == NULL) {
+			fb_err_clear(&e);
+			p[i].args = json_object_new_object();
+		}
+	}
+	*n = PQntuples(res);
+	return p;
+}
+
+/*
+ * Write what fire_one decided: two statements for the whole batch (three with replaced
+ * runs).  The history insert returns the pending rows, ready to publish, into f.
+ */
+static int
+write_rows(struct db *db, struct rows *r, int64_t epoch, struct crontab_fire *f,
+           struct fb_err *err)
+{
+	PGresult *res;
 	char fence[24];
 	const char *hp[5], *cp[5], *rp[1];
 
@@ -261,17 +289,25 @@ write_rows(struct db *db, struct rows *r, int64_t epoch, struct fb_err *err)
 	hp[2] = arr_end(&r->h_status, r->nh);
 	hp[3] = arr_end(&r->h_content, r->nh);
 	hp[4] = fence;
-	if (r->nh > 0 &&
-	    db_exec(db, "crontab_fire_history",
-	            "INSERT INTO crontab_history (crontab_id, scheduled_at, status, job_id, content,"
-	            " fence, created, finished, attempt)"
-	            " SELECT u.c, to_timestamp(u.a), u.s, format('cron-%s-%s', u.c, u.a),"
-	            " left(u.t, 4000), $5::bigint, clock_timestamp(),"
-	            " CASE WHEN u.s IN ('pending', 'waiting') THEN NULL ELSE clock_timestamp() END, 1"
-	            " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u (c, a, s, t)"
-	            " ON CONFLICT (crontab_id, scheduled_at, attempt) DO NOTHING",
-	            5, hp, err) < 0)
-		return -1;
+	if (r->nh > 0) {
+		res = db_query(db, "crontab_fire_history",
+		               "WITH i AS (INSERT INTO crontab_history (crontab_id, scheduled_at, status,"
+		               " job_id, content, fence, created, finished, attempt)"
+		               " SELECT u.c, to_timestamp(u.a), u.s, format('cron-%s-%s', u.c, u.a),"
+		               " left(u.t, 4000), $5::bigint, clock_timestamp(),"
+		               " CASE WHEN u.s IN ('pending', 'waiting') THEN NULL ELSE clock_timestamp() END, 1"
+		               " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u (c, a, s, t)"
+		               " ON CONFLICT (crontab_id, scheduled_at, attempt) DO NOTHING"
+		               " RETURNING id, job_id, crontab_id, status)"
+		               " SELECT i.id, i.job_id, c.job->>'type', COALESCE(c.job->>'stream', 'common'),"
+		               " COALESCE(c.job->'args', '{}')::text FROM i JOIN crontab c ON c.id = i.crontab_id"
+		               " WHERE i.status = 'pending' ORDER BY i.id",
+		               5, hp, err);
+		if (res == NULL)
+			return -1;
+		f->pubs = pubs_from(res, &f->npubs);
+		PQclear(res);
+	}
 	cp[0] = arr_end(&r->c_id, r->nc);
 	cp[1] = arr_end(&r->c_next, r->nc);
 	cp[2] = arr_end(&r->c_last, r->nc);
@@ -288,10 +324,14 @@ write_rows(struct db *db, struct rows *r, int64_t epoch, struct fb_err *err)
 	return 0;
 }
 
+static int mark(struct db *db, const struct crontab_pub *p, int n, double at,
+                struct fb_err *err);
+
 static int
 fire_tx(struct db *db, void *argp, struct fb_err *err)
 {
 	struct fire_arg *a = argp;
+	struct crontab_fire *f = a->f;
 	char now[40], lim[16];
 	const char *p1[1] = {a->name};
 	const char *p2[2] = {now, lim};
@@ -302,7 +342,10 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 	PGresult *res;
 	int i, rc = -1;
 
-	a->fired = 0;
+	f->fired = 0;
+	crontab_pubs_free(f->pubs, f->npubs); /* a retried transaction starts again */
+	f->pubs = NULL;
+	f->npubs = 0;
 	res = db_query(db, "crontab_fence",
 	               "SELECT epoch FROM scheduler_leader WHERE name = $1 FOR SHARE", 1, p1, err);
 	if (res == NULL)
@@ -314,13 +357,15 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 		return -1;
 	}
 	PQclear(res);
-	snprintf(now, sizeof(now), "%.6f", a->now);
-	snprintf(lim, sizeof(lim), "%d", a->limit);
+	if (mark(db, f->published, f->npublished, f->published_at, err) < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%.6f", f->now);
+	snprintf(lim, sizeof(lim), "%d", f->limit);
 	res = db_query(db, "crontab_due",
 	               "SELECT c.id, c.type, c.rule::text, c.job::text, c.misfire, c.overlap,"
 	               " extract(epoch FROM c.next_run_at)::float8,"
-	               " EXISTS (SELECT 1 FROM crontab_history h WHERE h.crontab_id = c.id"
-	               "  AND h.status IN ('pending', 'running', 'waiting')),"
+	               " c.overlap <> 'allow' AND EXISTS (SELECT 1 FROM crontab_history h"
+	               "  WHERE h.crontab_id = c.id AND h.status IN ('pending', 'running', 'waiting')),"
 	               " cardinality(c.depends_on) > 0"
 	               " FROM crontab c WHERE c.enable AND c.next_run_at <= to_timestamp($1::float8)"
 	               " ORDER BY c.next_run_at LIMIT $2::int FOR UPDATE OF c SKIP LOCKED",
@@ -330,9 +375,9 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 	times = xcalloc((size_t)max, sizeof(*times));
 	for (i = 0; i < PQntuples(res); i++)
 		fire_one(a, res, i, &zones, times, max, &rows);
-	if (write_rows(db, &rows, a->epoch, err) < 0)
+	if (write_rows(db, &rows, a->epoch, f, err) < 0)
 		goto out;
-	a->fired = PQntuples(res);
+	f->fired = PQntuples(res);
 	rc = 0;
 out:
 	for (i = 0; i < zones.n; i++)
@@ -345,13 +390,16 @@ out:
 
 int
 crontab_fire_due(struct db *db, const struct fb_config *cfg, const char *name, int64_t epoch,
-                 double now, int limit, int *fired, struct fb_err *err)
+                 struct crontab_fire *f, struct fb_err *err)
 {
-	struct fire_arg a = {.cfg = cfg, .name = name, .epoch = epoch, .now = now, .limit = limit};
+	struct fire_arg a = {.cfg = cfg, .name = name, .epoch = epoch, .f = f};
 
-	if (db_tx(db, fire_tx, &a, err) < 0)
+	if (db_tx(db, fire_tx, &a, err) < 0) {
+		crontab_pubs_free(f->pubs, f->npubs);
+		f->pubs = NULL;
+		f->npubs = 0;
 		return -1;
-	*fired = a.fired;
+	}
 	return 0;
 }
 
@@ -407,55 +455,34 @@ crontab_unpublished(struct db *db, int limit, int stale_seconds, struct crontab_
 {
 	char lim[16], stale[16];
 	const char *params[2] = {lim, stale};
-	struct crontab_pub *p;
 	PGresult *res;
-	int i, k = 0;
 
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(stale, sizeof(stale), "%d", stale_seconds);
-	/* Two index scans: the rows never published, and the few published long ago. */
+	/* One scan of the pending rows (crontab_history_pending_idx), oldest first. */
 	res = db_query(db, "crontab_unpublished",
 	               "SELECT h.id, h.job_id, c.job->>'type', COALESCE(c.job->>'stream', 'common'),"
 	               " COALESCE(c.job->'args', '{}')::text FROM crontab_history h"
 	               " JOIN crontab c ON c.id = h.crontab_id WHERE h.id IN ("
-	               "  (SELECT id FROM crontab_history WHERE published_at IS NULL AND status = 'pending'"
-	               "   ORDER BY id LIMIT $1::int)"
-	               "  UNION ALL (SELECT id FROM crontab_history WHERE status = 'pending'"
-	               "   AND published_at IS NOT NULL"
-	               "   AND published_at < now() - make_interval(secs => $2::int)"
-	               "   ORDER BY published_at LIMIT $1::int))"
-	               " ORDER BY h.id LIMIT $1::int",
+	               "  SELECT id FROM crontab_history WHERE status = 'pending' AND (published_at IS NULL"
+	               "   OR published_at < now() - make_interval(secs => $2::int))"
+	               "  ORDER BY id LIMIT $1::int)"
+	               " ORDER BY h.id",
 	               2, params, err);
 	if (res == NULL)
 		return -1;
-	p = xcalloc((size_t)PQntuples(res) + 1, sizeof(*p));
-	for (i = 0; i < PQntuples(res); i++) {
-		struct fb_err e = {0};
-		const char *args = db_val(res, i, 4);
-
-		p[k].hid = db_ll(res, i, 0);
-		snprintf(p[k].job_id, sizeof(p[k].job_id), "%s", db_val(res, i, 1));
-		snprintf(p[k].type, sizeof(p[k].type), "%s",
-		         db_val(res, i, 2) != NULL ? db_val(res, i, 2) : "");
-		snprintf(p[k].stream, sizeof(p[k].stream), "%s", db_val(res, i, 3));
-		if ((p[k].args = jsonh_parse(args, strlen(args), &e)) == NULL) {
-			fb_err_clear(&e);
-			p[k].args = json_object_new_object();
-		}
-		k++;
-	}
+	*out = pubs_from(res, n);
 	PQclear(res);
-	*out = p;
-	*n = k;
 	return 0;
 }
 
-int
-crontab_mark_published(struct db *db, const struct crontab_pub *p, int n, struct fb_err *err)
+/* Rows p[0..n) published at (unix seconds; 0: now, the server's clock). */
+static int
+mark(struct db *db, const struct crontab_pub *p, int n, double at, struct fb_err *err)
 {
 	struct buf ids = {0};
-	const char *params[1];
-	char one[24];
+	const char *params[2];
+	char one[40];
 	int i, rc;
 
 	if (n == 0)
@@ -464,13 +491,22 @@ crontab_mark_published(struct db *db, const struct crontab_pub *p, int n, struct
 		snprintf(one, sizeof(one), "%lld", (long long)p[i].hid);
 		arr_add(&ids, i == 0, one);
 	}
+	snprintf(one, sizeof(one), "%.6f", at);
 	params[0] = arr_end(&ids, n);
+	params[1] = at > 0 ? one : NULL;
 	rc = db_exec(db, "crontab_mark_published",
-	             "UPDATE crontab_history SET published_at = clock_timestamp()"
+	             "UPDATE crontab_history SET published_at"
+	             " = COALESCE(to_timestamp($2::float8), clock_timestamp())"
 	             " WHERE id = ANY ($1::bigint[])",
-	             1, params, err);
+	             2, params, err);
 	free(ids.data);
 	return rc;
+}
+
+int
+crontab_mark_published(struct db *db, const struct crontab_pub *p, int n, struct fb_err *err)
+{
+	return mark(db, p, n, 0, err);
 }
 
 int
