@@ -1370,6 +1370,7 @@ crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user, struc
 	char ub[24], now[40], grace[16];
 	const char *params[3] = {ub, now, grace};
 	struct json_object *items, *o;
+	long long budget = CRONTAB_MISFIRE_BUDGET;
 	PGresult *res;
 	int i;
 
@@ -1389,6 +1390,9 @@ crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user, struc
 	for (i = 0; i < PQntuples(res); i++) {
 		struct json_object *it = json_object_new_object();
 		const char *policy = db_val(res, i, 4);
+		/* Past the request's budget, count only as far as the decision needs. */
+		long long cap = budget > CRONTAB_MISFIRE_COUNT_MAX ? CRONTAB_MISFIRE_COUNT_MAX
+		                                                   : cfg->scheduler_catch_up_max + 1;
 		struct crontab_rule rule;
 		struct fb_err e = {0};
 		int64_t t = db_ll(res, i, 5), nowi = (int64_t)floor(crontab_now(cfg));
@@ -1400,17 +1404,18 @@ crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user, struc
 		                      &rule, &e) < 0)
 			has = -1;
 		/* Every due time from the stored one up to now, counted up to a bound. */
-		while (has == 1 && t <= nowi && missed < CRONTAB_MISFIRE_COUNT_MAX) {
+		while (has == 1 && t <= nowi && missed < cap) {
 			missed++;
 			has = crontab_rule_next(&rule, cfg, t, &t, &e);
 		}
+		budget -= missed;
 		fb_err_clear(&e);
 		jsonh_add_int(it, "id", db_ll(res, i, 0));
 		add_text(it, "name", res, i, 1);
 		add_text(it, "misfire", res, i, 4);
 		add_time(it, "first_missed", res, i, 5);
 		jsonh_add_int(it, "missed", missed);
-		jsonh_add_bool(it, "missed_capped", missed >= CRONTAB_MISFIRE_COUNT_MAX);
+		jsonh_add_bool(it, "missed_capped", missed >= cap && has == 1 && t <= nowi);
 		if (strcmp(policy, "catch_up") == 0) {
 			will = missed < cfg->scheduler_catch_up_max ? missed : cfg->scheduler_catch_up_max;
 			snprintf(desc, sizeof(desc), "catch up %lld (of %lld missed)", will, missed);

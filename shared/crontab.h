@@ -133,11 +133,15 @@ struct json_object *crontab_next_times(struct db *db, const struct fb_config *cf
 struct json_object *crontab_next_expr(const struct fb_config *cfg, const char *expr,
                                       const char *tz, int count, struct fb_err *err) FB_MUSTCHECK;
 
-#define CRONTAB_MISFIRE_COUNT_MAX 100000 /* missed times counted per crontab */
+#define CRONTAB_MISFIRE_COUNT_MAX 10000 /* missed times counted per crontab */
+#define CRONTAB_MISFIRE_BUDGET 100000   /* ... and per request; then up to catch_up_max + 1 */
 /*
  * Enabled crontabs whose next due time passed more than scheduler.misfire_grace_seconds ago
  * (no scheduler fired them): {"items":[{"id","name","misfire","first_missed","missed",
- * "missed_capped","will_run","action"}],"total"}: what the next leader will do.  user 0:
+ * "missed_capped","will_run","action"}],"total"}: what the next leader will do.  At most
+ * 1000 crontabs; missed is counted up to CRONTAB_MISFIRE_COUNT_MAX, and past
+ * CRONTAB_MISFIRE_BUDGET counted times in the request only up to catch_up_max + 1
+ * (missed_capped says when a count stopped short).  user 0:
  * every crontab, else only the crontabs user created.  Caller puts.
  */
 struct json_object *crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user,
