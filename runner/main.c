@@ -10,6 +10,11 @@
  * program exits 0 (a second signal exits at once, 1; unfinished entries stay claimable).
  * SIGHUP re-reads the config file and the Redis consumer counts.  The signals are blocked
  * in every thread and taken here with sigtimedwait.
+ *
+ * Memory guard: once the resident size passes runner.rss_limit_mb (looked at every second,
+ * from GUARD_GRACE_S after the start), the runner drains as on SIGTERM — the workers finish
+ * the jobs in hand, nothing new is taken — and then executes /proc/self/exe again with the
+ * same arguments (same pid, fresh memory, a new start time in its report).
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,8 +28,11 @@
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "runners.h"
 #include "schedule.h"
 #include "worker.h"
+
+#define GUARD_GRACE_S 5 /* the memory guard leaves a fresh runner alone this long */
 
 static void
 usage(FILE *f)
@@ -62,7 +70,8 @@ main(int argc, char **argv)
 	struct fb_err err = {0};
 	struct timespec tick = {1, 0};
 	sigset_t set;
-	int first, rc, draining = 0;
+	time_t started = time(NULL);
+	int first, rc, draining = 0, reexec = 0;
 
 	if ((rc = cli_parse(&cli, argc, argv, &path, &first)) >= 0)
 		return rc;
@@ -126,6 +135,20 @@ main(int argc, char **argv)
 		} else if (sig < 0 && errno != EAGAIN && errno != EINTR) {
 			log_error("sigtimedwait failed", "error", LOG_STR(strerror(errno)), NULL);
 		}
+		if (!draining && cur->runner_rss_limit_mb > 0 && time(NULL) - started >= GUARD_GRACE_S) {
+			long long rss = runners_self_rss();
+
+			if (rss > (long long)cur->runner_rss_limit_mb * 1024 * 1024) {
+				log_warn("memory guard: resident size past the limit; draining to re-execute",
+				         "rss_bytes", LOG_INT(rss), "limit_mb",
+				         LOG_INT(cur->runner_rss_limit_mb), NULL);
+				draining = 1;
+				reexec = 1;
+				tick.tv_sec = 0;
+				tick.tv_nsec = 100000000L;
+				worker_pool_stop(pool);
+			}
+		}
 		worker_pool_tick(pool);
 		if (!draining)
 			schedule_tick(sched, cur);
@@ -135,6 +158,12 @@ main(int argc, char **argv)
 	schedule_free(sched);
 	worker_pool_free(pool);
 	curl_global_cleanup();
+	if (reexec) {
+		log_info("memory guard: drained; re-executing", "pid", LOG_INT(getpid()), NULL);
+		execv("/proc/self/exe", argv);
+		log_error("memory guard: exec failed; exiting", "error", LOG_STR(strerror(errno)), NULL);
+		return 1;
+	}
 	log_info("runner stopped", NULL);
 	return 0;
 }

@@ -27,7 +27,7 @@
 #include "schedule.h"
 
 #define SCHED_LOCK "scheduler"
-#define SCHED_FIRE_BATCH 200     /* crontabs fired per transaction */
+#define SCHED_FIRE_BATCH 500     /* crontabs fired per transaction */
 #define SCHED_PUBLISH_BATCH 200
 #define SCHED_FOLLOWER_MS 1000   /* a follower tries the lock this often */
 #define SCHED_MAX_SLEEP_MS 1000  /* a leader looks again at least this often */
@@ -178,31 +178,48 @@ out:
 	return s->leader;
 }
 
+/* XADD the jobs of p[0..n) in one pipeline. */
+static int
+publish_rows(struct schedule *s, const struct crontab_pub *p, int n, struct fb_err *err)
+{
+	struct queue_job *jobs = xcalloc((size_t)n + 1, sizeof(*jobs));
+	int i, rc;
+
+	for (i = 0; i < n; i++) {
+		jobs[i].prio = QUEUE_COMMON;
+		if (queue_prio_parse(p[i].stream, &jobs[i].prio) < 0)
+			jobs[i].prio = QUEUE_COMMON;
+		jobs[i].type = p[i].type;
+		jobs[i].args = p[i].args;
+		jobs[i].id = p[i].job_id;
+	}
+	rc = queue_publish_many(s->q, jobs, n, err);
+	free(jobs);
+	return rc;
+}
+
+static double
+real_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Publish pending history rows not yet published, or whose entry was lost. */
 static void
 publish(struct schedule *s, const struct fb_config *cfg)
 {
 	struct crontab_pub *p = NULL;
-	struct queue_job *jobs;
 	struct fb_err err = {0};
-	int n = 0, i, rc;
+	int n = 0;
 
 	do {
 		if (crontab_unpublished(s->db, SCHED_PUBLISH_BATCH, cfg->runner_visibility_timeout, &p,
 		                        &n, &err) < 0)
 			goto fail;
-		jobs = xcalloc((size_t)n + 1, sizeof(*jobs));
-		for (i = 0; i < n; i++) {
-			jobs[i].prio = QUEUE_COMMON;
-			if (queue_prio_parse(p[i].stream, &jobs[i].prio) < 0)
-				jobs[i].prio = QUEUE_COMMON;
-			jobs[i].type = p[i].type;
-			jobs[i].args = p[i].args;
-			jobs[i].id = p[i].job_id;
-		}
-		rc = queue_publish_many(s->q, jobs, n, &err);
-		free(jobs);
-		if (rc < 0 || crontab_mark_published(s->db, p, n, &err) < 0) {
+		if (publish_rows(s, p, n, &err) < 0 || crontab_mark_published(s->db, p, n, &err) < 0) {
 			crontab_pubs_free(p, n);
 			goto fail;
 		}
@@ -237,8 +254,9 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 {
 	struct fb_err err = {0};
 	long long sleep_ms = SCHED_MAX_SLEEP_MS;
-	double next, now;
-	int fired, has;
+	struct crontab_pub *prev = NULL;
+	double next, now, prev_at = 0;
+	int fired, has, nprev = 0, rc_mark;
 
 	if (s->applied != cfg) {
 		if (crontab_apply_config(s->db, cfg, crontab_now(cfg), &err) < 0)
@@ -250,9 +268,21 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 			goto fail;
 		s->listen_pid = PQbackendPID(db_pg(s->db));
 	}
+	/*
+	 * Each batch goes out (XADD of the rows the fire returned) before the next is fired, and
+	 * is marked published in the next batch's transaction.  Rows left unpublished by a
+	 * failure are found by publish() below or by the next round.
+	 */
 	do {
-		if (crontab_fire_due(s->db, cfg, cfg->redis_prefix, s->epoch, crontab_now(cfg),
-		                     SCHED_FIRE_BATCH, &fired, &err) < 0) {
+		struct crontab_fire f = {.now = crontab_now(cfg), .limit = SCHED_FIRE_BATCH,
+		                         .published = prev, .npublished = nprev,
+		                         .published_at = prev_at};
+		int rc = crontab_fire_due(s->db, cfg, cfg->redis_prefix, s->epoch, &f, &err);
+
+		crontab_pubs_free(prev, nprev);
+		prev = NULL;
+		nprev = 0;
+		if (rc < 0) {
 			if (err.code == FB_ECONFLICT) {
 				drop_leadership(s, err.msg);
 				fb_err_clear(&err);
@@ -260,9 +290,33 @@ round_leader(struct schedule *s, const struct fb_config *cfg)
 			}
 			goto fail;
 		}
-		/* Each batch goes out before the next is fired. */
-		publish(s, cfg);
+		fired = f.fired;
+		if (f.npubs > 0 && publish_rows(s, f.pubs, f.npubs, &err) < 0) {
+			crontab_pubs_free(f.pubs, f.npubs);
+			goto fail;
+		}
+		prev = f.pubs;
+		nprev = f.npubs;
+		prev_at = real_now();
 	} while (fired == SCHED_FIRE_BATCH);
+	rc_mark = crontab_mark_published(s->db, prev, nprev, &err);
+	crontab_pubs_free(prev, nprev);
+	prev = NULL;
+	nprev = 0;
+	if (rc_mark < 0)
+		goto fail;
+	publish(s, cfg);
+	{
+		int released = 0, skipped = 0;
+
+		if (crontab_release(s->db, cfg, &released, &skipped, &err) < 0)
+			goto fail;
+		if (released > 0)
+			publish(s, cfg);
+		if (released + skipped > 0)
+			log_info("scheduler: waiting runs moved on", "released", LOG_INT(released),
+			         "skipped", LOG_INT(skipped), NULL);
+	}
 	if (mono_ms() >= s->timeout_ms) {
 		long long n = 0;
 

@@ -5,8 +5,8 @@
  * The loop of a worker: claim an entry of a runner that is gone (every second), else one
  * idle past the visibility timeout (every few seconds), else take the next one by
  * priority; parse the job; record it as running in job_runs (a job already 'done' there is
- * only acknowledged: redelivery is harmless); run the handler; record the outcome and
- * acknowledge.  A transient failure (fb_err_transient: PostgreSQL or Redis unreachable for
+ * only acknowledged: redelivery is harmless); run the handler (not a scheduled run already
+ * cancelled: jobs_cancel_requested); record the outcome and acknowledge.  A transient failure (fb_err_transient: PostgreSQL or Redis unreachable for
  * a moment) is retried in hand, with a backoff from 0.2 s doubling to 5 s, and at once when
  * the dependency that was down answers again; after the visibility timeout, or when the
  * runner drains, the entry is left unacknowledged for another worker.  Any other database
@@ -401,7 +401,13 @@ handle(struct worker *w, struct db *db, struct queue *q, const struct fb_config 
 		snprintf(labels, sizeof(labels), "type=\"%s\"", type->name);
 		metrics_observe(w->pool->metrics, &runners_m_wait, labels, job_age_s(&jm, m->entry_id));
 		t0 = now_ms();
-		rc = type->run(&ctx, jm.args, &err);
+		rc = jobs_cancel_requested(&ctx);
+		if (rc == 1) {
+			log_info("scheduled run cancelled before it started", "job_id", LOG_STR(jm.id), NULL);
+			rc = 0;
+		} else {
+			rc = type->run(&ctx, jm.args, &err);
+		}
 		metrics_observe(w->pool->metrics, &runners_m_run, labels, (double)(now_ms() - t0) / 1e3);
 	}
 	if (rc == 0) {

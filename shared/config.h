@@ -43,6 +43,7 @@ struct fb_config {
 	int runner_block_ms;
 	int runner_max_deliveries;
 	int runner_liveness_ttl_ms;
+	int runner_rss_limit_mb;
 	/* [batch] */
 	int batch_max_tasks;
 	int batch_chunk_size;
@@ -65,6 +66,8 @@ struct fb_config {
 	int scheduler_history_days;
 	long long scheduler_clock_base;
 	int scheduler_clock_speed;
+	int scheduler_wait_seconds;
+	char *scheduler_http_allow;
 	/* [alerts] */
 	char *alerts_disabled;
 	int alerts_batch_stalled_seconds;

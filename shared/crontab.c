@@ -21,7 +21,7 @@
 
 /* Job types a crontab may run (the runner registers each of them). */
 static const char *const job_types[] = {"noop", "batch.recover", "crontab.purge", "task.timeout",
-                                         "taskcenter.retry", "alert.evaluate", NULL};
+                                         "taskcenter.retry", "alert.evaluate", "http.call", NULL};
 
 static const char *const misfires[] = {"run_once", "catch_up", "skip", NULL};
 static const char *const overlaps[] = {"forbid", "allow", "replace", NULL};
@@ -352,11 +352,87 @@ struct spec {
 	const char *remark;
 	int enable;           /* -1: not given */
 	struct crontab_rule parsed;
+	int ndeps;
+	int64_t deps[CRONTAB_MAX_DEPS];
 };
+
+int
+crontab_http_allowed(const struct fb_config *cfg, const char *url)
+{
+	const char *p = cfg->scheduler_http_allow, *u;
+	size_t n;
+
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return 0;
+	for (u = url; *u != '\0'; u++)
+		if ((unsigned char)*u <= ' ' || *u == 0x7f || *u == '\\')
+			return 0;
+	u = strstr(url, "://") + 3;
+	n = strcspn(u, "/?#");
+	if (memchr(u, '@', n) != NULL) /* no user info: it hides the real host */
+		return 0;
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		/* A prefix ending in a host matches that host only, not host.example.com. */
+		if (len > 0 && strncmp(url, p, len) == 0 &&
+		    (p[len - 1] == '/' || url[len] == '\0' || strchr("/?#", url[len]) != NULL))
+			return 1;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* The args of an http.call job; problems into err's details. */
+static void
+check_http_args(struct json_object *args, const struct fb_config *cfg, struct fb_err *err)
+{
+	static const char *const keys[] = {"url", "method", "body", "content_type", NULL};
+	const char *url = NULL, *method = NULL, *body = NULL, *ct = NULL;
+	struct fb_err e = {0};
+
+	if (args == NULL) {
+		problem(err, "job.args.url", "is required for http.call");
+		return;
+	}
+	if (jsonh_only_keys(args, keys, &e) < 0) {
+		problem(err, "job.args", "%s", e.msg);
+		fb_err_clear(&e);
+	}
+	if (jsonh_get_str(args, "url", &url, &e) <= 0 || strlen(url) > CRONTAB_MAX_URL) {
+		problem(err, "job.args.url", "is required: an http or https URL of at most %d bytes",
+		        CRONTAB_MAX_URL);
+		fb_err_clear(&e);
+	} else if (!crontab_http_allowed(cfg, url)) {
+		problem(err, "job.args.url", "is not on the allowlist (scheduler.http_allow)");
+	}
+	if (jsonh_get_str(args, "method", &method, &e) < 0 ||
+	    (method != NULL && strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)) {
+		problem(err, "job.args.method", "must be GET or POST");
+		fb_err_clear(&e);
+	}
+	if (jsonh_get_str(args, "body", &body, &e) < 0 ||
+	    (body != NULL && strlen(body) > CRONTAB_MAX_HTTP_BODY)) {
+		problem(err, "job.args.body", "must be a string of at most %d bytes",
+		        CRONTAB_MAX_HTTP_BODY);
+		fb_err_clear(&e);
+	}
+	if (jsonh_get_str(args, "content_type", &ct, &e) < 0 || (ct != NULL && strlen(ct) > 200)) {
+		problem(err, "job.args.content_type", "must be a string of at most 200 bytes");
+		fb_err_clear(&e);
+	}
+}
 
 /* Check the job object; problems into err's details. */
 static void
-check_job(struct json_object *job, struct fb_err *err)
+check_job(struct json_object *job, const struct fb_config *cfg, struct fb_err *err)
 {
 	static const char *const keys[] = {"type", "args", "stream", "timeout", "retry", NULL};
 	static const char *const rkeys[] = {"max_attempts", "backoff_seconds", NULL};
@@ -374,14 +450,18 @@ check_job(struct json_object *job, struct fb_err *err)
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_str(job, "type", &type, &e) <= 0 || !one_of(type, job_types)) {
-		problem(err, "job.type", "must be one of noop, batch.recover, crontab.purge, task.timeout, taskcenter.retry, alert.evaluate");
+		problem(err, "job.type", "must be one of noop, batch.recover, crontab.purge, task.timeout, "
+		        "taskcenter.retry, alert.evaluate, http.call");
 		fb_err_clear(&e);
+		type = NULL;
 	}
 	if (jsonh_get_obj(job, "args", &args, &e) < 0) {
 		problem(err, "job.args", "must be an object");
 		fb_err_clear(&e);
 	} else if (args != NULL && strlen(jsonh_str(args)) > CRONTAB_MAX_ARGS) {
 		problem(err, "job.args", "is larger than %d bytes", CRONTAB_MAX_ARGS);
+	} else if (type != NULL && strcmp(type, "http.call") == 0) {
+		check_http_args(args, cfg, err);
 	}
 	if (jsonh_get_str(job, "stream", &stream, &e) < 0 ||
 	    (stream != NULL && !one_of(stream, streams))) {
@@ -435,6 +515,45 @@ get_choice(struct json_object *body, const char *key, const char *const *list,
 		*out = s;
 }
 
+/* depends_on: an array of distinct crontab ids; problems into err (NULL: trusted). */
+static void
+read_deps(struct json_object *arr, struct spec *s, struct fb_err *err)
+{
+	size_t i, n;
+	int j;
+
+	s->ndeps = 0;
+	if (arr == NULL)
+		return;
+	if (!json_object_is_type(arr, json_type_array) ||
+	    (n = json_object_array_length(arr)) > CRONTAB_MAX_DEPS) {
+		if (err != NULL)
+			problem(err, "depends_on", "must be an array of at most %d crontab ids",
+			        CRONTAB_MAX_DEPS);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		int64_t id = json_object_get_int64(v);
+		char field[32];
+
+		snprintf(field, sizeof(field), "depends_on[%zu]", i);
+		if (!json_object_is_type(v, json_type_int) || id <= 0) {
+			if (err != NULL)
+				problem(err, field, "must be a crontab id");
+			continue;
+		}
+		for (j = 0; j < s->ndeps && s->deps[j] != id; j++)
+			;
+		if (j < s->ndeps) {
+			if (err != NULL)
+				problem(err, field, "is listed twice");
+			continue;
+		}
+		s->deps[s->ndeps++] = id;
+	}
+}
+
 /*
  * Read a body into s.  cur (may be NULL) is the stored crontab for an update: members the
  * body leaves out keep its values.  Fails with FB_EVALIDATION listing every problem.
@@ -444,7 +563,7 @@ read_spec(struct json_object *body, struct json_object *cur, const struct fb_con
           struct spec *s, struct fb_err *err)
 {
 	static const char *const keys[] = {"name", "type", "rule", "job", "misfire", "overlap",
-	                                   "enable", "remark", NULL};
+	                                   "enable", "remark", "depends_on", NULL};
 	static const char *const types[] = {"once", "repeat", NULL};
 	struct fb_err e = {0};
 	struct json_object *v;
@@ -471,6 +590,7 @@ read_spec(struct json_object *body, struct json_object *cur, const struct fb_con
 		s->job = json_object_object_get(cur, "job");
 		s->misfire = json_object_get_string(json_object_object_get(cur, "misfire"));
 		s->overlap = json_object_get_string(json_object_object_get(cur, "overlap"));
+		read_deps(json_object_object_get(cur, "depends_on"), s, NULL);
 		if (is_system)
 			for (const char *const *k = (const char *const[]){"name", "type", "job", NULL};
 			     *k != NULL; k++)
@@ -506,7 +626,9 @@ read_spec(struct json_object *body, struct json_object *cur, const struct fb_con
 		s->job = v;
 	if (s->type != NULL)
 		crontab_rule_parse(s->rule, strcmp(s->type, "repeat") == 0, cfg, &s->parsed, err);
-	check_job(s->job, err);
+	check_job(s->job, cfg, err);
+	if (json_object_object_get_ex(body, "depends_on", &v))
+		read_deps(v, s, err);
 	if (err->details != NULL) {
 		fb_err_set(err, FB_EVALIDATION, "the crontab is not valid (%zu problems)",
 		           json_object_array_length(err->details));
@@ -521,7 +643,8 @@ read_spec(struct json_object *body, struct json_object *cur, const struct fb_con
 	"c.id, c.name, c.type, c.rule::text, c.job::text, c.enable, c.last_state,"          \
 	" c.is_system, c.system_key, c.misfire, c.overlap, c.remark, c.creator,"          \
 	" extract(epoch FROM c.next_run_at)::bigint, extract(epoch FROM c.last_run_at)::bigint," \
-	" extract(epoch FROM c.created)::bigint, extract(epoch FROM c.modified)::bigint"
+	" extract(epoch FROM c.created)::bigint, extract(epoch FROM c.modified)::bigint,"      \
+	" array_to_json(c.depends_on)::text"
 
 static void
 add_time(struct json_object *o, const char *key, const PGresult *res, int row, int col)
@@ -578,6 +701,9 @@ row_json(const PGresult *res, int row)
 	add_time(o, "last_run_at", res, row, 14);
 	add_time(o, "created", res, row, 15);
 	add_time(o, "modified", res, row, 16);
+	sub = jsonh_parse(db_val(res, row, 17), strlen(db_val(res, row, 17)), &e);
+	json_object_object_add(o, "depends_on", sub);
+	fb_err_clear(&e);
 	return o;
 }
 
@@ -593,11 +719,20 @@ page_json(struct json_object *items, long long total, int64_t page, int64_t page
 	return o;
 }
 
+/* The list's filters: $3 name keyword, $4 enable, $5 last_state (each NULL: any). */
+#define CRONTAB_FILTER_SQL                                                                   \
+	" WHERE ($3::text IS NULL OR c.name ILIKE '%' || replace(replace(replace($3::text, '\\',"  \
+	" '\\\\'), '%', '\\%'), '_', '\\_') || '%')"                                            \
+	" AND ($4::boolean IS NULL OR c.enable = $4::boolean)"                                 \
+	" AND ($5::text IS NULL OR c.last_state = $5::text)"
+
 struct json_object *
-crontab_list(struct db *db, int64_t page, int64_t page_size, struct fb_err *err)
+crontab_list(struct db *db, const struct crontab_filter *f, int64_t page, int64_t page_size,
+             struct fb_err *err)
 {
 	char lim[24], off[24];
-	const char *params[2] = {lim, off};
+	const char *params[5] = {lim, off, f->keyword, f->enable < 0 ? NULL : f->enable ? "t" : "f",
+	                         f->state};
 	struct json_object *items;
 	PGresult *res;
 	long long total;
@@ -606,19 +741,23 @@ crontab_list(struct db *db, int64_t page, int64_t page_size, struct fb_err *err)
 	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
 	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
 	res = db_query(db, "crontab_list",
-	               "SELECT " CRONTAB_COLS ", count(*) OVER () FROM crontab c"
+	               "SELECT " CRONTAB_COLS ", count(*) OVER () FROM crontab c" CRONTAB_FILTER_SQL
 	               " ORDER BY c.id DESC LIMIT $1 OFFSET $2",
-	               2, params, err);
+	               5, params, err);
 	if (res == NULL)
 		return NULL;
 	items = json_object_new_array();
 	for (i = 0; i < PQntuples(res); i++)
 		json_object_array_add(items, row_json(res, i));
 	n = PQntuples(res);
-	total = n > 0 ? db_ll(res, 0, 17) : 0;
+	total = n > 0 ? db_ll(res, 0, 18) : 0;
 	PQclear(res);
 	if (n == 0 && page > 1) {
-		res = db_query(db, "crontab_count", "SELECT count(*) FROM crontab", 0, NULL, err);
+		/* The same parameters: the filters, and the paging as guards. */
+		res = db_query(db, "crontab_count",
+		               "SELECT count(*) FROM crontab c" CRONTAB_FILTER_SQL
+		               " AND $1::bigint > 0 AND $2::bigint >= 0",
+		               5, params, err);
 		if (res == NULL) {
 			json_object_put(items);
 			return NULL;
@@ -699,6 +838,156 @@ struct write_arg {
 	int creating;
 };
 
+/* The upstream graph: every crontab with upstreams, and their names. */
+struct graph {
+	int n;
+	int64_t *id;
+	char **name;
+	struct json_object **deps; /* arrays of ids */
+};
+
+static void
+graph_free(struct graph *g)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++) {
+		free(g->name[i]);
+		json_object_put(g->deps[i]);
+	}
+	free(g->id);
+	free(g->name);
+	free(g->deps);
+}
+
+static int
+graph_find(const struct graph *g, int64_t id)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->id[i] == id)
+			return i;
+	return -1;
+}
+
+/*
+ * Depth-first from node at (index into g, or -1 for a node with no upstreams) towards
+ * target: 1 when reached, with the path (target excluded) in path[0..*len).  seen marks
+ * nodes already explored.
+ */
+static int
+graph_reaches(const struct graph *g, int64_t at, int64_t target, char *seen, int64_t *path,
+              int *len, int depth)
+{
+	int i = graph_find(g, at);
+	size_t k;
+
+	if (i < 0 || seen[i] || depth > g->n)
+		return 0;
+	seen[i] = 1;
+	path[(*len)++] = at;
+	for (k = 0; k < json_object_array_length(g->deps[i]); k++) {
+		int64_t up = json_object_get_int64(json_object_array_get_idx(g->deps[i], k));
+
+		if (up == target || graph_reaches(g, up, target, seen, path, len, depth + 1))
+			return 1;
+	}
+	(*len)--;
+	return 0;
+}
+
+/*
+ * The upstreams of s exist, and (for an update of id) none of them reaches id through
+ * depends_on: 422 naming the cycle otherwise.  Writers of depends_on take one advisory
+ * lock, so that two updates cannot close a cycle together.
+ */
+static int
+check_deps(struct db *db, int64_t id, const struct spec *s, const char *deps,
+           struct fb_err *err)
+{
+	char idb[24];
+	const char *params[2] = {deps, idb};
+	struct graph g = {0};
+	struct buf msg = {0};
+	int64_t *path = NULL;
+	char *seen = NULL;
+	PGresult *res;
+	int i, j, len = 0, rc = -1;
+
+	if (s->ndeps == 0)
+		return 0;
+	snprintf(idb, sizeof(idb), "%lld", (long long)id);
+	if (db_exec(db, "crontab_deps_lock", "SELECT pg_advisory_xact_lock(hashtext('crontab.depends_on'))",
+	            0, NULL, err) < 0)
+		return -1;
+	res = db_query(db, "crontab_deps_graph",
+	               "SELECT id, name, array_to_json(CASE WHEN id = $2::bigint THEN $1::bigint[]"
+	               " ELSE depends_on END)::text FROM crontab"
+	               " WHERE cardinality(depends_on) > 0 OR id = ANY ($1::bigint[]) OR id = $2::bigint",
+	               2, params, err);
+	if (res == NULL)
+		return -1;
+	g.id = xcalloc((size_t)PQntuples(res) + 1, sizeof(*g.id));
+	g.name = xcalloc((size_t)PQntuples(res) + 1, sizeof(*g.name));
+	g.deps = xcalloc((size_t)PQntuples(res) + 1, sizeof(*g.deps));
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *d = db_val(res, i, 2);
+		struct fb_err e = {0};
+
+		g.id[g.n] = db_ll(res, i, 0);
+		g.name[g.n] = xstrdup(db_val(res, i, 1));
+		if ((g.deps[g.n] = jsonh_parse(d, strlen(d), &e)) == NULL) {
+			fb_err_clear(&e);
+			g.deps[g.n] = json_object_new_array();
+		}
+		g.n++;
+	}
+	PQclear(res);
+	for (i = 0; i < s->ndeps; i++) {
+		char field[32];
+
+		snprintf(field, sizeof(field), "depends_on[%d]", i);
+		if (s->deps[i] == id)
+			problem(err, field, "a crontab cannot depend on itself");
+		else if (graph_find(&g, s->deps[i]) < 0)
+			problem(err, field, "no crontab %lld", (long long)s->deps[i]);
+	}
+	seen = xcalloc((size_t)g.n + 1, 1);
+	path = xcalloc((size_t)g.n + 2, sizeof(*path));
+	if (err->details == NULL && id > 0 && graph_reaches(&g, id, id, seen, path, &len, 0)) {
+		for (j = 0; j < len; j++)
+			buf_printf(&msg, "%s (#%lld) -> ", g.name[graph_find(&g, path[j])],
+			           (long long)path[j]);
+		buf_printf(&msg, "%s (#%lld)", g.name[graph_find(&g, id)], (long long)id);
+		problem(err, "depends_on", "would make a cycle: %s", buf_cstr(&msg));
+	}
+	if (err->details != NULL) {
+		fb_err_set(err, FB_EVALIDATION, "the crontab is not valid (%zu problems)",
+		           json_object_array_length(err->details));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(msg.data);
+	free(seen);
+	free(path);
+	graph_free(&g);
+	return rc;
+}
+
+/* "{1,2}": the upstreams as a PostgreSQL array literal. */
+static void
+deps_literal(const struct spec *s, struct buf *b)
+{
+	int i;
+
+	buf_puts(b, "{");
+	for (i = 0; i < s->ndeps; i++)
+		buf_printf(b, "%s%lld", i > 0 ? "," : "", (long long)s->deps[i]);
+	buf_puts(b, "}");
+}
+
 static int
 write_tx(struct db *db, void *argp, struct fb_err *err)
 {
@@ -706,11 +995,15 @@ write_tx(struct db *db, void *argp, struct fb_err *err)
 	struct spec *s = w->s;
 	struct json_object *job = job_stored(s->job);
 	char idb[24], actor[24], next[32] = "";
-	const char *params[10];
+	const char *params[11];
+	struct buf deps = {0};
 	int64_t t = 0;
 	int has, rc = -1;
 	PGresult *res = NULL;
 
+	deps_literal(s, &deps);
+	if (check_deps(db, w->creating ? 0 : w->id, s, buf_cstr(&deps), err) < 0)
+		goto out;
 	has = crontab_rule_first(&s->parsed, w->cfg, crontab_now(w->cfg), &t, err);
 	if (has < 0)
 		goto out;
@@ -726,14 +1019,15 @@ write_tx(struct db *db, void *argp, struct fb_err *err)
 	params[6] = s->overlap;
 	params[7] = s->remark;
 	params[8] = has ? next : NULL;
+	params[10] = buf_cstr(&deps);
 	if (w->creating) {
 		params[9] = actor;
 		res = db_query(db, "crontab_insert",
 		               "INSERT INTO crontab (name, type, rule, job, enable, misfire, overlap,"
-		               " remark, next_run_at, creator) VALUES ($1, $2, $3::jsonb, $4::jsonb,"
-		               " COALESCE($5::boolean, true), $6, $7, $8, to_timestamp($9::bigint), $10)"
-		               " RETURNING id",
-		               10, params, err);
+		               " remark, next_run_at, creator, depends_on) VALUES ($1, $2, $3::jsonb, $4::jsonb,"
+		               " COALESCE($5::boolean, true), $6, $7, $8, to_timestamp($9::bigint), $10,"
+		               " $11::bigint[]) RETURNING id",
+		               11, params, err);
 	} else {
 		snprintf(idb, sizeof(idb), "%lld", (long long)w->id);
 		params[9] = idb;
@@ -741,8 +1035,8 @@ write_tx(struct db *db, void *argp, struct fb_err *err)
 		               "UPDATE crontab SET name = $1, type = $2, rule = $3::jsonb, job = $4::jsonb,"
 		               " enable = COALESCE($5::boolean, enable), misfire = $6, overlap = $7,"
 		               " remark = COALESCE($8, remark), next_run_at = to_timestamp($9::bigint),"
-		               " modified = now() WHERE id = $10 RETURNING id",
-		               10, params, err);
+		               " modified = now(), depends_on = $11::bigint[] WHERE id = $10 RETURNING id",
+		               11, params, err);
 	}
 	if (res == NULL)
 		goto out;
@@ -755,6 +1049,7 @@ write_tx(struct db *db, void *argp, struct fb_err *err)
 	                w->body, err);
 out:
 	PQclear(res);
+	free(deps.data);
 	json_object_put(job);
 	return rc;
 }
@@ -818,6 +1113,19 @@ delete_tx(struct db *db, void *argp, struct fb_err *err)
 		           (long long)a->id);
 		return -1;
 	}
+	res = db_query(db, "crontab_downstreams",
+	               "SELECT string_agg(format('%s (#%s)', name, id), ', ' ORDER BY id) FROM crontab"
+	               " WHERE $1::bigint = ANY (depends_on)",
+	               1, params, err);
+	if (res == NULL)
+		return -1;
+	if (db_val(res, 0, 0) != NULL) {
+		fb_err_set(err, FB_ECONFLICT, "crontab %lld is an upstream of %s: remove it from their"
+		           " depends_on first", (long long)a->id, db_val(res, 0, 0));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
 	if (db_exec(db, "crontab_delete", "DELETE FROM crontab WHERE id = $1", 1, params, err) < 0)
 		return -1;
 	return log_action(db, a->actor, "crontab.delete", a->id, NULL, err);
@@ -960,27 +1268,20 @@ crontab_history(struct db *db, int64_t id, int64_t page, int64_t page_size, stru
 	return page_json(items, total, page, page_size);
 }
 
-struct json_object *
-crontab_next_times(struct db *db, const struct fb_config *cfg, int64_t id, int count,
-                   struct fb_err *err)
+/* {"timezone","items":[{"at","local"}]}: the next count fire times of rule.  Caller puts. */
+static struct json_object *
+next_times(const struct crontab_rule *rule, const struct fb_config *cfg, int count,
+           struct fb_err *err)
 {
-	struct json_object *cur, *o = NULL, *items;
-	struct crontab_rule rule;
-	struct tz *z = NULL;
-	const char *type, *rule_text;
+	struct json_object *o = NULL, *items;
+	struct tz *z;
 	int64_t t;
 	int i, has;
 
-	if ((cur = crontab_get(db, id, err)) == NULL)
+	if ((z = tz_load(rule->tz[0] != '\0' ? rule->tz : cfg->scheduler_timezone, err)) == NULL)
 		return NULL;
-	type = json_object_get_string(json_object_object_get(cur, "type"));
-	rule_text = jsonh_str(json_object_object_get(cur, "rule"));
-	if (crontab_rule_load(rule_text, strcmp(type, "repeat") == 0, cfg, &rule, err) < 0)
-		goto out;
-	if ((z = tz_load(rule.tz[0] != '\0' ? rule.tz : cfg->scheduler_timezone, err)) == NULL)
-		goto out;
 	items = json_object_new_array();
-	has = crontab_rule_first(&rule, cfg, crontab_now(cfg), &t, err);
+	has = crontab_rule_first(rule, cfg, crontab_now(cfg), &t, err);
 	for (i = 0; i < count && has == 1; i++) {
 		struct json_object *it = json_object_new_object();
 		char utc[32], loc[40];
@@ -990,17 +1291,211 @@ crontab_next_times(struct db *db, const struct fb_config *cfg, int64_t id, int c
 		jsonh_add_str(it, "at", utc);
 		jsonh_add_str(it, "local", loc);
 		json_object_array_add(items, it);
-		has = crontab_rule_next(&rule, cfg, t, &t, err);
+		has = crontab_rule_next(rule, cfg, t, &t, err);
 	}
 	if (has < 0) {
 		json_object_put(items);
-		goto out;
+	} else {
+		o = json_object_new_object();
+		jsonh_add_str(o, "timezone", tz_name(z));
+		json_object_object_add(o, "items", items);
 	}
-	o = json_object_new_object();
-	jsonh_add_str(o, "timezone", tz_name(z));
-	json_object_object_add(o, "items", items);
-out:
 	tz_free(z);
+	return o;
+}
+
+struct json_object *
+crontab_next_times(struct db *db, const struct fb_config *cfg, int64_t id, int count,
+                   struct fb_err *err)
+{
+	struct json_object *cur, *o = NULL;
+	struct crontab_rule rule;
+	const char *type, *rule_text;
+
+	if ((cur = crontab_get(db, id, err)) == NULL)
+		return NULL;
+	type = json_object_get_string(json_object_object_get(cur, "type"));
+	rule_text = jsonh_str(json_object_object_get(cur, "rule"));
+	if (crontab_rule_load(rule_text, strcmp(type, "repeat") == 0, cfg, &rule, err) == 0)
+		o = next_times(&rule, cfg, count, err);
 	json_object_put(cur);
+	return o;
+}
+
+struct json_object *
+crontab_next_expr(const struct fb_config *cfg, const char *expr, const char *tz, int count,
+                  struct fb_err *err)
+{
+	struct json_object *rule = json_object_new_object(), *arr = json_object_new_array(), *o;
+	struct crontab_rule parsed;
+	struct fb_err e = {0};
+
+	json_object_array_add(arr, json_object_new_string(expr != NULL ? expr : ""));
+	json_object_object_add(rule, "cron", arr);
+	if (tz != NULL)
+		jsonh_add_str(rule, "tz", tz);
+	if (expr == NULL)
+		problem(&e, "expr", "is required: a 5-field cron expression");
+	else if (crontab_rule_parse(rule, 1, cfg, &parsed, &e) > 0 && e.details != NULL) {
+		/* rule.cron[0] and rule.tz are the request's expr and tz. */
+		size_t i;
+
+		for (i = 0; i < json_object_array_length(e.details); i++) {
+			struct json_object *d = json_object_array_get_idx(e.details, i);
+			const char *f = json_object_get_string(json_object_object_get(d, "field"));
+
+			json_object_object_add(d, "field", json_object_new_string(
+				strcmp(f, "rule.tz") == 0 ? "tz" : "expr"));
+		}
+	}
+	json_object_put(rule);
+	if (e.details != NULL) {
+		fb_err_set(err, FB_EVALIDATION, "the expression is not valid");
+		err->details = e.details;
+		e.details = NULL;
+		return NULL;
+	}
+	o = next_times(&parsed, cfg, count, err);
+	return o;
+}
+
+/* ---- misfires and statistics ---------------------------------------------------------- */
+
+/* " AND c.creator = N" when user is not 0: the caller's scope. */
+#define SCOPE_SQL " AND ($1::bigint = 0 OR c.creator = $1::bigint)"
+
+struct json_object *
+crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user, struct fb_err *err)
+{
+	char ub[24], now[40], grace[16];
+	const char *params[3] = {ub, now, grace};
+	struct json_object *items, *o;
+	long long budget = CRONTAB_MISFIRE_BUDGET;
+	PGresult *res;
+	int i;
+
+	snprintf(ub, sizeof(ub), "%lld", (long long)user);
+	snprintf(now, sizeof(now), "%.6f", crontab_now(cfg));
+	snprintf(grace, sizeof(grace), "%d", cfg->scheduler_misfire_grace_seconds);
+	res = db_query(db, "crontab_misfires",
+	               "SELECT c.id, c.name, c.type, c.rule::text, c.misfire,"
+	               " extract(epoch FROM c.next_run_at)::bigint FROM crontab c"
+	               " WHERE c.enable AND c.next_run_at"
+	               "  < to_timestamp($2::float8) - make_interval(secs => $3::int)" SCOPE_SQL
+	               " ORDER BY c.next_run_at, c.id LIMIT 1000",
+	               3, params, err);
+	if (res == NULL)
+		return NULL;
+	items = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		struct json_object *it = json_object_new_object();
+		const char *policy = db_val(res, i, 4);
+		/* Past the request's budget, count only as far as the decision needs. */
+		long long cap = budget > CRONTAB_MISFIRE_COUNT_MAX ? CRONTAB_MISFIRE_COUNT_MAX
+		                                                   : cfg->scheduler_catch_up_max + 1;
+		struct crontab_rule rule;
+		struct fb_err e = {0};
+		int64_t t = db_ll(res, i, 5), nowi = (int64_t)floor(crontab_now(cfg));
+		long long missed = 0, will = 0;
+		char desc[160];
+		int has = 1;
+
+		if (crontab_rule_load(db_val(res, i, 3), strcmp(db_val(res, i, 2), "repeat") == 0, cfg,
+		                      &rule, &e) < 0)
+			has = -1;
+		/* Every due time from the stored one up to now, counted up to a bound. */
+		while (has == 1 && t <= nowi && missed < cap) {
+			missed++;
+			has = crontab_rule_next(&rule, cfg, t, &t, &e);
+		}
+		budget -= missed;
+		fb_err_clear(&e);
+		jsonh_add_int(it, "id", db_ll(res, i, 0));
+		add_text(it, "name", res, i, 1);
+		add_text(it, "misfire", res, i, 4);
+		add_time(it, "first_missed", res, i, 5);
+		jsonh_add_int(it, "missed", missed);
+		jsonh_add_bool(it, "missed_capped", missed >= cap && has == 1 && t <= nowi);
+		if (strcmp(policy, "catch_up") == 0) {
+			will = missed < cfg->scheduler_catch_up_max ? missed : cfg->scheduler_catch_up_max;
+			snprintf(desc, sizeof(desc), "catch up %lld (of %lld missed)", will, missed);
+		} else if (strcmp(policy, "skip") == 0) {
+			snprintf(desc, sizeof(desc), "skip %lld (one skipped run recorded)", missed);
+		} else {
+			will = 1;
+			snprintf(desc, sizeof(desc), "run once (for %lld missed)", missed);
+		}
+		jsonh_add_int(it, "will_run", will);
+		jsonh_add_str(it, "action", desc);
+		json_object_array_add(items, it);
+	}
+	PQclear(res);
+	o = json_object_new_object();
+	json_object_object_add(o, "items", items);
+	jsonh_add_int(o, "total", json_object_array_length(items));
+	return o;
+}
+
+struct json_object *
+crontab_stats(struct db *db, int64_t user, int days, struct fb_err *err)
+{
+	static const char *const statuses[] = {"success", "failed", "skipped", "timed_out",
+	                                       "cancelled", "waiting", "pending", "running", NULL};
+	char ub[24], db_days[16];
+	const char *params[2] = {ub, db_days};
+	struct json_object *items, *o, *day = NULL, *totals;
+	const char *cur_day = "";
+	PGresult *res;
+	int i, k;
+
+	snprintf(ub, sizeof(ub), "%lld", (long long)user);
+	snprintf(db_days, sizeof(db_days), "%d", days);
+	/* Days in UTC, oldest first, every day present (zero counts included). */
+	res = db_query(db, "crontab_stats",
+	               "WITH d AS (SELECT generate_series(0, $2::int - 1) AS k),"
+	               " s AS (SELECT to_char(h.created AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,"
+	               "  h.status, count(*) AS n FROM crontab_history h JOIN crontab c ON c.id = h.crontab_id"
+	               "  WHERE h.created >= (date_trunc('day', now() AT TIME ZONE 'UTC')"
+	               "   - make_interval(days => $2::int - 1)) AT TIME ZONE 'UTC'" SCOPE_SQL
+	               "  GROUP BY 1, 2)"
+	               " SELECT to_char(date_trunc('day', now() AT TIME ZONE 'UTC')"
+	               "  - make_interval(days => $2::int - 1 - d.k), 'YYYY-MM-DD') AS day, s.status, s.n"
+	               " FROM d LEFT JOIN s ON s.day = to_char(date_trunc('day', now() AT TIME ZONE 'UTC')"
+	               "  - make_interval(days => $2::int - 1 - d.k), 'YYYY-MM-DD') ORDER BY 1, 2",
+	               2, params, err);
+	if (res == NULL)
+		return NULL;
+	items = json_object_new_array();
+	totals = json_object_new_object();
+	for (k = 0; statuses[k] != NULL; k++)
+		jsonh_add_int(totals, statuses[k], 0);
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *st = db_val(res, i, 1);
+
+		if (strcmp(cur_day, db_val(res, i, 0)) != 0) {
+			struct json_object *counts = json_object_new_object();
+
+			cur_day = db_val(res, i, 0);
+			day = json_object_new_object();
+			jsonh_add_str(day, "day", cur_day);
+			for (k = 0; statuses[k] != NULL; k++)
+				jsonh_add_int(counts, statuses[k], 0);
+			json_object_object_add(day, "counts", counts);
+			json_object_array_add(items, day);
+		}
+		if (st != NULL) {
+			struct json_object *counts = json_object_object_get(day, "counts");
+			long long n = db_ll(res, i, 2);
+			struct json_object *tv = json_object_object_get(totals, st);
+
+			jsonh_add_int(counts, st, n);
+			jsonh_add_int(totals, st, (tv != NULL ? json_object_get_int64(tv) : 0) + n);
+		}
+	}
+	PQclear(res);
+	o = json_object_new_object();
+	jsonh_add_int(o, "days", days);
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "totals", totals);
 	return o;
 }

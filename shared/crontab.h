@@ -5,13 +5,14 @@
  * A crontab is `once` (rule {"runtime"}) or `repeat` (rule {"cron":[..], "tz", "start",
  * "end"}, or {"every": seconds} for periods shorter than a minute, or {"every_config":
  * "batch.recover_interval_seconds"} for a system crontab whose period is a config key).
- * A run older than job.timeout seconds is marked timed_out (crontab_time_out); retry is
- * stored and validated only.  Times in rules and answers are RFC 3339 ("2026-03-29T02:30:00+01:00", "...Z").  The job
- * is {"type","args","stream","timeout","retry":{"max_attempts","backoff_seconds"}}.
+ * A run older than job.timeout seconds is marked timed_out (crontab_time_out); a failed run
+ * is retried per job.retry (migration 0011).  Times in rules and answers are RFC 3339
+ * ("2026-03-29T02:30:00+01:00", "...Z").  The job is {"type","args","stream","timeout",
+ * "retry":{"max_attempts","backoff_seconds"}}; depends_on lists upstream crontabs (a DAG).
  * Misfire policy: run_once (default), catch_up (every missed time, at most
  * scheduler.catch_up_max), skip.  Overlap policy: forbid (default: a due time whose
- * previous run is still pending or running is recorded as skipped), allow, replace (stored;
- * fires like allow until cancellation of the old run exists).
+ * previous run is still waiting, pending or running is recorded as skipped), allow,
+ * replace (the open runs are cancelled, the new one waits for them: crontab_release).
  *
  * Validation collects every problem as a detail {"field","message"} and fails once with
  * FB_EVALIDATION (422).  System crontabs (is_system) may be re-timed, disabled and enabled
@@ -42,6 +43,9 @@ struct json_object;
 #define CRONTAB_MAX_ARGS 16384 /* bytes of job.args as JSON */
 #define CRONTAB_MAX_NEXT 100   /* most fire times one /next answer lists */
 #define CRONTAB_CONTENT_MAX 4000
+#define CRONTAB_MAX_DEPS 32    /* upstreams of one crontab */
+#define CRONTAB_MAX_URL 2048   /* http.call url */
+#define CRONTAB_MAX_HTTP_BODY 65536
 
 /* A parsed rule. */
 struct crontab_rule {
@@ -81,15 +85,28 @@ int crontab_rule_next(const struct crontab_rule *r, const struct fb_config *cfg,
 int crontab_rule_first(const struct crontab_rule *r, const struct fb_config *cfg, double now,
                        int64_t *next, struct fb_err *err) FB_MUSTCHECK;
 
+/*
+ * 1 when url (http or https, no user info, no spaces or control bytes) starts with one of
+ * the comma-separated prefixes of scheduler.http_allow; a prefix ending in a host or port
+ * matches only that host and port (the URL continues with '/', '?', '#' or ends).
+ */
+int crontab_http_allowed(const struct fb_config *cfg, const char *url);
+
 /* RFC 3339 text to unix seconds; -1 when malformed.  Formats a UTC instant as "...Z". */
 int crontab_parse_time(const char *s, int64_t *out);
 void crontab_format_time(int64_t t, char out[32]);
 
 /* ---- administration (the /api/crontabs handlers) ---------------------------------- */
 
+/* Filters of a list: a name keyword (NULL: any), enable (-1: any), last_state (NULL: any). */
+struct crontab_filter {
+	const char *keyword;
+	int enable;
+	const char *state;
+};
 /* {"items":[..],"total","page","page_size"}, newest first.  Caller puts. */
-struct json_object *crontab_list(struct db *db, int64_t page, int64_t page_size,
-                                 struct fb_err *err) FB_MUSTCHECK;
+struct json_object *crontab_list(struct db *db, const struct crontab_filter *f, int64_t page,
+                                 int64_t page_size, struct fb_err *err) FB_MUSTCHECK;
 /* One crontab, or NULL with FB_ENOTFOUND.  Caller puts. */
 struct json_object *crontab_get(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
 /* Create from a request body; *id receives the new id. */
@@ -110,5 +127,30 @@ struct json_object *crontab_history(struct db *db, int64_t id, int64_t page, int
 /* The next count fire times after now: {"timezone","items":[{"at","local"}]}.  Caller puts. */
 struct json_object *crontab_next_times(struct db *db, const struct fb_config *cfg, int64_t id,
                                        int count, struct fb_err *err) FB_MUSTCHECK;
+
+/* The same for an unsaved expression in zone tz (NULL: scheduler.timezone): 422 with the
+ * details {"field":"expr"|"tz","message"} (the message says the cron field and position). */
+struct json_object *crontab_next_expr(const struct fb_config *cfg, const char *expr,
+                                      const char *tz, int count, struct fb_err *err) FB_MUSTCHECK;
+
+#define CRONTAB_MISFIRE_COUNT_MAX 10000 /* missed times counted per crontab */
+#define CRONTAB_MISFIRE_BUDGET 100000   /* ... and per request; then up to catch_up_max + 1 */
+/*
+ * Enabled crontabs whose next due time passed more than scheduler.misfire_grace_seconds ago
+ * (no scheduler fired them): {"items":[{"id","name","misfire","first_missed","missed",
+ * "missed_capped","will_run","action"}],"total"}: what the next leader will do.  At most
+ * 1000 crontabs; missed is counted up to CRONTAB_MISFIRE_COUNT_MAX, and past
+ * CRONTAB_MISFIRE_BUDGET counted times in the request only up to catch_up_max + 1
+ * (missed_capped says when a count stopped short).  user 0:
+ * every crontab, else only the crontabs user created.  Caller puts.
+ */
+struct json_object *crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user,
+                                     struct fb_err *err) FB_MUSTCHECK;
+/*
+ * History rows per status per day (UTC, by creation) over the last days days, today
+ * included: {"days","items":[{"day","counts":{status: n}}],"totals"}.  user as above.
+ */
+struct json_object *crontab_stats(struct db *db, int64_t user, int days,
+                                  struct fb_err *err) FB_MUSTCHECK;
 
 #endif

@@ -39,9 +39,7 @@ struct fire_arg {
 	const struct fb_config *cfg;
 	const char *name;
 	int64_t epoch;
-	double now;
-	int limit;
-	int fired;
+	struct crontab_fire *f;
 };
 
 /* Zones loaded once per transaction (most crontabs share a few). */
@@ -76,7 +74,8 @@ zone_get(struct zones *c, const char *name)
 struct rows {
 	struct buf h_cid, h_at, h_status, h_content;
 	struct buf c_id, c_next, c_last, c_state;
-	int nh, nc;
+	struct buf r_cid; /* crontabs whose open runs a new run replaces */
+	int nh, nc, nr;
 };
 
 /* Append one element to an array literal; s NULL is SQL NULL. */
@@ -117,6 +116,7 @@ rows_free(struct rows *r)
 	free(r->c_next.data);
 	free(r->c_last.data);
 	free(r->c_state.data);
+	free(r->r_cid.data);
 }
 
 static void
@@ -181,6 +181,8 @@ fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, 
 	const char *misfire = db_val(res, row, 4), *overlap = db_val(res, row, 5);
 	int64_t s = (int64_t)llround(strtod(db_val(res, row, 6), NULL));
 	int open = db_val(res, row, 7)[0] == 't';
+	int gated = db_val(res, row, 8)[0] == 't';
+	int replace = strcmp(overlap, "replace") == 0 && open;
 	struct crontab_rule rule;
 	struct fb_err e = {0};
 	char nextb[24], lastb[24], content[160];
@@ -192,7 +194,7 @@ fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, 
 	    rule.nexprs > 0)
 		rule.zone = zone_get(zones, rule.tz);
 	if (e.code != FB_OK ||
-	    plan(&rule, a->cfg, misfire, s, a->now, times, max, &ntimes, &skip_first, &next,
+	    plan(&rule, a->cfg, misfire, s, a->f->now, times, max, &ntimes, &skip_first, &next,
 	         &dropped, &e) < 0) {
 		/* A rule that no longer works stops firing; its history says why. */
 		add_history(out, cid, s, "failed", e.msg);
@@ -216,9 +218,14 @@ fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, 
 			         dropped);
 			note = content;
 		}
+		/* Upstreams to wait for, or a replaced run to stop: crontab_release decides. */
+		if (strcmp(st, "pending") == 0 && (gated || replace))
+			st = "waiting";
 		add_history(out, cid, times[i], st, note);
 		state = st;
 	}
+	if (replace && ntimes > 0)
+		arr_add(&out->r_cid, out->nr++ == 0, cid);
 	snprintf(nextb, sizeof(nextb), "%lld", (long long)next);
 	snprintf(lastb, sizeof(lastb), "%lld", (long long)(ntimes > 0 ? times[ntimes - 1] : s));
 	arr_add(&out->c_id, out->nc == 0, cid);
@@ -228,30 +235,79 @@ fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, 
 	out->nc++;
 }
 
-/* Write what fire_one decided: two statements for the whole batch. */
-static int
-write_rows(struct db *db, struct rows *r, int64_t epoch, struct fb_err *err)
+/* Rows (id, job_id, type, stream, args) of res into a new array; *n counts them. */
+static struct crontab_pub *
+pubs_from(const PGresult *res, int *n)
 {
+	struct crontab_pub *p = xcalloc((size_t)PQntuples(res) + 1, sizeof(*p));
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		struct fb_err e = {0};
+		const char *args = db_val(res, i, 4);
+
+		p[i].hid = db_ll(res, i, 0);
+		snprintf(p[i].job_id, sizeof(p[i].job_id), "%s", db_val(res, i, 1));
+		snprintf(p[i].type, sizeof(p[i].type), "%s",
+		         db_val(res, i, 2) != NULL ? db_val(res, i, 2) : "");
+		snprintf(p[i].stream, sizeof(p[i].stream), "%s", db_val(res, i, 3));
+		if ((p[i].args = jsonh_parse(args, strlen(args), &e)) == NULL) {
+			fb_err_clear(&e);
+			p[i].args = json_object_new_object();
+		}
+	}
+	*n = PQntuples(res);
+	return p;
+}
+
+/*
+ * Write what fire_one decided: two statements for the whole batch (three with replaced
+ * runs).  The history insert returns the pending rows, ready to publish, into f.
+ */
+static int
+write_rows(struct db *db, struct rows *r, int64_t epoch, struct crontab_fire *f,
+           struct fb_err *err)
+{
+	PGresult *res;
 	char fence[24];
-	const char *hp[5], *cp[5];
+	const char *hp[5], *cp[5], *rp[1];
 
 	snprintf(fence, sizeof(fence), "%lld", (long long)epoch);
+	/* Replaced runs first: not started yet, cancelled at once; running, asked to stop. */
+	rp[0] = arr_end(&r->r_cid, r->nr);
+	if (r->nr > 0 &&
+	    db_exec(db, "crontab_fire_replace",
+	            "UPDATE crontab_history SET cancel_requested = true,"
+	            " status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,"
+	            " finished = CASE WHEN status = 'running' THEN finished ELSE clock_timestamp() END,"
+	            " content = 'replaced by a newer run (overlap replace)'"
+	            " WHERE crontab_id = ANY ($1::bigint[]) AND status IN ('pending', 'running', 'waiting')",
+	            1, rp, err) < 0)
+		return -1;
 	hp[0] = arr_end(&r->h_cid, r->nh);
 	hp[1] = arr_end(&r->h_at, r->nh);
 	hp[2] = arr_end(&r->h_status, r->nh);
 	hp[3] = arr_end(&r->h_content, r->nh);
 	hp[4] = fence;
-	if (r->nh > 0 &&
-	    db_exec(db, "crontab_fire_history",
-	            "INSERT INTO crontab_history (crontab_id, scheduled_at, status, job_id, content,"
-	            " fence, created, finished)"
-	            " SELECT u.c, to_timestamp(u.a), u.s, format('cron-%s-%s', u.c, u.a),"
-	            " left(u.t, 4000), $5::bigint, clock_timestamp(),"
-	            " CASE WHEN u.s = 'pending' THEN NULL ELSE clock_timestamp() END"
-	            " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u (c, a, s, t)"
-	            " ON CONFLICT (crontab_id, scheduled_at) DO NOTHING",
-	            5, hp, err) < 0)
-		return -1;
+	if (r->nh > 0) {
+		res = db_query(db, "crontab_fire_history",
+		               "WITH i AS (INSERT INTO crontab_history (crontab_id, scheduled_at, status,"
+		               " job_id, content, fence, created, finished, attempt)"
+		               " SELECT u.c, to_timestamp(u.a), u.s, format('cron-%s-%s', u.c, u.a),"
+		               " left(u.t, 4000), $5::bigint, clock_timestamp(),"
+		               " CASE WHEN u.s IN ('pending', 'waiting') THEN NULL ELSE clock_timestamp() END, 1"
+		               " FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u (c, a, s, t)"
+		               " ON CONFLICT (crontab_id, scheduled_at, attempt) DO NOTHING"
+		               " RETURNING id, job_id, crontab_id, status)"
+		               " SELECT i.id, i.job_id, c.job->>'type', COALESCE(c.job->>'stream', 'common'),"
+		               " COALESCE(c.job->'args', '{}')::text FROM i JOIN crontab c ON c.id = i.crontab_id"
+		               " WHERE i.status = 'pending' ORDER BY i.id",
+		               5, hp, err);
+		if (res == NULL)
+			return -1;
+		f->pubs = pubs_from(res, &f->npubs);
+		PQclear(res);
+	}
 	cp[0] = arr_end(&r->c_id, r->nc);
 	cp[1] = arr_end(&r->c_next, r->nc);
 	cp[2] = arr_end(&r->c_last, r->nc);
@@ -268,10 +324,14 @@ write_rows(struct db *db, struct rows *r, int64_t epoch, struct fb_err *err)
 	return 0;
 }
 
+static int mark(struct db *db, const struct crontab_pub *p, int n, double at,
+                struct fb_err *err);
+
 static int
 fire_tx(struct db *db, void *argp, struct fb_err *err)
 {
 	struct fire_arg *a = argp;
+	struct crontab_fire *f = a->f;
 	char now[40], lim[16];
 	const char *p1[1] = {a->name};
 	const char *p2[2] = {now, lim};
@@ -282,7 +342,10 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 	PGresult *res;
 	int i, rc = -1;
 
-	a->fired = 0;
+	f->fired = 0;
+	crontab_pubs_free(f->pubs, f->npubs); /* a retried transaction starts again */
+	f->pubs = NULL;
+	f->npubs = 0;
 	res = db_query(db, "crontab_fence",
 	               "SELECT epoch FROM scheduler_leader WHERE name = $1 FOR SHARE", 1, p1, err);
 	if (res == NULL)
@@ -294,13 +357,16 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 		return -1;
 	}
 	PQclear(res);
-	snprintf(now, sizeof(now), "%.6f", a->now);
-	snprintf(lim, sizeof(lim), "%d", a->limit);
+	if (mark(db, f->published, f->npublished, f->published_at, err) < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%.6f", f->now);
+	snprintf(lim, sizeof(lim), "%d", f->limit);
 	res = db_query(db, "crontab_due",
 	               "SELECT c.id, c.type, c.rule::text, c.job::text, c.misfire, c.overlap,"
 	               " extract(epoch FROM c.next_run_at)::float8,"
-	               " EXISTS (SELECT 1 FROM crontab_history h WHERE h.crontab_id = c.id"
-	               "  AND h.status IN ('pending', 'running'))"
+	               " c.overlap <> 'allow' AND EXISTS (SELECT 1 FROM crontab_history h"
+	               "  WHERE h.crontab_id = c.id AND h.status IN ('pending', 'running', 'waiting')),"
+	               " cardinality(c.depends_on) > 0"
 	               " FROM crontab c WHERE c.enable AND c.next_run_at <= to_timestamp($1::float8)"
 	               " ORDER BY c.next_run_at LIMIT $2::int FOR UPDATE OF c SKIP LOCKED",
 	               2, p2, err);
@@ -309,9 +375,9 @@ fire_tx(struct db *db, void *argp, struct fb_err *err)
 	times = xcalloc((size_t)max, sizeof(*times));
 	for (i = 0; i < PQntuples(res); i++)
 		fire_one(a, res, i, &zones, times, max, &rows);
-	if (write_rows(db, &rows, a->epoch, err) < 0)
+	if (write_rows(db, &rows, a->epoch, f, err) < 0)
 		goto out;
-	a->fired = PQntuples(res);
+	f->fired = PQntuples(res);
 	rc = 0;
 out:
 	for (i = 0; i < zones.n; i++)
@@ -324,13 +390,16 @@ out:
 
 int
 crontab_fire_due(struct db *db, const struct fb_config *cfg, const char *name, int64_t epoch,
-                 double now, int limit, int *fired, struct fb_err *err)
+                 struct crontab_fire *f, struct fb_err *err)
 {
-	struct fire_arg a = {.cfg = cfg, .name = name, .epoch = epoch, .now = now, .limit = limit};
+	struct fire_arg a = {.cfg = cfg, .name = name, .epoch = epoch, .f = f};
 
-	if (db_tx(db, fire_tx, &a, err) < 0)
+	if (db_tx(db, fire_tx, &a, err) < 0) {
+		crontab_pubs_free(f->pubs, f->npubs);
+		f->pubs = NULL;
+		f->npubs = 0;
 		return -1;
-	*fired = a.fired;
+	}
 	return 0;
 }
 
@@ -386,55 +455,34 @@ crontab_unpublished(struct db *db, int limit, int stale_seconds, struct crontab_
 {
 	char lim[16], stale[16];
 	const char *params[2] = {lim, stale};
-	struct crontab_pub *p;
 	PGresult *res;
-	int i, k = 0;
 
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(stale, sizeof(stale), "%d", stale_seconds);
-	/* Two index scans: the rows never published, and the few published long ago. */
+	/* One scan of the pending rows (crontab_history_pending_idx), oldest first. */
 	res = db_query(db, "crontab_unpublished",
 	               "SELECT h.id, h.job_id, c.job->>'type', COALESCE(c.job->>'stream', 'common'),"
 	               " COALESCE(c.job->'args', '{}')::text FROM crontab_history h"
 	               " JOIN crontab c ON c.id = h.crontab_id WHERE h.id IN ("
-	               "  (SELECT id FROM crontab_history WHERE published_at IS NULL AND status = 'pending'"
-	               "   ORDER BY id LIMIT $1::int)"
-	               "  UNION ALL (SELECT id FROM crontab_history WHERE status = 'pending'"
-	               "   AND published_at IS NOT NULL"
-	               "   AND published_at < now() - make_interval(secs => $2::int)"
-	               "   ORDER BY published_at LIMIT $1::int))"
-	               " ORDER BY h.id LIMIT $1::int",
+	               "  SELECT id FROM crontab_history WHERE status = 'pending' AND (published_at IS NULL"
+	               "   OR published_at < now() - make_interval(secs => $2::int))"
+	               "  ORDER BY id LIMIT $1::int)"
+	               " ORDER BY h.id",
 	               2, params, err);
 	if (res == NULL)
 		return -1;
-	p = xcalloc((size_t)PQntuples(res) + 1, sizeof(*p));
-	for (i = 0; i < PQntuples(res); i++) {
-		struct fb_err e = {0};
-		const char *args = db_val(res, i, 4);
-
-		p[k].hid = db_ll(res, i, 0);
-		snprintf(p[k].job_id, sizeof(p[k].job_id), "%s", db_val(res, i, 1));
-		snprintf(p[k].type, sizeof(p[k].type), "%s",
-		         db_val(res, i, 2) != NULL ? db_val(res, i, 2) : "");
-		snprintf(p[k].stream, sizeof(p[k].stream), "%s", db_val(res, i, 3));
-		if ((p[k].args = jsonh_parse(args, strlen(args), &e)) == NULL) {
-			fb_err_clear(&e);
-			p[k].args = json_object_new_object();
-		}
-		k++;
-	}
+	*out = pubs_from(res, n);
 	PQclear(res);
-	*out = p;
-	*n = k;
 	return 0;
 }
 
-int
-crontab_mark_published(struct db *db, const struct crontab_pub *p, int n, struct fb_err *err)
+/* Rows p[0..n) published at (unix seconds; 0: now, the server's clock). */
+static int
+mark(struct db *db, const struct crontab_pub *p, int n, double at, struct fb_err *err)
 {
 	struct buf ids = {0};
-	const char *params[1];
-	char one[24];
+	const char *params[2];
+	char one[40];
 	int i, rc;
 
 	if (n == 0)
@@ -443,13 +491,22 @@ crontab_mark_published(struct db *db, const struct crontab_pub *p, int n, struct
 		snprintf(one, sizeof(one), "%lld", (long long)p[i].hid);
 		arr_add(&ids, i == 0, one);
 	}
+	snprintf(one, sizeof(one), "%.6f", at);
 	params[0] = arr_end(&ids, n);
+	params[1] = at > 0 ? one : NULL;
 	rc = db_exec(db, "crontab_mark_published",
-	             "UPDATE crontab_history SET published_at = clock_timestamp()"
+	             "UPDATE crontab_history SET published_at"
+	             " = COALESCE(to_timestamp($2::float8), clock_timestamp())"
 	             " WHERE id = ANY ($1::bigint[])",
-	             1, params, err);
+	             2, params, err);
 	free(ids.data);
 	return rc;
+}
+
+int
+crontab_mark_published(struct db *db, const struct crontab_pub *p, int n, struct fb_err *err)
+{
+	return mark(db, p, n, 0, err);
 }
 
 int
@@ -488,7 +545,8 @@ crontab_time_out(struct db *db, long long *n, struct fb_err *err)
 		" content = format('timed out after %s s', c.job->>'timeout')"
 		" FROM crontab c WHERE c.id = h.crontab_id AND h.status IN ('pending', 'running')"
 		" AND c.job ? 'timeout'"
-		" AND h.created < now() - make_interval(secs => (c.job->>'timeout')::int)"
+		" AND GREATEST(h.created, h.published_at)"
+		"  < now() - make_interval(secs => (c.job->>'timeout')::int)"
 		" RETURNING h.crontab_id),"
 		" u AS (UPDATE crontab SET last_state = 'timed_out' WHERE id IN (SELECT crontab_id FROM t))"
 		" SELECT count(*) FROM t",
@@ -499,4 +557,120 @@ crontab_time_out(struct db *db, long long *n, struct fb_err *err)
 	*n = db_ll(res, 0, 0);
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * The decision for each waiting row, in one statement.  A row's period is (since, T]: T its
+ * scheduled time, since the scheduled time of its crontab's previous scheduled (not manual)
+ * run, or -infinity.  An upstream's state in the period is that of its latest row (latest
+ * scheduled time, then latest attempt) scheduled within it; none while the upstream is due
+ * at or before T counts as still to come.
+ */
+static const char release_sql[] =
+	"WITH w AS (SELECT h.id, h.crontab_id, h.scheduled_at, h.not_before, h.created,"
+	"  c.depends_on, c.overlap,"
+	"  COALESCE((SELECT max(p.scheduled_at) FROM crontab_history p WHERE p.crontab_id = h.crontab_id"
+	"   AND NOT p.manual AND p.scheduled_at < h.scheduled_at), '-infinity') AS since"
+	"  FROM crontab_history h JOIN crontab c ON c.id = h.crontab_id WHERE h.status = 'waiting'"
+	"  ORDER BY h.id LIMIT 500 FOR UPDATE OF h SKIP LOCKED),"
+	" d AS (SELECT w.id, u.dep, w.scheduled_at, c.name, c.enable, c.next_run_at,"
+	"  (SELECT x.status FROM crontab_history x WHERE x.crontab_id = u.dep"
+	"   AND x.scheduled_at > w.since AND x.scheduled_at <= w.scheduled_at"
+	"   ORDER BY x.scheduled_at DESC, x.attempt DESC LIMIT 1) AS st"
+	"  FROM w CROSS JOIN LATERAL unnest(w.depends_on) AS u (dep) LEFT JOIN crontab c ON c.id = u.dep),"
+	" v AS (SELECT w.id, w.crontab_id,"
+	"  (SELECT string_agg(format('%s (#%s) %s', d.name, d.dep, d.st), ', ' ORDER BY d.dep) FROM d"
+	"   WHERE d.id = w.id AND d.st IN ('failed', 'timed_out', 'skipped', 'cancelled')) AS failed,"
+	"  (SELECT string_agg(format('%s (#%s)', COALESCE(d.name, 'deleted'), d.dep), ', ' ORDER BY d.dep)"
+	"   FROM d WHERE d.id = w.id AND d.st IS NULL AND (d.name IS NULL OR NOT d.enable"
+	"   OR d.next_run_at IS NULL OR d.next_run_at > d.scheduled_at)) AS absent,"
+	"  EXISTS (SELECT 1 FROM d WHERE d.id = w.id"
+	"   AND (d.st IS NULL OR d.st IN ('pending', 'running', 'waiting'))) AS upstream_open,"
+	"  w.overlap = 'replace' AND EXISTS (SELECT 1 FROM crontab_history o"
+	"   WHERE o.crontab_id = w.crontab_id AND o.id < w.id"
+	"   AND o.status IN ('pending', 'running', 'waiting')) AS old_open,"
+	"  COALESCE(w.not_before > clock_timestamp(), false) AS backoff,"
+	"  w.created < clock_timestamp() - make_interval(secs => $1::int) AS expired"
+	"  FROM w),"
+	" dec AS (SELECT id, crontab_id,"
+	"  CASE WHEN failed IS NOT NULL OR absent IS NOT NULL THEN 'skipped'"
+	"   WHEN backoff THEN 'waiting'"
+	"   WHEN upstream_open AND expired THEN 'skipped'"
+	"   WHEN upstream_open OR (old_open AND NOT expired) THEN 'waiting'"
+	"   ELSE 'pending' END AS st,"
+	"  CASE WHEN failed IS NOT NULL THEN 'skipped (upstream failed): ' || failed"
+	"   WHEN absent IS NOT NULL THEN 'skipped (upstream failed): no run in this period: ' || absent"
+	"   WHEN upstream_open THEN format('skipped (upstream failed): upstreams not done after %s s', $1)"
+	"   WHEN old_open THEN format('the replaced run did not stop within %s s; run anyway', $1)"
+	"  END AS note FROM v),"
+	" up AS (UPDATE crontab_history h SET status = dec.st, content = COALESCE(dec.note, h.content),"
+	"  finished = CASE WHEN dec.st = 'skipped' THEN clock_timestamp() END"
+	"  FROM dec WHERE h.id = dec.id AND dec.st <> 'waiting' RETURNING h.crontab_id, h.status),"
+	" cs AS (UPDATE crontab c SET last_state = up.status FROM up WHERE c.id = up.crontab_id)"
+	" SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'skipped')"
+	" FROM up";
+
+int
+crontab_release(struct db *db, const struct fb_config *cfg, int *released, int *skipped,
+                struct fb_err *err)
+{
+	char wait[16];
+	const char *params[1] = {wait};
+	PGresult *res;
+
+	snprintf(wait, sizeof(wait), "%d", cfg->scheduler_wait_seconds);
+	res = db_query(db, "crontab_release", release_sql, 1, params, err);
+	if (res == NULL)
+		return -1;
+	*released = (int)db_ll(res, 0, 0);
+	*skipped = (int)db_ll(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
+int
+crontab_run_cancelled(struct db *db, const char *job_id, struct fb_err *err)
+{
+	const char *params[1] = {job_id};
+	PGresult *res = db_query(db, "crontab_run_cancelled",
+	                         "SELECT EXISTS (SELECT 1 FROM crontab_history WHERE job_id = $1"
+	                         " AND (cancel_requested OR status = 'cancelled'))",
+	                         1, params, err);
+	int rc;
+
+	if (res == NULL)
+		return -1;
+	rc = db_val(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return rc;
+}
+
+int
+crontab_run_output(struct db *db, const char *job_id, const char *text, struct fb_err *err)
+{
+	const char *params[2] = {job_id, text};
+
+	return db_exec(db, "crontab_run_output",
+	               "UPDATE crontab_history SET content = left($2, 4000) WHERE job_id = $1",
+	               2, params, err);
+}
+
+int
+crontab_run_timeout(struct db *db, const char *job_id, int *seconds, struct fb_err *err)
+{
+	const char *params[1] = {job_id};
+	PGresult *res = db_query(db, "crontab_run_timeout",
+	                         "SELECT (c.job->>'timeout')::int FROM crontab_history h"
+	                         " JOIN crontab c ON c.id = h.crontab_id WHERE h.job_id = $1",
+	                         1, params, err);
+	int rc = 0;
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && db_val(res, 0, 0) != NULL) {
+		*seconds = (int)db_ll(res, 0, 0);
+		rc = 1;
+	}
+	PQclear(res);
+	return rc;
 }

@@ -309,6 +309,9 @@ async function route() {
 	} else if (parts[0] === "dashboard") {
 		stopPolling();
 		await dashboardRoute();
+	} else if (parts[0] === "crontab") {
+		stopPolling();
+		await crontabRoute(parts);
 	} else if (parts[0] === "batches") {
 		showView("batches");
 		loadBatches();
@@ -1207,6 +1210,7 @@ async function start() {
 		await processNav();
 		tcNav();
 		noticesLoad();
+		crontabNav();
 		await route();
 	}
 }

@@ -98,6 +98,14 @@ int jobs_exec_start(struct job_ctx *ctx, struct json_object *args, const struct 
 int jobs_exec_finish(struct job_ctx *ctx, const struct job_exec *x, int64_t id, int success,
                      int finished, int more, struct fb_err *err) FB_MUSTCHECK;
 
+/*
+ * Cooperative cancel: 1 when the job in hand is a scheduled run (job id cron-...) whose
+ * crontab asked it to stop (overlap replace), 0 otherwise (also when the database does not
+ * answer: the job goes on).  Jobs that work in steps look between steps and, on 1, stop
+ * and return 0; the run is then recorded as cancelled.
+ */
+int jobs_cancel_requested(struct job_ctx *ctx);
+
 /* Handlers, one per file in runner/jobs/. */
 int job_noop(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_batch_execute(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
@@ -109,5 +117,6 @@ int job_taskcenter_retry(struct job_ctx *ctx, struct json_object *args, struct f
 int job_crontab_purge(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_task_timeout(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 int job_alert_evaluate(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
+int job_http_call(struct job_ctx *ctx, struct json_object *args, struct fb_err *err);
 
 #endif

@@ -4,8 +4,9 @@
  *
  * args: {"sleep_ms": 0..60000, "fail": true|false, "message": "..."}.  It sleeps the whole
  * time even while the runner drains (a job in hand is finished, not abandoned; the bound
- * keeps a drain short), then succeeds, or fails with message when fail is true.  No memory
- * outlives the call.
+ * keeps a drain short), then succeeds, or fails with message when fail is true.  A
+ * scheduled run asked to stop (jobs_cancel_requested, looked at every 200 ms: its steps)
+ * stops sleeping and returns at once.  No memory outlives the call.
  */
 #include <errno.h>
 #include <time.h>
@@ -17,18 +18,25 @@
 
 #define NOOP_MAX_SLEEP_MS 60000
 #define NOOP_SLICE_MS 50
+#define NOOP_CANCEL_EVERY 4 /* slices between two cancel checks */
 
-static void
-sleep_ms(long ms)
+/* Sleep ms; 1 when stopped early by a cancel request. */
+static int
+sleep_ms(struct job_ctx *ctx, long ms)
 {
+	int n = 0;
+
 	while (ms > 0) {
 		long slice = ms < NOOP_SLICE_MS ? ms : NOOP_SLICE_MS;
 		struct timespec ts = {0, slice * 1000000L};
 
+		if (n++ % NOOP_CANCEL_EVERY == 0 && jobs_cancel_requested(ctx))
+			return 1;
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 		ms -= slice;
 	}
+	return 0;
 }
 
 int
@@ -44,7 +52,8 @@ job_noop(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 	    jsonh_get_bool(args, "fail", &fail, err) < 0 ||
 	    jsonh_get_str(args, "message", &message, err) < 0)
 		return -1;
-	sleep_ms((long)ms);
+	if (ms > 0 && sleep_ms(ctx, (long)ms))
+		return 0;
 	if (fail) {
 		fb_err_set(err, FB_EINVAL, "%s", message);
 		return -1;

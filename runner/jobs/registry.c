@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * registry: the table of job types, and the parsing of job messages off the queue.
+ * registry: the table of job types, the parsing of job messages off the queue, and the
+ * cooperative cancel check of scheduled runs.
  *
  * To add a job type: write runner/jobs/<name>.c with its handler, declare the handler in
  * jobs.h, and add one line to the table below.  The table is static and read-only.  A
@@ -11,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "crontab_fire.h"
 #include "jobs.h"
 #include "jsonh.h"
 
@@ -25,6 +27,7 @@ static const struct job_type job_types[] = {
 	{"crontab.purge", job_crontab_purge, QUEUE_LOW},
 	{"task.timeout", job_task_timeout, QUEUE_LOW},
 	{"alert.evaluate", job_alert_evaluate, QUEUE_LOW},
+	{"http.call", job_http_call, QUEUE_COMMON},
 };
 
 #define NTYPES ((int)(sizeof(job_types) / sizeof(job_types[0])))
@@ -47,6 +50,21 @@ jobs_all(int *n)
 {
 	*n = NTYPES;
 	return job_types;
+}
+
+int
+jobs_cancel_requested(struct job_ctx *ctx)
+{
+	struct fb_err err = {0};
+	int rc;
+
+	if (strncmp(ctx->job_id, "cron-", 5) != 0)
+		return 0;
+	if ((rc = crontab_run_cancelled(ctx->db, ctx->job_id, &err)) < 0) {
+		fb_err_clear(&err);
+		return 0;
+	}
+	return rc;
 }
 
 /* A printable identifier: 1..64 bytes of letters, digits and ._:- */

@@ -9,6 +9,7 @@
 #   b.close()                     stop Chromium; b.failed says whether a check failed
 #   with cdp.Browser(profile) as b: ...   the same, closed on leaving the block
 #   c = cdp.Checks(); c.ok(cond, msg); sys.exit(c.status())   checks kept apart from a browser
+#   cdp.ok(cond, msg); cdp.failed()   the same on one set of checks for the whole script
 # The first line printed is "var|CHROMIUM_PID=<pid>" (the shell side kills it on exit).
 import json, os, signal, subprocess, time, urllib.request
 import websocket
@@ -25,6 +26,17 @@ class Checks:
 
     def status(self):
         return 1 if self.failed else 0
+
+
+_checks = Checks()
+
+
+def ok(cond, msg):
+    return _checks.ok(cond, msg)
+
+
+def failed():
+    return _checks.failed
 
 
 class Browser(Checks):

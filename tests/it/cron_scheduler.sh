@@ -15,42 +15,15 @@
 #  5. run now; batch.recover's period follows its config key after a reload; the system crontab batch.recover fires and its job succeeds; action_log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
+. "$top_srcdir/tests/it/cron_fixture.sh"
 
-SPEED=60
-BASE=$(date +%s)
-export FLOWBATCH_SCHEDULER_CLOCK_BASE=$BASE FLOWBATCH_SCHEDULER_CLOCK_SPEED=$SPEED \
-	FLOWBATCH_SCHEDULER_LOCK_TTL_MS=3000 FLOWBATCH_SCHEDULER_MISFIRE_GRACE_SECONDS=600 \
-	FLOWBATCH_SCHEDULER_CATCH_UP_MAX=50 FLOWBATCH_BATCH_RECOVER_INTERVAL_SECONDS=3600
+cron_clock
 
 bf_own_db
 it_start_web
 it_start_nginx
 
-# The scheduler's clock, as the runners read it.
-fake_now() {
-	echo $((BASE + ($(date +%s) - BASE) * SPEED))
-}
-
-admin="it_cron_admin_$$"
-user="it_cron_user_$$"
-it_sql "INSERT INTO users (login, name, is_admin) VALUES (:'a', '管理员', true), (:'u', '用户', false)" \
-	a="$admin" u="$user" >/dev/null || it_bail "cannot insert users"
-tok=$(it_token "$admin") || it_bail "token"
-utok=$(it_token "$user") || it_bail "token"
-# sql_is OP N SQL: the count SQL returns compares with N (for it_wait_for: run anew each time).
-sql_is() {
-	local v
-	v=$(it_psql -c "$3") || return 1
-	test "$v" "$1" "$2"
-}
-api() { # METHOD PATH [BODY]
-	if [[ -n ${3:-} ]]; then
-		it_curl "$1" "$2" -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
-			--data-binary "$3"
-	else
-		it_curl "$1" "$2" -H "Authorization: Bearer $tok"
-	fi
-}
+cron_setup it_cron
 
 # --- 1. the API ------------------------------------------------------------------------------
 api POST /api/crontabs '{"name":"bad","type":"repeat","rule":{"cron":["61 * * * *"],"tz":"Mars/Olympus"},"job":{"type":"nope"}}'

@@ -22,67 +22,13 @@ mapfile -t R < <(pf_sessions running 3)
 ((${#R[@]} == 3)) || it_bail "fixture sessions"
 
 cat >"$IT_DIR/proc_cdp.py" <<'PYEOF'
-import json, os, signal, subprocess, sys, time, urllib.request
-import websocket
+import sys, time
+sys.path.insert(0, sys.argv[8])
+from cdp import Browser, ok, failed
 
 base, me, other, profile, r0, r1, r2 = sys.argv[1:8]
-failed = False
-
-
-def ok(cond, msg):
-    global failed
-    print("%s|%s" % ("ok" if cond else "fail", msg), flush=True)
-    failed = failed or not cond
-    return cond
-
-
-proc = subprocess.Popen([os.environ.get("FB_CHROMIUM", "chromium"), "--headless", "--no-sandbox",
-                         "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                         "--disable-dev-shm-usage", "--user-data-dir=" + profile,
-                         "--remote-debugging-port=0", "--remote-allow-origins=*", "--lang=zh-CN",
-                         "--accept-lang=zh-CN", "about:blank"],
-                        stdout=open(profile + ".log", "w"), stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL, start_new_session=True)
-print("var|CHROMIUM_PID=%d" % proc.pid, flush=True)
-try:
-    port = None
-    for _ in range(200):
-        try:
-            port = open(os.path.join(profile, "DevToolsActivePort")).read().split()[0]
-            break
-        except Exception:
-            time.sleep(0.1)
-    tabs = json.load(urllib.request.urlopen("http://127.0.0.1:%s/json" % port))
-    ws = websocket.create_connection([t for t in tabs if t["type"] == "page"][0]["webSocketDebuggerUrl"],
-                                     timeout=60, suppress_origin=True)
-    seq = [0]
-
-    def call(method, **params):
-        seq[0] += 1
-        ws.send(json.dumps({"id": seq[0], "method": method, "params": params}))
-        while True:
-            m = json.loads(ws.recv())
-            if m.get("id") == seq[0]:
-                return m.get("result", {})
-
-    def js(expr):
-        r = call("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)
-        return r.get("result", {}).get("value")
-
-    def wait(expr, secs=15):
-        end = time.time() + secs
-        while time.time() < end:
-            v = js(expr)
-            if v:
-                return v
-            time.sleep(0.1)
-        return None
-
-    def q(sel, what="textContent"):
-        return js("(() => { const e = document.querySelector(%s); return e ? e.%s : null; })()" % (json.dumps(sel), what))
-
-    def click(sel):
-        return js("(() => { const e = document.querySelector(%s); if (!e) return false; e.click(); return true; })()" % json.dumps(sel))
+with Browser(profile) as b:
+    call, js, wait, q, click = b.call, b.js, b.wait, b.q, b.click
 
     # A user who monitors nothing: no menu entry.
     call("Page.navigate", url=base + "/auth/login?token=" + other)
@@ -127,13 +73,7 @@ try:
     click("#proc-submit")
     ok(wait("/^#\\/process\\/op\\/\\d+$/.test(location.hash)"), "with it the delete is submitted")
     ok(wait("document.getElementById('proc-pct').textContent === '100%'", 30), "the delete finishes")
-finally:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
-    except Exception:
-        pass
-sys.exit(1 if failed else 0)
+sys.exit(1 if failed() else 0)
 PYEOF
 
 ME_TOKEN=$BF_ME_TOKEN
@@ -146,7 +86,7 @@ while IFS='|' read -r kind msg; do
 	*) echo "# $kind $msg" ;;
 	esac
 done < <(/usr/bin/python3 "$IT_DIR/proc_cdp.py" "$IT_BASE" "$ME_TOKEN" "$OTHER_TOKEN" "$IT_DIR/chrome" \
-	"${R[0]}" "${R[1]}" "${R[2]}" 2>&1)
+	"${R[0]}" "${R[1]}" "${R[2]}" "$top_srcdir/tests/it" 2>&1)
 
 it_assert_eq "suspended suspended deleted" "$(it_sql "SELECT string_agg(state, ' ' ORDER BY id) FROM app_sessions WHERE id = ANY (:'ids'::bigint[])" ids="{${R[0]},${R[1]},${R[2]}}")" \
 	"the sessions after the console's operations"

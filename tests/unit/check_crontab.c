@@ -170,6 +170,46 @@ START_TEST(test_clock)
 }
 END_TEST
 
+START_TEST(http_allowlist)
+{
+	struct fb_err err = {0};
+	struct fb_config *cfg = config_parse("[auth]\nsecret=0123456789abcdef\n[scheduler]\n"
+	                                     "http_allow = https://hooks.example.com/ci/ ,"
+	                                     " http://127.0.0.1:8080\n",
+	                                     0, &err);
+	static const struct {
+		const char *url;
+		int ok;
+	} cases[] = {
+		{"https://hooks.example.com/ci/build", 1},
+		{"https://hooks.example.com/ci/", 1},
+		{"https://hooks.example.com/cid", 0},     /* not under the prefix */
+		{"https://hooks.example.com/other", 0},
+		{"http://127.0.0.1:8080", 1},
+		{"http://127.0.0.1:8080/x?y=1", 1},
+		{"http://127.0.0.1:8080?y=1", 1},
+		{"http://127.0.0.1:80800/", 0},           /* another port, same text */
+		{"http://127.0.0.1:8080.evil.com/", 0},   /* another host, same text */
+		{"http://127.0.0.1:8080@evil.com/", 0},   /* user info hides the host */
+		{"http://127.0.0.1:8080/a b", 0},         /* blanks */
+		{"http://127.0.0.1:8080/a\\b", 0},
+		{"ftp://127.0.0.1:8080/", 0},
+		{"HTTP://127.0.0.1:8080/", 0},
+		{"", 0},
+	};
+	size_t i;
+
+	ck_assert_msg(cfg != NULL, "%s", err.msg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(crontab_http_allowed(cfg, cases[i].url) == cases[i].ok, "%s: want %d",
+		              cases[i].url, cases[i].ok);
+	free(cfg->scheduler_http_allow);
+	cfg->scheduler_http_allow = strdup("");
+	ck_assert(!crontab_http_allowed(cfg, "https://hooks.example.com/ci/build"));
+	config_free(cfg);
+}
+END_TEST
+
 static Suite *
 crontab_suite(void)
 {
@@ -180,6 +220,7 @@ crontab_suite(void)
 	tcase_add_test(tc, validation_names_every_field);
 	tcase_add_test(tc, next_times);
 	tcase_add_test(tc, test_clock);
+	tcase_add_test(tc, http_allowlist);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -134,4 +134,7 @@ int handle_crontab_disable(struct request *r, struct fb_err *err);
 int handle_crontab_run(struct request *r, struct fb_err *err);
 int handle_crontab_history(struct request *r, struct fb_err *err);
 int handle_crontab_next(struct request *r, struct fb_err *err);
+int handle_crontab_next_expr(struct request *r, struct fb_err *err);
+int handle_crontab_misfires(struct request *r, struct fb_err *err);
+int handle_crontab_stats(struct request *r, struct fb_err *err);
 #endif
