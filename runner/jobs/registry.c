@@ -58,7 +58,7 @@ jobs_cancel_requested(struct job_ctx *ctx)
 	struct fb_err err = {0};
 	int rc;
 
-	if (strncmp(ctx->job_id, "cron-", 5) != 0)
+	if (ctx->job_id == NULL || strncmp(ctx->job_id, "cron-", 5) != 0)
 		return 0;
 	if ((rc = crontab_run_cancelled(ctx->db, ctx->job_id, &err)) < 0) {
 		fb_err_clear(&err);
