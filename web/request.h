@@ -98,6 +98,11 @@ const char *cookie_get(struct arena *a, const char *header, const char *name);
 
 /* A FastCGI param, or NULL. */
 const char *request_env(struct request *r, const char *name);
+/*
+ * The login token of the request: from "Authorization: Bearer", else from the cookie
+ * named by auth.cookie; NULL when neither.  Borrowed from the request.
+ */
+const char *request_token(struct request *r);
 /* A query parameter, or NULL. */
 const char *request_param(struct request *r, const char *name);
 /*

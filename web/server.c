@@ -31,6 +31,7 @@
 #include "request.h"
 #include "router.h"
 #include "server.h"
+#include "token.h"
 #include "watch.h"
 #include "user.h"
 
@@ -60,7 +61,39 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Resolve REMOTE_USER for routes that need it. */
+/*
+ * The login of the request, into r->remote_user.  Where nginx sends the FastCGI param
+ * FLOWBATCH_AUTH=token (flowbatch.conf's /api/), it is the login inside the request's
+ * login token, verified here, and REMOTE_USER is not read; without that param (a site
+ * whose nginx authenticates users itself), it is REMOTE_USER.  FastCGI params come from
+ * nginx's configuration alone: client headers arrive as HTTP_*.
+ */
+static int
+identify(struct request *r, struct fb_err *err)
+{
+	const char *mode = request_env(r, "FLOWBATCH_AUTH"), *token;
+	char *login;
+
+	if (mode == NULL || mode[0] == '\0')
+		return 0;
+	r->remote_user = NULL;
+	if (strcmp(mode, "token") != 0) {
+		fb_err_set(err, FB_EINTERNAL, "FastCGI param FLOWBATCH_AUTH: unknown mode \"%.32s\"",
+		           mode);
+		return -1;
+	}
+	if ((token = request_token(r)) == NULL) {
+		fb_err_msg(err, FB_EAUTH, "auth.no_token", NULL);
+		return -1;
+	}
+	login = arena_alloc(r->arena, TOKEN_MAX_LOGIN + 1);
+	if (token_verify(r->cfg->auth_secret, token, time(NULL), login, err) < 0)
+		return -1;
+	r->remote_user = login;
+	return 0;
+}
+
+/* Resolve the login (see identify) for routes that need it. */
 static int
 authenticate(struct request *r, const struct route *rt, struct fb_err *err)
 {
@@ -70,6 +103,8 @@ authenticate(struct request *r, const struct route *rt, struct fb_err *err)
 
 	if (rt->flags == ROUTE_PUBLIC)
 		return 0;
+	if (identify(r, err) < 0)
+		return -1;
 	if (r->remote_user == NULL || r->remote_user[0] == '\0') {
 		fb_err_set(err, FB_EAUTH, "not signed in");
 		return -1;
