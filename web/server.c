@@ -34,6 +34,7 @@
 #include "token.h"
 #include "watch.h"
 #include "user.h"
+#include "usercache.h"
 
 struct server {
 	const struct fb_config *cfg;
@@ -99,6 +100,7 @@ authenticate(struct request *r, const struct route *rt, struct fb_err *err)
 {
 	struct user_rec *u;
 	struct db *db;
+	long long now;
 	int found;
 
 	if (rt->flags == ROUTE_PUBLIC)
@@ -109,12 +111,18 @@ authenticate(struct request *r, const struct route *rt, struct fb_err *err)
 		fb_err_set(err, FB_EAUTH, "not signed in");
 		return -1;
 	}
-	if ((db = request_db(r, err)) == NULL)
-		return -1;
 	u = arena_alloc(r->arena, sizeof(*u));
-	found = user_find(db, r->remote_user, u, err);
-	if (found < 0)
-		return -1;
+	now = (long long)now_ms();
+	found = user_cache_get(&r->thread->users, r->remote_user, now, r->cfg->web_user_cache_ms, u);
+	if (!found) {
+		if ((db = request_db(r, err)) == NULL)
+			return -1;
+		found = user_find(db, r->remote_user, u, err);
+		if (found < 0)
+			return -1;
+		if (found == 1)
+			user_cache_put(&r->thread->users, u, now);
+	}
 	if (found == 0) {
 		fb_err_set(err, FB_EAUTH, "user \"%.128s\" is not known to flowbatch", r->remote_user);
 		return -1;

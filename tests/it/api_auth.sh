@@ -6,7 +6,8 @@
 # no auth_request subrequest) and a site whose nginx authenticates users on its own (basic
 # auth here) and sends REMOTE_USER: tampered, expired and missing cookies answer 401 JSON,
 # forged identity headers change nothing, logout ends the cookie, the token is ignored
-# where nginx names the user, and client headers cannot choose the mode.
+# where nginx names the user, and client headers cannot choose the mode; and the reuse of
+# users rows (web.user_cache_ms) expires, never remembers an unknown login.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 
 it_migrate
@@ -79,6 +80,38 @@ it_assert_status 302 "logout"
 it_assert_match '^fb_token=;.*Max-Age=0' "$(it_header Set-Cookie)" "logout clears the cookie"
 it_curl GET /api/me -b "$jar"
 unauthorized "after logout"
+
+# --- web.user_cache_ms: a login's users row reused by its thread for that long ---
+it_stop_web
+export FLOWBATCH_WEB_THREADS=1 FLOWBATCH_WEB_USER_CACHE_MS=2000
+it_start_web
+ms_now() { date +%s%3N; }
+it_curl GET /api/me -b "fb_token=$token"
+t0=$(ms_now)
+it_assert_eq "200 false" "$IT_STATUS $(it_json is_admin <<<"$IT_BODY")" "user cache: first lookup"
+it_sql "UPDATE users SET is_admin = true WHERE login = :'a'" a="$login" >/dev/null
+it_curl GET /api/me -b "fb_token=$token"
+if (($(ms_now) - t0 < 1500)); then
+	it_assert_eq "200 false" "$IT_STATUS $(it_json is_admin <<<"$IT_BODY")" \
+		"user cache: the row is reused within web.user_cache_ms"
+fi
+sleep 2.2
+it_curl GET /api/me -b "fb_token=$token"
+it_assert_eq "200 true" "$IT_STATUS $(it_json is_admin <<<"$IT_BODY")" \
+	"user cache: a change to the user is seen after web.user_cache_ms"
+it_sql "UPDATE users SET login = login || '_gone' WHERE login = :'a'" a="$login" >/dev/null
+sleep 2.2
+it_curl GET /api/me -b "fb_token=$token"
+unauthorized "user cache: a removed user is refused after web.user_cache_ms"
+it_sql "UPDATE users SET login = :'a' WHERE login = :'a' || '_gone'" a="$login" >/dev/null
+late="it_aa3_$$"
+late_token=$(it_token "$late") || it_bail "flowbatchctl token failed"
+it_curl GET /api/me -b "fb_token=$late_token"
+unauthorized "user cache: a login not in users"
+it_sql "INSERT INTO users (login, name) VALUES (:'l', '丙')" l="$late" >/dev/null
+it_curl GET /api/me -b "fb_token=$late_token"
+it_assert_eq "200 $late" "$IT_STATUS $(it_json login <<<"$IT_BODY")" \
+	"user cache: an unknown login is not remembered (added, it is served at once)"
 
 # --- a site whose nginx authenticates users itself: REMOTE_USER ---
 port2=$(svc_pick_port) || it_bail "no free port"
