@@ -6,7 +6,8 @@
 # no auth_request subrequest) and a site whose nginx authenticates users on its own (basic
 # auth here) and sends REMOTE_USER: tampered, expired and missing cookies answer 401 JSON,
 # forged identity headers change nothing, logout ends the cookie, the token is ignored
-# where nginx names the user, and client headers cannot choose the mode; and the reuse of
+# where nginx names the user, client headers cannot choose the mode, a configuration written
+# for the auth_request to /auth/verify still works; and the reuse of
 # users rows (web.user_cache_ms) expires, never remembers an unknown login.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 
@@ -115,15 +116,24 @@ it_assert_eq "200 $late" "$IT_STATUS $(it_json login <<<"$IT_BODY")" \
 
 # --- a site whose nginx authenticates users itself: REMOTE_USER ---
 port2=$(svc_pick_port) || it_bail "no free port"
+port3=$(svc_pick_port) || it_bail "no free port"
 pass="pw-$$"
 printf '%s:%s\n' "$login2" "$(openssl passwd -apr1 "$pass")" >"$IT_DIR/htpasswd"
 conf=$IT_NGINX_PREFIX/nginx.conf
-awk -v port2="$port2" -v pw="$IT_DIR/htpasswd" '
+# Server 3: a configuration written for the auth_request to /auth/verify.
+awk -v port2="$port2" -v port3="$port3" -v pw="$IT_DIR/htpasswd" '
 /include flowbatch\/flowbatch.conf;/ {
 	print
 	print "\t}\n\n\tserver {\n\t\tlisten 127.0.0.1:" port2 ";\n\t\tserver_name localhost 127.0.0.1;"
 	print "\t\tlocation /api/ {\n\t\t\tauth_basic \"flowbatch\";\n\t\t\tauth_basic_user_file " pw ";"
 	print "\t\t\tfastcgi_param REMOTE_USER $remote_user;\n\t\t\tfastcgi_pass flowbatch_web;"
+	print "\t\t\tinclude flowbatch/fastcgi.conf;\n\t\t}"
+	print "\t}\n\n\tserver {\n\t\tlisten 127.0.0.1:" port3 ";\n\t\tserver_name localhost 127.0.0.1;"
+	print "\t\tlocation = /auth/verify {\n\t\t\tinternal;\n\t\t\tfastcgi_pass flowbatch_web;"
+	print "\t\t\tfastcgi_pass_request_body off;\n\t\t\tinclude flowbatch/fastcgi.conf;\n\t\t}"
+	print "\t\tlocation /api/ {\n\t\t\tauth_request /auth/verify;"
+	print "\t\t\tauth_request_set $fb_user $upstream_http_x_flowbatch_user;"
+	print "\t\t\tfastcgi_param REMOTE_USER $fb_user;\n\t\t\tfastcgi_pass flowbatch_web;"
 	print "\t\t\tinclude flowbatch/fastcgi.conf;\n\t\t}"
 	next
 }
@@ -146,5 +156,13 @@ it_curl GET /api/me -b "fb_token=$token2" -H "Remote-User: $login2" -H "Flowbatc
 it_assert_status 401 "REMOTE_USER mode: no site login, a valid token and forged headers are refused"
 it_curl GET /api/me -u "$login2:wrong"
 it_assert_status 401 "REMOTE_USER mode: a wrong password"
+
+# A configuration written for the auth_request to /auth/verify keeps working.
+IT_BASE=http://127.0.0.1:$port3
+it_curl GET /api/me -b "fb_token=$token2" -H "Remote-User: $login"
+it_assert_eq "200 $login2" "$IT_STATUS $(it_json login <<<"$IT_BODY")" \
+	"auth_request configuration: the login /auth/verify names"
+it_curl GET /api/me -b "fb_token=${token2%?}x" -H "Remote-User: $login"
+it_assert_status 401 "auth_request configuration: a tampered cookie"
 
 it_done
