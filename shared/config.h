@@ -27,6 +27,7 @@ struct fb_config {
 	char *web_allow;
 	char *web_socket_group;
 	int web_threads;
+	int web_user_cache_ms;
 	long long web_max_body;
 	long long web_json_body_max;
 	int web_max_excel_requests;

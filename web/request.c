@@ -269,6 +269,23 @@ request_env(struct request *r, const char *name)
 }
 
 const char *
+request_token(struct request *r)
+{
+	const char *auth = request_env(r, "HTTP_AUTHORIZATION");
+	const char *cookies = request_env(r, "HTTP_COOKIE");
+
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
+		auth += 7;
+		while (*auth == ' ')
+			auth++;
+		return auth;
+	}
+	if (cookies != NULL)
+		return cookie_get(r->arena, cookies, r->cfg->auth_cookie);
+	return NULL;
+}
+
+const char *
 request_param(struct request *r, const char *name)
 {
 	size_t i;

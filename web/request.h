@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "user.h"
+#include "usercache.h"
 
 struct json_object;
 struct db;
@@ -40,6 +41,7 @@ struct web_thread {
 	struct limiter *excel; /* imports and Excel exports at once; borrowed from the server */
 	struct metrics *metrics; /* the process's metrics; borrowed from the server */
 	const char *instance;    /* "host:pid" of this process, for the metrics; borrowed */
+	struct user_cache users; /* rows of recent logins (web.user_cache_ms) */
 };
 
 #define REQUEST_MAX_PARAMS 256
@@ -98,6 +100,11 @@ const char *cookie_get(struct arena *a, const char *header, const char *name);
 
 /* A FastCGI param, or NULL. */
 const char *request_env(struct request *r, const char *name);
+/*
+ * The login token of the request: from "Authorization: Bearer", else from the cookie
+ * named by auth.cookie; NULL when neither.  Borrowed from the request.
+ */
+const char *request_token(struct request *r);
 /* A query parameter, or NULL. */
 const char *request_param(struct request *r, const char *name);
 /*

@@ -31,8 +31,10 @@
 #include "request.h"
 #include "router.h"
 #include "server.h"
+#include "token.h"
 #include "watch.h"
 #include "user.h"
+#include "usercache.h"
 
 struct server {
 	const struct fb_config *cfg;
@@ -60,26 +62,67 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Resolve REMOTE_USER for routes that need it. */
+/*
+ * The login of the request, into r->remote_user.  Where nginx sends the FastCGI param
+ * FLOWBATCH_AUTH=token (flowbatch.conf's /api/), it is the login inside the request's
+ * login token, verified here, and REMOTE_USER is not read; without that param (a site
+ * whose nginx authenticates users itself), it is REMOTE_USER.  FastCGI params come from
+ * nginx's configuration alone: client headers arrive as HTTP_*.
+ */
+static int
+identify(struct request *r, struct fb_err *err)
+{
+	const char *mode = request_env(r, "FLOWBATCH_AUTH"), *token;
+	char *login;
+
+	if (mode == NULL || mode[0] == '\0')
+		return 0;
+	r->remote_user = NULL;
+	if (strcmp(mode, "token") != 0) {
+		fb_err_set(err, FB_EINTERNAL, "FastCGI param FLOWBATCH_AUTH: unknown mode \"%.32s\"",
+		           mode);
+		return -1;
+	}
+	if ((token = request_token(r)) == NULL) {
+		fb_err_msg(err, FB_EAUTH, "auth.no_token", NULL);
+		return -1;
+	}
+	login = arena_alloc(r->arena, TOKEN_MAX_LOGIN + 1);
+	if (token_verify(r->cfg->auth_secret, token, time(NULL), login, err) < 0)
+		return -1;
+	r->remote_user = login;
+	return 0;
+}
+
+/* Resolve the login (see identify) for routes that need it. */
 static int
 authenticate(struct request *r, const struct route *rt, struct fb_err *err)
 {
 	struct user_rec *u;
 	struct db *db;
+	long long now;
 	int found;
 
 	if (rt->flags == ROUTE_PUBLIC)
 		return 0;
+	if (identify(r, err) < 0)
+		return -1;
 	if (r->remote_user == NULL || r->remote_user[0] == '\0') {
 		fb_err_set(err, FB_EAUTH, "not signed in");
 		return -1;
 	}
-	if ((db = request_db(r, err)) == NULL)
-		return -1;
 	u = arena_alloc(r->arena, sizeof(*u));
-	found = user_find(db, r->remote_user, u, err);
-	if (found < 0)
-		return -1;
+	now = (long long)now_ms();
+	found = user_cache_get(&r->thread->users, r->remote_user, now, r->cfg->web_user_cache_ms, u);
+	if (!found) {
+		if ((db = request_db(r, err)) == NULL)
+			return -1;
+		found = user_find(db, r->remote_user, u, err);
+		if (found < 0)
+			return -1;
+		if (found == 1)
+			user_cache_put(&r->thread->users, u, now);
+	}
 	if (found == 0) {
 		fb_err_set(err, FB_EAUTH, "user \"%.128s\" is not known to flowbatch", r->remote_user);
 		return -1;

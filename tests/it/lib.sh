@@ -87,6 +87,9 @@ prefix = $IT_PREFIX
 listen = $IT_SOCK
 threads = 4
 tmpdir = $IT_DIR
+# Tests change users rows (is_admin...) between requests: a lookup per request here;
+# tests/it/api_auth.sh runs a web with the reuse on.
+user_cache_ms = 0
 [auth]
 secret = $IT_SECRET
 [runner]

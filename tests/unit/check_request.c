@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests: query strings, percent-decoding, cookies, UTF-8, the router, the JSON body
- * limit and the limiter of imports and exports. */
+/* Unit tests: query strings, percent-decoding, cookies, the request's login token, UTF-8,
+ * the router, the JSON body limit, the limiter of imports and exports and the users rows a
+ * thread reuses. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "limiter.h"
 #include "request.h"
 #include "router.h"
+#include "usercache.h"
 #include "utf8.h"
 
 START_TEST(query_basic)
@@ -223,6 +226,60 @@ START_TEST(limiter)
 }
 END_TEST
 
+START_TEST(token_of_request)
+{
+	static char name[] = "fb_token", a1[] = "HTTP_AUTHORIZATION=bearer   tok-a",
+	            c1[] = "HTTP_COOKIE=fb_token=tok-c", a2[] = "HTTP_AUTHORIZATION=Basic eDp5",
+	            c2[] = "HTTP_COOKIE=a=1; fb_token=\"tok-c\"; b=2",
+	            c3[] = "HTTP_COOKIE=xfb_token=no; fb_tokens=no", h3[] = "HTTP_X_FB_TOKEN=no";
+	char *bearer[] = {a1, c1, NULL}, *cookie[] = {a2, c2, NULL}, *other[] = {c3, h3, NULL};
+	struct fb_config cfg = {.auth_cookie = name};
+	FCGX_Request fr = {0};
+	struct request r = {.cfg = &cfg, .fcgi = &fr};
+
+	r.arena = arena_new();
+	fr.envp = bearer;
+	ck_assert_str_eq(request_token(&r), "tok-a");
+	fr.envp = cookie;
+	ck_assert_str_eq(request_token(&r), "tok-c");
+	fr.envp = other;
+	ck_assert_ptr_null(request_token(&r));
+	arena_free(r.arena);
+}
+END_TEST
+
+START_TEST(user_cache)
+{
+	struct user_cache c = {0};
+	struct user_rec u = {.id = 7, .login = "zhang", .is_admin = 1}, got;
+	int i;
+
+	ck_assert_int_eq(user_cache_get(&c, "zhang", 1000, 500, &got), 0);
+	user_cache_put(&c, &u, 1000);
+	ck_assert_int_eq(user_cache_get(&c, "zhang", 1499, 500, &got), 1);
+	ck_assert_int_eq(got.id, 7);
+	ck_assert_int_eq(got.is_admin, 1);
+	ck_assert_int_eq(user_cache_get(&c, "zhang", 1500, 500, &got), 0);
+	ck_assert_int_eq(user_cache_get(&c, "zhang", 1000, 0, &got), 0);
+	ck_assert_int_eq(user_cache_get(&c, "zhan", 1001, 500, &got), 0);
+	/* A login looked up again keeps its one slot, with the new row and time. */
+	u.is_admin = 0;
+	user_cache_put(&c, &u, 1400);
+	ck_assert_int_eq(user_cache_get(&c, "zhang", 1899, 500, &got), 1);
+	ck_assert_int_eq(got.is_admin, 0);
+	/* More logins than slots: the oldest go first. */
+	for (i = 0; i < USER_CACHE_SLOTS; i++) {
+		struct user_rec v = {.id = 100 + i};
+
+		snprintf(v.login, sizeof(v.login), "u%d", i);
+		user_cache_put(&c, &v, 1500 + i);
+	}
+	ck_assert_int_eq(user_cache_get(&c, "zhang", 1600, 500, &got), 0);
+	ck_assert_int_eq(user_cache_get(&c, "u0", 1600, 500, &got), 1);
+	ck_assert_int_eq(got.id, 100);
+}
+END_TEST
+
 START_TEST(accept_lang)
 {
 	char big[4096];
@@ -283,6 +340,8 @@ main(void)
 	tcase_add_test(tc, json_body_limit);
 	tcase_add_test(tc, limiter);
 	tcase_add_test(tc, accept_lang);
+	tcase_add_test(tc, token_of_request);
+	tcase_add_test(tc, user_cache);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -17,29 +17,11 @@
 #include "msg.h"
 #include "token.h"
 
-/* The token from Authorization: Bearer, else from the cookie; NULL when neither. */
-static const char *
-find_token(struct request *r)
-{
-	const char *auth = request_env(r, "HTTP_AUTHORIZATION");
-	const char *cookies = request_env(r, "HTTP_COOKIE");
-
-	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
-		auth += 7;
-		while (*auth == ' ')
-			auth++;
-		return auth;
-	}
-	if (cookies != NULL)
-		return cookie_get(r->arena, cookies, r->cfg->auth_cookie);
-	return NULL;
-}
-
 int
 handle_auth_verify(struct request *r, struct fb_err *err)
 {
 	char login[TOKEN_MAX_LOGIN + 1], *hdr;
-	const char *token = find_token(r);
+	const char *token = request_token(r);
 	const char *headers[2];
 
 	if (token == NULL) {
