@@ -550,6 +550,25 @@ static const struct msg_def catalogue[] = {
 	M("ops.no_stream", "没有这个队列：{name}（可用 high、common 或 low）",
 	  "no such stream: {name} (high, common or low)"),
 	M("ops.no_dead_letter", "死信 {id} 不存在", "no such dead letter: {id}"),
+
+	/* Alerts, said from the params stored with them. */
+	M("alert.state", "state 必须是 open 或 resolved", "state must be open or resolved"),
+	M("alert.kind.batch", "批次", "batch"),
+	M("alert.kind.bulk_op", "批量操作", "bulk operation"),
+	M("alert.batch_stalled", "{kind@alert.kind} {id}（{status}）已有 {idle_seconds} 秒没有进展",
+	  "{kind@alert.kind} {id} ({status}) has made no progress for {idle_seconds} s"),
+	M("alert.batch_failure_rate", "批次 {batch_id}：已处理的 {total} 项中有 {failed} 项失败（{percent}% > {threshold_percent}%）",
+	  "batch {batch_id}: {failed} of {total} decided items failed ({percent}% > {threshold_percent}%)"),
+	M("alert.push_failures", "任务中心推送平台 {platform}：最近 {minutes} 分钟内有 {failures} 次推送失败",
+	  "task-center platform {platform}: {failures} pushes failed in the last {minutes} min"),
+	M("alert.crontab_failing", "定时任务 {crontab}（{crontab_id}）最近 {failures} 次运行都失败了",
+	  "crontab {crontab} ({crontab_id}) failed its last {failures} runs"),
+	M("alert.queue_oldest_entry", "队列 {stream}{paused_note}：最早的消息已等待 {oldest_age_seconds} 秒（共 {length} 条）",
+	  "stream {stream}{paused_note}: its oldest entry is {oldest_age_seconds} s old ({length} entries)"),
+	M("alert.paused", "（已暂停）", " (paused)"),
+	M("alert.runner_memory", "执行器 {runner} 占用内存 {rss_mib} MiB（上限 {limit_mib} MiB）",
+	  "runner {runner} uses {rss_mib} MiB of memory (limit {limit_mib} MiB)"),
+	M("alert.no_live_runner", "已有 {seconds} 秒没有存活的执行器", "no live runner for {seconds} s"),
 };
 
 #undef M

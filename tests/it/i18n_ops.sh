@@ -8,7 +8,9 @@
 #      position) and a crontab saved with it and an unknown time zone (rule.cron[0], rule.tz);
 #   2. a task-center platform with a bad name, URL, secret and timeout;
 #   3. consumer counts out of range and an unknown member;
-#   4. a stream that does not exist (404) and a crontab that does not exist.
+#   4. a stream that does not exist (404) and a crontab that does not exist;
+#   5. alerts (/api/alerts and the dashboard's): said from their rule and stored params,
+#      in English as the evaluator stored them and in Chinese; a bad state filter.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
@@ -124,5 +126,40 @@ it_assert_eq 'ops.consumers_member|未知成员：只能是 high、common、low 
 # --- 4. what does not exist -----------------------------------------------------------------------
 both "pausing a stream that does not exist" 404 not_found 'no such stream: fast (high, common or low)' \
 	'没有这个队列：fast（可用 high、common 或 low）' POST /api/queue/fast/pause "${ADMIN[@]}"
+
+# --- 5. alerts ------------------------------------------------------------------------------------
+A1=$(it_psql -c "INSERT INTO alert (rule, subject, severity, message, params) VALUES ('queue_oldest_entry',
+	'i18n:jobs:low', 'warning', 'stream low (paused): its oldest entry is 95 s old (7 entries)',
+	'{\"stream\":\"low\",\"oldest_age_seconds\":95,\"length\":7,\"paused\":true,\"threshold_seconds\":60}') RETURNING id")
+A2=$(it_psql -c "INSERT INTO alert (rule, subject, severity, message, params) VALUES ('batch_failure_rate',
+	'batch:424242', 'warning', 'batch 424242: 3 of 4 decided items failed (75.0% > 50%)',
+	'{\"batch_id\":424242,\"status\":\"running\",\"success\":1,\"failed\":3,\"failure_percent\":75,\"threshold_percent\":50}') RETURNING id")
+[[ -n $A1 && -n $A2 ]] || it_bail "alerts planted"
+# said ID: "message_code|message" of alert ID in the last body (items of a page or a list).
+said() {
+	/usr/bin/python3 -c '
+import json, sys
+b = json.loads(sys.stdin.read())
+items = b["items"] if isinstance(b, dict) and "items" in b else b
+a = [x for x in items if x["id"] == int(sys.argv[1])][0]
+print("%s|%s" % (a.get("message_code"), a["message"]))' "$1" <<<"$IT_BODY"
+}
+ask en GET /api/alerts "${ADMIN[@]}"
+it_assert_status 200 "alerts (en)"
+it_assert_eq 'alert.queue_oldest_entry|stream low (paused): its oldest entry is 95 s old (7 entries)' "$(said "$A1")" \
+	"a stream's alert in English reads as the evaluator stored it"
+it_assert_eq 'alert.batch_failure_rate|batch 424242: 3 of 4 decided items failed (75.0% > 50%)' "$(said "$A2")" \
+	"a batch's failure rate in English reads as stored"
+ask zh-CN GET /api/alerts "${ADMIN[@]}"
+it_assert_eq 'alert.queue_oldest_entry|队列 low（已暂停）：最早的消息已等待 95 秒（共 7 条）' "$(said "$A1")" \
+	"a stream's alert in Chinese"
+it_assert_eq 'alert.batch_failure_rate|批次 424242：已处理的 4 项中有 3 项失败（75.0% > 50%）' "$(said "$A2")" \
+	"a batch's failure rate in Chinese"
+ask zh-CN GET /api/dashboard "${ADMIN[@]}"
+it_assert_status 200 "dashboard (zh-CN)"
+it_assert_eq '队列 low（已暂停）：最早的消息已等待 95 秒（共 7 条）' \
+	"$(IT_BODY=$(it_json alerts <<<"$IT_BODY") said "$A1" | cut -d'|' -f2-)" "the dashboard's recent alerts in Chinese"
+both "an alert state that does not exist" 400 bad_request 'state must be open or resolved' \
+	'state 必须是 open 或 resolved' GET "/api/alerts?state=closed" "${ADMIN[@]}"
 
 it_done
