@@ -22,6 +22,7 @@
 #include "jsonh.h"
 #include "listing.h"
 #include "log.h"
+#include "msg.h"
 #include "runners.h"
 
 #define ALERT_MAX_SUBJECTS 1000 /* subjects one rule raises at most per evaluation */
@@ -637,22 +638,93 @@ alert_firing(struct db *db, long long counts[ALERT_NRULES], struct fb_err *err)
 	TS("resolved_at") ", params::text, " TS("raised_sent") ", " TS("resolved_sent") ", "     \
 	"notify_attempts, notify_error, notify_at IS NOT NULL"
 
-/* The dashboard's fields of row i; with full, also params and the notification state. */
+/* Add the int64 member key of params to p as name divided by div. */
+static void
+add_div(struct json_object *p, const char *name, struct json_object *params, const char *key,
+        int64_t div)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(params, key, &v))
+		json_object_object_add(p, name, json_object_new_int64(json_object_get_int64(v) / div));
+}
+
+/*
+ * The message of an alert of rule with its stored params (JSON text) in lang: msg.c's
+ * "alert.<rule>", with the values its texts show but params keep raw (totals, a rounded
+ * percentage, MiB, a paused stream) added; NULL when the catalogue has no such message or
+ * the params are unreadable (the stored English text is said then).  Caller frees.
+ */
+static char *
+alert_say(const char *rule, const char *params_text, const char **code, enum msg_lang lang)
+{
+	static const char *const codes[] = {"alert.batch_stalled", "alert.batch_failure_rate",
+	                                    "alert.queue_oldest_entry", "alert.no_live_runner",
+	                                    "alert.runner_memory", "alert.push_failures",
+	                                    "alert.crontab_failing", NULL};
+	struct json_object *p, *v, *w;
+	struct fb_err e = {0};
+	char *out;
+	size_t i;
+
+	for (i = 0; codes[i] != NULL && strcmp(codes[i] + 6, rule) != 0; i++)
+		;
+	if (codes[i] == NULL || params_text == NULL)
+		return NULL;
+	p = jsonh_parse(params_text, strlen(params_text), &e);
+	fb_err_clear(&e);
+	if (p == NULL || !json_object_is_type(p, json_type_object)) {
+		json_object_put(p);
+		return NULL;
+	}
+	if (json_object_object_get_ex(p, "success", &v) && json_object_object_get_ex(p, "failed", &w))
+		json_object_object_add(p, "total", json_object_new_int64(json_object_get_int64(v) +
+		                                                         json_object_get_int64(w)));
+	if (json_object_object_get_ex(p, "failure_percent", &v)) {
+		char pct[32];
+
+		snprintf(pct, sizeof(pct), "%.1f", json_object_get_double(v));
+		json_object_object_add(p, "percent", json_object_new_string(pct));
+	}
+	add_div(p, "rss_mib", p, "rss_bytes", 1024 * 1024);
+	add_div(p, "limit_mib", p, "limit_bytes", 1024 * 1024);
+	if (json_object_object_get_ex(p, "paused", &v) && json_object_get_boolean(v))
+		json_object_object_add(p, "paused_note",
+		                       msg_args("code", json_object_new_string("alert.paused"), NULL));
+	*code = codes[i];
+	out = msg_render(codes[i], p, lang);
+	json_object_put(p);
+	return out;
+}
+
+/*
+ * The dashboard's fields of row i, the message said in lang; with full, also the message's
+ * code ("message_code", null for a stored text), params and the notification state.
+ */
 static struct json_object *
-alert_json(const PGresult *res, int i, int full)
+alert_json(const PGresult *res, int i, int full, enum msg_lang lang)
 {
 	struct json_object *o = json_object_new_object();
 	static const char *const names[] = {"rule", "subject", "severity", "message", "first_seen",
 	                                    "last_seen", "resolved_at"};
+	const char *code = NULL;
+	char *said = alert_say(db_val(res, i, 1), db_val(res, i, 8), &code, lang);
 	int c;
 
 	jsonh_add_int(o, "id", db_ll(res, i, 0));
 	for (c = 0; c < 7; c++) {
-		if (db_val(res, i, c + 1) != NULL)
+		if (c == 3 && said != NULL)
+			jsonh_add_str(o, names[c], said);
+		else if (db_val(res, i, c + 1) != NULL)
 			jsonh_add_str(o, names[c], db_val(res, i, c + 1));
 		else
 			jsonh_add_null(o, names[c]);
 	}
+	free(said);
+	if (full && code != NULL)
+		jsonh_add_str(o, "message_code", code);
+	else if (full)
+		jsonh_add_null(o, "message_code");
 	if (full) {
 		struct json_object *params, *n = json_object_new_object();
 		struct fb_err e = {0};
@@ -680,7 +752,8 @@ alert_json(const PGresult *res, int i, int full)
 }
 
 struct json_object *
-alert_list(struct db *db, const char *state, int64_t page, int64_t page_size, struct fb_err *err)
+alert_list(struct db *db, const char *state, int64_t page, int64_t page_size, enum msg_lang lang,
+           struct fb_err *err)
 {
 	static const char sql[] =
 		"SELECT " ALERT_COLS ", count(*) OVER () FROM alert"
@@ -699,7 +772,7 @@ alert_list(struct db *db, const char *state, int64_t page, int64_t page_size, st
 		return NULL;
 	items = json_object_new_array();
 	for (i = 0; i < PQntuples(res); i++) {
-		json_object_array_add(items, alert_json(res, i, 1));
+		json_object_array_add(items, alert_json(res, i, 1, lang));
 		total = db_ll(res, i, 14);
 	}
 	PQclear(res);
@@ -719,7 +792,7 @@ alert_list(struct db *db, const char *state, int64_t page, int64_t page_size, st
 }
 
 struct json_object *
-alert_recent(struct db *db, int max, struct fb_err *err)
+alert_recent(struct db *db, int max, enum msg_lang lang, struct fb_err *err)
 {
 	/* Open alerts by alert_open_key, resolved ones by alert_resolved_idx. */
 	static const char sql[] =
@@ -739,7 +812,7 @@ alert_recent(struct db *db, int max, struct fb_err *err)
 		return NULL;
 	items = json_object_new_array();
 	for (i = 0; i < PQntuples(res); i++)
-		json_object_array_add(items, alert_json(res, i, 0));
+		json_object_array_add(items, alert_json(res, i, 0, lang));
 	PQclear(res);
 	return items;
 }

@@ -34,6 +34,7 @@
 #include "db.h"
 #include "err.h"
 #include "mem.h"
+#include "msg.h"
 #include "queue.h"
 
 struct json_object;
@@ -89,14 +90,18 @@ int alert_firing(struct db *db, long long counts[ALERT_NRULES], struct fb_err *e
 /*
  * GET /api/alerts: open alerts first (newest last_seen first), then resolved ones (newest
  * first); a page envelope {"items","total","page","page_size"}; state "open", "resolved"
- * or NULL (both).  Caller frees.
+ * or NULL (both).  Each message is said in lang (msg.c's alert.<rule>, named by
+ * "message_code", from the stored params; a row whose rule has no message keeps its
+ * stored text and a null message_code).  Caller frees.
  */
 struct json_object *alert_list(struct db *db, const char *state, int64_t page, int64_t page_size,
-                               struct fb_err *err) FB_MUSTCHECK;
+                               enum msg_lang lang, struct fb_err *err) FB_MUSTCHECK;
 /*
  * The dashboard's: open alerts and those resolved in the last 24 hours, at most max, in the
- * same order: [{id, rule, subject, severity, message, first_seen, last_seen, resolved_at}].
+ * same order: [{id, rule, subject, severity, message, first_seen, last_seen, resolved_at}],
+ * the messages said in lang as alert_list says them.
  */
-struct json_object *alert_recent(struct db *db, int max, struct fb_err *err) FB_MUSTCHECK;
+struct json_object *alert_recent(struct db *db, int max, enum msg_lang lang,
+                                 struct fb_err *err) FB_MUSTCHECK;
 
 #endif

@@ -12,19 +12,25 @@
  * minute is mapped to an instant by tz_wall_to_utc, and that mapping never decreases as the
  * wall time grows, so the first mapped instant after `after` is the answer.
  *
- * Memory: nothing is allocated; errors go into the caller's struct fb_err.
+ * Errors carry msg.c's codes: a problem inside a field is "cron.at" (the field, the
+ * 1-based position and the problem as a nested message), the others name the position
+ * where they have one.
+ *
+ * Memory: nothing is kept; errors go into the caller's struct fb_err.
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <json-c/json.h>
 
 #include "cron.h"
+#include "msg.h"
 
 struct field_def {
 	const char *name;
 	int lo, hi;
-	const char *const *names; /* names[i] is value lo + i */
-	const char *what;         /* what a value may be, for messages */
+	const char *const *names; /* names[i] is value lo + i; what a value may be is
+	                           * said by msg.c's cron.what.<name> */
 };
 
 static const char *const month_names[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
@@ -35,11 +41,11 @@ static const char *const wday_names[] = {"SUN", "MON", "TUE", "WED", "THU",
 enum { F_MINUTE, F_HOUR, F_MDAY, F_MONTH, F_WDAY, F_COUNT };
 
 static const struct field_def fields[F_COUNT] = {
-	[F_MINUTE] = {"minute", 0, 59, NULL, "a number 0-59"},
-	[F_HOUR] = {"hour", 0, 23, NULL, "a number 0-23"},
-	[F_MDAY] = {"day-of-month", 1, 31, NULL, "a number 1-31"},
-	[F_MONTH] = {"month", 1, 12, month_names, "a number 1-12 or a name JAN-DEC"},
-	[F_WDAY] = {"day-of-week", 0, 7, wday_names, "a number 0-7 or a name SUN-SAT"},
+	[F_MINUTE] = {"minute", 0, 59, NULL},
+	[F_HOUR] = {"hour", 0, 23, NULL},
+	[F_MDAY] = {"day-of-month", 1, 31, NULL},
+	[F_MONTH] = {"month", 1, 12, month_names},
+	[F_WDAY] = {"day-of-week", 0, 7, wday_names},
 };
 
 static const struct {
@@ -60,18 +66,24 @@ struct cursor {
 	struct fb_err *err;
 };
 
-static int FB_PRINTF(3, 4)
-fail_at(struct cursor *c, const char *at, const char *fmt, ...)
+/* Fail with the problem code (params stolen, may be NULL) in c's field at `at`. */
+static int
+fail_at(struct cursor *c, const char *at, const char *code, struct json_object *params)
 {
-	char what[300];
-	va_list ap;
+	struct json_object *what = msg_args("code", json_object_new_string(code), "params",
+	                                    params != NULL ? params : json_object_new_object(), NULL);
 
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	fb_err_set(c->err, FB_EINVAL, "%s field, position %d: %s", c->f->name,
-	           (int)(at - c->text) + 1, what);
+	fb_err_msg(c->err, FB_EINVAL, "cron.at",
+	           msg_args("field", json_object_new_string(c->f->name), "position",
+	                    json_object_new_int((int)(at - c->text) + 1), "what", what, NULL));
 	return -1;
+}
+
+/* The params {"what": the field's name} (its values said through cron.what.*). */
+static struct json_object *
+what_args(const struct cursor *c)
+{
+	return msg_args("what", json_object_new_string(c->f->name), NULL);
 }
 
 static int
@@ -93,8 +105,10 @@ parse_value(struct cursor *c, int *out)
 	n = (size_t)(q - s);
 	if (n == 0) {
 		if (s == c->end)
-			return fail_at(c, s, "expected %s, got the end of the field", c->f->what);
-		return fail_at(c, s, "expected %s, got '%c'", c->f->what, *s);
+			return fail_at(c, s, "cron.expected_end", what_args(c));
+		return fail_at(c, s, "cron.expected_got",
+		               msg_args("what", json_object_new_string(c->f->name), "got",
+		                        json_object_new_string_len(s, 1), NULL));
 	}
 	for (i = 0; i < (int)n; i++)
 		digits = digits && s[i] >= '0' && s[i] <= '9';
@@ -102,8 +116,9 @@ parse_value(struct cursor *c, int *out)
 		for (i = 0; i < (int)n && v < 1000; i++)
 			v = v * 10 + (s[i] - '0');
 		if (n > 4 || v < c->f->lo || v > c->f->hi)
-			return fail_at(c, s, "%.*s is out of range: expected %s", (int)(n > 12 ? 12 : n),
-			               s, c->f->what);
+			return fail_at(c, s, "cron.out_of_range",
+			               msg_args("value", json_object_new_string_len(s, (int)(n > 12 ? 12 : n)),
+			                        "what", json_object_new_string(c->f->name), NULL));
 		*out = v;
 		c->p = q;
 		return 0;
@@ -117,7 +132,9 @@ parse_value(struct cursor *c, int *out)
 			}
 		}
 	}
-	return fail_at(c, s, "expected %s, got '%.*s'", c->f->what, (int)(n > 12 ? 12 : n), s);
+	return fail_at(c, s, "cron.expected_got",
+	               msg_args("what", json_object_new_string(c->f->name), "got",
+	                        json_object_new_string_len(s, (int)(n > 12 ? 12 : n)), NULL));
 }
 
 /* "/S" at c->p when present; *step stays 1 otherwise. */
@@ -137,7 +154,8 @@ parse_step(struct cursor *c, int *step)
 		n++;
 	}
 	if (n == 0 || v < 1 || v > c->f->hi - c->f->lo + 1)
-		return fail_at(c, s, "expected a step from 1 to %d after '/'", c->f->hi - c->f->lo + 1);
+		return fail_at(c, s, "cron.step",
+		               msg_args("max", json_object_new_int(c->f->hi - c->f->lo + 1), NULL));
 	*step = v;
 	return 0;
 }
@@ -165,22 +183,23 @@ parse_range(struct cursor *c, uint64_t *bits)
 			if (c->f == &fields[F_WDAY] && hi == 0 && lo > 0)
 				hi = 7;
 			if (lo > hi)
-				return fail_at(c, start, "range %.*s runs backwards (ranges do not wrap)",
-				               (int)(c->p - start), start);
+				return fail_at(c, start, "cron.backwards",
+				               msg_args("range", json_object_new_string_len(
+				                                     start, (int)(c->p - start)), NULL));
 		} else if (c->p < c->end && *c->p == '/') {
-			return fail_at(c, c->p, "a step needs a range or '*' before it (for '%.*s' "
-			                        "write '%.*s-%d/...')",
-			               (int)(c->p - start), start, (int)(c->p - start), start,
-			               c->f->hi);
+			return fail_at(c, c->p, "cron.step_needs_range",
+			               msg_args("value", json_object_new_string_len(
+			                                     start, (int)(c->p - start)),
+			                        "hi", json_object_new_int(c->f->hi), NULL));
 		}
 	}
 	if (parse_step(c, &step) < 0)
 		return -1;
 	if (c->p < c->end && *c->p != ',') {
 		if (*c->p == '~')
-			return fail_at(c, c->p, "random ranges ('~') are not supported");
-		return fail_at(c, c->p, "unexpected '%c' (expected ',', '-', '/' or the end of "
-		                        "the field)", *c->p);
+			return fail_at(c, c->p, "cron.random", NULL);
+		return fail_at(c, c->p, "cron.unexpected",
+		               msg_args("ch", json_object_new_string_len(c->p, 1), NULL));
 	}
 	for (i = lo; i <= hi; i += step)
 		*bits |= UINT64_C(1) << i;
@@ -193,7 +212,7 @@ parse_field(struct cursor *c, uint64_t *bits)
 	*bits = 0;
 	for (;;) {
 		if (c->p == c->end || *c->p == ',')
-			return fail_at(c, c->p, "empty list element: expected %s or '*'", c->f->what);
+			return fail_at(c, c->p, "cron.empty_element", what_args(c));
 		if (parse_range(c, bits) < 0)
 			return -1;
 		if (c->p == c->end)
@@ -223,9 +242,8 @@ parse_fields(const char *text, const char *s, const char *end, struct cron_expr 
 		if (s == end)
 			break;
 		if (n == F_COUNT) {
-			fb_err_set(err, FB_EINVAL, "position %d: expected 5 fields (minute hour "
-			                           "day-of-month month day-of-week), got more",
-			           (int)(s - text) + 1);
+			fb_err_msg(err, FB_EINVAL, "cron.too_many_fields",
+			           msg_args("position", json_object_new_int((int)(s - text) + 1), NULL));
 			return -1;
 		}
 		tok[n] = s;
@@ -234,9 +252,9 @@ parse_fields(const char *text, const char *s, const char *end, struct cron_expr 
 		tend[n++] = s;
 	}
 	if (n < F_COUNT) {
-		fb_err_set(err, FB_EINVAL, "expected 5 fields (minute hour day-of-month month "
-		                           "day-of-week), got %d: the %s field is missing", n,
-		           fields[n].name);
+		fb_err_msg(err, FB_EINVAL, "cron.missing_field",
+		           msg_args("n", json_object_new_int(n), "field",
+		                    json_object_new_string(fields[n].name), NULL));
 		return -1;
 	}
 	for (i = 0; i < F_COUNT; i++) {
@@ -275,21 +293,22 @@ parse_alias(const char *text, const char *s, const char *end, struct cron_expr *
 			break;
 	}
 	if (n == 7 && memcmp(s, "@reboot", 7) == 0) {
-		fb_err_set(err, FB_EINVAL, "position %d: @reboot is not supported: it names no "
-		                           "time of day", (int)(s - text) + 1);
+		fb_err_msg(err, FB_EINVAL, "cron.reboot",
+		           msg_args("position", json_object_new_int((int)(s - text) + 1), NULL));
 		return -1;
 	}
 	if (i == sizeof(aliases) / sizeof(aliases[0])) {
-		fb_err_set(err, FB_EINVAL, "position %d: unknown alias '%.*s' (expected @yearly, "
-		                           "@annually, @monthly, @weekly, @daily, @midnight or "
-		                           "@hourly)", (int)(s - text) + 1, (int)(n > 16 ? 16 : n), s);
+		fb_err_msg(err, FB_EINVAL, "cron.unknown_alias",
+		           msg_args("position", json_object_new_int((int)(s - text) + 1), "alias",
+		                    json_object_new_string_len(s, (int)(n > 16 ? 16 : n)), NULL));
 		return -1;
 	}
 	while (e < end && is_blank(*e))
 		e++;
 	if (e < end) {
-		fb_err_set(err, FB_EINVAL, "position %d: nothing may follow %s",
-		           (int)(e - text) + 1, aliases[i].name);
+		fb_err_msg(err, FB_EINVAL, "cron.after_alias",
+		           msg_args("position", json_object_new_int((int)(e - text) + 1), "alias",
+		                    json_object_new_string(aliases[i].name), NULL));
 		return -1;
 	}
 	/* The alias texts are fixed and valid; their errors would name the alias. */
@@ -304,24 +323,27 @@ cron_parse(const char *text, struct cron_expr *out, struct fb_err *err)
 	const char *s = text, *end = text + len;
 
 	if (len > CRON_MAX_LEN) {
-		fb_err_set(err, FB_EINVAL, "cron expression longer than %d bytes", CRON_MAX_LEN);
+		fb_err_msg(err, FB_EINVAL, "cron.too_long",
+		           msg_args("max", json_object_new_int(CRON_MAX_LEN), NULL));
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)text[i];
 
 		if ((ch < 0x21 || ch > 0x7e) && !is_blank((char)ch)) {
-			fb_err_set(err, FB_EINVAL, "position %zu: unexpected byte 0x%02x (only "
-			                           "printable ASCII, spaces and tabs)", i + 1, ch);
+			char hex[3];
+
+			snprintf(hex, sizeof(hex), "%02x", ch);
+			fb_err_msg(err, FB_EINVAL, "cron.bad_byte",
+			           msg_args("position", json_object_new_int((int)i + 1), "byte",
+			                    json_object_new_string(hex), NULL));
 			return -1;
 		}
 	}
 	while (s < end && is_blank(*s))
 		s++;
 	if (s == end) {
-		fb_err_set(err, FB_EINVAL, "empty cron expression: expected 5 fields (minute hour "
-		                           "day-of-month month day-of-week) or an alias such as "
-		                           "@daily");
+		fb_err_msg(err, FB_EINVAL, "cron.empty", NULL);
 		return -1;
 	}
 	if (*s == '@')
@@ -453,8 +475,8 @@ cron_next(const struct cron_expr *e, const struct tz *z, int64_t after, int64_t 
 	 * minutes repeated by a clock set back do, at most a day of them. */
 	for (i = 0; i < 2000; i++) {
 		if (!next_wall(e, wall, (int64_t)c.year + CRON_HORIZON_YEARS, &w)) {
-			fb_err_set(err, FB_ENOTFOUND, "the expression matches no time within %d "
-			                              "years", CRON_HORIZON_YEARS);
+			fb_err_msg(err, FB_ENOTFOUND, "cron.no_match",
+			           msg_args("years", json_object_new_int(CRON_HORIZON_YEARS), NULL));
 			return -1;
 		}
 		(void)tz_wall_to_utc(z, w, &t);

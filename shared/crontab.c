@@ -17,6 +17,7 @@
 #include "crontab.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "tz.h"
 
 /* Job types a crontab may run (the runner registers each of them). */
@@ -106,19 +107,45 @@ format_local(const struct tz *z, int64_t t, char out[40])
 
 /* ---- rules -------------------------------------------------------------------------- */
 
+/* Record a problem of field: msg.c's code with params (stolen, may be NULL). */
 static void
-problem(struct fb_err *err, const char *field, const char *fmt, ...) FB_PRINTF(3, 4);
-
-static void
-problem(struct fb_err *err, const char *field, const char *fmt, ...)
+problem(struct fb_err *err, const char *field, const char *code, struct json_object *params)
 {
-	char msg[512];
-	va_list ap;
+	fb_err_detail(err, fb_err_detail_msg(field, code, params));
+}
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fb_err_detail(err, jsonh_detail(field, msg));
+/* Record what e says (its code and params) as a problem of field. */
+static void
+problem_of(struct fb_err *err, const char *field, const struct fb_err *e)
+{
+	fb_err_detail(err, fb_err_to_detail(field, e));
+}
+
+/* Fail with FB_EVALIDATION counting the problems recorded in err. */
+static void
+invalid(struct fb_err *err)
+{
+	fb_err_msg(err, FB_EVALIDATION, "crontab.invalid",
+	           msg_args("n", json_object_new_int64((int64_t)json_object_array_length(err->details)),
+	                    NULL));
+}
+
+/* params {"max": max}; new object. */
+static struct json_object *
+max_arg(int64_t max)
+{
+	return msg_args("max", json_object_new_int64(max), NULL);
+}
+
+/* params {"list": the strings of list}; new object. */
+static struct json_object *
+list_arg(const char *const *list)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (; *list != NULL; list++)
+		json_object_array_add(a, json_object_new_string(*list));
+	return msg_args("list", a, NULL);
 }
 
 static int
@@ -143,7 +170,7 @@ rule_time(struct json_object *rule, const char *key, int64_t *out, struct fb_err
 	if (rc == 0)
 		return 0;
 	if (rc < 0 || crontab_parse_time(s, out) < 0) {
-		problem(err, field, "must be an RFC 3339 time such as 2026-01-31T08:00:00+08:00");
+		problem(err, field, "crontab.time", NULL);
 		fb_err_clear(&e);
 		return -1;
 	}
@@ -167,77 +194,77 @@ rule_parse(struct json_object *rule, int repeat, const struct fb_config *cfg,
 	memset(out, 0, sizeof(*out));
 	out->repeat = repeat;
 	if (rule == NULL || !json_object_is_type(rule, json_type_object)) {
-		problem(err, "rule", "is required and must be an object");
+		problem(err, "rule", "crontab.required_object", NULL);
 		return 1;
 	}
 	if (jsonh_only_keys(rule, repeat ? repeat_keys : once_keys, &e) < 0) {
-		problem(err, "rule", "%s", e.msg);
+		problem_of(err, "rule", &e);
 		fb_err_clear(&e);
 	}
 	if (!repeat) {
 		if (rule_time(rule, "runtime", &out->runtime, err) == 0)
-			problem(err, "rule.runtime", "is required for a once crontab");
+			problem(err, "rule.runtime", "crontab.runtime_required", NULL);
 		goto out;
 	}
 	/* Problems are recorded; both are looked at. */
 	(void)rule_time(rule, "start", &out->start, err);
 	(void)rule_time(rule, "end", &out->end, err);
 	if (out->start != 0 && out->end != 0 && out->end <= out->start)
-		problem(err, "rule.end", "must be after rule.start");
+		problem(err, "rule.end", "crontab.end_after_start", NULL);
 	rc = jsonh_get_str(rule, "tz", &zone, &e);
 	if (rc < 0) {
-		problem(err, "rule.tz", "must be a string");
+		problem(err, "rule.tz", "crontab.string", NULL);
 		fb_err_clear(&e);
 	}
 	if (zone == NULL)
 		zone = cfg->scheduler_timezone;
 	if (strlen(zone) > TZ_NAME_MAX) {
-		problem(err, "rule.tz", "is too long");
+		problem(err, "rule.tz", "crontab.too_long", NULL);
 	} else if (!check_zone) {
 		snprintf(out->tz, sizeof(out->tz), "%s", zone);
 	} else {
 		struct tz *z = tz_load(zone, &e);
 
 		if (z == NULL) {
-			problem(err, "rule.tz", "%s", e.msg);
+			problem_of(err, "rule.tz", &e);
 			fb_err_clear(&e);
 		}
 		tz_free(z);
 		snprintf(out->tz, sizeof(out->tz), "%s", zone);
 	}
 	if (jsonh_get_int(rule, "every", 1, 86400, &every, &e) < 0) {
-		problem(err, "rule.every", "must be a whole number of seconds, 1 to 86400");
+		problem(err, "rule.every", "crontab.every", NULL);
 		fb_err_clear(&e);
 	}
 	out->every = (int)every;
 	if (jsonh_get_str(rule, "every_config", &evc, &e) < 0) {
-		problem(err, "rule.every_config", "must be a string");
+		problem(err, "rule.every_config", "crontab.string", NULL);
 		fb_err_clear(&e);
 	} else if (evc != NULL) {
 		if (strcmp(evc, "batch.recover_interval_seconds") == 0)
 			out->every_recover = 1;
 		else
-			problem(err, "rule.every_config", "only batch.recover_interval_seconds is known");
+			problem(err, "rule.every_config", "crontab.every_config", NULL);
 	}
 	if (jsonh_get_array(rule, "cron", &arr, &e) < 0) {
-		problem(err, "rule.cron", "must be an array of cron expressions");
+		problem(err, "rule.cron", "crontab.cron_array", NULL);
 		fb_err_clear(&e);
 	} else if (arr != NULL) {
 		size_t i, n = json_object_array_length(arr);
 
 		if (n == 0 || n > CRONTAB_MAX_EXPRS)
-			problem(err, "rule.cron", "needs 1 to %d expressions", CRONTAB_MAX_EXPRS);
+			problem(err, "rule.cron", "crontab.cron_count", max_arg(CRONTAB_MAX_EXPRS));
 		for (i = 0; i < n && i < CRONTAB_MAX_EXPRS; i++) {
 			struct json_object *v = json_object_array_get_idx(arr, i);
 			char field[32];
 
 			snprintf(field, sizeof(field), "rule.cron[%zu]", i);
 			if (!json_object_is_type(v, json_type_string)) {
-				problem(err, field, "must be a string");
+				problem(err, field, "crontab.string", NULL);
 				continue;
 			}
 			if (cron_parse(json_object_get_string(v), &out->exprs[out->nexprs], &e) < 0) {
-				problem(err, field, "%s", e.msg);
+				problem_of(err, field, &e);
 				fb_err_clear(&e);
 				continue;
 			}
@@ -245,7 +272,7 @@ rule_parse(struct json_object *rule, int repeat, const struct fb_config *cfg,
 		}
 	}
 	if ((arr != NULL) + (every != 0) + (evc != NULL) != 1)
-		problem(err, "rule.cron", "give exactly one of rule.cron, rule.every, rule.every_config");
+		problem(err, "rule.cron", "crontab.schedule_one", NULL);
 out:
 	after = err->details != NULL ? (int)json_object_array_length(err->details) : 0;
 	return after - before;
@@ -399,33 +426,31 @@ check_http_args(struct json_object *args, const struct fb_config *cfg, struct fb
 	struct fb_err e = {0};
 
 	if (args == NULL) {
-		problem(err, "job.args.url", "is required for http.call");
+		problem(err, "job.args.url", "crontab.url_required", NULL);
 		return;
 	}
 	if (jsonh_only_keys(args, keys, &e) < 0) {
-		problem(err, "job.args", "%s", e.msg);
+		problem_of(err, "job.args", &e);
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_str(args, "url", &url, &e) <= 0 || strlen(url) > CRONTAB_MAX_URL) {
-		problem(err, "job.args.url", "is required: an http or https URL of at most %d bytes",
-		        CRONTAB_MAX_URL);
+		problem(err, "job.args.url", "crontab.url", max_arg(CRONTAB_MAX_URL));
 		fb_err_clear(&e);
 	} else if (!crontab_http_allowed(cfg, url)) {
-		problem(err, "job.args.url", "is not on the allowlist (scheduler.http_allow)");
+		problem(err, "job.args.url", "crontab.url_not_allowed", NULL);
 	}
 	if (jsonh_get_str(args, "method", &method, &e) < 0 ||
 	    (method != NULL && strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)) {
-		problem(err, "job.args.method", "must be GET or POST");
+		problem(err, "job.args.method", "crontab.method", NULL);
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_str(args, "body", &body, &e) < 0 ||
 	    (body != NULL && strlen(body) > CRONTAB_MAX_HTTP_BODY)) {
-		problem(err, "job.args.body", "must be a string of at most %d bytes",
-		        CRONTAB_MAX_HTTP_BODY);
+		problem(err, "job.args.body", "crontab.string_max", max_arg(CRONTAB_MAX_HTTP_BODY));
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_str(args, "content_type", &ct, &e) < 0 || (ct != NULL && strlen(ct) > 200)) {
-		problem(err, "job.args.content_type", "must be a string of at most 200 bytes");
+		problem(err, "job.args.content_type", "crontab.string_max", max_arg(200));
 		fb_err_clear(&e);
 	}
 }
@@ -442,50 +467,49 @@ check_job(struct json_object *job, const struct fb_config *cfg, struct fb_err *e
 	int64_t v;
 
 	if (job == NULL || !json_object_is_type(job, json_type_object)) {
-		problem(err, "job", "is required and must be an object");
+		problem(err, "job", "crontab.required_object", NULL);
 		return;
 	}
 	if (jsonh_only_keys(job, keys, &e) < 0) {
-		problem(err, "job", "%s", e.msg);
+		problem_of(err, "job", &e);
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_str(job, "type", &type, &e) <= 0 || !one_of(type, job_types)) {
-		problem(err, "job.type", "must be one of noop, batch.recover, crontab.purge, task.timeout, "
-		        "taskcenter.retry, alert.evaluate, http.call");
+		problem(err, "job.type", "crontab.one_of", list_arg(job_types));
 		fb_err_clear(&e);
 		type = NULL;
 	}
 	if (jsonh_get_obj(job, "args", &args, &e) < 0) {
-		problem(err, "job.args", "must be an object");
+		problem(err, "job.args", "crontab.object", NULL);
 		fb_err_clear(&e);
 	} else if (args != NULL && strlen(jsonh_str(args)) > CRONTAB_MAX_ARGS) {
-		problem(err, "job.args", "is larger than %d bytes", CRONTAB_MAX_ARGS);
+		problem(err, "job.args", "crontab.too_large", max_arg(CRONTAB_MAX_ARGS));
 	} else if (type != NULL && strcmp(type, "http.call") == 0) {
 		check_http_args(args, cfg, err);
 	}
 	if (jsonh_get_str(job, "stream", &stream, &e) < 0 ||
 	    (stream != NULL && !one_of(stream, streams))) {
-		problem(err, "job.stream", "must be high, common or low");
+		problem(err, "job.stream", "crontab.stream", NULL);
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_int(job, "timeout", 1, 86400 * 7, &v, &e) < 0) {
-		problem(err, "job.timeout", "must be seconds, 1 to 604800");
+		problem(err, "job.timeout", "crontab.timeout", NULL);
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_obj(job, "retry", &retry, &e) < 0) {
-		problem(err, "job.retry", "must be an object");
+		problem(err, "job.retry", "crontab.object", NULL);
 		fb_err_clear(&e);
 	} else if (retry != NULL) {
 		if (jsonh_only_keys(retry, rkeys, &e) < 0) {
-			problem(err, "job.retry", "%s", e.msg);
+			problem_of(err, "job.retry", &e);
 			fb_err_clear(&e);
 		}
 		if (jsonh_get_int(retry, "max_attempts", 1, 100, &v, &e) < 0) {
-			problem(err, "job.retry.max_attempts", "must be 1 to 100");
+			problem(err, "job.retry.max_attempts", "crontab.range", msg_args("min", json_object_new_int(1), "max", json_object_new_int(100), NULL));
 			fb_err_clear(&e);
 		}
 		if (jsonh_get_int(retry, "backoff_seconds", 0, 86400, &v, &e) < 0) {
-			problem(err, "job.retry.backoff_seconds", "must be 0 to 86400");
+			problem(err, "job.retry.backoff_seconds", "crontab.range", msg_args("min", json_object_new_int(0), "max", json_object_new_int(86400), NULL));
 			fb_err_clear(&e);
 		}
 	}
@@ -500,14 +524,7 @@ get_choice(struct json_object *body, const char *key, const char *const *list,
 	const char *s = NULL;
 
 	if (jsonh_get_str(body, key, &s, &e) < 0 || (s != NULL && !one_of(s, list))) {
-		char msg[128] = "must be one of";
-		const char *const *l;
-
-		for (l = list; *l != NULL; l++) {
-			strncat(msg, l == list ? " " : ", ", sizeof(msg) - strlen(msg) - 1);
-			strncat(msg, *l, sizeof(msg) - strlen(msg) - 1);
-		}
-		problem(err, key, "%s", msg);
+		problem(err, key, "crontab.one_of", list_arg(list));
 		fb_err_clear(&e);
 		return;
 	}
@@ -528,8 +545,7 @@ read_deps(struct json_object *arr, struct spec *s, struct fb_err *err)
 	if (!json_object_is_type(arr, json_type_array) ||
 	    (n = json_object_array_length(arr)) > CRONTAB_MAX_DEPS) {
 		if (err != NULL)
-			problem(err, "depends_on", "must be an array of at most %d crontab ids",
-			        CRONTAB_MAX_DEPS);
+			problem(err, "depends_on", "crontab.deps_array", max_arg(CRONTAB_MAX_DEPS));
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -540,14 +556,14 @@ read_deps(struct json_object *arr, struct spec *s, struct fb_err *err)
 		snprintf(field, sizeof(field), "depends_on[%zu]", i);
 		if (!json_object_is_type(v, json_type_int) || id <= 0) {
 			if (err != NULL)
-				problem(err, field, "must be a crontab id");
+				problem(err, field, "crontab.dep_id", NULL);
 			continue;
 		}
 		for (j = 0; j < s->ndeps && s->deps[j] != id; j++)
 			;
 		if (j < s->ndeps) {
 			if (err != NULL)
-				problem(err, field, "is listed twice");
+				problem(err, field, "crontab.dep_twice", NULL);
 			continue;
 		}
 		s->deps[s->ndeps++] = id;
@@ -570,12 +586,14 @@ read_spec(struct json_object *body, struct json_object *cur, const struct fb_con
 	int is_system = 0;
 
 	if (body == NULL || !json_object_is_type(body, json_type_object)) {
-		fb_err_set(err, FB_EINVAL, "the body must be a JSON object");
+		fb_err_msg(err, FB_EINVAL, "request.body_object", NULL);
 		return -1;
 	}
 	if (jsonh_only_keys(body, keys, &e) < 0) {
-		problem(&e, "body", "%s", e.msg);
-		fb_err_set(err, FB_EVALIDATION, "%s", e.msg);
+		fb_err_msg(err, FB_EVALIDATION, e.mcode != NULL ? e.mcode : MSG_TEXT_CODE,
+		           e.mcode != NULL ? (e.margs[0] ? json_tokener_parse(e.margs) : NULL)
+		                           : msg_args("text", json_object_new_string(e.msg), NULL));
+		fb_err_detail(err, fb_err_to_detail("body", &e));
 		fb_err_clear(&e);
 		return -1;
 	}
@@ -595,29 +613,29 @@ read_spec(struct json_object *body, struct json_object *cur, const struct fb_con
 			for (const char *const *k = (const char *const[]){"name", "type", "job", NULL};
 			     *k != NULL; k++)
 				if (json_object_object_get_ex(body, *k, NULL))
-					problem(err, *k, "cannot be changed on a system crontab");
+					problem(err, *k, "crontab.system_field", NULL);
 	} else {
 		s->misfire = "run_once";
 		s->overlap = "forbid";
 	}
 	if (jsonh_get_str(body, "name", &s->name, &e) < 0) {
-		problem(err, "name", "must be a string");
+		problem(err, "name", "crontab.string", NULL);
 		fb_err_clear(&e);
 	}
 	if (s->name == NULL || s->name[0] == '\0' || strlen(s->name) > CRONTAB_MAX_NAME)
-		problem(err, "name", "is required, 1 to %d bytes", CRONTAB_MAX_NAME);
+		problem(err, "name", "crontab.name", max_arg(CRONTAB_MAX_NAME));
 	get_choice(body, "type", types, &s->type, err);
 	if (s->type == NULL)
-		problem(err, "type", "is required: once or repeat");
+		problem(err, "type", "crontab.type", NULL);
 	get_choice(body, "misfire", misfires, &s->misfire, err);
 	get_choice(body, "overlap", overlaps, &s->overlap, err);
 	if (jsonh_get_bool(body, "enable", &s->enable, &e) < 0) {
-		problem(err, "enable", "must be true or false");
+		problem(err, "enable", "crontab.bool", NULL);
 		fb_err_clear(&e);
 	}
 	if (jsonh_get_str(body, "remark", &s->remark, &e) < 0 ||
 	    (s->remark != NULL && strlen(s->remark) > 2000)) {
-		problem(err, "remark", "must be a string of at most 2000 bytes");
+		problem(err, "remark", "crontab.string_max", max_arg(2000));
 		fb_err_clear(&e);
 	}
 	if (json_object_object_get_ex(body, "rule", &v))
@@ -630,8 +648,7 @@ read_spec(struct json_object *body, struct json_object *cur, const struct fb_con
 	if (json_object_object_get_ex(body, "depends_on", &v))
 		read_deps(v, s, err);
 	if (err->details != NULL) {
-		fb_err_set(err, FB_EVALIDATION, "the crontab is not valid (%zu problems)",
-		           json_object_array_length(err->details));
+		invalid(err);
 		return -1;
 	}
 	return 0;
@@ -776,7 +793,7 @@ found(PGresult *res, int64_t id, struct fb_err *err)
 		return -1;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "no crontab %lld", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "crontab.not_found", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	return 0;
@@ -949,9 +966,9 @@ check_deps(struct db *db, int64_t id, const struct spec *s, const char *deps,
 
 		snprintf(field, sizeof(field), "depends_on[%d]", i);
 		if (s->deps[i] == id)
-			problem(err, field, "a crontab cannot depend on itself");
+			problem(err, field, "crontab.dep_self", NULL);
 		else if (graph_find(&g, s->deps[i]) < 0)
-			problem(err, field, "no crontab %lld", (long long)s->deps[i]);
+			problem(err, field, "crontab.not_found", msg_args("id", json_object_new_int64(s->deps[i]), NULL));
 	}
 	seen = xcalloc((size_t)g.n + 1, 1);
 	path = xcalloc((size_t)g.n + 2, sizeof(*path));
@@ -960,11 +977,10 @@ check_deps(struct db *db, int64_t id, const struct spec *s, const char *deps,
 			buf_printf(&msg, "%s (#%lld) -> ", g.name[graph_find(&g, path[j])],
 			           (long long)path[j]);
 		buf_printf(&msg, "%s (#%lld)", g.name[graph_find(&g, id)], (long long)id);
-		problem(err, "depends_on", "would make a cycle: %s", buf_cstr(&msg));
+		problem(err, "depends_on", "crontab.cycle", msg_args("path", json_object_new_string(buf_cstr(&msg)), NULL));
 	}
 	if (err->details != NULL) {
-		fb_err_set(err, FB_EVALIDATION, "the crontab is not valid (%zu problems)",
-		           json_object_array_length(err->details));
+		invalid(err);
 		goto out;
 	}
 	rc = 0;
@@ -1041,7 +1057,7 @@ write_tx(struct db *db, void *argp, struct fb_err *err)
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
-		fb_err_set(err, FB_ENOTFOUND, "no crontab %lld", (long long)w->id);
+		fb_err_msg(err, FB_ENOTFOUND, "crontab.not_found", msg_args("id", json_object_new_int64(w->id), NULL));
 		goto out;
 	}
 	w->id = db_ll(res, 0, 0);
@@ -1109,8 +1125,8 @@ delete_tx(struct db *db, void *argp, struct fb_err *err)
 	sys = db_val(res, 0, 0)[0] == 't';
 	PQclear(res);
 	if (sys) {
-		fb_err_set(err, FB_ECONFLICT, "crontab %lld is a system crontab: disable it instead",
-		           (long long)a->id);
+		fb_err_msg(err, FB_ECONFLICT, "crontab.system_delete",
+		           msg_args("id", json_object_new_int64(a->id), NULL));
 		return -1;
 	}
 	res = db_query(db, "crontab_downstreams",
@@ -1120,8 +1136,9 @@ delete_tx(struct db *db, void *argp, struct fb_err *err)
 	if (res == NULL)
 		return -1;
 	if (db_val(res, 0, 0) != NULL) {
-		fb_err_set(err, FB_ECONFLICT, "crontab %lld is an upstream of %s: remove it from their"
-		           " depends_on first", (long long)a->id, db_val(res, 0, 0));
+		fb_err_msg(err, FB_ECONFLICT, "crontab.upstream",
+		           msg_args("id", json_object_new_int64(a->id), "names",
+		                    json_object_new_string(db_val(res, 0, 0)), NULL));
 		PQclear(res);
 		return -1;
 	}
@@ -1335,7 +1352,7 @@ crontab_next_expr(const struct fb_config *cfg, const char *expr, const char *tz,
 	if (tz != NULL)
 		jsonh_add_str(rule, "tz", tz);
 	if (expr == NULL)
-		problem(&e, "expr", "is required: a 5-field cron expression");
+		problem(&e, "expr", "crontab.expr_required", NULL);
 	else if (crontab_rule_parse(rule, 1, cfg, &parsed, &e) > 0 && e.details != NULL) {
 		/* rule.cron[0] and rule.tz are the request's expr and tz. */
 		size_t i;
@@ -1350,7 +1367,7 @@ crontab_next_expr(const struct fb_config *cfg, const char *expr, const char *tz,
 	}
 	json_object_put(rule);
 	if (e.details != NULL) {
-		fb_err_set(err, FB_EVALIDATION, "the expression is not valid");
+		fb_err_msg(err, FB_EVALIDATION, "cron.expr_invalid", NULL);
 		err->details = e.details;
 		e.details = NULL;
 		return NULL;

@@ -62,7 +62,7 @@ notice_ack(struct db *db, int64_t user_id, const char *until, struct fb_err *err
 	             2, (const char *[]){uid, until}, err);
 	if (rc < 0 && strncmp(err->sqlstate, "2200", 4) == 0) {
 		fb_err_clear(err);
-		fb_err_set(err, FB_EINVAL, "until must be a time as the notice list gave it");
+		fb_err_msg(err, FB_EINVAL, "notice.until", NULL);
 	}
 	return rc;
 }

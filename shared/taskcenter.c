@@ -17,6 +17,7 @@
 #include "db.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "msg.h"
 #include "queue.h"
 #include "rand.h"
 #include "taskcenter.h"
@@ -624,10 +625,11 @@ taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err)
 		return -1;
 	rc = db_ll(res, 0, 0) > 0;
 	if (!rc && db_val(res, 0, 1) == NULL)
-		fb_err_set(err, FB_ENOTFOUND, "no such task-center log row: %lld", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "tc.no_log", msg_args("id", json_object_new_int64(id), NULL));
 	else if (!rc)
-		fb_err_set(err, FB_ECONFLICT, "log row %lld is %s: only failed, abandoned or rejected rows are pushed again",
-		           (long long)id, db_val(res, 0, 1));
+		fb_err_msg(err, FB_ECONFLICT, "tc.log_not_retryable",
+		           msg_args("id", json_object_new_int64(id), "status",
+		                    json_object_new_string(db_val(res, 0, 1)), NULL));
 	PQclear(res);
 	return rc;
 }
@@ -680,7 +682,7 @@ taskcenter_platform_get(struct db *db, int64_t id, struct fb_err *err)
 	                  1, (const char *[]){pid}, err);
 	if (o == NULL && err->code == FB_ENOTFOUND) {
 		fb_err_clear(err);
-		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "tc.no_platform_id", msg_args("id", json_object_new_int64(id), NULL));
 	}
 	return o;
 }
@@ -731,13 +733,13 @@ taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in
 	if (res == NULL) {
 		if (strcmp(err->sqlstate, "23505") == 0) {
 			fb_err_clear(err);
-			fb_err_set(err, FB_ECONFLICT, "a platform with that name exists");
+			fb_err_msg(err, FB_ECONFLICT, "tc.platform_name_taken", NULL);
 		}
 		return -1;
 	}
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)*id);
+		fb_err_msg(err, FB_ENOTFOUND, "tc.no_platform_id", msg_args("id", json_object_new_int64(*id), NULL));
 		return -1;
 	}
 	*id = db_ll(res, 0, 0);
@@ -765,7 +767,7 @@ taskcenter_platform_ping(struct db *db, int64_t id, char webhook_id[64],
 		return -1;
 	if (PQntuples(res_db) == 0) {
 		PQclear(res_db);
-		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "tc.no_platform_id", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	fb_random_hex(rnd, 8);
@@ -796,7 +798,7 @@ taskcenter_platform_delete(struct db *db, int64_t id, struct fb_err *err)
 	n = (int)db_ll(res, 0, 0);
 	PQclear(res);
 	if (n == 0) {
-		fb_err_set(err, FB_ENOTFOUND, "no such platform: %lld", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "tc.no_platform_id", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	return 0;

@@ -14,13 +14,45 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "mem.h"
+#include "msg.h"
 #include "tz.h"
+
+/* A zone file that is not what it says: code with what is wrong, said as it is. */
+static void FB_PRINTF(3, 4)
+damaged(struct fb_err *err, enum fb_code code, const char *fmt, ...)
+{
+	char what[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	fb_err_msg(err, code, "tz.file_damaged", msg_args("what", json_object_new_string(what), NULL));
+}
+
+/* params {"max": max}; new object. */
+static struct json_object *
+max_arg(int max)
+{
+	return msg_args("max", json_object_new_int(max), NULL);
+}
+
+/* params {"name": name}; new object. */
+static struct json_object *
+name_arg(const char *name)
+{
+	return msg_args("name", json_object_new_string(name), NULL);
+}
 
 #define TZ_ABBR_MAX 16
 /* RFC 8536 section 3.2: UT offsets outside this range are not meaningful. */
@@ -416,7 +448,7 @@ tzif_header(const unsigned char *p, size_t len, size_t timesize, struct tzif_cou
 	size_t need;
 
 	if (len < 44 || memcmp(p, "TZif", 4) != 0) {
-		fb_err_set(err, FB_EINVAL, "time zone file: not a TZif file");
+		fb_err_msg(err, FB_EINVAL, "tz.not_tzif", NULL);
 		return 0;
 	}
 	c->isut = be32(p + 20);
@@ -426,26 +458,24 @@ tzif_header(const unsigned char *p, size_t len, size_t timesize, struct tzif_cou
 	c->type = be32(p + 36);
 	c->chr = be32(p + 40);
 	if (c->leap != 0) {
-		fb_err_set(err, FB_EINVAL, "time zone file: leap-second files (right/) are not "
-		                           "supported");
+		fb_err_msg(err, FB_EINVAL, "tz.leap", NULL);
 		return 0;
 	}
 	if (c->type == 0 || c->type > TZ_MAX_TYPES || c->chr == 0 ||
 	    c->chr > TZ_MAX_ABBR_BYTES || (c->isut != 0 && c->isut != c->type) ||
 	    (c->isstd != 0 && c->isstd != c->type)) {
-		fb_err_set(err, FB_EINVAL, "time zone file: bad counts in the header");
+		damaged(err, FB_EINVAL, "bad counts in the header");
 		return 0;
 	}
 	if (c->time > TZ_MAX_TRANSITIONS) {
-		fb_err_set(err, FB_ETOOBIG, "time zone file: more than %d transitions",
-		           TZ_MAX_TRANSITIONS);
+		damaged(err, FB_ETOOBIG, "more than %d transitions", TZ_MAX_TRANSITIONS);
 		return 0;
 	}
 	/* All counts are capped above, so this cannot overflow. */
 	need = (size_t)c->time * (timesize + 1) + (size_t)c->type * 6 + c->chr + c->isstd +
 	       c->isut;
 	if (len - 44 < need) {
-		fb_err_set(err, FB_EINVAL, "time zone file: truncated");
+		damaged(err, FB_EINVAL, "truncated");
 		return 0;
 	}
 	return need;
@@ -469,14 +499,14 @@ tzif_data(struct tz *z, const unsigned char *p, size_t timesize, const struct tz
 		z->times[i] = timesize == 8 ? be64(p + 8 * i) : (int32_t)be32(p + 4 * i);
 		z->idx[i] = ip[i];
 		if (ip[i] >= c->type || (i > 0 && z->times[i] <= z->times[i - 1])) {
-			fb_err_set(err, FB_EINVAL, "time zone file: bad transition %zu", i);
+			damaged(err, FB_EINVAL, "bad transition %zu", i);
 			return -1;
 		}
 	}
 	memcpy(z->abbrs, ap, c->chr);
 	z->abbrs[c->chr] = '\0';
 	if (z->abbrs[c->chr - 1] != '\0') {
-		fb_err_set(err, FB_EINVAL, "time zone file: abbreviations not terminated");
+		damaged(err, FB_EINVAL, "abbreviations not terminated");
 		return -1;
 	}
 	for (i = 0; i < c->type; i++) {
@@ -484,7 +514,7 @@ tzif_data(struct tz *z, const unsigned char *p, size_t timesize, const struct tz
 		int32_t off = (int32_t)be32(t);
 
 		if (off < TZ_UTOFF_MIN || off > TZ_UTOFF_MAX || t[4] > 1 || t[5] >= c->chr) {
-			fb_err_set(err, FB_EINVAL, "time zone file: bad local time type %zu", i);
+			damaged(err, FB_EINVAL, "bad local time type %zu", i);
 			return -1;
 		}
 		z->types[i].utoff = off;
@@ -503,12 +533,11 @@ tz_from_tzif(const char *name, const void *data, size_t len, struct fb_err *err)
 	size_t need, off;
 
 	if (strlen(name) > TZ_NAME_MAX) {
-		fb_err_set(err, FB_EINVAL, "time zone name longer than %d bytes", TZ_NAME_MAX);
+		fb_err_msg(err, FB_EINVAL, "tz.name_long", max_arg(TZ_NAME_MAX));
 		return NULL;
 	}
 	if (len > TZ_MAX_FILE_BYTES) {
-		fb_err_set(err, FB_ETOOBIG, "time zone file larger than %d bytes",
-		           TZ_MAX_FILE_BYTES);
+		fb_err_msg(err, FB_ETOOBIG, "tz.file_large", max_arg(TZ_MAX_FILE_BYTES));
 		return NULL;
 	}
 	need = tzif_header(p, len, 4, &c, err);
@@ -537,20 +566,19 @@ tz_from_tzif(const char *name, const void *data, size_t len, struct fb_err *err)
 
 		nl = len - off > 1 ? memchr(f + 1, '\n', len - off - 1) : NULL;
 		if (off == len || f[0] != '\n' || nl == NULL) {
-			fb_err_set(err, FB_EINVAL, "time zone file: malformed footer");
+			damaged(err, FB_EINVAL, "malformed footer");
 			goto fail;
 		}
 		flen = (size_t)(nl - (f + 1));
 		if (flen > TZ_MAX_FOOTER_BYTES || memchr(f + 1, '\0', flen) != NULL) {
-			fb_err_set(err, FB_EINVAL, "time zone file: malformed footer");
+			damaged(err, FB_EINVAL, "malformed footer");
 			goto fail;
 		}
 		memcpy(footer, f + 1, flen);
 		footer[flen] = '\0';
 		if (flen > 0) {
 			if (rule_parse(footer, &z->rule) < 0) {
-				fb_err_set(err, FB_EINVAL, "time zone file: bad TZ string in the "
-				                           "footer");
+				damaged(err, FB_EINVAL, "bad TZ string in the footer");
 				goto fail;
 			}
 			z->has_rule = 1;
@@ -568,12 +596,11 @@ tz_name_check(const char *name, struct fb_err *err)
 	size_t i, n = strnlen(name, TZ_NAME_MAX + 1);
 
 	if (n == 0 || n > TZ_NAME_MAX) {
-		fb_err_set(err, FB_EINVAL, "time zone name must be 1 to %d bytes", TZ_NAME_MAX);
+		fb_err_msg(err, FB_EINVAL, "tz.name_length", max_arg(TZ_NAME_MAX));
 		return -1;
 	}
 	if (name[0] == '/' || strstr(name, "..") != NULL) {
-		fb_err_set(err, FB_EINVAL, "time zone name '%s' is not a relative zone name "
-		                           "(no leading '/', no '..')", name);
+		fb_err_msg(err, FB_EINVAL, "tz.name_relative", name_arg(name));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -582,8 +609,8 @@ tz_name_check(const char *name, struct fb_err *err)
 		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
 		      (ch >= '0' && ch <= '9') || ch == '/' || ch == '_' || ch == '+' ||
 		      ch == '-' || ch == '.')) {
-			fb_err_set(err, FB_EINVAL, "time zone name has a character other than "
-			                           "letters, digits and /_+-. at position %zu", i + 1);
+			fb_err_msg(err, FB_EINVAL, "tz.name_char",
+			           msg_args("position", json_object_new_int64((int64_t)i + 1), NULL));
 			return -1;
 		}
 	}
@@ -624,17 +651,20 @@ tz_load_dir(const char *dir, const char *name, struct fb_err *err)
 			z = tz_utc();
 			goto done;
 		}
-		fb_err_set(err, errno == ENOENT || errno == ENOTDIR ? FB_ENOTFOUND : FB_EIO,
-		           "time zone '%s': %s", name, strerror(errno));
+		if (errno == ENOENT || errno == ENOTDIR)
+			fb_err_msg(err, FB_ENOTFOUND, "tz.unknown", name_arg(name));
+		else
+			fb_err_set(err, FB_EIO, "time zone '%s': %s", name, strerror(errno));
 		goto done;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fb_err_set(err, FB_ENOTFOUND, "time zone '%s': not a zone file", name);
+		fb_err_msg(err, FB_ENOTFOUND, "tz.not_zone", name_arg(name));
 		goto done;
 	}
 	if (st.st_size > TZ_MAX_FILE_BYTES) {
-		fb_err_set(err, FB_ETOOBIG, "time zone '%s': file larger than %d bytes", name,
-		           TZ_MAX_FILE_BYTES);
+		fb_err_msg(err, FB_ETOOBIG, "tz.zone_large",
+		           msg_args("name", json_object_new_string(name), "max",
+		                    json_object_new_int(TZ_MAX_FILE_BYTES), NULL));
 		goto done;
 	}
 	/* Read up to one byte past the cap: a file that grew is still caught. */

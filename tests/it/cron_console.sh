@@ -3,7 +3,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # The console's scheduled-jobs page in headless Chromium: hidden from a user who is no
 # admin; an admin opens the editor, types an expression and sees the next fire times
-# follow it (in Asia/Shanghai), sees a bad expression's field and position, saves, finds
+# follow it (in Asia/Shanghai), sees a bad expression's field and position (the server's message in the page's language), saves, finds
 # the crontab in the list (filtered by name), disables it, runs it now and sees the run in
 # its history; the page speaks English when asked to.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
@@ -73,8 +73,8 @@ with Browser(profile) as b:
     days = js("Array.from(document.querySelectorAll('#ct-next li')).map((e) => new Date(e.dataset.at).getUTCDay())") or []
     ok(len(days) == 10 and all(d == 1 for d in days), "every one a Monday (09:30 in Shanghai is 01:30 UTC)")
     type_into("#ct-expr", "61 * * * *")
-    ok(wait("document.getElementById('ct-next-error').textContent.indexOf('position') >= 0"),
-       "a bad expression names the field and position: %s" % q("#ct-next-error"))
+    ok(wait("document.getElementById('ct-next-error').textContent === 'expr: 分钟字段第 1 个字符处：61 超出范围：应为 0 到 59 的数字'"),
+       "a bad expression names the field and position, in Chinese: %s" % q("#ct-next-error"))
     ok(len(next_times()) == 0, "and lists no times")
     type_into("#ct-expr", "*/20 * * * *")
     ok(wait("document.querySelectorAll('#ct-next li').length === 10 && document.getElementById('ct-next-error').textContent === ''"),
@@ -106,6 +106,11 @@ with Browser(profile) as b:
     time.sleep(0.5)
     ok(wait("document.getElementById('nav-crontab').textContent === 'Scheduled jobs' && !!document.getElementById('ct-title') && document.getElementById('ct-title').textContent === 'Scheduled jobs'"),
        "the page in English: %s" % q("#ct-title"))
+    click("#ct-new")
+    ok(wait("location.hash === '#/crontab/new' && !document.getElementById('ct-editor').hidden"), "the editor opens (en)")
+    type_into("#ct-expr", "61 * * * *")
+    ok(wait("document.getElementById('ct-next-error').textContent === 'expr: minute field, position 1: 61 is out of range: expected a number 0-59'"),
+       "the server's message for a bad expression in English: %s" % q("#ct-next-error"))
 sys.exit(1 if failed() else 0)
 PYEOF
 

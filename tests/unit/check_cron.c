@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 #include "cron.h"
+#include "msg.h"
 #include "tz.h"
 
 /* 2024-03-31T01:00:00Z, 2024-10-27T01:00:00Z: Berlin's changes of 2024. */
@@ -332,6 +334,48 @@ START_TEST(parse_error_classes)
 		ck_assert_int_eq(err.code, FB_EINVAL);
 		ck_assert_msg(strcmp(err.msg, parse_errors[i].msg) == 0, "'%s': got \"%s\"",
 		              parse_errors[i].text, err.msg);
+		/* Every parse error has a code of the catalogue, said in Chinese too. */
+		ck_assert_msg(err.mcode != NULL && msg_known(err.mcode), "'%s': no message code",
+		              parse_errors[i].text);
+	}
+}
+END_TEST
+
+/* A problem inside a field: its name, position and the problem, in zh-CN and en. */
+START_TEST(parse_error_said)
+{
+	static const struct {
+		const char *text, *en, *zh;
+	} cases[] = {
+		{"61 * * * *", "minute field, position 1: 61 is out of range: expected a number 0-59",
+		 "分钟字段第 1 个字符处：61 超出范围：应为 0 到 59 的数字"},
+		{"0 0 * JAN-XYZ *",
+		 "month field, position 11: expected a number 1-12 or a name JAN-DEC, got 'XYZ'",
+		 "月份字段第 11 个字符处：应为 1 到 12 的数字或月份名 JAN 到 DEC，而不是“XYZ”"},
+		{"0 0 5-1 * *", "day-of-month field, position 5: range 5-1 runs backwards (ranges do not wrap)",
+		 "日字段第 5 个字符处：范围 5-1 是倒过来的（范围不会绕回）"},
+		{"0 0 * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4: "
+		            "the day-of-week field is missing",
+		 "应为 5 个字段（分钟 小时 日 月份 星期），实际只有 4 个：缺少星期字段"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fb_err err = {0};
+		struct json_object *p;
+		struct cron_expr e;
+		char *en, *zh;
+
+		ck_assert_int_eq(cron_parse(cases[i].text, &e, &err), -1);
+		p = json_tokener_parse(err.margs);
+		en = msg_render(err.mcode, p, MSG_EN);
+		zh = msg_render(err.mcode, p, MSG_ZH);
+		ck_assert_str_eq(en, cases[i].en);
+		ck_assert_str_eq(err.msg, cases[i].en);
+		ck_assert_str_eq(zh, cases[i].zh);
+		free(en);
+		free(zh);
+		json_object_put(p);
 	}
 }
 END_TEST
@@ -740,6 +784,7 @@ cron_suite(void)
 	tcase_add_test(tc, reference_vectors);
 	tcase_add_test(tc, parse_fields);
 	tcase_add_test(tc, parse_error_classes);
+	tcase_add_test(tc, parse_error_said);
 	tcase_add_test(tc, parse_length_bound);
 	tcase_add_test(tc, next_leap_and_never);
 	tcase_add_test(tc, next_against_minute_walk);

@@ -10,6 +10,7 @@
 
 #include "crontab.h"
 #include "jsonh.h"
+#include "msg.h"
 
 static struct fb_config *
 cfg_new(void)
@@ -23,7 +24,7 @@ cfg_new(void)
 	return c;
 }
 
-/* Parse rule text; the problems' fields joined by spaces into out. */
+/* Parse rule text; the problems' fields joined by spaces into out (each has a code). */
 static int
 parse(const char *text, int repeat, struct crontab_rule *r, char *out, size_t outsz)
 {
@@ -38,7 +39,10 @@ parse(const char *text, int repeat, struct crontab_rule *r, char *out, size_t ou
 	out[0] = '\0';
 	for (i = 0; err.details != NULL && i < json_object_array_length(err.details); i++) {
 		struct json_object *d = json_object_array_get_idx(err.details, i);
+		const char *code = json_object_get_string(json_object_object_get(d, "code"));
 
+		/* Every problem is said through a code of the catalogue. */
+		ck_assert_msg(msg_known(code), "%s: code %s", jsonh_str(d), code ? code : "none");
 		if (i > 0)
 			strncat(out, " ", outsz - strlen(out) - 1);
 		strncat(out, json_object_get_string(json_object_object_get(d, "field")),

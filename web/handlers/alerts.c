@@ -25,9 +25,9 @@ handle_alerts_list(struct request *r, struct fb_err *err)
 	    handler_paging(r, &page, &size, err) < 0)
 		return -1;
 	state = request_param(r, "state");
-	if (listing_status(state, states, "state must be open or resolved", err) < 0 ||
+	if (listing_status(state, states, "alert.state", err) < 0 ||
 	    (db = request_db(r, err)) == NULL ||
-	    (out = alert_list(db, state, page, size, err)) == NULL)
+	    (out = alert_list(db, state, page, size, r->lang, err)) == NULL)
 		return -1;
 	respond_json(r, 200, out);
 	return 0;

@@ -61,7 +61,7 @@ handle_crontab_list(struct request *r, struct fb_err *err)
 		f.keyword = NULL;
 	if ((en = request_param(r, "enable")) != NULL && en[0] != '\0') {
 		if (strcmp(en, "true") != 0 && strcmp(en, "false") != 0) {
-			fb_err_set(err, FB_EINVAL, "enable must be true or false");
+			fb_err_msg(err, FB_EINVAL, "crontab.enable_param", NULL);
 			return -1;
 		}
 		f.enable = strcmp(en, "true") == 0;
@@ -71,8 +71,7 @@ handle_crontab_list(struct request *r, struct fb_err *err)
 	for (i = 0; f.state != NULL && states[i] != NULL && strcmp(states[i], f.state) != 0; i++)
 		;
 	if (f.state != NULL && states[i] == NULL) {
-		fb_err_set(err, FB_EINVAL, "last_state must be one of pending, running, success, failed,"
-		           " skipped, timed_out, waiting, cancelled");
+		fb_err_msg(err, FB_EINVAL, "crontab.last_state", NULL);
 		return -1;
 	}
 	if ((db = request_db(r, err)) == NULL)

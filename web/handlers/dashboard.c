@@ -119,7 +119,7 @@ service_json(struct request *r, struct db *db, struct json_object *out,
 	    overview_push_health(db, &push, err) < 0 ||
 	    overview_cron_failures(db, DASHBOARD_CRON_FAILURES, &cron, err) < 0 ||
 	    overview_backlog(q, DASHBOARD_BACKLOG_POINTS, &backlog, err) < 0 ||
-	    (alerts = alert_recent(db, DASHBOARD_ALERTS_MAX, err)) == NULL ||
+	    (alerts = alert_recent(db, DASHBOARD_ALERTS_MAX, r->lang, err)) == NULL ||
 	    (runners = runners_list(q, err)) == NULL) {
 		json_object_put(push);
 		json_object_put(cron);

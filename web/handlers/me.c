@@ -56,7 +56,7 @@ handle_me_notices_ack(struct request *r, struct fb_err *err)
 	if ((body = request_json(r, err)) == NULL)
 		return -1;
 	if (!json_object_is_type(body, json_type_object)) {
-		fb_err_set(err, FB_EINVAL, "the body must be a JSON object");
+		fb_err_msg(err, FB_EINVAL, "request.body_object", NULL);
 		return -1;
 	}
 	if (jsonh_only_keys(body, allowed, err) < 0 || jsonh_get_str(body, "until", &until, err) < 0 ||

@@ -25,6 +25,7 @@
 #include "handlers.h"
 #include "jsonh.h"
 #include "log.h"
+#include "msg.h"
 #include "runners.h"
 
 int
@@ -135,11 +136,11 @@ handle_queue_consumers_get(struct request *r, struct fb_err *err)
 	return q == NULL ? -1 : consumers_respond(r, q, err);
 }
 
-/* A problem with the request body, collected for one 422. */
+/* A problem with the request body (msg.c's code, params stolen), collected for one 422. */
 static void
-problem(struct fb_err *err, const char *field, const char *message)
+problem(struct fb_err *err, const char *field, const char *code, struct json_object *params)
 {
-	fb_err_detail(err, jsonh_detail(field, message));
+	fb_err_detail(err, fb_err_detail_msg(field, code, params));
 }
 
 int
@@ -151,7 +152,6 @@ handle_queue_consumers_put(struct request *r, struct fb_err *err)
 	int rc;
 	struct queue *q;
 	struct db *db;
-	char msg[128];
 
 	if ((body = request_json(r, err)) == NULL)
 		return -1;
@@ -161,7 +161,7 @@ handle_queue_consumers_put(struct request *r, struct fb_err *err)
 		if (strcmp(key, "runner") == 0) {
 			if (!json_object_is_type(val, json_type_string) ||
 			    json_object_get_string_len(val) < 1 || json_object_get_string_len(val) > 300) {
-				problem(err, "runner", "must be a runner name \"host:pid\" as /api/runners lists it");
+				problem(err, "runner", "ops.runner_name", NULL);
 				bad = 1;
 			} else {
 				runner = json_object_get_string(val);
@@ -169,7 +169,7 @@ handle_queue_consumers_put(struct request *r, struct fb_err *err)
 			continue;
 		}
 		if (queue_prio_parse(key, &prio) < 0) {
-			problem(err, key, "unknown member: only high, common, low and runner");
+			problem(err, key, "ops.consumers_member", NULL);
 			bad = 1;
 			continue;
 		}
@@ -179,16 +179,15 @@ handle_queue_consumers_put(struct request *r, struct fb_err *err)
 			continue; /* null: back to the default */
 		if (!json_object_is_type(val, json_type_int) || json_object_get_int64(val) < 0 ||
 		    json_object_get_int64(val) > RUNNERS_MAX_PER_CLASS) {
-			snprintf(msg, sizeof(msg), "must be an integer from 0 to %d, or null",
-			         RUNNERS_MAX_PER_CLASS);
-			problem(err, key, msg);
+			problem(err, key, "ops.consumers_count",
+			        msg_args("max", json_object_new_int(RUNNERS_MAX_PER_CLASS), NULL));
 			bad = 1;
 			continue;
 		}
 		counts[prio] = (int)json_object_get_int64(val);
 	}
 	if (given == 0 && !bad) {
-		problem(err, "high", "give at least one of high, common, low");
+		problem(err, "high", "ops.consumers_none", NULL);
 		bad = 1;
 	}
 	if ((q = request_queue(r, err)) == NULL)
@@ -199,12 +198,12 @@ handle_queue_consumers_put(struct request *r, struct fb_err *err)
 		if (known < 0)
 			return -1;
 		if (known == 0) {
-			problem(err, "runner", "no such runner (see /api/runners)");
+			problem(err, "runner", "ops.no_runner", NULL);
 			bad = 1;
 		}
 	}
 	if (bad) {
-		fb_err_set(err, FB_EVALIDATION, "the consumer counts are not valid");
+		fb_err_msg(err, FB_EVALIDATION, "ops.consumers_invalid", NULL);
 		return -1;
 	}
 	{
@@ -244,8 +243,11 @@ pause_or_resume(struct request *r, int pause, struct fb_err *err)
 	struct json_object *out;
 
 	if (queue_prio_parse(r->path_args[0], &prio) < 0) {
-		fb_err_set(err, FB_ENOTFOUND, "no such stream: %.64s (high, common or low)",
-		           r->path_args[0]);
+		char name[65];
+
+		snprintf(name, sizeof(name), "%s", r->path_args[0]);
+		fb_err_msg(err, FB_ENOTFOUND, "ops.no_stream",
+		           msg_args("name", json_object_new_string(name), NULL));
 		return -1;
 	}
 	if ((q = request_queue(r, err)) == NULL || runners_set_paused(q, prio, pause, err) < 0 ||
@@ -308,7 +310,7 @@ dead_act(struct request *r, int64_t id, int retry, struct fb_err *err)
 	if (rc < 0)
 		return -1;
 	if (id != 0 && n == 0) {
-		fb_err_set(err, FB_ENOTFOUND, "no such dead letter: %lld", (long long)id);
+		fb_err_msg(err, FB_ENOTFOUND, "ops.no_dead_letter", msg_args("id", json_object_new_int64(id), NULL));
 		return -1;
 	}
 	snprintf(target, sizeof(target), "%lld", (long long)id);

@@ -38,6 +38,7 @@
 #include "handlers.h"
 #include "jsonh.h"
 #include "log.h"
+#include "msg.h"
 #include "crypto.h"
 #include "rand.h"
 #include "taskcenter.h"
@@ -79,7 +80,7 @@ handle_taskcenter_config_put(struct request *r, struct fb_err *err)
 	if ((db = request_db(r, err)) == NULL || (body = request_json(r, err)) == NULL)
 		return -1;
 	if (!json_object_is_type(body, json_type_object)) {
-		fb_err_set(err, FB_EINVAL, "the body must be a JSON object");
+		fb_err_msg(err, FB_EINVAL, "request.body_object", NULL);
 		return -1;
 	}
 	if (jsonh_only_keys(body, allowed, err) < 0 || taskcenter_config_get(db, &cm, &civ, err) < 0)
@@ -96,13 +97,13 @@ handle_taskcenter_config_put(struct request *r, struct fb_err *err)
 
 		for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 			if (jsonh_get_int(body, f[i].key, f[i].min, f[i].max, f[i].out, &e) < 0) {
-				fb_err_detail(err, jsonh_detail(f[i].key, e.msg));
+				fb_err_detail(err, fb_err_to_detail(f[i].key, &e));
 				bad = 1;
 			}
 			fb_err_clear(&e);
 		}
 		if (bad) {
-			fb_err_set(err, FB_EVALIDATION, "the task-center settings are not valid");
+			fb_err_msg(err, FB_EVALIDATION, "tc.config_invalid", NULL);
 			return -1;
 		}
 	}
@@ -124,10 +125,11 @@ handle_taskcenter_config_put(struct request *r, struct fb_err *err)
 
 /*
  * The filter of the log list and of its bulk retry from the query string (task_id,
- * platform, status among statuses, since), with paging when page is not NULL.
+ * platform, status among statuses, since), with paging when page is not NULL; a status
+ * not among statuses fails with the message status_code.
  */
 static int
-log_filter(struct request *r, const char *const *statuses, const char *status_msg,
+log_filter(struct request *r, const char *const *statuses, const char *status_code,
            struct tc_log_filter *f, int64_t *page, int64_t *size, struct fb_err *err)
 {
 	static const char *const known[] = {"task_id", "platform", "status", "since",
@@ -151,13 +153,13 @@ log_filter(struct request *r, const char *const *statuses, const char *status_ms
 		for (i = 0; statuses[i] != NULL && strcmp(statuses[i], f->status) != 0; i++)
 			;
 		if (statuses[i] == NULL) {
-			fb_err_set(err, FB_EINVAL, "status must be %s", status_msg);
+			fb_err_msg(err, FB_EINVAL, status_code, NULL);
 			return -1;
 		}
 	}
 	if ((since = request_param(r, "since")) != NULL &&
 	    (f->since_s = taskcenter_age_seconds(since)) < 0) {
-		fb_err_set(err, FB_EINVAL, "since must be an age such as 90s, 30m, 12h or 3d");
+		fb_err_msg(err, FB_EINVAL, "tc.since", NULL);
 		return -1;
 	}
 	return 0;
@@ -173,7 +175,7 @@ handle_taskcenter_logs(struct request *r, struct fb_err *err)
 	int64_t page, size;
 	struct db *db;
 
-	if (log_filter(r, statuses, "queued, sending, delivered, rejected, failed or abandoned", &f,
+	if (log_filter(r, statuses, "tc.log_status", &f,
 	               &page, &size, err) < 0 ||
 	    (db = request_db(r, err)) == NULL || (out = taskcenter_logs(db, &f, page, size, err)) == NULL)
 		return -1;
@@ -192,7 +194,7 @@ handle_taskcenter_logs_retry(struct request *r, struct fb_err *err)
 	long long n;
 	int rc;
 
-	if (log_filter(r, statuses, "failed, abandoned or rejected", &f, NULL, NULL, err) < 0 ||
+	if (log_filter(r, statuses, "tc.retry_status", &f, NULL, NULL, err) < 0 ||
 	    (db = request_db(r, err)) == NULL || taskcenter_logs_retry(db, &f, &n, err) < 0)
 		return -1;
 	detail = json_object_new_object();
@@ -270,20 +272,20 @@ platform_input(struct json_object *body, int create, struct tc_platform_in *in, 
 		return -1;
 	if (jsonh_get_str(body, "name", &in->name, &e) < 0 ||
 	    (in->name != NULL && (strlen(in->name) == 0 || strlen(in->name) > 200))) {
-		fb_err_detail(err, jsonh_detail("name", "must be a text of 1 to 200 bytes"));
+		fb_err_detail(err, fb_err_detail_msg("name", "tc.name", NULL));
 		bad = 1;
 	}
 	fb_err_clear(&e);
 	if (jsonh_get_str(body, "url", &in->url, &e) < 0 ||
 	    (in->url != NULL && ((strncmp(in->url, "http://", 7) != 0 &&
 	                          strncmp(in->url, "https://", 8) != 0) || strlen(in->url) > 2000))) {
-		fb_err_detail(err, jsonh_detail("url", "must be an http:// or https:// URL of at most 2000 bytes"));
+		fb_err_detail(err, fb_err_detail_msg("url", "tc.url", NULL));
 		bad = 1;
 	}
 	fb_err_clear(&e);
 	if (jsonh_get_str(body, "secret", &in->secret, &e) < 0 ||
 	    (in->secret != NULL && (strlen(in->secret) < 16 || strlen(in->secret) > 200))) {
-		fb_err_detail(err, jsonh_detail("secret", "must be a text of 16 to 200 bytes"));
+		fb_err_detail(err, fb_err_detail_msg("secret", "tc.secret", NULL));
 		bad = 1;
 	}
 	fb_err_clear(&e);
@@ -292,7 +294,7 @@ platform_input(struct json_object *body, int create, struct tc_platform_in *in, 
 		int got = jsonh_get_int(body, ints[i].key, ints[i].min, ints[i].max, &v, &e);
 
 		if (got < 0) {
-			fb_err_detail(err, jsonh_detail(ints[i].key, e.msg));
+			fb_err_detail(err, fb_err_to_detail(ints[i].key, &e));
 			bad = 1;
 		} else if (got == 1) {
 			*ints[i].out = (int)v;
@@ -303,7 +305,7 @@ platform_input(struct json_object *body, int create, struct tc_platform_in *in, 
 		int v, got = jsonh_get_bool(body, bools[i].key, &v, &e);
 
 		if (got < 0) {
-			fb_err_detail(err, jsonh_detail(bools[i].key, "must be true or false"));
+			fb_err_detail(err, fb_err_detail_msg(bools[i].key, "tc.bool", NULL));
 			bad = 1;
 		} else if (got == 1) {
 			*bools[i].out = v;
@@ -311,11 +313,11 @@ platform_input(struct json_object *body, int create, struct tc_platform_in *in, 
 		fb_err_clear(&e);
 	}
 	if (create && (in->name == NULL || in->url == NULL) && !bad) {
-		fb_err_detail(err, jsonh_detail(in->name == NULL ? "name" : "url", "is required"));
+		fb_err_detail(err, fb_err_detail_msg(in->name == NULL ? "name" : "url", "tc.required", NULL));
 		bad = 1;
 	}
 	if (bad) {
-		fb_err_set(err, FB_EVALIDATION, "the platform is not valid");
+		fb_err_msg(err, FB_EVALIDATION, "tc.platform_invalid", NULL);
 		return -1;
 	}
 	if (*rotate < 0)
@@ -407,7 +409,7 @@ handle_taskcenter_platform_put(struct request *r, struct fb_err *err)
 	int64_t id = handler_path_id(r);
 
 	if (id <= 0) {
-		fb_err_set(err, FB_ENOTFOUND, "no such platform");
+		fb_err_msg(err, FB_ENOTFOUND, "tc.no_platform", NULL);
 		return -1;
 	}
 	return platform_write(r, id, err);
