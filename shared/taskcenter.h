@@ -44,17 +44,19 @@ int taskcenter_sessions_cancelled(struct db *db, const char *session_ids,
                                   struct fb_err *err) FB_MUSTCHECK;
 
 /*
- * The finish statement of a batch or bulk process operation that also writes, in the same
+ * The statement that ends a batch or bulk process operation and also writes, in the same
  * statement, its "batch.finished" event for every enabled platform that opts in
- * (notify_batch_finished): update is the CHUNK_FINISH_UPDATE of its table, kind "batch"
- * or "operation", col its column in task_center_log (batch_id, op_id), counters its counter
- * table keyed by key, extra more members of the event (a jsonb expression over f, the
- * finished row, starting with "||", or "").  The payload holds kind, id, status,
- * submitter (login), total, success, failed, ignored, cancelled, started, finished; the
- * webhook id is msg_tc_<kind>_<id>_<platform>_<finish time in µs>, one per finish.  Like
- * CHUNK_FINISH_SQL it answers one row when the work finished.
+ * (notify_batch_finished): update is an UPDATE of its table by id ($1) that may end it
+ * (the CHUNK_FINISH_UPDATE or the CHUNK_CANCEL_SQL of the table), ended a condition on f,
+ * the updated row, that holds when this statement ended the work, kind "batch" or
+ * "operation", col its column in task_center_log (batch_id, op_id), counters its counter
+ * table keyed by key, extra more members of the event (a jsonb expression over f starting
+ * with "||", or "").  The payload holds kind, id, status (finished, cancelled), submitter
+ * (login), total, success, failed, ignored, cancelled, started, finished; the webhook id
+ * is msg_tc_<kind>_<id>_<platform>_<end time in µs>, one per end.  Like CHUNK_FINISH_SQL
+ * it answers one row per updated row.
  */
-#define TASKCENTER_FINISH_SQL(update, kind, col, counters, key, extra)                      \
+#define TASKCENTER_END_SQL(update, ended, kind, col, counters, key, extra)                   \
 	"WITH f AS (" update " RETURNING *),"                                                    \
 	" n AS (INSERT INTO task_center_log (" col ", platform_id, event, webhook_id, payload)"   \
 	"  SELECT f.id, p.id, 'batch.finished', 'msg_tc_" kind "_' || f.id || '_' || p.id"       \
@@ -69,8 +71,18 @@ int taskcenter_sessions_cancelled(struct db *db, const char *session_ids,
 	"   sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM " counters                 \
 	"   WHERE " key " = f.id) c ON true"                                                     \
 	"  CROSS JOIN task_center_platform p WHERE p.enabled AND p.notify_batch_finished"        \
+	"   AND (" ended ")"                                                                     \
 	"  ORDER BY p.id ON CONFLICT (webhook_id) DO NOTHING)"                                   \
 	" SELECT 1 FROM f"
+/* A batch's and a bulk operation's end statements (update and ended as above). */
+#define TASKCENTER_BATCH_END_SQL(update, ended)                                              \
+	TASKCENTER_END_SQL(update, ended, "batch", "batch_id", "batch_counter", "batch_id",      \
+	                   "|| jsonb_build_object('superseded', (SELECT coalesce(sum(superseded), 0)" \
+	                   " FROM batch_counter WHERE batch_id = f.id))")
+#define TASKCENTER_OP_END_SQL(update, ended)                                                 \
+	TASKCENTER_END_SQL(update, ended, "operation", "op_id", "process_bulk_counter", "op_id", "")
+/* The condition of a cancel (CHUNK_CANCEL_SQL): it moved the work to cancelled just now. */
+#define TASKCENTER_CANCEL_ENDED "f.status = 'cancelled' AND f.finished = now()"
 
 /* Publish a taskcenter.push job (after the commit that wrote rows). */
 int taskcenter_publish(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
