@@ -107,30 +107,35 @@ struct tc_delivery {
 	char *body;          /* the JSON request body, owned */
 };
 
-/*
- * Claim up to max_concurrency minus the rows of platform p being sent (by anyone) of its
- * due queued rows, oldest first, skipping a row while an earlier row of the same task and
- * platform is not settled.  The rows become 'sending' with a lease of the platform's
- * timeout plus a margin.  A task's event links to task_url + its id, a batch.finished to
- * console_url + "#/batch/<id>" or "#/process/op/<id>" (no link when they are empty).
- * *out: array of *n the caller frees with taskcenter_deliveries_free.
- */
-int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
-                     const char *console_url, struct tc_delivery **out, size_t *n,
-                     struct fb_err *err) FB_MUSTCHECK;
-void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
-
 /* One answer to a delivery: the row's id and what the request gave. */
 struct tc_answer {
 	int64_t id;
 	struct webhook_result res;
 };
+
+/*
+ * Record the na answers a (see taskcenter_record; none when na is 0), then claim up to
+ * max_concurrency minus the rows of platform p being sent (by anyone) of its due queued
+ * rows, oldest first, skipping a row while an earlier row of the same task and platform is
+ * not settled; one statement, one transaction, whose commit does not wait for the WAL
+ * flush (a claim or answer lost in a crash of PostgreSQL means the row is sent again under
+ * the same webhook id).  The rows become 'sending' with a lease of the platform's timeout
+ * plus a margin.  A task's event links to task_url + its id, a batch.finished to
+ * console_url + "#/batch/<id>" or "#/process/op/<id>" (no link when they are empty).
+ * *out: array of *n the caller frees with taskcenter_deliveries_free.
+ */
+int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
+                     const char *console_url, const struct tc_answer *a, size_t na,
+                     struct tc_delivery **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
+
 /*
  * Record the n answers a in one statement, each as its result classified it: delivered,
  * rejected, or failed (WEBHOOK_RETRY).  A row keeps webhook_result_text cut to 1000 bytes
  * (made valid UTF-8 here) and the HTTP status; a failure's next try is
  * retry_interval_minutes with jitter later, or the Retry-After when that is later.  Rows
  * no longer 'sending' (their lease ran out and another sender took them) are left alone.
+ * The commit does not wait for the WAL flush, as taskcenter_claim's.
  */
 int taskcenter_record(struct db *db, const struct tc_answer *a, size_t n,
                       struct fb_err *err) FB_MUSTCHECK;
