@@ -14,6 +14,9 @@
 --     seconds; answered as (id, webhook_id, the request body).  The platform's advisory lock
 --     is taken first and the claim, a later statement of the function, reads with a snapshot
 --     taken after it, so that two runners never count the same free slots.
+-- Both updates find their rows by primary key (= ANY of an array): a join with the claimed
+-- rows or the answers could be planned as a hash of the whole table, a cost that grows with
+-- the outbox at every call.
 -- The commit does not wait for the WAL flush (synchronous_commit off for this transaction
 -- only): a claim lost in a crash of PostgreSQL leaves its rows queued and a lost answer
 -- leaves them 'sending' until the lease ends (then queued again): either way the event is
@@ -35,7 +38,8 @@ BEGIN
 		   * (1 + random() / 5)), now() + make_interval(secs => a.ra)) ELSE l.next_at END
 		FROM jsonb_to_recordset(p_answers) AS a(id bigint, status text, http int,
 		  result text, ra int)
-		WHERE l.id = a.id AND l.status = 'sending';
+		WHERE l.id = a.id AND l.status = 'sending'
+		  AND l.id = ANY (ARRAY(SELECT (x->>'id')::bigint FROM jsonb_array_elements(p_answers) x));
 	END IF;
 	IF p_platform IS NULL THEN
 		RETURN;
@@ -54,7 +58,7 @@ BEGIN
 	  FOR UPDATE OF l SKIP LOCKED)
 	UPDATE task_center_log l SET status = 'sending', attempts = l.attempts + 1,
 	  lease_until = now() + make_interval(secs => p_lease), modified = now()
-	FROM c WHERE l.id = c.id
+	WHERE l.id = ANY (ARRAY(SELECT c.id FROM c))
 	RETURNING l.id, l.webhook_id, (CASE WHEN l.event = 'batch.finished'
 	  THEN jsonb_build_object('event', l.event, 'batch', coalesce(l.payload, '{}'::jsonb)
 	   || jsonb_build_object('url', CASE WHEN p_console_url <> '' THEN p_console_url

@@ -5,8 +5,8 @@
  * Rows are written by the transaction that changes a task, claimed for sending with a
  * lease, and settled by their answers, many in one statement that also claims the next
  * rows (taskcenter_push_step, migration 0016: one round trip, a commit that does not wait
- * for the WAL flush since a lost claim or answer only means the event is sent again).  Order per (task, platform) holds
- * because a row is claimed only when no earlier row of the same task and platform is
+ * for the WAL flush since a lost claim or answer only means the event is sent again).
+ * Order per (task, platform) holds because a row is claimed only when no earlier row of the same task and platform is
  * queued, being sent or failed; the per-platform concurrency limit holds across runners
  * because claims of one platform are serialized by a transaction-level advisory lock.
  * Strings returned in arrays are owned by the arrays (the *_free functions).
@@ -199,9 +199,11 @@ taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_ur
 	/* One round trip: the function (migration 0016) records, takes the platform's lock
 	 * and claims. */
 	res = db_query(db, "tc_push_step",
-	               "SELECT id, webhook_id, body FROM taskcenter_push_step($1, $2, $3, $4, $5, $6)",
-	               6, (const char *[]){answers, p ? pid : NULL, p ? lim : NULL, p ? lease : NULL,
-	                                   task_url ? task_url : "", console_url ? console_url : ""},
+	               "SELECT id, webhook_id, body"
+	               " FROM taskcenter_push_step($1, $2, $3, $4, $5, $6)", 6,
+	               (const char *[]){answers, p ? pid : NULL, p ? lim : NULL,
+	                                p ? lease : NULL, task_url ? task_url : "",
+	                                console_url ? console_url : ""},
 	               err);
 	free(answers);
 	if (res == NULL)

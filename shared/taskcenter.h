@@ -77,7 +77,8 @@ int taskcenter_sessions_cancelled(struct db *db, const char *session_ids,
 /* A batch's and a bulk operation's end statements (update and ended as above). */
 #define TASKCENTER_BATCH_END_SQL(update, ended)                                              \
 	TASKCENTER_END_SQL(update, ended, "batch", "batch_id", "batch_counter", "batch_id",      \
-	                   "|| jsonb_build_object('superseded', (SELECT coalesce(sum(superseded), 0)" \
+	                   "|| jsonb_build_object('superseded',"                                 \
+	                   " (SELECT coalesce(sum(superseded), 0)"                               \
 	                   " FROM batch_counter WHERE batch_id = f.id))")
 #define TASKCENTER_OP_END_SQL(update, ended)                                                 \
 	TASKCENTER_END_SQL(update, ended, "operation", "op_id", "process_bulk_counter", "op_id", "")

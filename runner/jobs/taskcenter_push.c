@@ -164,7 +164,8 @@ fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 	if (pl->inflight > 0 && room < (size_t)(pl->p->max_concurrency / REFILL_PART))
 		return 0;
 	if (taskcenter_claim(ctx->db, pl->p, ctx->cfg->taskcenter_task_url,
-	                     ctx->cfg->taskcenter_console_url, r->answers, r->nans, &d, &n, err) < 0)
+	                     ctx->cfg->taskcenter_console_url, r->answers, r->nans, &d, &n,
+	                     err) < 0)
 		return -1;
 	answers_done(ctx, r);
 	/* Fewer than there was room for: nothing more is due (or others hold the slots). */
