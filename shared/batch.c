@@ -15,6 +15,7 @@
 
 #include "batch.h"
 #include "chunk.h"
+#include "taskcenter.h"
 #include "jsonh.h"
 #include "listing.h"
 #include "mem.h"
@@ -712,8 +713,11 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 		return -1;
 	c->n = (int)db_ll(res, 0, 0);
 	PQclear(res);
-	if (chunk_adjust(db, "batch_cancel_count", CHUNK_CANCEL_SQL("batch_task"), c->id, c->n,
-	                 err) < 0)
+	/* A cancel that ends the batch tells its submitter (batch.finished, status cancelled). */
+	if (chunk_adjust(db, "batch_cancel_count",
+	                 TASKCENTER_BATCH_END_SQL(CHUNK_CANCEL_SQL("batch_task"),
+	                                          TASKCENTER_CANCEL_ENDED),
+	                 c->id, c->n, err) < 0)
 		return -1;
 	/* Nothing will retry the failed items now: their tasks go back to people. */
 	return tasklock_release_batch(db, c->id, NULL, err);

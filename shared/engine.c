@@ -724,11 +724,8 @@ engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
 	struct chunk_work w = {
 	    .id_field = "batch_id", .item_field = "detail_id", .id = id, .arg = &x,
 	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "engine_finish",
-	    .finish_sql = TASKCENTER_FINISH_SQL(
-	        CHUNK_FINISH_UPDATE("batch_task", "batch_task_detail", "batch_id"), "batch",
-	        "batch_id", "batch_counter", "batch_id",
-	        "|| jsonb_build_object('superseded', (SELECT coalesce(sum(superseded), 0)"
-	        " FROM batch_counter WHERE batch_id = f.id))"),
+	    .finish_sql = TASKCENTER_BATCH_END_SQL(
+	        CHUNK_FINISH_UPDATE("batch_task", "batch_task_detail", "batch_id"), "true"),
 	    .start_stmt = "engine_start", .start_sql = CHUNK_START_SQL("batch_task")};
 	struct chunk_end end = {0};
 	int rc = -1;

@@ -413,9 +413,8 @@ procexec_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
 	struct chunk_work w = {
 	    .id_field = "op_id", .item_field = "proc_log_id", .id = id, .arg = &x,
 	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "procop_finish",
-	    .finish_sql = TASKCENTER_FINISH_SQL(
-	        CHUNK_FINISH_UPDATE("process_bulk_op", "proc_log", "bulk_op_id"), "operation",
-	        "op_id", "process_bulk_counter", "op_id", ""),
+	    .finish_sql = TASKCENTER_OP_END_SQL(
+	        CHUNK_FINISH_UPDATE("process_bulk_op", "proc_log", "bulk_op_id"), "true"),
 	    .start_stmt = "procop_start", .start_sql = CHUNK_START_SQL("process_bulk_op")};
 	struct chunk_end end;
 	int rc = -1;

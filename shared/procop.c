@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "chunk.h"
+#include "taskcenter.h"
 #include "jsonh.h"
 #include "listing.h"
 #include "mem.h"
@@ -741,7 +742,11 @@ cancel_tx(struct db *db, void *arg, struct fb_err *err)
 	if (procexec_cancel_pending(db, c->id, &n, err) < 0)
 		return -1;
 	c->n = (int)n;
-	return chunk_adjust(db, "procop_cancel", CHUNK_CANCEL_SQL("process_bulk_op"), c->id, n, err);
+	/* A cancel that ends the operation tells its submitter (batch.finished, cancelled). */
+	return chunk_adjust(db, "procop_cancel",
+	                    TASKCENTER_OP_END_SQL(CHUNK_CANCEL_SQL("process_bulk_op"),
+	                                          TASKCENTER_CANCEL_ENDED),
+	                    c->id, n, err);
 }
 
 int

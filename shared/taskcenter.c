@@ -3,8 +3,10 @@
  * taskcenter: the task-center outbox in PostgreSQL (see taskcenter.h).
  *
  * Rows are written by the transaction that changes a task, claimed for sending with a
- * lease, and settled by one short statement per answer.  Order per (task, platform) holds
- * because a row is claimed only when no earlier row of the same task and platform is
+ * lease, and settled by their answers, many in one statement that also claims the next
+ * rows (taskcenter_push_step, migration 0016: one round trip, a commit that does not wait
+ * for the WAL flush since a lost claim or answer only means the event is sent again).
+ * Order per (task, platform) holds because a row is claimed only when no earlier row of the same task and platform is
  * queued, being sent or failed; the per-platform concurrency limit holds across runners
  * because claims of one platform are serialized by a transaction-level advisory lock.
  * Strings returned in arrays are owned by the arrays (the *_free functions).
@@ -149,79 +151,74 @@ taskcenter_platforms_free(struct tc_platform *p, size_t n)
 	free(p);
 }
 
-struct claim_arg {
-	const struct tc_platform *p;
-	const char *task_url, *console_url;
-	PGresult *res;
-};
-
-static int
-claim_tx(struct db *db, void *arg, struct fb_err *err)
+/* The answers a as the JSON array taskcenter_push_step reads (caller frees with free). */
+static char *
+answers_json(const struct tc_answer *a, size_t n)
 {
-	struct claim_arg *c = arg;
-	char pid[ID_MAX], lim[16], lease[16];
+	static const char *const status[] = {
+		[WEBHOOK_DELIVERED] = "delivered", [WEBHOOK_REJECTED] = "rejected",
+		[WEBHOOK_RETRY] = "failed"};
+	struct json_object *rows = json_object_new_array();
+	char why[WEBHOOK_ANSWER_MAX + 300], text[RESULT_MAX + 1], *out;
+	size_t i;
 
-	PQclear(c->res);
-	c->res = NULL;
-	snprintf(pid, sizeof(pid), "%lld", (long long)c->p->id);
-	snprintf(lim, sizeof(lim), "%d", c->p->max_concurrency);
-	snprintf(lease, sizeof(lease), "%d", c->p->timeout_ms / 1000 + 1 + LEASE_MARGIN_S);
-	/* "taskcent" as a 32-bit class key, the platform as the object key. */
-	if (db_exec(db, "tc_claim_lock", "SELECT pg_advisory_xact_lock(1952539491, $1::int)", 1,
-	            (const char *[]){pid}, err) < 0)
-		return -1;
-	c->res = db_query(
-	    db, "tc_claim",
-	    "WITH busy AS (SELECT count(*) AS n FROM task_center_log WHERE platform_id = $1"
-	    "  AND status = 'sending' AND lease_until > now()),"
-	    " c AS (SELECT l.id FROM task_center_log l WHERE l.platform_id = $1"
-	    "  AND l.status = 'queued' AND l.next_at <= now() AND NOT EXISTS"
-	    "  (SELECT 1 FROM task_center_log e WHERE e.task_id = l.task_id"
-	    "   AND e.platform_id = l.platform_id AND e.id < l.id"
-	    "   AND e.status IN ('queued', 'sending', 'failed'))"
-	    "  ORDER BY l.id LIMIT greatest(0, $2::int - (SELECT n FROM busy))"
-	    "  FOR UPDATE OF l SKIP LOCKED)"
-	    " UPDATE task_center_log l SET status = 'sending', attempts = l.attempts + 1,"
-	    "  lease_until = now() + make_interval(secs => $3::int), modified = now()"
-	    " FROM c WHERE l.id = c.id"
-	    " RETURNING l.id, l.webhook_id, (CASE WHEN l.event = 'batch.finished'"
-	    "  THEN jsonb_build_object('event', l.event, 'batch', coalesce(l.payload, '{}'::jsonb)"
-	    "   || jsonb_build_object('url', CASE WHEN $5::text <> '' THEN $5::text"
-	    "    || CASE l.payload->>'kind' WHEN 'batch' THEN '#/batch/' ELSE '#/process/op/' END"
-	    "    || (l.payload->>'id') END), 'occurred_at', l.created)"
-	    "  ELSE jsonb_build_object('event', l.event,"
-	    "  'task', coalesce(l.payload, '{}'::jsonb) || jsonb_build_object('url',"
-	    "   CASE WHEN $4::text <> '' THEN $4::text || l.task_id END),"
-	    "  'occurred_at', l.created) END)::text",
-	    5, (const char *[]){pid, lim, lease, c->task_url ? c->task_url : "",
-	                        c->console_url ? c->console_url : ""}, err);
-	return c->res ? 0 : -1;
+	for (i = 0; i < n; i++) {
+		const struct webhook_result *res = &a[i].res;
+		long ra = res->outcome == WEBHOOK_RETRY ? res->retry_after_s : 0;
+		struct json_object *o = json_object_new_object();
+
+		webhook_result_text(res, why, sizeof(why));
+		utf8_clean(text, sizeof(text), why);
+		jsonh_add_int(o, "id", a[i].id);
+		jsonh_add_str(o, "status", status[res->outcome]);
+		jsonh_add_int(o, "http", res->status);
+		jsonh_add_str(o, "result", text);
+		jsonh_add_int(o, "ra", ra > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : ra > 0 ? ra : 0);
+		json_object_array_add(rows, o);
+	}
+	out = xstrdup(json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN));
+	json_object_put(rows);
+	return out;
 }
 
 int
 taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
-                 const char *console_url, struct tc_delivery **out, size_t *n,
-                 struct fb_err *err)
+                 const char *console_url, const struct tc_answer *a, size_t na,
+                 struct tc_delivery **out, size_t *n, struct fb_err *err)
 {
-	struct claim_arg c = {.p = p, .task_url = task_url, .console_url = console_url};
+	char pid[ID_MAX], lim[16], lease[16], *answers = na > 0 ? answers_json(a, na) : NULL;
+	PGresult *res;
 	int i, rows;
 
 	*out = NULL;
 	*n = 0;
-	if (db_tx(db, claim_tx, &c, err) < 0) {
-		PQclear(c.res);
-		return -1;
+	if (p != NULL) {
+		snprintf(pid, sizeof(pid), "%lld", (long long)p->id);
+		snprintf(lim, sizeof(lim), "%d", p->max_concurrency);
+		snprintf(lease, sizeof(lease), "%d", p->timeout_ms / 1000 + 1 + LEASE_MARGIN_S);
 	}
-	rows = PQntuples(c.res);
+	/* One round trip: the function (migration 0016) records, takes the platform's lock
+	 * and claims. */
+	res = db_query(db, "tc_push_step",
+	               "SELECT id, webhook_id, body"
+	               " FROM taskcenter_push_step($1, $2, $3, $4, $5, $6)", 6,
+	               (const char *[]){answers, p ? pid : NULL, p ? lim : NULL,
+	                                p ? lease : NULL, task_url ? task_url : "",
+	                                console_url ? console_url : ""},
+	               err);
+	free(answers);
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
 	*out = xcalloc((size_t)(rows ? rows : 1), sizeof(**out));
 	for (i = 0; i < rows; i++) {
-		(*out)[i].id = db_ll(c.res, i, 0);
+		(*out)[i].id = db_ll(res, i, 0);
 		snprintf((*out)[i].webhook_id, sizeof((*out)[i].webhook_id), "%s",
-		         PQgetvalue(c.res, i, 1));
-		(*out)[i].body = xstrdup(PQgetvalue(c.res, i, 2));
+		         PQgetvalue(res, i, 1));
+		(*out)[i].body = xstrdup(PQgetvalue(res, i, 2));
 	}
 	*n = (size_t)rows;
-	PQclear(c.res);
+	PQclear(res);
 	return 0;
 }
 
@@ -238,48 +235,15 @@ taskcenter_deliveries_free(struct tc_delivery *d, size_t n)
 int
 taskcenter_record(struct db *db, const struct tc_answer *a, size_t n, struct fb_err *err)
 {
-	static const char *const status[] = {
-		[WEBHOOK_DELIVERED] = "delivered", [WEBHOOK_REJECTED] = "rejected",
-		[WEBHOOK_RETRY] = "failed"};
-	struct json_object *rows;
-	char why[WEBHOOK_ANSWER_MAX + 300], text[RESULT_MAX + 1];
-	size_t i;
-	int rc;
+	struct tc_delivery *d;
+	size_t nd;
 
 	if (n == 0)
 		return 0;
-	rows = json_object_new_array();
-	for (i = 0; i < n; i++) {
-		const struct webhook_result *res = &a[i].res;
-		long ra = res->outcome == WEBHOOK_RETRY ? res->retry_after_s : 0;
-		struct json_object *o = json_object_new_object();
-
-		webhook_result_text(res, why, sizeof(why));
-		utf8_clean(text, sizeof(text), why);
-		jsonh_add_int(o, "id", a[i].id);
-		jsonh_add_str(o, "status", status[res->outcome]);
-		jsonh_add_int(o, "http", res->status);
-		jsonh_add_str(o, "result", text);
-		jsonh_add_int(o, "ra", ra > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : ra > 0 ? ra : 0);
-		json_object_array_add(rows, o);
-	}
-	/* The jitter: up to a fifth of the interval more (per row), so that retries do not
-	 * come in waves. */
-	rc = db_exec(db, "tc_record",
-	             "UPDATE task_center_log l SET status = a.status, lease_until = NULL,"
-	             " http_status = nullif(a.http, 0), result = a.result, modified = now(),"
-	             " delivered_at = CASE WHEN a.status = 'delivered' THEN now() END,"
-	             " failed_at = CASE WHEN a.status = 'failed' THEN now() ELSE l.failed_at END,"
-	             " next_at = CASE WHEN a.status = 'failed' THEN greatest(now() + make_interval(secs =>"
-	             "  (SELECT retry_interval_minutes FROM task_center_config WHERE id = 1) * 60"
-	             "  * (1 + random() / 5)), now() + make_interval(secs => a.ra)) ELSE l.next_at END"
-	             " FROM jsonb_to_recordset($1::jsonb) AS a(id bigint, status text, http int,"
-	             "  result text, ra int)"
-	             " WHERE l.id = a.id AND l.status = 'sending'",
-	             1, (const char *[]){json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN)},
-	             err);
-	json_object_put(rows);
-	return rc;
+	if (taskcenter_claim(db, NULL, NULL, NULL, a, n, &d, &nd, err) < 0)
+		return -1;
+	taskcenter_deliveries_free(d, nd);
+	return 0;
 }
 
 struct retry_arg {

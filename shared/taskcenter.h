@@ -44,17 +44,19 @@ int taskcenter_sessions_cancelled(struct db *db, const char *session_ids,
                                   struct fb_err *err) FB_MUSTCHECK;
 
 /*
- * The finish statement of a batch or bulk process operation that also writes, in the same
+ * The statement that ends a batch or bulk process operation and also writes, in the same
  * statement, its "batch.finished" event for every enabled platform that opts in
- * (notify_batch_finished): update is the CHUNK_FINISH_UPDATE of its table, kind "batch"
- * or "operation", col its column in task_center_log (batch_id, op_id), counters its counter
- * table keyed by key, extra more members of the event (a jsonb expression over f, the
- * finished row, starting with "||", or "").  The payload holds kind, id, status,
- * submitter (login), total, success, failed, ignored, cancelled, started, finished; the
- * webhook id is msg_tc_<kind>_<id>_<platform>_<finish time in µs>, one per finish.  Like
- * CHUNK_FINISH_SQL it answers one row when the work finished.
+ * (notify_batch_finished): update is an UPDATE of its table by id ($1) that may end it
+ * (the CHUNK_FINISH_UPDATE or the CHUNK_CANCEL_SQL of the table), ended a condition on f,
+ * the updated row, that holds when this statement ended the work, kind "batch" or
+ * "operation", col its column in task_center_log (batch_id, op_id), counters its counter
+ * table keyed by key, extra more members of the event (a jsonb expression over f starting
+ * with "||", or "").  The payload holds kind, id, status (finished, cancelled), submitter
+ * (login), total, success, failed, ignored, cancelled, started, finished; the webhook id
+ * is msg_tc_<kind>_<id>_<platform>_<end time in µs>, one per end.  Like CHUNK_FINISH_SQL
+ * it answers one row per updated row.
  */
-#define TASKCENTER_FINISH_SQL(update, kind, col, counters, key, extra)                      \
+#define TASKCENTER_END_SQL(update, ended, kind, col, counters, key, extra)                   \
 	"WITH f AS (" update " RETURNING *),"                                                    \
 	" n AS (INSERT INTO task_center_log (" col ", platform_id, event, webhook_id, payload)"   \
 	"  SELECT f.id, p.id, 'batch.finished', 'msg_tc_" kind "_' || f.id || '_' || p.id"       \
@@ -69,8 +71,19 @@ int taskcenter_sessions_cancelled(struct db *db, const char *session_ids,
 	"   sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM " counters                 \
 	"   WHERE " key " = f.id) c ON true"                                                     \
 	"  CROSS JOIN task_center_platform p WHERE p.enabled AND p.notify_batch_finished"        \
+	"   AND (" ended ")"                                                                     \
 	"  ORDER BY p.id ON CONFLICT (webhook_id) DO NOTHING)"                                   \
 	" SELECT 1 FROM f"
+/* A batch's and a bulk operation's end statements (update and ended as above). */
+#define TASKCENTER_BATCH_END_SQL(update, ended)                                              \
+	TASKCENTER_END_SQL(update, ended, "batch", "batch_id", "batch_counter", "batch_id",      \
+	                   "|| jsonb_build_object('superseded',"                                 \
+	                   " (SELECT coalesce(sum(superseded), 0)"                               \
+	                   " FROM batch_counter WHERE batch_id = f.id))")
+#define TASKCENTER_OP_END_SQL(update, ended)                                                 \
+	TASKCENTER_END_SQL(update, ended, "operation", "op_id", "process_bulk_counter", "op_id", "")
+/* The condition of a cancel (CHUNK_CANCEL_SQL): it moved the work to cancelled just now. */
+#define TASKCENTER_CANCEL_ENDED "f.status = 'cancelled' AND f.finished = now()"
 
 /* Publish a taskcenter.push job (after the commit that wrote rows). */
 int taskcenter_publish(struct queue *q, struct fb_err *err) FB_MUSTCHECK;
@@ -95,30 +108,35 @@ struct tc_delivery {
 	char *body;          /* the JSON request body, owned */
 };
 
-/*
- * Claim up to max_concurrency minus the rows of platform p being sent (by anyone) of its
- * due queued rows, oldest first, skipping a row while an earlier row of the same task and
- * platform is not settled.  The rows become 'sending' with a lease of the platform's
- * timeout plus a margin.  A task's event links to task_url + its id, a batch.finished to
- * console_url + "#/batch/<id>" or "#/process/op/<id>" (no link when they are empty).
- * *out: array of *n the caller frees with taskcenter_deliveries_free.
- */
-int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
-                     const char *console_url, struct tc_delivery **out, size_t *n,
-                     struct fb_err *err) FB_MUSTCHECK;
-void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
-
 /* One answer to a delivery: the row's id and what the request gave. */
 struct tc_answer {
 	int64_t id;
 	struct webhook_result res;
 };
+
+/*
+ * Record the na answers a (see taskcenter_record; none when na is 0), then claim up to
+ * max_concurrency minus the rows of platform p being sent (by anyone) of its due queued
+ * rows, oldest first, skipping a row while an earlier row of the same task and platform is
+ * not settled; one statement, one transaction, whose commit does not wait for the WAL
+ * flush (a claim or answer lost in a crash of PostgreSQL means the row is sent again under
+ * the same webhook id).  The rows become 'sending' with a lease of the platform's timeout
+ * plus a margin.  A task's event links to task_url + its id, a batch.finished to
+ * console_url + "#/batch/<id>" or "#/process/op/<id>" (no link when they are empty).
+ * *out: array of *n the caller frees with taskcenter_deliveries_free.
+ */
+int taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_url,
+                     const char *console_url, const struct tc_answer *a, size_t na,
+                     struct tc_delivery **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
+void taskcenter_deliveries_free(struct tc_delivery *d, size_t n);
+
 /*
  * Record the n answers a in one statement, each as its result classified it: delivered,
  * rejected, or failed (WEBHOOK_RETRY).  A row keeps webhook_result_text cut to 1000 bytes
  * (made valid UTF-8 here) and the HTTP status; a failure's next try is
  * retry_interval_minutes with jitter later, or the Retry-After when that is later.  Rows
  * no longer 'sending' (their lease ran out and another sender took them) are left alone.
+ * The commit does not wait for the WAL flush, as taskcenter_claim's.
  */
 int taskcenter_record(struct db *db, const struct tc_answer *a, size_t n,
                       struct fb_err *err) FB_MUSTCHECK;

@@ -4,7 +4,7 @@
  * their kind's chunk loop — reading {"<id key>": N, "helper": bool}, asking a first
  * executor's helpers for the pending items (chunk_helpers), drawing the counter slot, and
  * after the run publishing the task-center push (to-do events of the items, batch.finished
- * of the finish: shared/taskcenter.h TASKCENTER_FINISH_SQL) and a drained executor's
+ * of the finish: shared/taskcenter.h TASKCENTER_BATCH_END_SQL) and a drained executor's
  * continuation.
  *
  * Nothing here allocates; the job's kind publishes its own jobs through x->publish.

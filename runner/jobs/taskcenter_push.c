@@ -3,9 +3,10 @@
  * taskcenter_push: the job taskcenter.push — send the due task-center rows of every
  * enabled platform, each platform with its own number of requests in flight
  * (max_concurrency), all on one libcurl multi handle so that a slow platform holds only its
- * own slots.  Answers are recorded together (one statement for all that ended within
- * FLUSH_MS, or as soon as a quarter of the slots have one), then the platforms' next due
- * rows are claimed; the job ends when nothing is in flight and no
+ * own slots.  Answers are recorded together, by the statement that claims the platforms'
+ * next due rows (one round trip for all that ended within FLUSH_MS, or as soon as a
+ * quarter of the slots have one); connections to the platforms stay open between requests
+ * (the multi handle's connection cache).  The job ends when nothing is in flight and no
  * platform has anything due (or the runner drains: what is claimed is finished first).
  *
  * A request is built, signed and classified by shared/webhook.c (Standard Webhooks
@@ -125,7 +126,30 @@ run_remove(struct run *r, struct xfer *x)
 	r->inflight--;
 }
 
-/* Claim and start what platform pl may send now; 0 / -1. */
+/* Count the answers collected and log those not accepted; they are recorded. */
+static void
+answers_done(struct job_ctx *ctx, struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nans; i++) {
+		const struct tc_answer *a = &r->answers[i];
+
+		if (a->res.outcome != WEBHOOK_DELIVERED)
+			log_info("task-center delivery not accepted", "job_id", LOG_STR(ctx->job_id),
+			         "log_id", LOG_INT(a->id), "outcome",
+			         LOG_STR(a->res.outcome == WEBHOOK_RETRY ? "failed" : "rejected"), "reason",
+			         LOG_STR(a->res.reason), NULL);
+		r->counts[a->res.outcome]++;
+	}
+	r->nans = 0;
+}
+
+/*
+ * Claim and start what platform pl may send now; the answers collected, when there are
+ * some, are recorded by the same statement.  0 / -1 (then the answers' rows stay 'sending'
+ * until their lease ends).
+ */
 static int
 fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 {
@@ -140,8 +164,10 @@ fill(struct job_ctx *ctx, struct run *r, struct plat *pl, struct fb_err *err)
 	if (pl->inflight > 0 && room < (size_t)(pl->p->max_concurrency / REFILL_PART))
 		return 0;
 	if (taskcenter_claim(ctx->db, pl->p, ctx->cfg->taskcenter_task_url,
-	                     ctx->cfg->taskcenter_console_url, &d, &n, err) < 0)
+	                     ctx->cfg->taskcenter_console_url, r->answers, r->nans, &d, &n,
+	                     err) < 0)
 		return -1;
+	answers_done(ctx, r);
 	/* Fewer than there was room for: nothing more is due (or others hold the slots). */
 	if (n < room)
 		pl->drained = 1;
@@ -197,21 +223,19 @@ collect(struct run *r)
 static int
 flush(struct job_ctx *ctx, struct run *r, struct fb_err *err)
 {
-	size_t i;
-	int rc = taskcenter_record(ctx->db, r->answers, r->nans, err);
+	if (taskcenter_record(ctx->db, r->answers, r->nans, err) < 0)
+		return -1;
+	answers_done(ctx, r);
+	return 0;
+}
 
-	for (i = 0; i < r->nans; i++) {
-		const struct tc_answer *a = &r->answers[i];
-
-		if (a->res.outcome != WEBHOOK_DELIVERED)
-			log_info("task-center delivery not accepted", "job_id", LOG_STR(ctx->job_id),
-			         "log_id", LOG_INT(a->id), "outcome",
-			         LOG_STR(a->res.outcome == WEBHOOK_RETRY ? "failed" : "rejected"), "reason",
-			         LOG_STR(a->res.reason), NULL);
-		r->counts[a->res.outcome]++;
-	}
-	r->nans = 0;
-	return rc;
+/* The answers collected are to be recorded now: all requests ended, a quarter of the slots
+ * have one, or FLUSH_MS passed since the first. */
+static int
+flush_due(const struct run *r)
+{
+	return r->nans > 0 && (r->inflight == 0 || r->nans >= r->flush_at ||
+	                       now_ms() - r->first_ms >= FLUSH_MS);
 }
 
 int
@@ -239,29 +263,29 @@ job_taskcenter_push(struct job_ctx *ctx, struct json_object *args, struct fb_err
 	r.flush_at = room / REFILL_PART > 0 ? room / REFILL_PART : 1;
 	if ((r.multi = curl_multi_init()) == NULL)
 		abort();
+	/* Keep a connection open for every slot: requests reuse them (keep-alive). */
+	curl_multi_setopt(r.multi, CURLMOPT_MAXCONNECTS, (long)room);
 	for (;;) {
 		int running = 0, wait = POLL_MS;
 
-		/* Rows are claimed only when every answer is recorded: the claim counts the
-		 * platform's rows being sent in PostgreSQL. */
-		if (!*ctx->stopping && r.nans == 0)
-			for (i = 0; i < np; i++)
-				if (fill(ctx, &r, &pls[i], err) < 0)
-					goto out;
-		if (r.inflight == 0 && r.nans == 0)
+		/* Rows are claimed only when every answer is recorded (the claim counts the
+		 * platform's rows being sent in PostgreSQL): the first claim records them. */
+		if (r.nans == 0 || flush_due(&r)) {
+			if (!*ctx->stopping)
+				for (i = 0; i < np; i++)
+					if (fill(ctx, &r, &pls[i], err) < 0)
+						goto out;
+			if (r.nans > 0 && flush(ctx, &r, err) < 0)
+				goto out;
+		}
+		if (r.inflight == 0)
 			break;
 		curl_multi_perform(r.multi, &running);
 		collect(&r);
-		if (r.nans > 0) {
-			long long due = r.first_ms + FLUSH_MS - now_ms();
-
-			if (r.inflight == 0 || r.nans >= r.flush_at || due <= 0) {
-				if (flush(ctx, &r, err) < 0)
-					goto out;
-				continue;
-			}
-			wait = (int)due;
-		}
+		if (flush_due(&r))
+			continue;
+		if (r.nans > 0)
+			wait = (int)(r.first_ms + FLUSH_MS - now_ms());
 		if (running > 0)
 			curl_multi_poll(r.multi, NULL, 0, wait, NULL);
 	}

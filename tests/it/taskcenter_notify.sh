@@ -6,6 +6,8 @@
 #    submitter's batch.finished (counts, status, a link into the console) to the enabled
 #    platforms that opt in, and to no other; the outbox row is written by the transaction
 #    that finishes the work (its created = the work's finished time); signed;
+#  - a batch or operation that its submitter cancels sends the same event with status
+#    cancelled, written by the cancelling transaction, once;
 #  - GET /api/me/notices lists the caller's batches and operations finished since the
 #    last acknowledgement, POST acknowledges them (up to "until"), per user.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
@@ -92,6 +94,32 @@ it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content
 it_assert_eq "200 1" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "an older until does not move the last visit back"
 it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data '{}'
 it_assert_eq "200 0" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "{} acknowledges up to now"
+# --- cancelled: the same event with status cancelled, by the cancelling transaction ------------
+# No runner: the batch and the operation stay init until their submitter cancels them.
+it_stop_runner TERM
+bf_submit_approve 5
+B3=$BF_BATCH
+it_curl POST "/api/batch/$B3/cancel" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_assert_eq "202 5" "$IT_STATUS $(it_json cancelled <<<"$IT_BODY")" "a batch cancelled before it ran"
+mapfile -t SUS2 < <(pf_sessions running 3)
+pf_submit "$BF_ME_TOKEN" "{\"operation\":\"suspend\",\"session_ids\":$(bf_ids_json "${SUS2[@]}")}"
+it_assert_status 201 "a second bulk suspend submitted"
+OP2=$PF_OP
+it_curl POST "/api/process/bulk/$OP2/cancel" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_assert_eq "202 3" "$IT_STATUS $(it_json cancelled <<<"$IT_BODY")" "an operation cancelled before it ran"
+it_assert_eq "true|1|cancelled true|1|cancelled" \
+	"$(it_sql "SELECT bool_and(l.created = b.finished) || '|' || count(*) || '|' || min(l.payload->>'status') FROM task_center_log l JOIN batch_task b ON b.id = l.batch_id WHERE b.id = :b AND l.event = 'batch.finished'" b="$B3") $(it_sql "SELECT bool_and(l.created = o.finished) || '|' || count(*) || '|' || min(l.payload->>'status') FROM task_center_log l JOIN process_bulk_op o ON o.id = l.op_id WHERE o.id = :o AND l.event = 'batch.finished'" o="$OP2")" \
+	"one outbox row each, written by the transaction that cancelled, status cancelled"
+it_curl POST "/api/batch/$B3/cancel" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_curl POST "/api/process/bulk/$OP2/cancel" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_curl POST "/api/batch/$B1/cancel" -H "Authorization: Bearer $BF_ME_TOKEN"
+it_assert_eq "1 1 1" "$(it_sql "SELECT count(*) FILTER (WHERE batch_id = :b) || ' ' || count(*) FILTER (WHERE op_id = :o) || ' ' || count(*) FILTER (WHERE batch_id = :f) FROM task_center_log WHERE event = 'batch.finished'" b="$B3" o="$OP2" f="$B1")" \
+	"cancelling again, or cancelling a finished batch, writes no second event"
+it_start_runner FLOWBATCH_TASKCENTER_CONSOLE_URL="$CONSOLE"
+it_wait_for 30 fin_n 5 || it_fail "the cancelled ones' batch.finished not delivered: $(sink_q '[x["id"] for x in r if x["event"] == "batch.finished"]')"
+it_assert_eq "[('batch', $B3, 'cancelled', '$BF_ME', 5, 0, 5, '${CONSOLE}#/batch/$B3', '/fin', True), ('operation', $OP2, 'cancelled', '$BF_ME', 3, 0, 3, '${CONSOLE}#/process/op/$OP2', '/fin', True)]" \
+	"$(sink_q 'sorted([(lambda b: (b["kind"], b["id"], b["status"], b["submitter"], b["total"], b["success"], b["cancelled"], b["url"], x["path"], x["sig_ok"]))(x["body"]["batch"]) for x in r if x["event"] == "batch.finished" and x["body"]["batch"]["status"] == "cancelled"])')" \
+	"delivered to the platform that opts in: status cancelled, the counts, the link, signed"
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id IN (:a, :b) AND event = 'batch.finished'" a="$P_NOFIN" b="$P_OFF")" \
 	"no batch.finished row for the platform that does not opt in or is disabled"
 it_assert_eq 0 "$(grep -c -F -e "$S_FIN" "$IT_DIR"/web.log "$IT_DIR"/runner.*.log | awk -F: '{s += $NF} END {print s}')" "no secret in any log"

@@ -18,6 +18,7 @@
 #include "jsonh.h"
 #include "log.h"
 #include "task.h"
+#include "taskcenter.h"
 #include "msg.h"
 
 static void
@@ -247,6 +248,18 @@ handle_batch_retry(struct request *r, struct fb_err *err)
 	return 0;
 }
 
+void
+handler_publish_push(struct request *r)
+{
+	struct fb_err err = {0};
+	struct queue *q;
+
+	if ((q = request_queue(r, &err)) == NULL || taskcenter_publish(q, &err) < 0)
+		log_warn("taskcenter.push not published", "request_id", LOG_STR(r->request_id),
+		         "error", LOG_STR(err.msg), NULL);
+	fb_err_clear(&err);
+}
+
 int
 handle_batch_cancel(struct request *r, struct fb_err *err)
 {
@@ -259,6 +272,7 @@ handle_batch_cancel(struct request *r, struct fb_err *err)
 		return -1;
 	if (batch_cancel(db, r->user, id, &count, err) < 0)
 		return -1;
+	handler_publish_push(r);
 	out = json_object_new_object();
 	jsonh_add_int(out, "batch_id", id);
 	jsonh_add_int(out, "cancelled", count);

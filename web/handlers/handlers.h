@@ -51,6 +51,12 @@ int batch_respond_created(struct request *r, const struct batch_created *made, c
 int batch_idem_key(struct request *r, const char **key, struct fb_err *err) FB_MUSTCHECK;
 /* params.c: the id in the path (the router guarantees digits). */
 int64_t handler_path_id(struct request *r);
+/*
+ * batch.c: after a commit that may have written task-center rows (a batch or operation
+ * cancelled), publish a taskcenter.push; a failure is logged (the retry round publishes
+ * one for rows still queued).
+ */
+void handler_publish_push(struct request *r);
 /* params.c: ?page (from 1, default 1) and ?page_size (1..500, default 50). */
 int handler_paging(struct request *r, int64_t *page, int64_t *size,
                    struct fb_err *err) FB_MUSTCHECK;

@@ -263,6 +263,7 @@ handle_process_bulk_cancel(struct request *r, struct fb_err *err)
 		return -1;
 	if (procop_cancel(db, r->user, id, &n, err) < 0)
 		return -1;
+	handler_publish_push(r);
 	out = json_object_new_object();
 	jsonh_add_int(out, "op_id", id);
 	jsonh_add_int(out, "cancelled", n);
