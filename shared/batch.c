@@ -48,7 +48,9 @@ user_exists_cb(void *arg, const char *login, struct fb_err *err)
  * lists them all.  An id that does not exist and another user's task are the same "not
  * yours" (same code, same message, nothing about the task), so that ids reveal nothing;
  * the same goes for a node that does not exist.  A task of u's at that node that stopped
- * being pending since the listing passes here: the engine records it as ignored.
+ * being pending since the listing passes here: the engine records it as ignored.  Each
+ * id is one probe of the primary key (OFFSET 0 keeps the subquery a per-row probe): as an
+ * anti join, the planner, blind to the array's size, hashed every task of u's at that node.
  * 0 when all are u's, -1 with FB_EVALIDATION or a db error.
  */
 static int
@@ -67,7 +69,7 @@ check_task_owner(struct db *db, const struct user_rec *u, const struct batch_spe
 	res = db_query(db, "batch_foreign_tasks",
 	               "SELECT r.id FROM unnest($1::bigint[]) WITH ORDINALITY r(id, ord) "
 	               "WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = r.id "
-	               " AND t.assignee = $2 AND t.node_id = $3) ORDER BY r.ord",
+	               " AND t.assignee = $2 AND t.node_id = $3 OFFSET 0) ORDER BY r.ord",
 	               3, p, err);
 	free(ids);
 	if (res == NULL)
@@ -257,7 +259,10 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 	 * someone else fail at once (and are never locked by us); the rest wait for the
 	 * engine, which also classifies the tasks that are no longer pending.  Both sides of
 	 * the statement see the same snapshot, so t.* below is the task as it was before our
-	 * UPDATE.
+	 * UPDATE.  Both read tasks by primary key from the ids (t.id = ANY, and a per-row
+	 * probe fenced by OFFSET 0): as joins with the unnest, the planner, blind to the
+	 * array's size, read all of tasks.  No indexed column of tasks changes, so the lock
+	 * is a heap-only update (migration 0015).
 	 */
 	{
 		const char *p[9] = {bid, ids, owner, creator, node, rows, rownos, limit, backoff};
@@ -268,7 +273,7 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		    "  SELECT u.id AS task_id, u.ord FROM unnest($2::bigint[]) WITH ORDINALITY u(id, ord)),"
 		    " locked AS ("
 		    "  UPDATE tasks t SET lock_kind = 'batch', lock_owner = $3, locked_at = now()"
-		    "  FROM req WHERE t.id = req.task_id AND t.assignee = $4 AND t.state = 'pending'"
+		    "  WHERE t.id = ANY ($2::bigint[]) AND t.assignee = $4 AND t.state = 'pending'"
 		    "  AND t.node_id = $5 AND (t.lock_kind IS NULL OR t.lock_owner = $3) RETURNING t.id),"
 		    " cls AS ("
 		    "  SELECT req.task_id, req.ord,"
@@ -280,7 +285,8 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		    "          THEN 'item.locked_batch'"
 		    "   END AS error_code, t.lock_owner,"
 		    "   t.assignee <> $4 AS permanent"
-		    "  FROM req JOIN tasks t ON t.id = req.task_id LEFT JOIN locked l ON l.id = t.id),"
+		    "  FROM req CROSS JOIN LATERAL (SELECT * FROM tasks t WHERE t.id = req.task_id"
+		    "   OFFSET 0) t LEFT JOIN locked l ON l.id = t.id),"
 		    /* The English text of the reason (msg.c's en), for logs and older readers. */
 		    " why AS ("
 		    "  SELECT cls.*, CASE error_code"
