@@ -7,9 +7,10 @@
  * keeps the cells that matter (writable fields, comment, assignee) as compact records in
  * one buffer.  A .zip pack is walked entry by entry, each workbook inflated into a buffer
  * of its own (bytes counted here, capped per entry and in total) and read like the single
- * one, its form sheet giving one row.  Then one query fetches every task named with its
- * session's form data, and each row is checked the way the engine will execute it:
- * values converted by the schema, merged over the session's form (schema_merge), action,
+ * one, its form sheet giving one row.  Then the rows are checked IMPORT_TASK_CHUNK at a
+ * time: one query fetches the chunk's tasks with their sessions' form data (a set, not a
+ * task at a time), and each row is checked the way the engine will execute it: values
+ * converted by the schema, merged over the session's form (schema_merge), action,
  * comment and next assignee.  Every problem is collected with its row and column.
  *
  * Memory: struct imp owns everything it collects (records, rows, the task result, the
@@ -282,6 +283,7 @@ struct imp {
 	PGresult *tasks;
 	int64_t *task_index; /* ids of tasks rows, ascending */
 	struct ucache users;
+	struct json_tokener *tok; /* for the sessions' form data */
 	int date1904;
 };
 
@@ -367,6 +369,8 @@ imp_free(struct imp *m)
 		free(m->users.keys ? m->users.keys[i] : NULL);
 	free(m->users.keys);
 	free(m->users.vals);
+	if (m->tok != NULL)
+		json_tokener_free(m->tok);
 	json_object_put(m->meta);
 	node_free(m->node);
 }
@@ -1277,33 +1281,39 @@ cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Fetch every task named, once. */
+/*
+ * Fetch the tasks named by rows [from, to), each once, in one query; the previous
+ * chunk's result is released.  Chunks keep the sessions' form data of a large import from
+ * being held all at once.
+ */
 static int
-load_tasks(struct imp *m, struct fb_err *err)
+load_tasks(struct imp *m, size_t from, size_t to, struct fb_err *err)
 {
-	int64_t *ids = xmalloc(sizeof(*ids) * (m->nrows ? m->nrows : 1));
-	struct buf arr = {0};
-	char uid[24];
-	size_t i, n = 0;
+	int64_t *ids = xmalloc(sizeof(*ids) * (to > from ? to - from : 1));
+	char uid[24], *arr;
+	size_t i, n = 0, k = 0;
 	int rows;
 
-	for (i = 0; i < m->nrows; i++)
+	PQclear(m->tasks);
+	m->tasks = NULL;
+	free(m->task_index);
+	m->task_index = NULL;
+	for (i = from; i < to; i++)
 		if (m->rows[i].task_id > 0)
 			ids[n++] = m->rows[i].task_id;
 	qsort(ids, n, sizeof(*ids), cmp_i64);
-	buf_add(&arr, "{", 1);
 	for (i = 0; i < n; i++)
-		if (i == 0 || ids[i] != ids[i - 1])
-			buf_printf(&arr, arr.len > 1 ? ",%lld" : "%lld", (long long)ids[i]);
-	buf_add(&arr, "}", 1);
+		if (i == 0 || ids[i] != ids[k - 1])
+			ids[k++] = ids[i];
+	arr = db_id_array(ids, k);
 	free(ids);
 	snprintf(uid, sizeof(uid), "%lld", (long long)m->u->id);
 	m->tasks = db_query(m->db, "import_tasks",
 	                    "SELECT t.id, t.state, t.node_id, s.form_data::text "
 	                    "FROM tasks t JOIN app_sessions s ON s.id = t.session_id "
 	                    "WHERE t.id = ANY ($1::bigint[]) AND t.assignee = $2 ORDER BY t.id",
-	                    2, (const char *[]){buf_cstr(&arr), uid}, err);
-	free(arr.data);
+	                    2, (const char *[]){arr, uid}, err);
+	free(arr);
 	if (m->tasks == NULL)
 		return -1;
 	rows = PQntuples(m->tasks);
@@ -1427,6 +1437,35 @@ raw_object(struct json_object *obj)
 }
 
 /*
+ * A session's form data as PostgreSQL printed it, parsed with the import's one tokener
+ * (a tokener per row costs more than the parse); anything it does not take whole is
+ * parsed again by jsonh_parse, whose answer stands.  New, or NULL when unusable.
+ */
+static struct json_object *
+session_form(struct imp *m, const char *fd)
+{
+	size_t len = strlen(fd);
+	struct json_object *o;
+	struct fb_err perr = {0};
+
+	if (m->tok == NULL) {
+		m->tok = json_tokener_new_ex(JSONH_MAX_DEPTH);
+		if (m->tok == NULL)
+			abort();
+		json_tokener_set_flags(m->tok, JSON_TOKENER_STRICT);
+	}
+	json_tokener_reset(m->tok);
+	o = json_tokener_parse_ex(m->tok, fd, (int)len);
+	if (o != NULL && json_tokener_get_error(m->tok) == json_tokener_success &&
+	    json_tokener_get_parse_end(m->tok) == len && json_object_is_type(o, json_type_object))
+		return o;
+	json_object_put(o);
+	if ((o = jsonh_parse(fd, len, &perr)) == NULL)
+		fb_err_clear(&perr);
+	return o;
+}
+
+/*
  * Check row r as the engine will run it; on success *post gets its post_data (new).
  * seen_rows is the first row of each task (for duplicates).
  */
@@ -1541,8 +1580,8 @@ check_row(struct imp *m, struct irow *r, struct json_object **post, struct fb_er
 		struct fb_err verr = {0};
 		const char *fd = db_val(m->tasks, trow, 3);
 
-		if (fd != NULL && (session = jsonh_parse(fd, strlen(fd), &verr)) == NULL)
-			fb_err_clear(&verr);
+		if (fd != NULL)
+			session = session_form(m, fd);
 		if (schema_merge(m->node->schema, m->node->view, session, form, &env, &merged,
 		                 &verr) < 0) {
 			if (verr.code != FB_EVALIDATION) {
@@ -1683,13 +1722,16 @@ import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u
 		goto out;
 	}
 	if (m.nrows > 0) {
-		if (load_tasks(&m, err) < 0)
-			goto out;
 		check_duplicates(&m);
 		posts = xcalloc(m.nrows, sizeof(*posts));
-		for (i = 0; i < m.nrows; i++)
+		for (i = 0; i < m.nrows; i++) {
+			if (i % IMPORT_TASK_CHUNK == 0 &&
+			    load_tasks(&m, i, i + IMPORT_TASK_CHUNK < m.nrows ? i + IMPORT_TASK_CHUNK : m.nrows,
+			               err) < 0)
+				goto out;
 			if (check_row(&m, &m.rows[i], &posts[i], err) < 0)
 				goto out;
+		}
 	}
 	if (m.nerrors > 0) {
 		if (m.nerrors > IMPORT_MAX_DETAILS) {

@@ -37,6 +37,7 @@ struct json_object;
 #define IMPORT_ROW_SLACK 1000     /* rows accepted past batch.max_tasks (blank ones) */
 #define IMPORT_MAX_WORKBOOK (32u << 20) /* inflated bytes of one workbook of a zip */
 #define IMPORT_MAX_ZIP_TOTAL (256u << 20) /* inflated bytes of all workbooks of a zip */
+#define IMPORT_TASK_CHUNK 5000   /* rows whose tasks are fetched and checked together */
 #define IMPORT_ERROR_HEADER "错误原因" /* the reason column of an error workbook */
 
 struct import_result {

@@ -302,7 +302,7 @@ part_open(struct xlsx *x, const char *name, struct part *p, struct fb_err *err)
 		           zip_strerror(x->za));
 		return NULL;
 	}
-	r = xmlReaderForIO(part_read, part_close, p, name, NULL, XML_PARSE_NONET);
+	r = xmlReaderForIO(part_read, part_close, p, name, NULL, XML_PARSE_NONET | XML_PARSE_COMPACT);
 	if (r == NULL) {
 		fb_err_set(err, FB_EINVAL, "xlsx: cannot parse part %s", name);
 		return NULL;
@@ -373,10 +373,28 @@ is_text_node(int type)
 	       type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE;
 }
 
-/* Fetch attributes of the current element by local name (namespace declarations skipped).
- * vals[i] receives a copy the caller frees, or stays NULL when absent. */
 static void
-attrs_get(xmlTextReaderPtr r, const char *const *names, char **vals, size_t n)
+free_vals(char **vals, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(vals[i]);
+}
+
+/* Bytes of an attribute value kept without an allocation by attrs_peek. */
+#define ATTR_INLINE 32
+
+/*
+ * Fetch attributes of the current element by local name (namespace declarations skipped).
+ * vals[i] receives the value, or stays NULL when absent: with store (the attributes of
+ * every row and cell), a value shorter than ATTR_INLINE is copied into store[i] and a
+ * longer one malloc'ed, released with free_peeked; without, every value is malloc'ed
+ * (free_vals).
+ */
+static void
+attrs_peek(xmlTextReaderPtr r, const char *const *names, char **vals, size_t n,
+           char (*store)[ATTR_INLINE])
 {
 	size_t i;
 
@@ -392,8 +410,17 @@ attrs_get(xmlTextReaderPtr r, const char *const *names, char **vals, size_t n)
 			continue;
 		for (i = 0; i < n; i++) {
 			if (vals[i] == NULL && strcmp(ln, names[i]) == 0) {
+				size_t len;
+
 				v = xmlTextReaderConstValue(r);
-				vals[i] = xstrdup(v ? (const char *)v : "");
+				len = v ? strlen((const char *)v) : 0;
+				if (store != NULL && len < ATTR_INLINE) {
+					memcpy(store[i], v ? (const char *)v : "", len);
+					store[i][len] = '\0';
+					vals[i] = store[i];
+				} else {
+					vals[i] = xstrdup(v ? (const char *)v : "");
+				}
 				break;
 			}
 		}
@@ -402,12 +429,19 @@ attrs_get(xmlTextReaderPtr r, const char *const *names, char **vals, size_t n)
 }
 
 static void
-free_vals(char **vals, size_t n)
+free_peeked(char **vals, size_t n, char (*store)[ATTR_INLINE])
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(vals[i]);
+		if (vals[i] != store[i])
+			free(vals[i]);
+}
+
+static void
+attrs_get(xmlTextReaderPtr r, const char *const *names, char **vals, size_t n)
+{
+	attrs_peek(r, names, vals, n, NULL);
 }
 
 /* ---- text helpers ------------------------------------------------------------------ */
@@ -1284,10 +1318,10 @@ static int
 row_start(struct rowstate *rs, xmlTextReaderPtr r, struct fb_err *err)
 {
 	static const char *const names[] = {"r"};
-	char *v;
+	char *v, store[1][ATTR_INLINE];
 	long n;
 
-	attrs_get(r, names, &v, 1);
+	attrs_peek(r, names, &v, 1, store);
 	rs->row_has_r = v != NULL;
 	rs->row_ref_seen = 0;
 	if (v != NULL) {
@@ -1295,10 +1329,10 @@ row_start(struct rowstate *rs, xmlTextReaderPtr r, struct fb_err *err)
 		if (n < 1) {
 			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s: bad row number \"%.32s\"",
 			           rs->sheet, v);
-			free(v);
+			free_peeked(&v, 1, store);
 			return -1;
 		}
-		free(v);
+		free_peeked(&v, 1, store);
 	} else {
 		n = rs->prev_row + 1;
 	}
@@ -1342,12 +1376,12 @@ static int
 cell_start(struct rowstate *rs, xmlTextReaderPtr r, struct fb_err *err)
 {
 	static const char *const names[] = {"r", "t", "s"};
-	char *v[3], name[24];
+	char *v[3], name[24], store[3][ATTR_INLINE];
 	int col;
 	long row;
 	int ret = -1;
 
-	attrs_get(r, names, v, 3);
+	attrs_peek(r, names, v, 3, store);
 	if (v[0] != NULL) {
 		if (parse_ref(v[0], &col, &row) < 0) {
 			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s row %ld: bad or out of range cell "
@@ -1402,7 +1436,7 @@ cell_start(struct rowstate *rs, xmlTextReaderPtr r, struct fb_err *err)
 	buf_reset(&rs->val);
 	ret = 0;
 out:
-	free_vals(v, 3);
+	free_peeked(v, 3, store);
 	return ret;
 }
 
@@ -1420,6 +1454,14 @@ is_number_text(const char *s)
 	return digits;
 }
 
+/* The name of the cell being read ("B12"), for messages. */
+static const char *
+cell_here(const struct rowstate *rs, char name[24])
+{
+	cell_name(rs->col, rs->row, name);
+	return name;
+}
+
 static int
 cell_end(struct rowstate *rs, struct fb_err *err)
 {
@@ -1431,7 +1473,6 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 
 	buf_cstr(&rs->val);
 	s = rs->val.data;
-	cell_name(rs->col, rs->row, name);
 	if (rs->have_f && rs->val.len == 0 && strcmp(t, "str") != 0 && strcmp(t, "inlineStr") != 0) {
 		/*
 		 * A formula that was never calculated (a generator wrote no value, or an empty
@@ -1450,7 +1491,7 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 		idx = parse_uint(s, LONG_MAX);
 		if (idx < 0 || (size_t)idx >= rs->x->nsst) {
 			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: shared string \"%.20s\" "
-			           "out of range (%zu strings)", rs->sheet, name, s, rs->x->nsst);
+			           "out of range (%zu strings)", rs->sheet, cell_here(rs, name), s, rs->x->nsst);
 			return -1;
 		}
 		c.type = XLSX_STRING;
@@ -1463,7 +1504,7 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 		c.len = decode_x(s, rs->val.len);
 		if (utf8_chars(s) > rs->x->lim.max_cell_chars) {
 			fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s cell %s: text longer than %zu "
-			           "characters (Excel's limit for a cell)", rs->sheet, name,
+			           "characters (Excel's limit for a cell)", rs->sheet, cell_here(rs, name),
 			           rs->x->lim.max_cell_chars);
 			return -1;
 		}
@@ -1473,7 +1514,7 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 			return 0;
 		if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0) {
 			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: bad boolean \"%.20s\"",
-			           rs->sheet, name, s);
+			           rs->sheet, cell_here(rs, name), s);
 			return -1;
 		}
 		c.type = XLSX_BOOL;
@@ -1495,7 +1536,7 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 		c.num = strtod(s, &end);
 		if (!is_number_text(s) || *end != '\0' || !isfinite(c.num)) {
 			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: bad number \"%.20s\"",
-			           rs->sheet, name, s);
+			           rs->sheet, cell_here(rs, name), s);
 			return -1;
 		}
 		c.type = XLSX_NUMBER;
@@ -1505,7 +1546,7 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 		off = 0;
 	} else {
 		fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: unknown cell type \"%s\"",
-		           rs->sheet, name, t);
+		           rs->sheet, cell_here(rs, name), t);
 		return -1;
 	}
 	if (rs->ncells == rs->cap) {

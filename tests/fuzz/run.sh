@@ -20,15 +20,15 @@ case $secs in '' | *[!0-9]*) usage ;; esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $name in
 xlsx)
-	srcs="shared/err.c shared/msg.c shared/mem.c shared/utf8.c shared/xlsx_read.c"
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/utf8.c shared/xlsx_read.c"
 	pkgs="libzip libxml-2.0 json-c"
 	;;
 multipart)
-	srcs="shared/err.c shared/msg.c shared/mem.c shared/utf8.c web/multipart.c"
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/utf8.c web/multipart.c"
 	pkgs="json-c"
 	;;
 cron)
-	srcs="shared/err.c shared/msg.c shared/mem.c shared/tz.c shared/cron.c"
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/tz.c shared/cron.c"
 	pkgs="json-c"
 	;;
 *) usage ;;

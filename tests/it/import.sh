@@ -339,4 +339,36 @@ it_curl GET "/api/batch/$B1/errors.xlsx" -H "Authorization: Bearer $BF_OTHER_TOK
 it_assert_status 404 "errors.xlsx of someone else's batch"
 it_assert_eq "0" "$(find "$IT_DIR" -mindepth 1 -maxdepth 1 -name 'fb-*' | wc -l)" "no temp file left after errors.xlsx"
 
+# --- rows across task chunks --------------------------------------------------------------
+# Tasks are fetched and checked IMPORT_TASK_CHUNK (5,000) rows at a time: a problem found
+# through the database in the first and in the second chunk is reported on its own row.
+bf_app "导入分块"
+C2=$BF_N2
+n=$(bf_tasks "$C2" "$BF_ME_ID" 5003 "$BF_FORM_OK" "$BF_N1" "$BF_APPLICANT_ID" | wc -l)
+it_assert_eq 5003 "$n" "5,003 tasks at the chunked node"
+it_curl GET "/api/batch/template?node_id=$C2" "${H[@]}" --max-time 120
+it_assert_status 200 "download the template of 5,003 tasks"
+cp "$IT_DIR/curl.body" "$IT_DIR/c1.xlsx"
+picked=$($PY - "$IT_DIR/c1.xlsx" "$IT_DIR/c2.xlsx" <<'PYEOF'
+import sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1]); ws = wb["审批"]
+h = {str(c.value).rstrip(" *"): c.column for c in ws[1] if c.value}
+for r in range(2, ws.max_row + 1):
+    ws.cell(row=r, column=h["操作"], value="同意")
+wb.save(sys.argv[2])
+print(ws.cell(row=2, column=h["任务ID"]).value, ws.cell(row=5004, column=h["任务ID"]).value)
+PYEOF
+) || it_bail "fill the chunked template"
+read -r first last <<<"$picked"
+it_sql "UPDATE tasks SET state = 'done' WHERE id IN (:a, :b)" a="$first" b="$last" >/dev/null
+upload "$IT_DIR/c2.xlsx" -F dry_run=1 --max-time 120
+it_assert_status 422 "tasks no longer pending in two chunks"
+expect_detail 2 "任务ID" "no longer pending" "row 2 (first chunk): not pending"
+expect_detail 5004 "任务ID" "no longer pending" "row 5004 (second chunk): not pending"
+it_assert_eq 2 "$($PY -c 'import json,sys; print(len(json.load(sys.stdin)["error"]["details"]))' <<<"$IT_BODY")" "exactly those two problems"
+it_sql "UPDATE tasks SET state = 'pending' WHERE id IN (:a, :b)" a="$first" b="$last" >/dev/null
+upload "$IT_DIR/c2.xlsx" -F dry_run=1 --max-time 120
+it_assert_status 200 "the same file once the tasks are pending again"
+it_assert_eq '{"valid":true,"total":5003}' "$(tr -d ' \n' <<<"$IT_BODY")" "dry run: all 5,003 rows valid"
+
 it_done
