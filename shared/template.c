@@ -1738,7 +1738,7 @@ static void
 page_recycle(struct single_ctx *x, struct page *pg)
 {
 	pthread_mutex_lock(&x->q.mu);
-	pg->q.next = &x->spare->q;
+	pg->q.next = x->spare != NULL ? &x->spare->q : NULL;
 	x->spare = pg;
 	pthread_mutex_unlock(&x->q.mu);
 }
