@@ -1500,74 +1500,129 @@ typedef int (*row_fn)(void *arg, int64_t task_id, const char *title, struct json
                       struct fb_err *err);
 
 /*
+ * One primary-key lookup per id, fenced (OFFSET 0) so that the planner cannot trade it for
+ * a scan of the whole node when its statistics are stale (after a bulk load).
+ */
+static const char rows_sql[] =
+    "SELECT t.id, s.title, s.form_data::text "
+    "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
+    "CROSS JOIN LATERAL (SELECT id, session_id FROM tasks WHERE id = u.id "
+    " AND node_id = $2 AND assignee = $3 AND state = 'pending' OFFSET 0) t "
+    "JOIN app_sessions s ON s.id = t.session_id ORDER BY u.ord";
+
+/* Send the query of the cnt ids at ids without waiting for it. */
+static int
+rows_send(PGconn *pg, const int64_t *ids, size_t cnt, const char *nid, const char *uid,
+          struct buf *arr, struct fb_err *err)
+{
+	const char *params[3];
+	size_t i;
+
+	buf_reset(arr);
+	buf_puts(arr, "{");
+	for (i = 0; i < cnt; i++)
+		buf_printf(arr, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_puts(arr, "}");
+	params[0] = buf_cstr(arr);
+	params[1] = nid;
+	params[2] = uid;
+	if (!PQsendQueryParams(pg, rows_sql, 3, NULL, params, NULL, NULL, 0)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(pg));
+		return -1;
+	}
+	return 0;
+}
+
+/* The result of the query sent last (NULL and err when it failed); the connection is idle. */
+static PGresult *
+rows_result(PGconn *pg, struct fb_err *err)
+{
+	PGresult *res = PQgetResult(pg), *more;
+
+	while ((more = PQgetResult(pg)) != NULL)
+		PQclear(more);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(pg));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/*
  * Call fn for each of ids that is still pending at node for user_id, in the order of ids,
- * reading PAGE_ROWS rows per query.  *written counts the calls.
+ * reading PAGE_ROWS rows per query.  The query of the next page is sent before the rows of
+ * the current one are handed to fn, so that PostgreSQL reads while fn works.  *written
+ * counts the calls.
  */
 static int
 for_rows(struct db *db, const struct node_info *node, int64_t user_id, const int64_t *ids,
          size_t n, row_fn fn, void *arg, size_t *written, struct fb_err *err)
 {
-	/*
-	 * One primary-key lookup per id, fenced (OFFSET 0) so that the planner cannot trade it
-	 * for a scan of the whole node when its statistics are stale (after a bulk load).
-	 */
-	static const char sql[] =
-	    "SELECT t.id, s.title, s.form_data::text "
-	    "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
-	    "CROSS JOIN LATERAL (SELECT id, session_id FROM tasks WHERE id = u.id "
-	    " AND node_id = $2 AND assignee = $3 AND state = 'pending' OFFSET 0) t "
-	    "JOIN app_sessions s ON s.id = t.session_id ORDER BY u.ord";
+	PGconn *pg = db_pg(db);
 	char nid[24], uid[24];
 	struct buf arr = {0};
-	size_t off, i;
+	PGresult *res = NULL;
+	size_t off;
+	int sent = 0;
 
 	*written = 0;
 	snprintf(nid, sizeof(nid), "%lld", (long long)node->id);
 	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	if (n == 0)
+		return 0;
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+		fb_err_set(err, FB_EDB, "PostgreSQL connection lost");
+		return -1;
+	}
+	if (rows_send(pg, ids, n < PAGE_ROWS ? n : PAGE_ROWS, nid, uid, &arr, err) < 0)
+		goto fail;
+	sent = 1;
 	for (off = 0; off < n; off += PAGE_ROWS) {
-		size_t cnt = n - off < PAGE_ROWS ? n - off : PAGE_ROWS;
-		const char *params[3];
-		PGresult *res;
+		size_t next = off + PAGE_ROWS;
 		int rows, r;
 
-		buf_reset(&arr);
-		buf_puts(&arr, "{");
-		for (i = 0; i < cnt; i++)
-			buf_printf(&arr, "%s%lld", i ? "," : "", (long long)ids[off + i]);
-		buf_puts(&arr, "}");
-		params[0] = buf_cstr(&arr);
-		params[1] = nid;
-		params[2] = uid;
-		res = db_query(db, "template_rows", sql, 3, params, err);
+		res = rows_result(pg, err);
+		sent = 0;
 		if (res == NULL)
 			goto fail;
+		if (next < n) {
+			if (rows_send(pg, ids + next, n - next < PAGE_ROWS ? n - next : PAGE_ROWS, nid, uid,
+			              &arr, err) < 0)
+				goto fail;
+			sent = 1;
+		}
 		rows = PQntuples(res);
 		for (r = 0; r < rows; r++) {
 			const char *fd = db_val(res, r, 2), *title = db_val(res, r, 1);
 			struct json_object *form;
 			struct fb_err perr = {0};
-			int rc;
 
 			form = jsonh_parse(fd != NULL ? fd : "{}", fd != NULL ? strlen(fd) : 2, &perr);
 			if (form == NULL) {
 				fb_err_set(err, FB_EINTERNAL, "task %lld: form data: %s",
 				           (long long)db_ll(res, r, 0), perr.msg);
 				fb_err_clear(&perr);
-				PQclear(res);
 				goto fail;
 			}
-			rc = fn(arg, db_ll(res, r, 0), title != NULL ? title : "", form, err);
-			if (rc < 0) {
-				PQclear(res);
+			if (fn(arg, db_ll(res, r, 0), title != NULL ? title : "", form, err) < 0)
 				goto fail;
-			}
 			(*written)++;
 		}
 		PQclear(res);
+		res = NULL;
 	}
 	free(arr.data);
 	return 0;
 fail:
+	PQclear(res);
+	if (sent) {
+		/* Leave the connection idle for the next user. */
+		struct fb_err ignored = {0};
+
+		PQclear(rows_result(pg, &ignored));
+		fb_err_clear(&ignored);
+	}
 	free(arr.data);
 	return -1;
 }
