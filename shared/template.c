@@ -2131,7 +2131,9 @@ form_write(struct book *b, int64_t task_id, const char *title, struct json_objec
  * The multi pack: the calling thread reads the task rows and queues them; up to
  * MULTI_THREADS workers (one workbook per thread, as libxlsxwriter requires) write member
  * <k>.xlsx each into a private directory; once they are joined, the members are added to
- * the zip in the order of the rows.  At most 2 × workers rows wait in the queue.
+ * the zip in the order of the rows.  At most 2 × workers rows wait in the queue.  The
+ * workers close their workbooks one at a time: libxlsxwriter 1.1.4 formats the creation
+ * time with gmtime(), whose buffer is shared (a race ThreadSanitizer reports).
  */
 #define MULTI_THREADS 4
 
@@ -2148,6 +2150,7 @@ struct multi_ctx {
 	const struct node_info *node;
 	const char *dir;
 	struct queue q;
+	pthread_mutex_t close_mu; /* workbook_close() calls gmtime(): one at a time */
 	struct fb_err err;        /* the first failure of a worker (under q.mu) */
 	size_t members;           /* rows queued: members named <k>.xlsx, k < members */
 	char **names;             /* the zip entry name of each member; malloc'ed */
@@ -2180,7 +2183,9 @@ multi_book(struct multi_ctx *x, const struct job *j, struct fb_err *err)
 		rc = form_write(&b, j->task_id, j->title, j->form, err);
 	if (rc == 0)
 		rc = write_meta(&b, j->task_id, err);
+	pthread_mutex_lock(&x->close_mu);
 	rc = book_close(&b, rc == 0, err);
+	pthread_mutex_unlock(&x->close_mu);
 	book_done(&b);
 	free(member);
 	return rc;
@@ -2330,6 +2335,7 @@ template_write_multi(struct db *db, const struct fb_config *cfg, const struct no
 	x.node = node;
 	x.dir = dir;
 	queue_init(&x.q, 1);
+	pthread_mutex_init(&x.close_mu, NULL);
 	za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &ze);
 	if (za == NULL) {
 		zip_error_t ez;
@@ -2364,6 +2370,7 @@ done:
 		free(x.names[i]);
 	}
 	free(x.names);
+	pthread_mutex_destroy(&x.close_mu);
 	queue_fini(&x.q);
 	rmdir(dir);
 	free(dir);
