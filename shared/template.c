@@ -7,13 +7,17 @@
  * strictly row by row, so the dropdown sources of sheet "Lists" are planned as columns in
  * memory first (the schema bounds them) and then written across.  Task rows are read a
  * page at a time, one parameterized query per page, so a workbook of 50,000 rows needs
- * the memory of one page.  A struct book owns its workbook until workbook_close(), its
+ * the memory of a few pages.  The single layout reads and converts the rows in a producer
+ * thread while the calling thread writes them; the multi pack writes its member workbooks
+ * in up to MULTI_THREADS worker threads, one workbook per thread (libxlsxwriter is not
+ * shared between threads).  A struct book owns its workbook until workbook_close(), its
  * formats belong to the workbook, and its plans (columns, lists) are malloc'ed and freed by
  * book_done().  template_write_multi() owns a private directory of member workbooks and
  * removes it before it returns.
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -903,43 +907,105 @@ write_str(lxw_worksheet *ws, size_t row, size_t col, const char *s, lxw_format *
 	return e == LXW_NO_ERROR ? 0 : xlsx_fail(err, "write_string", e);
 }
 
+/*
+ * A value cell converted ahead of its writing (by the row producer of the single layout,
+ * or just before the write): its text lives in a caller's buffer, at offset off, so that a
+ * page of rows needs one allocation for all of its text.
+ */
+enum cell_kind { CELL_NONE, CELL_STR, CELL_NUM, CELL_DATE };
+
+struct cell {
+	enum cell_kind kind;
+	int y, m, d;   /* CELL_DATE */
+	double num;    /* CELL_NUM */
+	size_t off;    /* CELL_STR: offset of its NUL-terminated text in the buffer */
+};
+
+/* A string cell of s, cut to what a cell holds, appended to text. */
+static void
+cell_str(struct cell *c, const char *s, struct buf *text)
+{
+	c->kind = CELL_STR;
+	c->off = text->len;
+	buf_add(text, s, utf8_prefix(s, CELL_MAX));
+	buf_add(text, "", 1);
+}
+
+/* The cell of the value of field f (borrowed, may be NULL). */
+static void
+cell_of(const struct schema_field *f, struct json_object *value, struct buf *text,
+        struct cell *c)
+{
+	enum json_type t = value != NULL ? json_object_get_type(value) : json_type_null;
+	char *txt;
+
+	c->kind = CELL_NONE;
+	if (t == json_type_null)
+		return;
+	if (schema_field_type(f) == SCHEMA_NUMBER && (t == json_type_int || t == json_type_double)) {
+		c->num = json_object_get_double(value);
+		if (isfinite(c->num)) {
+			c->kind = CELL_NUM;
+			return;
+		}
+	}
+	if (schema_field_type(f) == SCHEMA_DATE && t == json_type_string) {
+		int used = 0;
+		const char *s = json_object_get_string(value);
+
+		if (sscanf(s, "%4d-%2d-%2d%n", &c->y, &c->m, &c->d, &used) == 3 && used == 10 &&
+		    s[10] == '\0' && c->y >= 1900 && c->y <= 9999 && c->m >= 1 && c->m <= 12 &&
+		    c->d >= 1 && c->d <= 31) {
+			c->kind = CELL_DATE;
+			return;
+		}
+	}
+	txt = schema_value_to_text(f, value);
+	if (txt != NULL)
+		cell_str(c, txt, text);
+	free(txt);
+}
+
+/* Write cell c (its text in text) at row, col. */
+static int
+cell_write(lxw_worksheet *ws, size_t row, size_t col, const struct cell *c, const char *text,
+           lxw_format *fmt, struct fb_err *err)
+{
+	lxw_datetime dt;
+	lxw_error e;
+
+	switch (c->kind) {
+	case CELL_STR:
+		e = worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, text + c->off, fmt);
+		return e == LXW_NO_ERROR ? 0 : xlsx_fail(err, "write_string", e);
+	case CELL_NUM:
+		e = worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col, c->num, fmt);
+		return e == LXW_NO_ERROR ? 0 : xlsx_fail(err, "write_number", e);
+	case CELL_DATE:
+		memset(&dt, 0, sizeof(dt));
+		dt.year = c->y;
+		dt.month = c->m;
+		dt.day = c->d;
+		e = worksheet_write_datetime(ws, (lxw_row_t)row, (lxw_col_t)col, &dt, fmt);
+		return e == LXW_NO_ERROR ? 0 : xlsx_fail(err, "write_datetime", e);
+	case CELL_NONE:
+		break;
+	}
+	return 0;
+}
+
 /* Write the value of field f (borrowed, may be NULL) into one cell. */
 static int
 write_value(lxw_worksheet *ws, size_t row, size_t col, const struct schema_field *f,
             struct json_object *value, lxw_format *fmt, struct fb_err *err)
 {
-	enum json_type t = value != NULL ? json_object_get_type(value) : json_type_null;
-	lxw_error e = LXW_NO_ERROR;
-	char *txt;
+	struct buf text = {0};
+	struct cell c;
 	int rc;
 
-	if (t == json_type_null)
-		return 0;
-	if (schema_field_type(f) == SCHEMA_NUMBER && (t == json_type_int || t == json_type_double)) {
-		double v = json_object_get_double(value);
-
-		if (isfinite(v)) {
-			e = worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col, v, fmt);
-			return e == LXW_NO_ERROR ? 0 : xlsx_fail(err, "write_number", e);
-		}
-	}
-	if (schema_field_type(f) == SCHEMA_DATE && t == json_type_string) {
-		int y, m, d, used = 0;
-		const char *s = json_object_get_string(value);
-
-		if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && used == 10 && s[10] == '\0' &&
-		    y >= 1900 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-			lxw_datetime dt = {y, m, d, 0, 0, 0};
-
-			e = worksheet_write_datetime(ws, (lxw_row_t)row, (lxw_col_t)col, &dt, fmt);
-			return e == LXW_NO_ERROR ? 0 : xlsx_fail(err, "write_datetime", e);
-		}
-	}
-	txt = schema_value_to_text(f, value);
-	if (txt == NULL)
-		return 0;
-	rc = write_str(ws, row, col, txt, fmt, err);
-	free(txt);
+	cell_of(f, value, &text, &c);
+	rc = cell_write(ws, row, col, &c, text.data, fmt, err);
+	free(text.data);
 	return rc;
 }
 
@@ -1429,79 +1495,134 @@ single_validations(struct book *b, size_t rows, struct fb_err *err)
 
 /* ---- task rows ------------------------------------------------------------------------- */
 
+/* A task row for fn; form (never NULL) is the callback's to put, also when it fails. */
 typedef int (*row_fn)(void *arg, int64_t task_id, const char *title, struct json_object *form,
                       struct fb_err *err);
 
 /*
+ * One primary-key lookup per id, fenced (OFFSET 0) so that the planner cannot trade it for
+ * a scan of the whole node when its statistics are stale (after a bulk load).
+ */
+static const char rows_sql[] =
+    "SELECT t.id, s.title, s.form_data::text "
+    "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
+    "CROSS JOIN LATERAL (SELECT id, session_id FROM tasks WHERE id = u.id "
+    " AND node_id = $2 AND assignee = $3 AND state = 'pending' OFFSET 0) t "
+    "JOIN app_sessions s ON s.id = t.session_id ORDER BY u.ord";
+
+/* Send the query of the cnt ids at ids without waiting for it. */
+static int
+rows_send(PGconn *pg, const int64_t *ids, size_t cnt, const char *nid, const char *uid,
+          struct buf *arr, struct fb_err *err)
+{
+	const char *params[3];
+	size_t i;
+
+	buf_reset(arr);
+	buf_puts(arr, "{");
+	for (i = 0; i < cnt; i++)
+		buf_printf(arr, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_puts(arr, "}");
+	params[0] = buf_cstr(arr);
+	params[1] = nid;
+	params[2] = uid;
+	if (!PQsendQueryParams(pg, rows_sql, 3, NULL, params, NULL, NULL, 0)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(pg));
+		return -1;
+	}
+	return 0;
+}
+
+/* The result of the query sent last (NULL and err when it failed); the connection is idle. */
+static PGresult *
+rows_result(PGconn *pg, struct fb_err *err)
+{
+	PGresult *res = PQgetResult(pg), *more;
+
+	while ((more = PQgetResult(pg)) != NULL)
+		PQclear(more);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(pg));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/*
  * Call fn for each of ids that is still pending at node for user_id, in the order of ids,
- * reading PAGE_ROWS rows per query.  *written counts the calls.
+ * reading PAGE_ROWS rows per query.  The query of the next page is sent before the rows of
+ * the current one are handed to fn, so that PostgreSQL reads while fn works.  *written
+ * counts the calls.
  */
 static int
 for_rows(struct db *db, const struct node_info *node, int64_t user_id, const int64_t *ids,
          size_t n, row_fn fn, void *arg, size_t *written, struct fb_err *err)
 {
-	/*
-	 * One primary-key lookup per id, fenced (OFFSET 0) so that the planner cannot trade it
-	 * for a scan of the whole node when its statistics are stale (after a bulk load).
-	 */
-	static const char sql[] =
-	    "SELECT t.id, s.title, s.form_data::text "
-	    "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
-	    "CROSS JOIN LATERAL (SELECT id, session_id FROM tasks WHERE id = u.id "
-	    " AND node_id = $2 AND assignee = $3 AND state = 'pending' OFFSET 0) t "
-	    "JOIN app_sessions s ON s.id = t.session_id ORDER BY u.ord";
+	PGconn *pg = db_pg(db);
 	char nid[24], uid[24];
 	struct buf arr = {0};
-	size_t off, i;
+	PGresult *res = NULL;
+	size_t off;
+	int sent = 0;
 
 	*written = 0;
 	snprintf(nid, sizeof(nid), "%lld", (long long)node->id);
 	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	if (n == 0)
+		return 0;
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+		fb_err_set(err, FB_EDB, "PostgreSQL connection lost");
+		return -1;
+	}
+	if (rows_send(pg, ids, n < PAGE_ROWS ? n : PAGE_ROWS, nid, uid, &arr, err) < 0)
+		goto fail;
+	sent = 1;
 	for (off = 0; off < n; off += PAGE_ROWS) {
-		size_t cnt = n - off < PAGE_ROWS ? n - off : PAGE_ROWS;
-		const char *params[3];
-		PGresult *res;
+		size_t next = off + PAGE_ROWS;
 		int rows, r;
 
-		buf_reset(&arr);
-		buf_puts(&arr, "{");
-		for (i = 0; i < cnt; i++)
-			buf_printf(&arr, "%s%lld", i ? "," : "", (long long)ids[off + i]);
-		buf_puts(&arr, "}");
-		params[0] = buf_cstr(&arr);
-		params[1] = nid;
-		params[2] = uid;
-		res = db_query(db, "template_rows", sql, 3, params, err);
+		res = rows_result(pg, err);
+		sent = 0;
 		if (res == NULL)
 			goto fail;
+		if (next < n) {
+			if (rows_send(pg, ids + next, n - next < PAGE_ROWS ? n - next : PAGE_ROWS, nid, uid,
+			              &arr, err) < 0)
+				goto fail;
+			sent = 1;
+		}
 		rows = PQntuples(res);
 		for (r = 0; r < rows; r++) {
 			const char *fd = db_val(res, r, 2), *title = db_val(res, r, 1);
 			struct json_object *form;
 			struct fb_err perr = {0};
-			int rc;
 
 			form = jsonh_parse(fd != NULL ? fd : "{}", fd != NULL ? strlen(fd) : 2, &perr);
 			if (form == NULL) {
 				fb_err_set(err, FB_EINTERNAL, "task %lld: form data: %s",
 				           (long long)db_ll(res, r, 0), perr.msg);
 				fb_err_clear(&perr);
-				PQclear(res);
 				goto fail;
 			}
-			rc = fn(arg, db_ll(res, r, 0), title != NULL ? title : "", form, err);
-			json_object_put(form);
-			if (rc < 0) {
-				PQclear(res);
+			if (fn(arg, db_ll(res, r, 0), title != NULL ? title : "", form, err) < 0)
 				goto fail;
-			}
 			(*written)++;
 		}
 		PQclear(res);
+		res = NULL;
 	}
 	free(arr.data);
 	return 0;
 fail:
+	PQclear(res);
+	if (sent) {
+		/* Leave the connection idle for the next user. */
+		struct fb_err ignored = {0};
+
+		PQclear(rows_result(pg, &ignored));
+		fb_err_clear(&ignored);
+	}
 	free(arr.data);
 	return -1;
 }
@@ -1517,45 +1638,314 @@ form_value(struct json_object *form, const char *key)
 	return v;
 }
 
+/* ---- a queue between threads ------------------------------------------------------------ */
+
+/* An item of a queue starts with this. */
+struct qitem {
+	struct qitem *next;
+};
+
+/*
+ * A bounded FIFO from one producer to one or more consumers: at most room items wait.
+ * done: nothing more will be put; stop: the consumers gave up, puts fail.  The consumers
+ * still get what was queued after a stop (to free it).
+ */
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* an item put or taken, done or stop */
+	struct qitem *head, *tail;
+	size_t queued, room;
+	int done, stop;
+};
+
+static void
+queue_init(struct queue *q, size_t room)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->room = room;
+}
+
+static void
+queue_fini(struct queue *q)
+{
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+}
+
+/* Put it, waiting for room; -1 (it not queued) after a stop. */
+static int
+queue_put(struct queue *q, struct qitem *it)
+{
+	int stop;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->queued >= q->room && !q->stop)
+		pthread_cond_wait(&q->cv, &q->mu);
+	stop = q->stop;
+	if (!stop) {
+		it->next = NULL;
+		if (q->tail != NULL)
+			q->tail->next = it;
+		else
+			q->head = it;
+		q->tail = it;
+		q->queued++;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return stop ? -1 : 0;
+}
+
+/* The next item, waiting for one; NULL once done and empty.  *stop: a stop was asked. */
+static struct qitem *
+queue_get(struct queue *q, int *stop)
+{
+	struct qitem *it;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->done)
+		pthread_cond_wait(&q->cv, &q->mu);
+	it = q->head;
+	if (it != NULL) {
+		q->head = it->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->queued--;
+		pthread_cond_broadcast(&q->cv);
+	}
+	*stop = q->stop;
+	pthread_mutex_unlock(&q->mu);
+	return it;
+}
+
+/* Set done (the producer) or stop (a consumer). */
+static void
+queue_end(struct queue *q, int stop)
+{
+	pthread_mutex_lock(&q->mu);
+	if (stop)
+		q->stop = 1;
+	else
+		q->done = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
 /* ---- single ---------------------------------------------------------------------------- */
+
+/*
+ * The single layout is written by two threads: a producer reads the task rows (database,
+ * JSON) and converts them into pages of cells, the calling thread writes the pages into
+ * the workbook.  At most PIPE_PAGES pages wait between them; written pages are reused.
+ * The producer is the only user of the database connection until it is joined.
+ */
+#define PIPE_PAGES 4
+
+struct page {
+	struct qitem q;
+	size_t nrows;
+	struct cell *cells; /* PAGE_ROWS × the book's ncols */
+	struct buf text;    /* the text of the string cells */
+};
 
 struct single_ctx {
 	struct book *b;
-	size_t row;
+	struct queue q;
+	struct page *spare;  /* written pages (under q.mu) */
+	struct page *cur;    /* the page being filled (producer) */
+	struct db *db;
+	const int64_t *ids;
+	size_t n, written;
+	int64_t user_id;
+	int rc;
+	struct fb_err err;   /* the producer's */
 };
 
+static void
+pages_free(struct page *pg)
+{
+	while (pg != NULL) {
+		struct page *next = (struct page *)pg->q.next;
+
+		free(pg->cells);
+		free(pg->text.data);
+		free(pg);
+		pg = next;
+	}
+}
+
+/* Queue the current page (producer); -1 when the writer stopped. */
+static int
+page_put(struct single_ctx *x, struct fb_err *err)
+{
+	if (queue_put(&x->q, &x->cur->q) < 0) {
+		fb_err_set(err, FB_EINTERNAL, "template: the writer stopped");
+		return -1;
+	}
+	x->cur = NULL;
+	return 0;
+}
+
+/* Give a written page back for reuse (writer). */
+static void
+page_recycle(struct single_ctx *x, struct page *pg)
+{
+	pthread_mutex_lock(&x->q.mu);
+	pg->q.next = x->spare != NULL ? &x->spare->q : NULL;
+	x->spare = pg;
+	pthread_mutex_unlock(&x->q.mu);
+}
+
+/* An empty page for the producer: a spare one or a new one. */
+static struct page *
+page_take(struct single_ctx *x)
+{
+	struct page *pg;
+
+	pthread_mutex_lock(&x->q.mu);
+	pg = x->spare;
+	if (pg != NULL)
+		x->spare = (struct page *)pg->q.next;
+	pthread_mutex_unlock(&x->q.mu);
+	if (pg == NULL) {
+		pg = xcalloc(1, sizeof(*pg));
+		pg->cells = xmalloc(PAGE_ROWS * (x->b->ncols ? x->b->ncols : 1) * sizeof(*pg->cells));
+	}
+	pg->q.next = NULL;
+	pg->nrows = 0;
+	buf_reset(&pg->text);
+	return pg;
+}
+
+/* Convert one task row into the current page (producer); row_fn. */
 static int
 single_row(void *arg, int64_t task_id, const char *title, struct json_object *form,
            struct fb_err *err)
 {
 	struct single_ctx *x = arg;
 	struct book *b = x->b;
-	size_t row = ++x->row, i;
+	struct cell *cells;
+	size_t i;
 	char id[24];
 
+	if (x->cur == NULL)
+		x->cur = page_take(x);
+	cells = x->cur->cells + x->cur->nrows * b->ncols;
 	for (i = 0; i < b->ncols; i++) {
 		const struct col *c = &b->cols[i];
-		int rc = 0;
 
+		cells[i].kind = CELL_NONE;
 		switch (c->kind) {
 		case COL_TASK_ID:
 			snprintf(id, sizeof(id), "%lld", (long long)task_id);
-			rc = write_str(b->main, row, c->pos, id, b->id, err);
+			cell_str(&cells[i], id, &x->cur->text);
 			break;
 		case COL_TITLE:
-			rc = write_str(b->main, row, c->pos, title, NULL, err);
+			cell_str(&cells[i], title, &x->cur->text);
 			break;
 		case COL_FIELD:
-			rc = write_value(b->main, row, c->pos, c->f,
-			                 form_value(form, schema_field_key(c->f)), c->fmt, err);
+			cell_of(c->f, form_value(form, schema_field_key(c->f)), &x->cur->text, &cells[i]);
 			break;
 		default:
 			break;
 		}
-		if (rc < 0)
-			return -1;
+	}
+	json_object_put(form);
+	if (++x->cur->nrows == PAGE_ROWS)
+		return page_put(x, err);
+	return 0;
+}
+
+/* The producer thread: every row, then the last partial page, then done. */
+static void *
+single_producer(void *arg)
+{
+	struct single_ctx *x = arg;
+
+	x->rc = for_rows(x->db, x->b->node, x->user_id, x->ids, x->n, single_row, x, &x->written,
+	                 &x->err);
+	if (x->rc == 0 && x->cur != NULL && x->cur->nrows > 0)
+		x->rc = page_put(x, &x->err);
+	pages_free(x->cur);
+	x->cur = NULL;
+	queue_end(&x->q, 0);
+	return NULL;
+}
+
+/* Write the pages the producer queues, in order; *rows counts the rows written. */
+static int
+single_consume(struct single_ctx *x, size_t *rows, struct fb_err *err)
+{
+	struct book *b = x->b;
+	struct page *pg;
+	size_t r, i;
+	int stop;
+
+	while ((pg = (struct page *)queue_get(&x->q, &stop)) != NULL) {
+		for (r = 0; r < pg->nrows; r++) {
+			const struct cell *cells = pg->cells + r * b->ncols;
+
+			++*rows;
+			for (i = 0; i < b->ncols; i++) {
+				const struct col *c = &b->cols[i];
+				lxw_format *fmt = c->kind == COL_TASK_ID ? b->id
+				                  : c->kind == COL_FIELD ? c->fmt
+				                                         : NULL;
+
+				if (cell_write(b->main, *rows, c->pos, &cells[i], pg->text.data, fmt, err) < 0) {
+					page_recycle(x, pg);
+					return -1;
+				}
+			}
+		}
+		page_recycle(x, pg);
 	}
 	return 0;
+}
+
+/* Run the producer and write what it converts; the first error is reported. */
+static int
+single_rows(struct db *db, struct book *b, int64_t user_id, const int64_t *ids, size_t n,
+            size_t *written, size_t *rows, struct fb_err *err)
+{
+	struct single_ctx x;
+	struct qitem *left;
+	pthread_t th;
+	int rc, e;
+
+	memset(&x, 0, sizeof(x));
+	queue_init(&x.q, PIPE_PAGES);
+	x.b = b;
+	x.db = db;
+	x.ids = ids;
+	x.n = n;
+	x.user_id = user_id;
+	*rows = 0;
+	e = pthread_create(&th, NULL, single_producer, &x);
+	if (e != 0) {
+		fb_err_set(err, FB_EINTERNAL, "template: cannot start a thread: %s", strerror(e));
+		rc = -1;
+		goto done;
+	}
+	rc = single_consume(&x, rows, err);
+	if (rc < 0)
+		queue_end(&x.q, 1);
+	pthread_join(th, NULL);
+	if (rc == 0 && x.rc < 0) {
+		*err = x.err;
+		rc = -1;
+	} else {
+		fb_err_clear(&x.err);
+	}
+	*written = x.written;
+done:
+	left = x.q.head;
+	pages_free((struct page *)left);
+	pages_free(x.spare);
+	queue_fini(&x.q);
+	return rc;
 }
 
 int
@@ -1564,7 +1954,7 @@ template_write_single(struct db *db, const struct fb_config *cfg, const struct n
                       size_t *written, struct fb_err *err)
 {
 	struct book b;
-	struct single_ctx x = {&b, 0};
+	size_t rows = 0;
 	int rc;
 
 	*written = 0;
@@ -1577,13 +1967,13 @@ template_write_single(struct db *db, const struct fb_config *cfg, const struct n
 	if (rc == 0)
 		rc = single_head(&b, err);
 	if (rc == 0)
-		rc = for_rows(db, node, user_id, task_ids, n, single_row, &x, written, err);
+		rc = single_rows(db, &b, user_id, task_ids, n, written, &rows, err);
 	if (rc == 0 && *written == 0) {
 		fb_err_msg(err, FB_ENOTFOUND, "template.none_pending", NULL);
 		rc = -1;
 	}
 	if (rc == 0)
-		rc = single_validations(&b, x.row, err);
+		rc = single_validations(&b, rows, err);
 	if (rc == 0)
 		rc = write_meta(&b, 0, err);
 	rc = book_close(&b, rc == 0, err);
@@ -1737,58 +2127,183 @@ form_write(struct book *b, int64_t task_id, const char *title, struct json_objec
 	return 0;
 }
 
-struct multi_ctx {
-	struct db *db;
-	const struct fb_config *cfg;
-	const struct node_info *node;
-	zip_t *za;
-	const char *dir;
-	size_t members; /* files created in dir, named <k>.xlsx */
+/*
+ * The multi pack: the calling thread reads the task rows and queues them; up to
+ * MULTI_THREADS workers (one workbook per thread, as libxlsxwriter requires) write member
+ * <k>.xlsx each into a private directory; once they are joined, the members are added to
+ * the zip in the order of the rows.  At most 2 × workers rows wait in the queue.  The
+ * workers close their workbooks one at a time: libxlsxwriter 1.1.4 formats the creation
+ * time with gmtime(), whose buffer is shared (a race ThreadSanitizer reports).
+ */
+#define MULTI_THREADS 4
+
+struct job {
+	struct qitem q;
+	size_t k;
+	int64_t task_id;
+	char *title;
+	struct json_object *form; /* owned */
 };
 
+struct multi_ctx {
+	const struct fb_config *cfg;
+	const struct node_info *node;
+	const char *dir;
+	struct queue q;
+	pthread_mutex_t close_mu; /* workbook_close() calls gmtime(): one at a time */
+	struct fb_err err;        /* the first failure of a worker (under q.mu) */
+	size_t members;           /* rows queued: members named <k>.xlsx, k < members */
+	char **names;             /* the zip entry name of each member; malloc'ed */
+};
+
+static char *
+member_path(const char *dir, size_t k)
+{
+	return xasprintf("%s/%zu.xlsx", dir, k);
+}
+
+static void
+job_free(struct job *j)
+{
+	json_object_put(j->form);
+	free(j->title);
+	free(j);
+}
+
+/* Write the workbook of job j to its member path. */
+static int
+multi_book(struct multi_ctx *x, const struct job *j, struct fb_err *err)
+{
+	struct book b;
+	char *member = member_path(x->dir, j->k);
+	int rc;
+
+	rc = book_open(&b, x->cfg, x->node, 1, member, err);
+	if (rc == 0)
+		rc = form_write(&b, j->task_id, j->title, j->form, err);
+	if (rc == 0)
+		rc = write_meta(&b, j->task_id, err);
+	pthread_mutex_lock(&x->close_mu);
+	rc = book_close(&b, rc == 0, err);
+	pthread_mutex_unlock(&x->close_mu);
+	book_done(&b);
+	free(member);
+	return rc;
+}
+
+/* A worker thread: write the queued jobs until done; after a stop only free them. */
+static void *
+multi_worker(void *arg)
+{
+	struct multi_ctx *x = arg;
+	struct job *j;
+	struct fb_err err;
+	int stop;
+
+	while ((j = (struct job *)queue_get(&x->q, &stop)) != NULL) {
+		memset(&err, 0, sizeof(err));
+		if (!stop && multi_book(x, j, &err) < 0) {
+			pthread_mutex_lock(&x->q.mu);
+			if (x->err.code == FB_OK)
+				x->err = err;
+			else
+				fb_err_clear(&err);
+			pthread_mutex_unlock(&x->q.mu);
+			queue_end(&x->q, 1);
+		}
+		job_free(j);
+	}
+	return NULL;
+}
+
+/* Queue one task row for the workers; row_fn. */
 static int
 multi_row(void *arg, int64_t task_id, const char *title, struct json_object *form,
           struct fb_err *err)
 {
 	struct multi_ctx *x = arg;
-	struct book b;
-	char *member = xasprintf("%s/%zu.xlsx", x->dir, x->members), *name = NULL;
-	zip_source_t *src = NULL;
-	zip_int64_t idx;
-	int rc;
+	struct job *j = xcalloc(1, sizeof(*j));
 
-	x->members++;
-	rc = book_open(&b, x->cfg, x->node, 1, member, err);
+	j->k = x->members;
+	j->task_id = task_id;
+	j->title = xstrdup(title);
+	j->form = form;
+	if (queue_put(&x->q, &j->q) < 0) {
+		job_free(j);
+		fb_err_set(err, FB_EINTERNAL, "template: a workbook failed");
+		return -1;
+	}
+	x->names = xrealloc(x->names, (x->members + 1) * sizeof(*x->names));
+	x->names[x->members++] = template_entry_name(task_id, title);
+	return 0;
+}
+
+/* Read the rows into the workers; joined on return.  The first error is reported. */
+static int
+multi_books(struct db *db, struct multi_ctx *x, int64_t user_id, const int64_t *ids, size_t n,
+            size_t *written, struct fb_err *err)
+{
+	pthread_t th[MULTI_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nth = cpus < 1 ? 1 : cpus > MULTI_THREADS ? MULTI_THREADS : (size_t)cpus, started, i;
+	int rc = 0, e;
+
+	if (nth > n)
+		nth = n > 0 ? n : 1;
+	x->q.room = 2 * nth;
+	for (started = 0; started < nth; started++) {
+		e = pthread_create(&th[started], NULL, multi_worker, x);
+		if (e != 0) {
+			fb_err_set(err, FB_EINTERNAL, "template: cannot start a thread: %s", strerror(e));
+			rc = -1;
+			break;
+		}
+	}
 	if (rc == 0)
-		rc = form_write(&b, task_id, title, form, err);
-	if (rc == 0)
-		rc = write_meta(&b, task_id, err);
-	rc = book_close(&b, rc == 0, err);
-	book_done(&b);
+		rc = for_rows(db, x->node, user_id, ids, n, multi_row, x, written, err);
 	if (rc < 0)
-		goto done;
-	src = zip_source_file(x->za, member, 0, 0);
-	if (src == NULL) {
-		fb_err_set(err, FB_EIO, "zip: %s", zip_strerror(x->za));
-		rc = -1;
-		goto done;
-	}
-	name = template_entry_name(task_id, title);
-	idx = zip_file_add(x->za, name, src, ZIP_FL_ENC_UTF_8);
-	if (idx < 0) {
-		fb_err_set(err, FB_EINTERNAL, "zip: %s: %s", name, zip_strerror(x->za));
-		zip_source_free(src);
-		rc = -1;
-		goto done;
-	}
-	if (zip_set_file_compression(x->za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0) {
-		fb_err_set(err, FB_EINTERNAL, "zip: %s", zip_strerror(x->za));
+		queue_end(&x->q, 1); /* the workers free what is queued */
+	queue_end(&x->q, 0);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (x->err.code != FB_OK) {
+		/* A worker's failure is the cause of the reader's "a workbook failed". */
+		fb_err_clear(err);
+		*err = x->err;
+		memset(&x->err, 0, sizeof(x->err));
 		rc = -1;
 	}
-done:
-	free(name);
-	free(member);
 	return rc;
+}
+
+/* Add the members to the zip, in the order of the rows. */
+static int
+multi_zip(struct multi_ctx *x, zip_t *za, struct fb_err *err)
+{
+	size_t k;
+
+	for (k = 0; k < x->members; k++) {
+		char *member = member_path(x->dir, k);
+		zip_source_t *src = zip_source_file(za, member, 0, 0);
+		zip_int64_t idx;
+
+		free(member);
+		if (src == NULL) {
+			fb_err_set(err, FB_EIO, "zip: %s", zip_strerror(za));
+			return -1;
+		}
+		idx = zip_file_add(za, x->names[k], src, ZIP_FL_ENC_UTF_8);
+		if (idx < 0) {
+			fb_err_set(err, FB_EINTERNAL, "zip: %s: %s", x->names[k], zip_strerror(za));
+			zip_source_free(src);
+			return -1;
+		}
+		if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0) {
+			fb_err_set(err, FB_EINTERNAL, "zip: %s", zip_strerror(za));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -1796,8 +2311,9 @@ template_write_multi(struct db *db, const struct fb_config *cfg, const struct no
                      int64_t user_id, const int64_t *task_ids, size_t n, const char *path,
                      size_t *written, struct fb_err *err)
 {
-	struct multi_ctx x = {db, cfg, node, NULL, NULL, 0};
+	struct multi_ctx x;
 	char *dir = xasprintf("%s/fb-tpl-XXXXXX", cfg->web_tmpdir);
+	zip_t *za = NULL;
 	int ze, rc = -1;
 	size_t i;
 
@@ -1814,9 +2330,14 @@ template_write_multi(struct db *db, const struct fb_config *cfg, const struct no
 		free(dir);
 		return -1;
 	}
+	memset(&x, 0, sizeof(x));
+	x.cfg = cfg;
+	x.node = node;
 	x.dir = dir;
-	x.za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &ze);
-	if (x.za == NULL) {
+	queue_init(&x.q, 1);
+	pthread_mutex_init(&x.close_mu, NULL);
+	za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &ze);
+	if (za == NULL) {
 		zip_error_t ez;
 
 		zip_error_init_with_code(&ez, ze);
@@ -1824,27 +2345,33 @@ template_write_multi(struct db *db, const struct fb_config *cfg, const struct no
 		zip_error_fini(&ez);
 		goto done;
 	}
-	if (for_rows(db, node, user_id, task_ids, n, multi_row, &x, written, err) < 0)
+	if (multi_books(db, &x, user_id, task_ids, n, written, err) < 0)
 		goto done;
 	if (*written == 0) {
 		fb_err_msg(err, FB_ENOTFOUND, "template.none_pending", NULL);
 		goto done;
 	}
-	if (zip_close(x.za) < 0) {
-		fb_err_set(err, FB_EIO, "zip: %s", zip_strerror(x.za));
+	if (multi_zip(&x, za, err) < 0)
+		goto done;
+	if (zip_close(za) < 0) {
+		fb_err_set(err, FB_EIO, "zip: %s", zip_strerror(za));
 		goto done;
 	}
-	x.za = NULL;
+	za = NULL;
 	rc = 0;
 done:
-	if (x.za != NULL)
-		zip_discard(x.za);
+	if (za != NULL)
+		zip_discard(za);
 	for (i = 0; i < x.members; i++) {
-		char *m = xasprintf("%s/%zu.xlsx", dir, i);
+		char *m = member_path(dir, i);
 
 		unlink(m);
 		free(m);
+		free(x.names[i]);
 	}
+	free(x.names);
+	pthread_mutex_destroy(&x.close_mu);
+	queue_fini(&x.q);
 	rmdir(dir);
 	free(dir);
 	return rc;
