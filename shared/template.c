@@ -1638,11 +1638,11 @@ form_value(struct json_object *form, const char *key)
 	return v;
 }
 
-/* ---- a queue between threads ------------------------------------------------------------ */
+/* ---- a hand-off between threads -------------------------------------------------------- */
 
-/* An item of a queue starts with this. */
-struct qitem {
-	struct qitem *next;
+/* An item of a hand-off starts with this. */
+struct hitem {
+	struct hitem *next;
 };
 
 /*
@@ -1650,16 +1650,16 @@ struct qitem {
  * done: nothing more will be put; stop: the consumers gave up, puts fail.  The consumers
  * still get what was queued after a stop (to free it).
  */
-struct queue {
+struct handoff {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* an item put or taken, done or stop */
-	struct qitem *head, *tail;
+	struct hitem *head, *tail;
 	size_t queued, room;
 	int done, stop;
 };
 
 static void
-queue_init(struct queue *q, size_t room)
+handoff_init(struct handoff *q, size_t room)
 {
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->mu, NULL);
@@ -1668,7 +1668,7 @@ queue_init(struct queue *q, size_t room)
 }
 
 static void
-queue_fini(struct queue *q)
+handoff_fini(struct handoff *q)
 {
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
@@ -1676,7 +1676,7 @@ queue_fini(struct queue *q)
 
 /* Put it, waiting for room; -1 (it not queued) after a stop. */
 static int
-queue_put(struct queue *q, struct qitem *it)
+handoff_put(struct handoff *q, struct hitem *it)
 {
 	int stop;
 
@@ -1699,10 +1699,10 @@ queue_put(struct queue *q, struct qitem *it)
 }
 
 /* The next item, waiting for one; NULL once done and empty.  *stop: a stop was asked. */
-static struct qitem *
-queue_get(struct queue *q, int *stop)
+static struct hitem *
+handoff_get(struct handoff *q, int *stop)
 {
-	struct qitem *it;
+	struct hitem *it;
 
 	pthread_mutex_lock(&q->mu);
 	while (q->head == NULL && !q->done)
@@ -1722,7 +1722,7 @@ queue_get(struct queue *q, int *stop)
 
 /* Set done (the producer) or stop (a consumer). */
 static void
-queue_end(struct queue *q, int stop)
+handoff_end(struct handoff *q, int stop)
 {
 	pthread_mutex_lock(&q->mu);
 	if (stop)
@@ -1744,7 +1744,7 @@ queue_end(struct queue *q, int stop)
 #define PIPE_PAGES 4
 
 struct page {
-	struct qitem q;
+	struct hitem q;
 	size_t nrows;
 	struct cell *cells; /* PAGE_ROWS × the book's ncols */
 	struct buf text;    /* the text of the string cells */
@@ -1752,7 +1752,7 @@ struct page {
 
 struct single_ctx {
 	struct book *b;
-	struct queue q;
+	struct handoff q;
 	struct page *spare;  /* written pages (under q.mu) */
 	struct page *cur;    /* the page being filled (producer) */
 	struct db *db;
@@ -1780,7 +1780,7 @@ pages_free(struct page *pg)
 static int
 page_put(struct single_ctx *x, struct fb_err *err)
 {
-	if (queue_put(&x->q, &x->cur->q) < 0) {
+	if (handoff_put(&x->q, &x->cur->q) < 0) {
 		fb_err_set(err, FB_EINTERNAL, "template: the writer stopped");
 		return -1;
 	}
@@ -1870,7 +1870,7 @@ single_producer(void *arg)
 		x->rc = page_put(x, &x->err);
 	pages_free(x->cur);
 	x->cur = NULL;
-	queue_end(&x->q, 0);
+	handoff_end(&x->q, 0);
 	return NULL;
 }
 
@@ -1883,7 +1883,7 @@ single_consume(struct single_ctx *x, size_t *rows, struct fb_err *err)
 	size_t r, i;
 	int stop;
 
-	while ((pg = (struct page *)queue_get(&x->q, &stop)) != NULL) {
+	while ((pg = (struct page *)handoff_get(&x->q, &stop)) != NULL) {
 		for (r = 0; r < pg->nrows; r++) {
 			const struct cell *cells = pg->cells + r * b->ncols;
 
@@ -1911,12 +1911,12 @@ single_rows(struct db *db, struct book *b, int64_t user_id, const int64_t *ids, 
             size_t *written, size_t *rows, struct fb_err *err)
 {
 	struct single_ctx x;
-	struct qitem *left;
+	struct hitem *left;
 	pthread_t th;
 	int rc, e;
 
 	memset(&x, 0, sizeof(x));
-	queue_init(&x.q, PIPE_PAGES);
+	handoff_init(&x.q, PIPE_PAGES);
 	x.b = b;
 	x.db = db;
 	x.ids = ids;
@@ -1931,7 +1931,7 @@ single_rows(struct db *db, struct book *b, int64_t user_id, const int64_t *ids, 
 	}
 	rc = single_consume(&x, rows, err);
 	if (rc < 0)
-		queue_end(&x.q, 1);
+		handoff_end(&x.q, 1);
 	pthread_join(th, NULL);
 	if (rc == 0 && x.rc < 0) {
 		*err = x.err;
@@ -1944,7 +1944,7 @@ done:
 	left = x.q.head;
 	pages_free((struct page *)left);
 	pages_free(x.spare);
-	queue_fini(&x.q);
+	handoff_fini(&x.q);
 	return rc;
 }
 
@@ -2138,7 +2138,7 @@ form_write(struct book *b, int64_t task_id, const char *title, struct json_objec
 #define MULTI_THREADS 4
 
 struct job {
-	struct qitem q;
+	struct hitem q;
 	size_t k;
 	int64_t task_id;
 	char *title;
@@ -2149,7 +2149,7 @@ struct multi_ctx {
 	const struct fb_config *cfg;
 	const struct node_info *node;
 	const char *dir;
-	struct queue q;
+	struct handoff q;
 	pthread_mutex_t close_mu; /* workbook_close() calls gmtime(): one at a time */
 	struct fb_err err;        /* the first failure of a worker (under q.mu) */
 	size_t members;           /* rows queued: members named <k>.xlsx, k < members */
@@ -2200,7 +2200,7 @@ multi_worker(void *arg)
 	struct fb_err err;
 	int stop;
 
-	while ((j = (struct job *)queue_get(&x->q, &stop)) != NULL) {
+	while ((j = (struct job *)handoff_get(&x->q, &stop)) != NULL) {
 		memset(&err, 0, sizeof(err));
 		if (!stop && multi_book(x, j, &err) < 0) {
 			pthread_mutex_lock(&x->q.mu);
@@ -2209,7 +2209,7 @@ multi_worker(void *arg)
 			else
 				fb_err_clear(&err);
 			pthread_mutex_unlock(&x->q.mu);
-			queue_end(&x->q, 1);
+			handoff_end(&x->q, 1);
 		}
 		job_free(j);
 	}
@@ -2228,7 +2228,7 @@ multi_row(void *arg, int64_t task_id, const char *title, struct json_object *for
 	j->task_id = task_id;
 	j->title = xstrdup(title);
 	j->form = form;
-	if (queue_put(&x->q, &j->q) < 0) {
+	if (handoff_put(&x->q, &j->q) < 0) {
 		job_free(j);
 		fb_err_set(err, FB_EINTERNAL, "template: a workbook failed");
 		return -1;
@@ -2262,8 +2262,8 @@ multi_books(struct db *db, struct multi_ctx *x, int64_t user_id, const int64_t *
 	if (rc == 0)
 		rc = for_rows(db, x->node, user_id, ids, n, multi_row, x, written, err);
 	if (rc < 0)
-		queue_end(&x->q, 1); /* the workers free what is queued */
-	queue_end(&x->q, 0);
+		handoff_end(&x->q, 1); /* the workers free what is queued */
+	handoff_end(&x->q, 0);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	if (x->err.code != FB_OK) {
@@ -2334,7 +2334,7 @@ template_write_multi(struct db *db, const struct fb_config *cfg, const struct no
 	x.cfg = cfg;
 	x.node = node;
 	x.dir = dir;
-	queue_init(&x.q, 1);
+	handoff_init(&x.q, 1);
 	pthread_mutex_init(&x.close_mu, NULL);
 	za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &ze);
 	if (za == NULL) {
@@ -2371,7 +2371,7 @@ done:
 	}
 	free(x.names);
 	pthread_mutex_destroy(&x.close_mu);
-	queue_fini(&x.q);
+	handoff_fini(&x.q);
 	rmdir(dir);
 	free(dir);
 	return rc;
