@@ -105,7 +105,7 @@ q "WITH b AS (INSERT INTO batch_task (app_version_id, node_id, status, total, fa
 	WHERE n.id = $n1 AND u.login = :'la' RETURNING id),
 	d AS (INSERT INTO batch_task_detail (batch_id, task_id, status, error, retry_count, next_retry_at, finished)
 	SELECT b.id, $(tid 2), 'failed', 'listing fixture', 1, now() + interval '23 hours', now() FROM b)
-	UPDATE tasks t SET lock_owner = 'batch:' || b.id FROM b WHERE t.id = $(tid 2)" >/dev/null ||
+	UPDATE tasks t SET lock_kind = 'batch', lock_owner = 'batch:' || b.id FROM b WHERE t.id = $(tid 2)" >/dev/null ||
 	it_bail "cannot lock task 2 for a batch"
 # expect WHERE: A's pending task ids matching an extra condition over t and s, in order.
 expect() {
