@@ -104,13 +104,6 @@ sys.exit(1 if failed else 0)
 PYEOF
 
 mkdir -p "$IT_DIR/chrome"
-while IFS='|' read -r kind msg; do
-	case $kind in
-	ok) it_ok "$msg" ;;
-	fail) it_fail "$msg" ;;
-	var) IT_PIDS+=("${msg#*=}") ;;
-	*) echo "# $kind $msg" ;;
-	esac
-done < <(top_srcdir=$top_srcdir /usr/bin/python3 "$IT_DIR/i18n_cdp.py" "$IT_BASE" "$BF_ME_TOKEN" "$IT_DIR/chrome" \
+it_browser_checks < <(top_srcdir=$top_srcdir /usr/bin/python3 "$IT_DIR/i18n_cdp.py" "$IT_BASE" "$BF_ME_TOKEN" "$IT_DIR/chrome" \
 	"$BF_BATCH" "${T[0]}" 2>&1)
 it_done

@@ -115,19 +115,7 @@ sys.exit(1 if failed() else 0)
 PYEOF
 
 CID=
-while IFS='|' read -r kind msg; do
-	case $kind in
-	ok) it_ok "$msg" ;;
-	fail) it_fail "$msg" ;;
-	var)
-		case $msg in
-		CHROMIUM_PID=*) IT_PIDS+=("${msg#*=}") ;;
-		CID=*) CID=${msg#*=} ;;
-		esac
-		;;
-	*) echo "# $kind $msg" ;;
-	esac
-done < <(/usr/bin/python3 "$IT_DIR/cron_cdp.py" "$IT_BASE" "$ADMIN_TOKEN" "$USER_TOKEN" "$IT_DIR/chrome" \
+it_browser_checks < <(/usr/bin/python3 "$IT_DIR/cron_cdp.py" "$IT_BASE" "$ADMIN_TOKEN" "$USER_TOKEN" "$IT_DIR/chrome" \
 	"$top_srcdir/tests/it" 2>&1)
 
 [[ -n $CID ]] || it_bail "the console created no crontab"

@@ -154,7 +154,7 @@ with Browser(profile) as b:
     b.call("Network.enable")
     b.call("Network.clearBrowserCookies")
     b.call("Page.navigate", url=base + "/auth/login?token=" + user_token)
-    c.ok(b.wait("document.getElementById('who') && document.getElementById('who').textContent.indexOf('审批人甲') >= 0"), "signed in as the user")
+    c.ok(b.wait("document.getElementById('who') && document.getElementById('who').textContent.indexOf('审批人甲') >= 0", 30), "signed in as the user")
     b.js("location.hash = '#/dashboard'")
     c.ok(b.wait("document.getElementById('dash-scope') && document.getElementById('dash-scope').textContent === 'Mine only'"), "the user's scope")
     c.ok(b.wait("document.querySelector('#dash-tput svg path.dash-line') && document.querySelector('#dash-tput svg path.dash-line').dataset.points === '60'"),
@@ -166,14 +166,7 @@ sys.exit(c.status())
 PYEOF
 
 UNBLOCK="psql -X -q -h $FB_PGHOST -p $FB_PGPORT -U $FB_PGUSER -d $BF_DB -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bf_blocker_$BF_TAG'\" >/dev/null"
-while IFS='|' read -r kind msg; do
-	case $kind in
-	ok) it_ok "$msg" ;;
-	fail) it_fail "$msg" ;;
-	var) IT_PIDS+=("${msg#*=}") ;;
-	*) echo "# $kind $msg" ;;
-	esac
-done < <(/usr/bin/python3 "$IT_DIR/dash_cdp.py" "$top_srcdir/tests/it" "$IT_BASE" "$ADMIN_TOKEN" "$BF_ME_TOKEN" \
+it_browser_checks < <(/usr/bin/python3 "$IT_DIR/dash_cdp.py" "$top_srcdir/tests/it" "$IT_BASE" "$ADMIN_TOKEN" "$BF_ME_TOKEN" \
 	"$IT_DIR/chrome" "$B" "$PCT" "$COUNT" "$RUNNER" "$UNBLOCK" 2>&1)
 bf_blocker_stop
 bf_wait_settled "$B" 30

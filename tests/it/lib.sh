@@ -117,6 +117,30 @@ it_fail() {
 	echo "not ok $IT_COUNT - $*"
 }
 
+# it_browser_checks: the lines a browser script (tests/it/cdp.py) prints, read from stdin,
+# as this test's checks: "ok|msg", "fail|msg", "var|NAME=VALUE" (CHROMIUM_PID is stopped
+# at exit; any other NAME becomes a shell variable); anything else is shown as a comment.
+it_browser_checks() {
+	local kind msg name
+	while IFS='|' read -r kind msg; do
+		case $kind in
+		ok) it_ok "$msg" ;;
+		fail) it_fail "$msg" ;;
+		var)
+			name=${msg%%=*}
+			if [[ $name == CHROMIUM_PID ]]; then
+				IT_PIDS+=("${msg#*=}")
+			elif [[ $name =~ ^[A-Z_][A-Z0-9_]*$ ]]; then
+				printf -v "$name" '%s' "${msg#*=}"
+			else
+				echo "# var $msg"
+			fi
+			;;
+		*) echo "# $kind $msg" ;;
+		esac
+	done
+}
+
 # it_bail MSG: a failure that makes the rest of the test meaningless.
 it_bail() {
 	it_fail "$*"

@@ -78,14 +78,7 @@ PYEOF
 
 ME_TOKEN=$BF_ME_TOKEN
 OTHER_TOKEN=$BF_OTHER_TOKEN
-while IFS='|' read -r kind msg; do
-	case $kind in
-	ok) it_ok "$msg" ;;
-	fail) it_fail "$msg" ;;
-	var) IT_PIDS+=("${msg#*=}") ;;
-	*) echo "# $kind $msg" ;;
-	esac
-done < <(/usr/bin/python3 "$IT_DIR/proc_cdp.py" "$IT_BASE" "$ME_TOKEN" "$OTHER_TOKEN" "$IT_DIR/chrome" \
+it_browser_checks < <(/usr/bin/python3 "$IT_DIR/proc_cdp.py" "$IT_BASE" "$ME_TOKEN" "$OTHER_TOKEN" "$IT_DIR/chrome" \
 	"${R[0]}" "${R[1]}" "${R[2]}" "$top_srcdir/tests/it" 2>&1)
 
 it_assert_eq "suspended suspended deleted" "$(it_sql "SELECT string_agg(state, ' ' ORDER BY id) FROM app_sessions WHERE id = ANY (:'ids'::bigint[])" ids="{${R[0]},${R[1]},${R[2]}}")" \

@@ -24,7 +24,7 @@ if ! command -v promtool >/dev/null; then
 	echo "not ok - promtool is not installed (Debian package prometheus; dev/services installs it)"
 	exit 1
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fb-promrules.XXXXXX") || exit 1
+tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 if out=$(promtool check rules "$rules" 2>&1); then

@@ -125,19 +125,7 @@ sys.exit(1 if b.failed else 0)
 PYEOF
 
 SECRET=
-while IFS='|' read -r kind msg; do
-	case $kind in
-	ok) it_ok "$msg" ;;
-	fail) it_fail "$msg" ;;
-	var)
-		case $msg in
-		CHROMIUM_PID=*) IT_PIDS+=("${msg#*=}") ;;
-		SECRET=*) SECRET=${msg#*=} ;;
-		esac
-		;;
-	*) echo "# $kind $msg" ;;
-	esac
-done < <($PY "$IT_DIR/tc_cdp.py" "$IT_BASE" "$BF_ME_TOKEN" "$BF_OTHER_TOKEN" "$IT_DIR/chrome" \
+it_browser_checks < <($PY "$IT_DIR/tc_cdp.py" "$IT_BASE" "$BF_ME_TOKEN" "$BF_OTHER_TOKEN" "$IT_DIR/chrome" \
 	"$P_OK" "$P_GONE" "$SINK" "$BATCH" "$top_srcdir/tests/it" 2>&1)
 
 it_assert_eq "7|2" "$(it_sql "SELECT max_retries, retry_interval_minutes FROM task_center_config")" "the settings are stored"
