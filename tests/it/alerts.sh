@@ -61,8 +61,10 @@ it_assert_eq "t|alert.evaluate|forbid" \
 	"the system crontab alert.evaluate (migration 0012), one run at a time"
 it_assert_eq '* * * * *|UTC' \
 	"$(it_sql "SELECT rule->'cron'->>0, rule->>'tz' FROM crontab WHERE system_key = 'alert.evaluate'")" "every minute"
-# Here: every second.
-it_sql "UPDATE crontab SET rule = '{\"every\": 1}', next_run_at = now() WHERE system_key = 'alert.evaluate'" >/dev/null
+# Here: every second, and overlapping: a run in the hands of a runner this test stops
+# with SIGSTOP must not hold back the evaluations of the other runner.
+it_sql "UPDATE crontab SET rule = '{\"every\": 1}', overlap = 'allow', next_run_at = now()
+	WHERE system_key = 'alert.evaluate'" >/dev/null
 # and so do the task-center retry rounds (the push_failures scenario retries its failed rows).
 tc_retry_every 1
 
