@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "actionlog.h"
+#include "db.h"
 
 int
 actionlog_add(struct db *db, int64_t actor, const char *action, const char *target_type,
@@ -19,7 +20,7 @@ actionlog_add(struct db *db, int64_t actor, const char *action, const char *targ
 	                                                          JSON_C_TO_STRING_NOSLASHESCAPE)
 	                                        : NULL};
 
-	snprintf(who, sizeof(who), "%lld", (long long)actor);
+	db_id(who, actor);
 	return db_exec(db, "actionlog_add",
 	               "INSERT INTO action_log (actor, action, target_type, target_id, detail)"
 	               " VALUES ($1, $2, $3, $4, $5::jsonb)",

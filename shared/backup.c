@@ -13,16 +13,15 @@
 
 #include "backup.h"
 #include "jsonh.h"
-
-#define ID_MAX 24
+#include "db.h"
 
 int
 backup_take(struct db *db, const char *session_ids, int64_t op_id, const char *operation,
             struct fb_err *err)
 {
-	char oid[ID_MAX];
+	char oid[DB_ID_MAX];
 
-	snprintf(oid, sizeof(oid), "%lld", (long long)op_id);
+	db_id(oid, op_id);
 	return db_exec(
 	    db, "backup_take",
 	    "INSERT INTO session_backup (session_id, bulk_op_id, app_version_id, operation, data)"
@@ -40,13 +39,13 @@ int
 backup_list(struct db *db, const struct user_rec *u, int64_t session_id,
             struct json_object **out, struct fb_err *err)
 {
-	char sid[ID_MAX], uid[ID_MAX];
+	char sid[DB_ID_MAX], uid[DB_ID_MAX];
 	struct json_object *items;
 	PGresult *res;
 	int i;
 
-	snprintf(sid, sizeof(sid), "%lld", (long long)session_id);
-	snprintf(uid, sizeof(uid), "%lld", (long long)u->id);
+	db_id(sid, session_id);
+	db_id(uid, u->id);
 	res = db_query(db, "backup_list",
 	               "SELECT b.id, b.session_id, b.bulk_op_id, b.operation,"
 	               " b.data -> 'session' ->> 'title', b.data -> 'session' ->> 'state',"
@@ -96,11 +95,11 @@ static int
 restore_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct restore_ctx *c = arg;
-	char bid[ID_MAX], sid[ID_MAX], actor[ID_MAX];
+	char bid[DB_ID_MAX], sid[DB_ID_MAX], actor[DB_ID_MAX];
 	PGresult *res;
 
-	snprintf(bid, sizeof(bid), "%lld", (long long)c->id);
-	snprintf(actor, sizeof(actor), "%lld", (long long)(c->actor ? c->actor->id : 0));
+	db_id(bid, c->id);
+	db_id(actor, (c->actor ? c->actor->id : 0));
 	res = db_query(db, "backup_lock", "SELECT session_id FROM session_backup WHERE id = $1 FOR UPDATE",
 	               1, (const char *[]){bid}, err);
 	if (res == NULL)
@@ -112,7 +111,7 @@ restore_tx(struct db *db, void *arg, struct fb_err *err)
 	}
 	c->session_id = db_ll(res, 0, 0);
 	PQclear(res);
-	snprintf(sid, sizeof(sid), "%lld", (long long)c->session_id);
+	db_id(sid, c->session_id);
 	res = db_query(db, "backup_session_state",
 	               "SELECT state FROM app_sessions WHERE id = $1 FOR UPDATE", 1,
 	               (const char *[]){sid}, err);

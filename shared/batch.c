@@ -25,14 +25,7 @@
 #include "queue.h"
 #include "rand.h"
 #include "schema.h"
-
-#define ID_MAX 24
-
-static void
-id_str(char buf[ID_MAX], int64_t id)
-{
-	snprintf(buf, ID_MAX, "%lld", (long long)id);
-}
+#include "db.h"
 
 /* A user lookup for 'user' fields and assignees, through the submission's connection. */
 static int
@@ -55,15 +48,15 @@ static int
 check_task_owner(struct db *db, const struct user_rec *u, const struct batch_spec *spec,
                  struct fb_err *err)
 {
-	char uid[ID_MAX], node[ID_MAX];
+	char uid[DB_ID_MAX], node[DB_ID_MAX];
 	char *ids = db_id_array(spec->task_ids, spec->ntasks);
 	const char *p[3] = {ids, uid, node};
 	struct json_object *d, *list;
 	PGresult *res;
 	int i, n;
 
-	id_str(uid, u->id);
-	id_str(node, spec->node_id);
+	db_id(uid, u->id);
+	db_id(node, spec->node_id);
 	/*
 	 * One primary-key probe per id, whatever the statistics say: a scalar subquery is
 	 * never turned into a join.  (As NOT EXISTS, the planner made it an anti join: with
@@ -189,15 +182,15 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct submit_ctx *c = arg;
 	const struct batch_spec *s = c->spec;
-	char node[ID_MAX], av[ID_MAX], creator[ID_MAX], bid[ID_MAX], owner[40], limit[16];
+	char node[DB_ID_MAX], av[DB_ID_MAX], creator[DB_ID_MAX], bid[DB_ID_MAX], owner[40], limit[16];
 	char backoff[16];
 	char *ids = NULL, *rows = NULL, *rownos = NULL, *form = NULL;
 	PGresult *res = NULL;
 	int rc = -1;
 
-	id_str(node, s->node_id);
-	id_str(av, c->node_app_version);
-	id_str(creator, c->u->id);
+	db_id(node, s->node_id);
+	db_id(av, c->node_app_version);
+	db_id(creator, c->u->id);
 	snprintf(limit, sizeof(limit), "%d", c->cfg->batch_retry_limit);
 	snprintf(backoff, sizeof(backoff), "%d", c->cfg->batch_retry_backoff_seconds);
 	form = s->form ? xstrdup(jsonh_str(s->form)) : NULL;
@@ -218,7 +211,7 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 	c->batch_id = db_ll(res, 0, 0);
 	PQclear(res);
 	res = NULL;
-	id_str(bid, c->batch_id);
+	db_id(bid, c->batch_id);
 	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->batch_id);
 	if (s->idem_key != NULL) {
 		struct idem_answer a;
@@ -435,10 +428,10 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 int
 batch_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
-	char bid[ID_MAX];
+	char bid[DB_ID_MAX];
 	PGresult *res;
 
-	id_str(bid, id);
+	db_id(bid, id);
 	res = db_query(db, "batch_pending",
 	               "SELECT count(*) FROM batch_task_detail WHERE batch_id = $1 AND status = 'pending'",
 	               1, (const char *[]){bid}, err);
@@ -517,13 +510,13 @@ int
 batch_status(struct db *db, const struct user_rec *u, int64_t id, struct json_object **out,
              struct fb_err *err)
 {
-	char bid[ID_MAX], uid[ID_MAX];
+	char bid[DB_ID_MAX], uid[DB_ID_MAX];
 	const char *p[2] = {bid, uid};
 	char *sql;
 	PGresult *res;
 
-	id_str(bid, id);
-	id_str(uid, u->id);
+	db_id(bid, id);
+	db_id(uid, u->id);
 	sql = xasprintf("%sFROM batch_task b JOIN nodes n ON n.id = b.node_id "
 	                "JOIN app_versions av ON av.id = b.app_version_id JOIN apps a ON a.id = av.app_id "
 	                BATCH_COUNTS_JOIN "WHERE b.id = $1 AND b.creator = $2",
@@ -547,7 +540,7 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
            int64_t page_size, struct json_object **out, struct fb_err *err)
 {
 	static const char *const statuses[] = {"init", "running", "finished", "cancelled", NULL};
-	char uid[ID_MAX], lim[24], off[24];
+	char uid[DB_ID_MAX], lim[24], off[24];
 	const char *p[4] = {uid, status, lim, off};
 	struct json_object *items;
 	PGresult *res;
@@ -559,7 +552,7 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	                   "list.run_status",
 	                   err) < 0)
 		return -1;
-	id_str(uid, u->id);
+	db_id(uid, u->id);
 	listing_page(page, page_size, lim, off);
 	sql = xasprintf("%s, count(*) OVER () FROM batch_task b JOIN nodes n ON n.id = b.node_id "
 	                "JOIN app_versions av ON av.id = b.app_version_id JOIN apps a ON a.id = av.app_id "
@@ -604,12 +597,12 @@ static int
 owned_batch(struct db *db, int64_t id, int64_t uid, int lock, char status[16],
             struct fb_err *err)
 {
-	char bid[ID_MAX], uidbuf[ID_MAX];
+	char bid[DB_ID_MAX], uidbuf[DB_ID_MAX];
 	const char *p[2] = {bid, uidbuf};
 	PGresult *res;
 
-	id_str(bid, id);
-	id_str(uidbuf, uid);
+	db_id(bid, id);
+	db_id(uidbuf, uid);
 	res = lock ? db_query(db, "batch_lock_owned",
 	                      "SELECT status FROM batch_task WHERE id = $1 AND creator = $2 "
 	                      "FOR UPDATE", 2, p, err)
@@ -635,7 +628,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 {
 	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
 	                                       "cancelled", "superseded", NULL};
-	char bid[ID_MAX], lim[24], off[24], st[16], uid[ID_MAX];
+	char bid[DB_ID_MAX], lim[24], off[24], st[16], uid[DB_ID_MAX];
 	const char *p[5] = {bid, status, lim, off, uid};
 	struct json_object *items;
 	PGresult *res;
@@ -646,8 +639,8 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	                   "list.detail_status",
 	                   err) < 0)
 		return -1;
-	id_str(bid, id);
-	id_str(uid, u->id);
+	db_id(bid, id);
+	db_id(uid, u->id);
 	listing_page(page, page_size, lim, off);
 	if (owned_batch(db, id, u->id, 0, st, err) < 0)
 		return -1;
@@ -695,11 +688,11 @@ static int
 cancel_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct cancel_ctx *c = arg;
-	char bid[ID_MAX], owner[40], st[16];
+	char bid[DB_ID_MAX], owner[40], st[16];
 	const char *p[2] = {bid, owner};
 	PGresult *res;
 
-	id_str(bid, c->id);
+	db_id(bid, c->id);
 	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->id);
 	if (owned_batch(db, c->id, c->uid, 1, st, err) < 0)
 		return -1;
@@ -756,11 +749,11 @@ struct retry_ctx {
 static int
 retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *err)
 {
-	char bid[ID_MAX];
+	char bid[DB_ID_MAX];
 	const char *p[2] = {bid, ids};
 	PGresult *res;
 
-	id_str(bid, id);
+	db_id(bid, id);
 	res = db_query(db, "batch_retry_items",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'pending', next_retry_at = NULL,"
 	               "  finished = NULL WHERE batch_id = $1 AND status = 'failed'"
@@ -839,10 +832,10 @@ recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 	db_id_list(res, &c->retry_ids, &c->nretry);
 	PQclear(res);
 	for (i = 0; i < c->nretry; i++) {
-		char bid[ID_MAX], cnt[16];
+		char bid[DB_ID_MAX], cnt[16];
 		int n;
 
-		id_str(bid, c->retry_ids[i]);
+		db_id(bid, c->retry_ids[i]);
 		res = db_query(db, "batch_recover_items",
 		               "WITH r AS (UPDATE batch_task_detail d SET status = 'pending',"
 		               "  next_retry_at = NULL, finished = NULL FROM batch_task b"
@@ -923,14 +916,14 @@ int
 batch_active(struct db *db, int64_t creator, int limit, struct json_object **out,
              struct fb_err *err)
 {
-	char uid[ID_MAX], lim[ID_MAX];
+	char uid[DB_ID_MAX], lim[DB_ID_MAX];
 	const char *p[2] = {uid, lim};
 	PGresult *res;
 	char *sql;
 	int i;
 
-	id_str(uid, creator);
-	id_str(lim, limit);
+	db_id(uid, creator);
+	db_id(lim, limit);
 	/* The status predicate is that of the partial index batch_task_active_idx. */
 	sql = xasprintf("%sFROM batch_task b JOIN nodes n ON n.id = b.node_id "
 	                "JOIN app_versions av ON av.id = b.app_version_id JOIN apps a ON a.id = av.app_id "

@@ -11,6 +11,7 @@
 #include "jsonh.h"
 #include "log.h"
 #include "msg.h"
+#include "db.h"
 
 int
 chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w, volatile int *stopping,
@@ -78,7 +79,7 @@ chunk_mark(struct db *db, const char *stmt, const char *sql, int64_t id, int *mo
 	char sid[24];
 	PGresult *res;
 
-	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	db_id(sid, id);
 	res = db_query(db, stmt, sql, 1, (const char *[]){sid}, err);
 	if (res == NULL)
 		return -1;
@@ -94,7 +95,7 @@ chunk_adjust(struct db *db, const char *stmt, const char *sql, int64_t id, long 
 {
 	char sid[24], cnt[24];
 
-	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	db_id(sid, id);
 	snprintf(cnt, sizeof(cnt), "%lld", n);
 	return db_exec(db, stmt, sql, 2, (const char *[]){sid, cnt}, err);
 }
@@ -107,7 +108,7 @@ chunk_count(struct db *db, const struct chunk_counter *c, int64_t id, int slot, 
 
 	if (success == 0 && failed == 0 && ignored == 0 && cancelled == 0)
 		return 0;
-	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	db_id(sid, id);
 	snprintf(sl, sizeof(sl), "%d", slot);
 	snprintf(s, sizeof(s), "%lld", success);
 	snprintf(f, sizeof(f), "%lld", failed);
@@ -125,7 +126,7 @@ chunk_settle(struct db *db, const struct chunk_counter *c, const char *stmt, con
 
 	if (chunk_count(db, c, id, slot, success, failed, ignored, 0, err) < 0)
 		return -1;
-	snprintf(sid, sizeof(sid), "%lld", (long long)id);
+	db_id(sid, id);
 	return db_exec(db, stmt, sql, 1, (const char *[]){sid}, err);
 }
 
@@ -136,7 +137,7 @@ chunk_today(struct db *db, const char *stmt, const char *sql, int64_t creator,
 	char uid[24];
 	PGresult *res;
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)creator);
+	db_id(uid, creator);
 	if ((res = db_query(db, stmt, sql, 1, (const char *[]){uid}, err)) == NULL)
 		return -1;
 	out->finished = db_ll(res, 0, 0);

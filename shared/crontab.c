@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "tz.h"
+#include "db.h"
 
 /* Job types a crontab may run (the runner registers each of them). */
 static const char *const job_types[] = {"noop", "batch.recover", "crontab.purge", "task.timeout",
@@ -755,8 +756,8 @@ crontab_list(struct db *db, const struct crontab_filter *f, int64_t page, int64_
 	long long total;
 	int i, n;
 
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	db_id(lim, page_size);
+	db_id(off, ((page - 1) * page_size));
 	res = db_query(db, "crontab_list",
 	               "SELECT " CRONTAB_COLS ", count(*) OVER () FROM crontab c" CRONTAB_FILTER_SQL
 	               " ORDER BY c.id DESC LIMIT $1 OFFSET $2",
@@ -807,7 +808,7 @@ crontab_get(struct db *db, int64_t id, struct fb_err *err)
 	struct json_object *o;
 	PGresult *res;
 
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	db_id(ids, id);
 	res = db_query(db, "crontab_get", "SELECT " CRONTAB_COLS " FROM crontab c WHERE c.id = $1",
 	               1, params, err);
 	if (found(res, id, err) < 0)
@@ -824,8 +825,8 @@ log_action(struct db *db, int64_t actor, const char *action, int64_t id,
 	char a[24], t[24];
 	const char *params[4] = {a, action, t, detail != NULL ? jsonh_str(detail) : NULL};
 
-	snprintf(a, sizeof(a), "%lld", (long long)actor);
-	snprintf(t, sizeof(t), "%lld", (long long)id);
+	db_id(a, actor);
+	db_id(t, id);
 	return db_exec(db, "crontab_action_log",
 	               "INSERT INTO action_log (actor, action, target_type, target_id, detail)"
 	               " VALUES ($1, $2, 'crontab', $3, $4::jsonb)",
@@ -934,7 +935,7 @@ check_deps(struct db *db, int64_t id, const struct spec *s, const char *deps,
 
 	if (s->ndeps == 0)
 		return 0;
-	snprintf(idb, sizeof(idb), "%lld", (long long)id);
+	db_id(idb, id);
 	if (db_exec(db, "crontab_deps_lock", "SELECT pg_advisory_xact_lock(hashtext('crontab.depends_on'))",
 	            0, NULL, err) < 0)
 		return -1;
@@ -1024,8 +1025,8 @@ write_tx(struct db *db, void *argp, struct fb_err *err)
 	if (has < 0)
 		goto out;
 	if (has)
-		snprintf(next, sizeof(next), "%lld", (long long)t);
-	snprintf(actor, sizeof(actor), "%lld", (long long)w->actor);
+		db_id(next, t);
+	db_id(actor, w->actor);
 	params[0] = s->name;
 	params[1] = s->type;
 	params[2] = jsonh_str(s->rule);
@@ -1045,7 +1046,7 @@ write_tx(struct db *db, void *argp, struct fb_err *err)
 		               " $11::bigint[]) RETURNING id",
 		               11, params, err);
 	} else {
-		snprintf(idb, sizeof(idb), "%lld", (long long)w->id);
+		db_id(idb, w->id);
 		params[9] = idb;
 		res = db_query(db, "crontab_update",
 		               "UPDATE crontab SET name = $1, type = $2, rule = $3::jsonb, job = $4::jsonb,"
@@ -1117,7 +1118,7 @@ delete_tx(struct db *db, void *argp, struct fb_err *err)
 	PGresult *res;
 	int sys;
 
-	snprintf(idb, sizeof(idb), "%lld", (long long)a->id);
+	db_id(idb, a->id);
 	res = db_query(db, "crontab_lock_row", "SELECT is_system FROM crontab WHERE id = $1 FOR UPDATE",
 	               1, params, err);
 	if (found(res, a->id, err) < 0)
@@ -1167,7 +1168,7 @@ enable_tx(struct db *db, void *argp, struct fb_err *err)
 	int64_t t;
 	int has = 0, rc;
 
-	snprintf(idb, sizeof(idb), "%lld", (long long)a->id);
+	db_id(idb, a->id);
 	res = db_query(db, "crontab_lock_rule",
 	               "SELECT type, rule::text FROM crontab WHERE id = $1 FOR UPDATE", 1, params,
 	               err);
@@ -1180,7 +1181,7 @@ enable_tx(struct db *db, void *argp, struct fb_err *err)
 	if (rc < 0 || (has = crontab_rule_first(&rule, a->cfg, crontab_now(a->cfg), &t, err)) < 0)
 		return -1;
 	if (has)
-		snprintf(next, sizeof(next), "%lld", (long long)t);
+		db_id(next, t);
 	params[2] = has ? next : NULL;
 	if (db_exec(db, "crontab_enable",
 	            "UPDATE crontab SET enable = $2::boolean, modified = now(),"
@@ -1209,7 +1210,7 @@ run_now_tx(struct db *db, void *argp, struct fb_err *err)
 	const char *params[2] = {idb, now};
 	PGresult *res;
 
-	snprintf(idb, sizeof(idb), "%lld", (long long)a->id);
+	db_id(idb, a->id);
 	snprintf(now, sizeof(now), "%.6f", crontab_now(a->cfg));
 	res = db_query(db, "crontab_run_now",
 	               "WITH n AS (SELECT nextval(pg_get_serial_sequence('crontab_history', 'id')) AS hid)"
@@ -1251,9 +1252,9 @@ crontab_history(struct db *db, int64_t id, int64_t page, int64_t page_size, stru
 	if ((cur = crontab_get(db, id, err)) == NULL)
 		return NULL;
 	json_object_put(cur);
-	snprintf(idb, sizeof(idb), "%lld", (long long)id);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	db_id(idb, id);
+	db_id(lim, page_size);
+	db_id(off, ((page - 1) * page_size));
 	res = db_query(db, "crontab_history",
 	               "SELECT id, status, job_id, content, manual, runner, attempt,"
 	               " extract(epoch FROM scheduled_at)::bigint, extract(epoch FROM created)::bigint,"
@@ -1391,7 +1392,7 @@ crontab_misfires(struct db *db, const struct fb_config *cfg, int64_t user, struc
 	PGresult *res;
 	int i;
 
-	snprintf(ub, sizeof(ub), "%lld", (long long)user);
+	db_id(ub, user);
 	snprintf(now, sizeof(now), "%.6f", crontab_now(cfg));
 	snprintf(grace, sizeof(grace), "%d", cfg->scheduler_misfire_grace_seconds);
 	res = db_query(db, "crontab_misfires",
@@ -1465,7 +1466,7 @@ crontab_stats(struct db *db, int64_t user, int days, struct fb_err *err)
 	PGresult *res;
 	int i, k;
 
-	snprintf(ub, sizeof(ub), "%lld", (long long)user);
+	db_id(ub, user);
 	snprintf(db_days, sizeof(db_days), "%d", days);
 	/* Days in UTC, oldest first, every day present (zero counts included). */
 	res = db_query(db, "crontab_stats",

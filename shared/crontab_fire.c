@@ -15,6 +15,7 @@
 #include "crontab_fire.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "db.h"
 
 int
 crontab_leader_take(struct db *db, const char *name, const char *holder, int64_t *epoch,
@@ -124,7 +125,7 @@ add_history(struct rows *r, const char *cid, int64_t at, const char *status, con
 {
 	char atb[24];
 
-	snprintf(atb, sizeof(atb), "%lld", (long long)at);
+	db_id(atb, at);
 	arr_add(&r->h_cid, r->nh == 0, cid);
 	arr_add(&r->h_at, r->nh == 0, atb);
 	arr_add(&r->h_status, r->nh == 0, status);
@@ -226,8 +227,8 @@ fire_one(struct fire_arg *a, const PGresult *res, int row, struct zones *zones, 
 	}
 	if (replace && ntimes > 0)
 		arr_add(&out->r_cid, out->nr++ == 0, cid);
-	snprintf(nextb, sizeof(nextb), "%lld", (long long)next);
-	snprintf(lastb, sizeof(lastb), "%lld", (long long)(ntimes > 0 ? times[ntimes - 1] : s));
+	db_id(nextb, next);
+	db_id(lastb, (ntimes > 0 ? times[ntimes - 1] : s));
 	arr_add(&out->c_id, out->nc == 0, cid);
 	arr_add(&out->c_next, out->nc == 0, next != 0 ? nextb : NULL);
 	arr_add(&out->c_last, out->nc == 0, lastb);
@@ -272,7 +273,7 @@ write_rows(struct db *db, struct rows *r, int64_t epoch, struct crontab_fire *f,
 	char fence[24];
 	const char *hp[5], *cp[5], *rp[1];
 
-	snprintf(fence, sizeof(fence), "%lld", (long long)epoch);
+	db_id(fence, epoch);
 	/* Replaced runs first: not started yet, cancelled at once; running, asked to stop. */
 	rp[0] = arr_end(&r->r_cid, r->nr);
 	if (r->nr > 0 &&
@@ -488,7 +489,7 @@ mark(struct db *db, const struct crontab_pub *p, int n, double at, struct fb_err
 	if (n == 0)
 		return 0;
 	for (i = 0; i < n; i++) {
-		snprintf(one, sizeof(one), "%lld", (long long)p[i].hid);
+		db_id(one, p[i].hid);
 		arr_add(&ids, i == 0, one);
 	}
 	snprintf(one, sizeof(one), "%.6f", at);

@@ -493,3 +493,10 @@ db_id_list(const PGresult *res, int64_t **ids, size_t *n)
 		(*ids)[i] = db_ll(res, i, 0);
 	*n = (size_t)rows;
 }
+
+char *
+db_id(char buf[DB_ID_MAX], long long id)
+{
+	snprintf(buf, DB_ID_MAX, "%lld", id);
+	return buf;
+}

@@ -62,6 +62,10 @@ int db_err_retryable(const struct fb_err *err);
 /* Convenience readers over a result: value or NULL when SQL NULL. */
 const char *db_val(const PGresult *res, int row, int col);
 long long db_ll(const PGresult *res, int row, int col);
+/* Room for an id's decimal text with its NUL. */
+#define DB_ID_MAX 24
+/* id as decimal text into buf, for a query parameter; returns buf. */
+char *db_id(char buf[DB_ID_MAX], long long id);
 /* db_query of a statement answering one number (its first row's first column; 0 when no
  * row or NULL) into *out. */
 int db_query_ll(struct db *db, const char *name, const char *sql, int nparams,

@@ -15,6 +15,7 @@
 #include "deadletter.h"
 #include "jsonh.h"
 #include "log.h"
+#include "db.h"
 
 /* Rows a retry of everything publishes per call. */
 #define DEADLETTER_RETRY_MAX 10000
@@ -58,8 +59,8 @@ deadletter_list(struct db *db, int64_t page, int64_t page_size, struct fb_err *e
 	long long total = 0;
 	int i;
 
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
+	db_id(lim, page_size);
+	db_id(off, ((page - 1) * page_size));
 	if ((res = db_query(db, "deadletter_list", sql, 2, params, err)) == NULL)
 		return NULL;
 	items = json_object_new_array();
@@ -152,7 +153,7 @@ deadletter_retry(struct db *db, struct queue *q, int64_t id, long long *n, struc
 	int i, rc = 0;
 
 	*n = 0;
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	db_id(idbuf, id);
 	snprintf(lim, sizeof(lim), "%d", DEADLETTER_RETRY_MAX);
 	if ((res = db_query(db, "deadletter_pick", sql, 2, params, err)) == NULL)
 		return -1;
@@ -174,7 +175,7 @@ deadletter_drop(struct db *db, int64_t id, long long *n, struct fb_err *err)
 	const char *params[1] = {idbuf};
 	PGresult *res;
 
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	db_id(idbuf, id);
 	res = db_query(db, "deadletter_drop",
 	               "WITH d AS (DELETE FROM dead_letter WHERE $1::bigint = 0 OR id = $1::bigint RETURNING 1)"
 	               " SELECT count(*) FROM d",

@@ -23,8 +23,7 @@
 #include "taskcenter.h"
 #include "tasklock.h"
 #include "user.h"
-
-#define ID_MAX 24
+#include "db.h"
 
 static const struct chunk_counter counter =
     CHUNK_COUNTER("engine_count", "batch_counter", "batch_id", "batch_task", "batch");
@@ -80,21 +79,15 @@ stored_object(const char *text, const char *code, struct msg_reason *why)
 	return o;
 }
 
-static void
-id_str(char buf[ID_MAX], int64_t id)
-{
-	snprintf(buf, ID_MAX, "%lld", (long long)id);
-}
-
 static int
 exec_load(struct db *db, struct exec *x, struct fb_err *err)
 {
-	char bid[ID_MAX];
+	char bid[DB_ID_MAX];
 	const char *p[1] = {bid};
 	PGresult *res;
 	const char *form;
 
-	id_str(bid, x->id);
+	db_id(bid, x->id);
 	res = db_query(db, "engine_batch",
 	               "SELECT b.status, b.node_id, b.creator, u.login, b.action, b.comment, "
 	               "b.assignee_login, b.post_data FROM batch_task b JOIN users u ON u.id = b.creator "
@@ -348,12 +341,12 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 	} else if (node->prev.id == 0) {
 		finish = 1;
 	} else {
-		char sid[ID_MAX], nid[ID_MAX];
+		char sid[DB_ID_MAX], nid[DB_ID_MAX];
 		PGresult *res;
 
 		next_node = node->prev.id;
-		id_str(sid, it->session_id);
-		id_str(nid, node->prev.id);
+		db_id(sid, it->session_id);
+		db_id(nid, node->prev.id);
 		res = db_query(db, "engine_prev_assignee",
 		               "SELECT assignee FROM tasks WHERE session_id = $1 AND node_id = $2 "
 		               "AND state = 'done' ORDER BY id DESC LIMIT 1",
@@ -371,21 +364,21 @@ step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 	}
 	diff = form_diff(it->form, merged, input);
 	{
-		char tid[ID_MAX], sid[ID_MAX], nid[ID_MAX], cur[ID_MAX], actor[ID_MAX], bid[ID_MAX];
-		char nas[ID_MAX], did[ID_MAX];
+		char tid[DB_ID_MAX], sid[DB_ID_MAX], nid[DB_ID_MAX], cur[DB_ID_MAX], actor[DB_ID_MAX], bid[DB_ID_MAX];
+		char nas[DB_ID_MAX], did[DB_ID_MAX];
 		const char *form_text = xstrdup(jsonh_str(merged));
 		const char *diff_text = xstrdup(jsonh_str(diff));
 		const char *p[12];
 		int qrc;
 
-		id_str(tid, it->task_id);
-		id_str(sid, it->session_id);
-		id_str(nid, next_node);
-		id_str(cur, x->node_id);
-		id_str(actor, x->creator);
-		id_str(bid, x->id);
-		id_str(nas, next_assignee);
-		id_str(did, it->detail_id);
+		db_id(tid, it->task_id);
+		db_id(sid, it->session_id);
+		db_id(nid, next_node);
+		db_id(cur, x->node_id);
+		db_id(actor, x->creator);
+		db_id(bid, x->id);
+		db_id(nas, next_assignee);
+		db_id(did, it->detail_id);
 		p[0] = tid;
 		p[1] = form_text;
 		p[2] = finish ? NULL : nid;
@@ -543,11 +536,11 @@ out:
 static int
 sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
 {
-	char bid[ID_MAX];
+	char bid[DB_ID_MAX];
 	PGresult *res;
 	long long n;
 
-	id_str(bid, x->id);
+	db_id(bid, x->id);
 	res = db_query(db, "engine_sweep_cancelled",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
 	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
@@ -576,13 +569,13 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	struct item *items = NULL;
 	struct buf tids = {0};
 	PGresult *res = NULL;
-	char bid[ID_MAX], lim[16];
+	char bid[DB_ID_MAX], lim[16];
 	int i, j, n = 0, ret = -1;
 
 	c->claimed = 0;
 	c->cancelled = 0;
 	c->item = 0;
-	id_str(bid, x->id);
+	db_id(bid, x->id);
 	snprintf(lim, sizeof(lim), "%d", c->limit);
 	res = db_query(db, "engine_status", "SELECT status FROM batch_task WHERE id = $1", 1,
 	               (const char *[]){bid}, err);
@@ -691,11 +684,11 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct chunk_fail *a = arg;
 	struct exec *x = a->arg;
-	char did[ID_MAX], limit[16];
+	char did[DB_ID_MAX], limit[16];
 	PGresult *res;
 	int n;
 
-	id_str(did, a->item);
+	db_id(did, a->item);
 	snprintf(limit, sizeof(limit), "%d", x->cfg->batch_retry_limit);
 	res = db_query(db, "engine_fail_one",
 	               "WITH d AS (UPDATE batch_task_detail SET status = 'failed', finished = now(),"

@@ -30,6 +30,8 @@
 #include "node.h"
 #include "schema.h"
 #include "template.h"
+#include "utf8.h"
+#include "db.h"
 
 #define CELL_MAX 32767
 
@@ -162,13 +164,10 @@ lxw_check(lxw_error e, const char *what, struct fb_err *err)
 static lxw_error
 write_text(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const char *s, lxw_format *fmt)
 {
-	size_t n = 0, chars = 0;
+	size_t n = utf8_prefix(s, CELL_MAX);
 	char *cut;
 	lxw_error e;
 
-	for (; s[n] != '\0'; n++)
-		if (((unsigned char)s[n] & 0xc0) != 0x80 && ++chars > CELL_MAX)
-			break;
 	if (s[n] == '\0')
 		return worksheet_write_string(ws, row, col, s, fmt);
 	cut = xstrndup(s, n);
@@ -410,8 +409,8 @@ load(struct db *db, const struct user_rec *u, int64_t id, struct errbook_ctx *x,
 	char bid[24], uid[24];
 	const char *p[2] = {bid, uid};
 
-	snprintf(bid, sizeof(bid), "%lld", (long long)id);
-	snprintf(uid, sizeof(uid), "%lld", (long long)u->id);
+	db_id(bid, id);
+	db_id(uid, u->id);
 	x->head = db_query(db, "errbook_batch",
 	                   "SELECT node_id, action, comment, assignee_login, post_data::text "
 	                   "FROM batch_task WHERE id = $1 AND creator = $2",

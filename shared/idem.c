@@ -12,8 +12,8 @@
 #include "msg.h"
 #include "rand.h"
 #include "crypto.h"
+#include "db.h"
 
-#define ID_MAX 24
 #define STR(x) #x
 #define XSTR(x) STR(x)
 #define IDEM_TTL_SQL "interval '" XSTR(IDEM_TTL_HOURS) " hours'"
@@ -74,10 +74,10 @@ int
 idem_find(struct db *db, int64_t uid, const char *key, const char *fingerprint,
           struct idem_answer *out, struct fb_err *err)
 {
-	char user[ID_MAX];
+	char user[DB_ID_MAX];
 	PGresult *res;
 
-	snprintf(user, sizeof(user), "%lld", (long long)uid);
+	db_id(user, uid);
 	res = db_query(db, "idem_find",
 	               "SELECT request, status, body, batch_id, bulk_op_id FROM idempotency_keys"
 	               " WHERE user_id = $1 AND key = $2 AND created > now() - " IDEM_TTL_SQL,
@@ -106,14 +106,14 @@ int
 idem_record(struct db *db, int64_t uid, const char *key, const char *fingerprint,
             const struct idem_answer *ans, struct fb_err *err)
 {
-	char user[ID_MAX], status[8], bid[ID_MAX], oid[ID_MAX];
+	char user[DB_ID_MAX], status[8], bid[DB_ID_MAX], oid[DB_ID_MAX];
 	PGresult *res;
 	int got;
 
-	snprintf(user, sizeof(user), "%lld", (long long)uid);
+	db_id(user, uid);
 	snprintf(status, sizeof(status), "%d", ans->status);
-	snprintf(bid, sizeof(bid), "%lld", (long long)ans->batch_id);
-	snprintf(oid, sizeof(oid), "%lld", (long long)ans->bulk_op_id);
+	db_id(bid, ans->batch_id);
+	db_id(oid, ans->bulk_op_id);
 	/*
 	 * A concurrent request holding the same key makes this wait until it commits or rolls
 	 * back; then the live row wins (no row returned) and an expired one is replaced.

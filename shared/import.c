@@ -31,7 +31,9 @@
 #include "node.h"
 #include "schema.h"
 #include "template.h"
+#include "utf8.h"
 #include "xlsx_read.h"
+#include "db.h"
 
 /* ---- pure helpers ------------------------------------------------------------------------ */
 
@@ -1307,7 +1309,7 @@ load_tasks(struct imp *m, size_t from, size_t to, struct fb_err *err)
 			ids[k++] = ids[i];
 	arr = db_id_array(ids, k);
 	free(ids);
-	snprintf(uid, sizeof(uid), "%lld", (long long)m->u->id);
+	db_id(uid, m->u->id);
 	m->tasks = db_query(m->db, "import_tasks",
 	                    "SELECT t.id, t.state, t.node_id, s.form_data::text "
 	                    "FROM tasks t JOIN app_sessions s ON s.id = t.session_id "
@@ -1403,17 +1405,6 @@ field_column(const struct imp *m, const char *key)
 		if (m->cols[i].kind == K_FIELD && strcmp(schema_field_key(m->cols[i].f), key) == 0)
 			return m->cols[i].label;
 	return NULL;
-}
-
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 static int

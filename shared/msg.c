@@ -14,6 +14,7 @@
 
 #include "mem.h"
 #include "msg.h"
+#include "utf8.h"
 
 struct msg_def {
 	const char *code;
@@ -634,9 +635,7 @@ put_text(struct buf *b, const char *s, size_t max)
 	size_t n = strlen(s), i;
 
 	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
+		n = utf8_floor(s, max);
 	}
 	for (i = 0; i < n; i++) {
 		char c = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
@@ -794,11 +793,7 @@ msg_render_buf(struct buf *b, const char *code, struct json_object *params,
 
 	render(b, code, params, lang, 0);
 	if (b->len - start > MSG_TEXT_MAX) {
-		size_t n = start + MSG_TEXT_MAX;
-
-		while (n > start && ((unsigned char)b->data[n] & 0xc0) == 0x80)
-			n--;
-		b->len = n;
+		b->len = start + utf8_floor(b->data + start, MSG_TEXT_MAX);
 		buf_puts(b, "…");
 	}
 }

@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "node.h"
 #include "schema.h"
+#include "db.h"
 
 static void
 fill_ref(struct node_ref *ref, const PGresult *res, int row)
@@ -35,7 +36,7 @@ node_load(struct db *db, int64_t id, struct fb_err *err)
 	const char *s, *v;
 	int i;
 
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	db_id(idbuf, id);
 	res = db_query(db, "node_load",
 	               "SELECT n.id, n.name, n.assignee_rule, n.assignee_id, n.seq, n.app_version_id, "
 	               "a.id, a.name, av.form_schema, n.view "
@@ -77,7 +78,7 @@ node_load(struct db *db, int64_t id, struct fb_err *err)
 		char avbuf[24], seqbuf[16];
 		const char *nparams[2] = {avbuf, seqbuf};
 
-		snprintf(avbuf, sizeof(avbuf), "%lld", (long long)n->app_version_id);
+		db_id(avbuf, n->app_version_id);
 		snprintf(seqbuf, sizeof(seqbuf), "%d", n->seq);
 		res = db_query(db, "node_neighbours",
 		               "(SELECT id, name, assignee_rule, assignee_id, 1 FROM nodes "

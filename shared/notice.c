@@ -9,7 +9,6 @@
 #include "db.h"
 #include "notice.h"
 
-#define ID_MAX 24
 /* Items listed at the most (total counts them all). */
 #define NOTICE_MAX_STR "20"
 
@@ -42,19 +41,19 @@ static const char list_sql[] =
 struct json_object *
 notice_list(struct db *db, int64_t user_id, struct fb_err *err)
 {
-	char uid[ID_MAX];
+	char uid[DB_ID_MAX];
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	db_id(uid, user_id);
 	return db_query_json(db, "notice_list", list_sql, 1, (const char *[]){uid}, err);
 }
 
 int
 notice_ack(struct db *db, int64_t user_id, const char *until, struct fb_err *err)
 {
-	char uid[ID_MAX];
+	char uid[DB_ID_MAX];
 	int rc;
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	db_id(uid, user_id);
 	rc = db_exec(db, "notice_ack",
 	             "INSERT INTO user_notice_seen AS s (user_id, seen_at)"
 	             " VALUES ($1, coalesce($2::timestamptz, now()))"

@@ -14,6 +14,7 @@
 #include "jsonh.h"
 #include "mem.h"
 #include "overview.h"
+#include "db.h"
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define TS_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -59,7 +60,7 @@ overview_throughput(struct db *db, int64_t creator, struct json_object **out,
 	PGresult *res;
 	int i;
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)creator);
+	db_id(uid, creator);
 	if ((res = db_query(db, "overview_throughput", sql, 1, (const char *[]){uid}, err)) == NULL)
 		return -1;
 	*out = json_object_new_array();

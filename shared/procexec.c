@@ -26,17 +26,10 @@
 #include "procexec.h"
 #include "taskcenter.h"
 #include "tasklock.h"
-
-#define ID_MAX 24
+#include "db.h"
 
 static const struct chunk_counter counter =
     CHUNK_COUNTER("procop_count", "process_bulk_counter", "op_id", "process_bulk_op", "process");
-
-static void
-id_str(char buf[ID_MAX], int64_t id)
-{
-	snprintf(buf, ID_MAX, "%lld", (long long)id);
-}
 
 /* ---- the semantics table ----------------------------------------------------------------- */
 
@@ -89,10 +82,10 @@ procexec_known(const char *name)
 int
 procexec_cancel_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
-	char oid[ID_MAX];
+	char oid[DB_ID_MAX];
 	PGresult *res;
 
-	id_str(oid, id);
+	db_id(oid, id);
 	res = db_query(db, "procop_cancel_pending",
 	               "WITH l AS (UPDATE proc_log SET status = 'cancelled', finished = now(),"
 	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
@@ -131,10 +124,10 @@ struct item {
 static int
 exec_load(struct db *db, struct exec *x, struct fb_err *err)
 {
-	char oid[ID_MAX];
+	char oid[DB_ID_MAX];
 	PGresult *res;
 
-	id_str(oid, x->id);
+	db_id(oid, x->id);
 	res = db_query(db, "procop_load", "SELECT operation, creator FROM process_bulk_op WHERE id = $1",
 	               1, (const char *[]){oid}, err);
 	if (res == NULL)
@@ -180,9 +173,9 @@ static int
 apply(struct db *db, struct exec *x, const char *S, struct fb_err *err)
 {
 	const struct opdef *d = x->op;
-	char oid[ID_MAX];
+	char oid[DB_ID_MAX];
 
-	id_str(oid, x->id);
+	db_id(oid, x->id);
 	if (d->backs_up && backup_take(db, S, x->id, d->name, err) < 0)
 		return -1;
 	if (d->cancels_tasks && tasklock_release_sessions(db, S, NULL, err) < 0)
@@ -287,14 +280,14 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	struct item *items = NULL;
 	struct buf sids = {0}, ok = {0};
 	PGresult *res = NULL;
-	char oid[ID_MAX], lim[16], uid[ID_MAX];
+	char oid[DB_ID_MAX], lim[16], uid[DB_ID_MAX];
 	int i, j, n = 0, nok = 0, ret = -1;
 
 	c->claimed = 0;
 	c->cancelled = 0;
 	c->item = 0;
-	id_str(oid, x->id);
-	id_str(uid, x->creator);
+	db_id(oid, x->id);
+	db_id(uid, x->creator);
 	snprintf(lim, sizeof(lim), "%d", c->limit);
 	res = db_query(db, "procop_op_status", "SELECT status FROM process_bulk_op WHERE id = $1", 1,
 	               (const char *[]){oid}, err);
@@ -385,11 +378,11 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct chunk_fail *a = arg;
 	struct exec *x = a->arg;
-	char lid[ID_MAX];
+	char lid[DB_ID_MAX];
 	PGresult *res;
 	int n;
 
-	id_str(lid, a->item);
+	db_id(lid, a->item);
 	res = db_query(db, "procop_fail_one",
 	               "WITH l AS (UPDATE proc_log SET status = 'failed', finished = now(), error = $2,"
 	               "  error_code = 'item.unexpected', error_params = $3::jsonb"

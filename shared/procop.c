@@ -21,15 +21,9 @@
 #include "queue.h"
 #include "rand.h"
 #include "utf8.h"
+#include "db.h"
 
-#define ID_MAX 24
 #define TS_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-static void
-id_str(char buf[ID_MAX], int64_t id)
-{
-	snprintf(buf, ID_MAX, "%lld", (long long)id);
-}
 
 /* ---- selection --------------------------------------------------------------------------- */
 
@@ -335,15 +329,15 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct submit_ctx *c = arg;
 	const struct procop_spec *s = c->spec;
-	char creator[ID_MAX], oid[ID_MAX], total[16], app[ID_MAX];
+	char creator[DB_ID_MAX], oid[DB_ID_MAX], total[16], app[DB_ID_MAX];
 	char *ids = db_id_array(c->ids, c->n), *filter = NULL;
 	struct idem_answer a;
 	PGresult *res;
 	int got, rc = -1;
 
-	id_str(creator, c->u->id);
+	db_id(creator, c->u->id);
 	snprintf(total, sizeof(total), "%zu", c->n);
-	id_str(app, s->filter != NULL ? s->filter->app_id : 0);
+	db_id(app, s->filter != NULL ? s->filter->app_id : 0);
 	if (s->filter != NULL) {
 		struct json_object *fo = json_object_new_object();
 		const struct procop_filter *f = s->filter;
@@ -377,7 +371,7 @@ submit_tx(struct db *db, void *arg, struct fb_err *err)
 		goto out;
 	c->op_id = db_ll(res, 0, 0);
 	PQclear(res);
-	id_str(oid, c->op_id);
+	db_id(oid, c->op_id);
 	created_answer(&a, c->op_id, (int)c->n);
 	got = idem_record(db, c->u->id, s->idem_key, s->idem_request, &a, err);
 	if (got < 0)
@@ -551,11 +545,11 @@ int
 procop_status(struct db *db, const struct user_rec *u, int64_t id, struct json_object **out,
               struct fb_err *err)
 {
-	char oid[ID_MAX], uid[ID_MAX];
+	char oid[DB_ID_MAX], uid[DB_ID_MAX];
 	PGresult *res;
 
-	id_str(oid, id);
-	id_str(uid, u->id);
+	db_id(oid, id);
+	db_id(uid, u->id);
 	res = db_query(db, "procop_status", OP_COLS "WHERE o.id = $1 AND o.creator = $2", 2,
 	               (const char *[]){oid, uid}, err);
 	if (res == NULL)
@@ -575,7 +569,7 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
             int64_t page_size, struct json_object **out, struct fb_err *err)
 {
 	static const char *const statuses[] = {"init", "running", "finished", "cancelled", NULL};
-	char uid[ID_MAX], lim[24], off[24];
+	char uid[DB_ID_MAX], lim[24], off[24];
 	struct json_object *items;
 	PGresult *res;
 	long long total;
@@ -585,7 +579,7 @@ procop_list(struct db *db, const struct user_rec *u, const char *status, int64_t
 	                   "list.run_status",
 	                   err) < 0)
 		return -1;
-	id_str(uid, u->id);
+	db_id(uid, u->id);
 	listing_page(page, page_size, lim, off);
 	res = db_query(db, "procop_list_count",
 	               "SELECT count(*) FROM process_bulk_op WHERE creator = $1"
@@ -613,12 +607,12 @@ int
 procop_active(struct db *db, int64_t creator, int limit, struct json_object **out,
               struct fb_err *err)
 {
-	char uid[ID_MAX], lim[ID_MAX];
+	char uid[DB_ID_MAX], lim[DB_ID_MAX];
 	PGresult *res;
 	int i;
 
-	id_str(uid, creator);
-	id_str(lim, limit);
+	db_id(uid, creator);
+	db_id(lim, limit);
 	/* (status, modified) index: only operations not yet settled are read. */
 	res = db_query(db, "procop_active",
 	               OP_COLS "WHERE o.status IN ('init', 'running')"
@@ -645,11 +639,11 @@ procop_today(struct db *db, int64_t creator, struct chunk_day *out, struct fb_er
 static int
 owned_op(struct db *db, int64_t id, int64_t uid, int lock, char status[16], struct fb_err *err)
 {
-	char oid[ID_MAX], u[ID_MAX];
+	char oid[DB_ID_MAX], u[DB_ID_MAX];
 	PGresult *res;
 
-	id_str(oid, id);
-	id_str(u, uid);
+	db_id(oid, id);
+	db_id(u, uid);
 	res = lock ? db_query(db, "procop_lock_owned",
 	                      "SELECT status FROM process_bulk_op WHERE id = $1 AND creator = $2"
 	                      " FOR UPDATE", 2, (const char *[]){oid, u}, err)
@@ -675,7 +669,7 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 {
 	static const char *const statuses[] = {"pending", "success", "failed", "ignored",
 	                                       "cancelled", NULL};
-	char oid[ID_MAX], lim[24], off[24], st[16];
+	char oid[DB_ID_MAX], lim[24], off[24], st[16];
 	struct json_object *items;
 	PGresult *res;
 	long long total;
@@ -687,7 +681,7 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 		return -1;
 	if (owned_op(db, id, u->id, 0, st, err) < 0)
 		return -1;
-	id_str(oid, id);
+	db_id(oid, id);
 	listing_page(page, page_size, lim, off);
 	res = db_query(db, "procop_items_count",
 	               "SELECT count(*) FROM proc_log WHERE bulk_op_id = $1"
@@ -764,7 +758,7 @@ static int
 retry_tx(struct db *db, void *arg, struct fb_err *err)
 {
 	struct cancel_ctx *c = arg;
-	char oid[ID_MAX], st[16];
+	char oid[DB_ID_MAX], st[16];
 	PGresult *res;
 
 	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
@@ -773,7 +767,7 @@ retry_tx(struct db *db, void *arg, struct fb_err *err)
 		fb_err_msg(err, FB_ECONFLICT, "proc.cancelled", msg_args("id", json_object_new_int64(c->id), NULL));
 		return -1;
 	}
-	id_str(oid, c->id);
+	db_id(oid, c->id);
 	res = db_query(db, "procop_retry_items",
 	               "WITH l AS (UPDATE proc_log SET status = 'pending', finished = NULL, error = NULL,"
 	               "  error_code = NULL, error_params = NULL,"
@@ -805,10 +799,10 @@ procop_retry_prepare(struct db *db, const struct user_rec *u, int64_t id, int *n
 int
 procop_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
-	char oid[ID_MAX];
+	char oid[DB_ID_MAX];
 	PGresult *res;
 
-	id_str(oid, id);
+	db_id(oid, id);
 	res = db_query(db, "procop_pending",
 	               "SELECT count(*) FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending'", 1,
 	               (const char *[]){oid}, err);

@@ -111,9 +111,7 @@ clip(const char *s, char out[80])
 		return "(unprintable)";
 	if (len <= 60)
 		return s;
-	n = 60;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
+	n = utf8_floor(s, 60);
 	memcpy(out, s, n);
 	memcpy(out + n, "…", sizeof("…"));
 	return out;
@@ -1168,9 +1166,7 @@ vfinish(struct vctx *c, struct fb_err *err)
 		snprintf(msg, sizeof(msg), "%zu form errors: %s", c->nerr, buf_cstr(&c->summary));
 	/* Cut on a character boundary, leaving room for an ellipsis. */
 	if (strlen(msg) == sizeof(msg) - 1) {
-		cut = sizeof(msg) - 1 - (sizeof("…") - 1);
-		while (cut > 0 && ((unsigned char)msg[cut] & 0xc0) == 0x80)
-			cut--;
+		cut = utf8_floor(msg, sizeof(msg) - 1 - (sizeof("…") - 1));
 		memcpy(msg + cut, "…", sizeof("…"));
 	}
 	sum = msg;

@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "utf8.h"
 #include "task.h"
+#include "db.h"
 
 #define TASK_FIELD_KEY_MAX 128
 
@@ -265,7 +266,7 @@ meta_load(struct db *db, int64_t node_id, struct node_meta *m, struct fb_err *er
 	PGresult *res;
 
 	m->view = m->schema = NULL;
-	snprintf(id, sizeof(id), "%lld", (long long)node_id);
+	db_id(id, node_id);
 	res = db_query(db, "task_node_meta",
 	               "SELECT n.view::text, v.form_schema::text FROM nodes n "
 	               "JOIN app_versions v ON v.id = n.app_version_id WHERE n.id = $1",
@@ -594,8 +595,8 @@ task_node_has_pending(struct db *db, int64_t user_id, int64_t node_id, struct fb
 	PGresult *res;
 	int found;
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
-	snprintf(nid, sizeof(nid), "%lld", (long long)node_id);
+	db_id(uid, user_id);
+	db_id(nid, node_id);
 	res = db_query(db, "task_node_has_pending",
 	               "SELECT 1 FROM tasks WHERE assignee = $1 AND node_id = $2 "
 	               "AND state = 'pending' LIMIT 1",
@@ -617,7 +618,7 @@ task_list_nodes(struct db *db, int64_t user_id, struct fb_err *err)
 	int i, n;
 	int64_t tasks = 0;
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	db_id(uid, user_id);
 	res = db_query(db, "task_list_nodes",
 	               "SELECT n.id, n.name, a.id, a.name, v.id, v.version, x.cnt "
 	               "FROM (SELECT node_id, count(*) AS cnt FROM tasks "

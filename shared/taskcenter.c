@@ -26,7 +26,6 @@
 #include "utf8.h"
 #include "webhook.h"
 
-#define ID_MAX 24
 /* Seconds a claimed row stays 'sending' beyond the platform's total timeout. */
 #define LEASE_MARGIN_S 3
 /* Longest Retry-After honoured, in seconds. */
@@ -81,9 +80,9 @@ insert_events(struct db *db, const char *name, const char *rel, int nparams,
 int
 taskcenter_task_event(struct db *db, int64_t task_id, const char *event, struct fb_err *err)
 {
-	char tid[ID_MAX];
+	char tid[DB_ID_MAX];
 
-	snprintf(tid, sizeof(tid), "%lld", (long long)task_id);
+	db_id(tid, task_id);
 	return insert_events(db, "tc_event", event_one_sql, 2, (const char *[]){tid, event}, err);
 }
 
@@ -186,14 +185,14 @@ taskcenter_claim(struct db *db, const struct tc_platform *p, const char *task_ur
                  const char *console_url, const struct tc_answer *a, size_t na,
                  struct tc_delivery **out, size_t *n, struct fb_err *err)
 {
-	char pid[ID_MAX], lim[16], lease[16], *answers = na > 0 ? answers_json(a, na) : NULL;
+	char pid[DB_ID_MAX], lim[16], lease[16], *answers = na > 0 ? answers_json(a, na) : NULL;
 	PGresult *res;
 	int i, rows;
 
 	*out = NULL;
 	*n = 0;
 	if (p != NULL) {
-		snprintf(pid, sizeof(pid), "%lld", (long long)p->id);
+		db_id(pid, p->id);
 		snprintf(lim, sizeof(lim), "%d", p->max_concurrency);
 		snprintf(lease, sizeof(lease), "%d", p->timeout_ms / 1000 + 1 + LEASE_MARGIN_S);
 	}
@@ -332,7 +331,7 @@ static const char sweep_sql[] =
 struct sweep_arg {
 	const char *params[4];
 	long long found, written;
-	char created[64], id[ID_MAX];
+	char created[64], id[DB_ID_MAX];
 };
 
 static int
@@ -429,13 +428,13 @@ taskcenter_reconcile(struct db *db, long since_s, int64_t platform_id, int dry_r
                      struct tc_missing **out, size_t *n, struct fb_err *err)
 {
 	struct reconcile_arg a = {.dry_run = dry_run};
-	char since[24], pid[ID_MAX];
+	char since[24], pid[DB_ID_MAX];
 	int i, rows;
 
 	*out = NULL;
 	*n = 0;
 	snprintf(since, sizeof(since), "%ld", since_s);
-	snprintf(pid, sizeof(pid), "%lld", (long long)platform_id);
+	db_id(pid, platform_id);
 	a.params[0] = since;
 	a.params[1] = pid;
 	if (db_tx(db, reconcile_tx, &a, err) < 0) {
@@ -512,11 +511,11 @@ taskcenter_config_set(struct db *db, int max_retries, int retry_interval_minutes
 
 /* The four parameters of LOG_FILTER_SQL for f, formatted into the caller's buffers. */
 static void
-log_filter_params(const struct tc_log_filter *f, char tid[ID_MAX], char pid[ID_MAX],
+log_filter_params(const struct tc_log_filter *f, char tid[DB_ID_MAX], char pid[DB_ID_MAX],
                   char since[24], const char *p[4])
 {
-	snprintf(tid, ID_MAX, "%lld", (long long)f->task_id);
-	snprintf(pid, ID_MAX, "%lld", (long long)f->platform_id);
+	db_id(tid, f->task_id);
+	db_id(pid, f->platform_id);
 	snprintf(since, 24, "%ld", f->since_s);
 	p[0] = f->task_id ? tid : NULL;
 	p[1] = f->platform_id ? pid : NULL;
@@ -536,13 +535,13 @@ taskcenter_logs(struct db *db, const struct tc_log_filter *f, int64_t page, int6
 	    "   http_status, result, failed_at, next_at, delivered_at, created FROM m"
 	    "   ORDER BY id DESC LIMIT $5 OFFSET $6) x), '[]'::json),"
 	    " 'total', (SELECT count(*) FROM m), 'page', $7::bigint, 'page_size', $5::bigint)::text";
-	char tid[ID_MAX], pid[ID_MAX], since[24], lim[24], off[24], pg[24];
+	char tid[DB_ID_MAX], pid[DB_ID_MAX], since[24], lim[24], off[24], pg[24];
 	const char *p[7];
 
 	log_filter_params(f, tid, pid, since, p);
-	snprintf(lim, sizeof(lim), "%lld", (long long)page_size);
-	snprintf(off, sizeof(off), "%lld", (long long)((page - 1) * page_size));
-	snprintf(pg, sizeof(pg), "%lld", (long long)page);
+	db_id(lim, page_size);
+	db_id(off, ((page - 1) * page_size));
+	db_id(pg, page);
 	p[4] = lim;
 	p[5] = off;
 	p[6] = pg;
@@ -553,7 +552,7 @@ int
 taskcenter_logs_retry(struct db *db, const struct tc_log_filter *f, long long *count,
                       struct fb_err *err)
 {
-	char tid[ID_MAX], pid[ID_MAX], since[24];
+	char tid[DB_ID_MAX], pid[DB_ID_MAX], since[24];
 	const char *p[4];
 	PGresult *res;
 
@@ -574,11 +573,11 @@ taskcenter_logs_retry(struct db *db, const struct tc_log_filter *f, long long *c
 int
 taskcenter_log_retry(struct db *db, int64_t id, struct fb_err *err)
 {
-	char lid[ID_MAX];
+	char lid[DB_ID_MAX];
 	PGresult *res;
 	int rc;
 
-	snprintf(lid, sizeof(lid), "%lld", (long long)id);
+	db_id(lid, id);
 	res = db_query(db, "tc_log_retry",
 	               "WITH q AS (UPDATE task_center_log SET status = 'queued', retry_count = 0,"
 	               "  next_at = now(), failed_at = NULL, modified = now() WHERE id = $1"
@@ -637,10 +636,10 @@ taskcenter_platform_list(struct db *db, struct fb_err *err)
 struct json_object *
 taskcenter_platform_get(struct db *db, int64_t id, struct fb_err *err)
 {
-	char pid[ID_MAX];
+	char pid[DB_ID_MAX];
 	struct json_object *o;
 
-	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	db_id(pid, id);
 	o = db_query_json(db, "tc_platform_get",
 	                  "SELECT " PLATFORM_JSON_SQL "::text FROM task_center_platform WHERE id = $1",
 	                  1, (const char *[]){pid}, err);
@@ -664,11 +663,11 @@ int
 taskcenter_platform_save(struct db *db, int64_t *id, const struct tc_platform_in *in,
                          struct fb_err *err)
 {
-	char pid[ID_MAX], ct[16], tt[16], mc[16];
+	char pid[DB_ID_MAX], ct[16], tt[16], mc[16];
 	const char *p[9];
 	PGresult *res;
 
-	snprintf(pid, sizeof(pid), "%lld", (long long)*id);
+	db_id(pid, *id);
 	p[0] = pid;
 	p[1] = in->name;
 	p[2] = in->url;
@@ -716,11 +715,11 @@ taskcenter_platform_ping(struct db *db, int64_t id, char webhook_id[64],
                          struct webhook_result *res, struct fb_err *err)
 {
 	struct webhook_target t;
-	char pid[ID_MAX], rnd[17];
+	char pid[DB_ID_MAX], rnd[17];
 	PGresult *res_db;
 	int rc;
 
-	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	db_id(pid, id);
 	res_db = db_query(db, "tc_platform_ping",
 	                  "SELECT url, secret, connect_timeout_ms, timeout_ms,"
 	                  " json_build_object('event', 'ping', 'platform', json_build_object('id', id,"
@@ -748,11 +747,11 @@ taskcenter_platform_ping(struct db *db, int64_t id, char webhook_id[64],
 int
 taskcenter_platform_delete(struct db *db, int64_t id, struct fb_err *err)
 {
-	char pid[ID_MAX];
+	char pid[DB_ID_MAX];
 	PGresult *res;
 	int n;
 
-	snprintf(pid, sizeof(pid), "%lld", (long long)id);
+	db_id(pid, id);
 	res = db_query(db, "tc_platform_delete",
 	               "WITH d AS (DELETE FROM task_center_platform WHERE id = $1 RETURNING 1)"
 	               " SELECT count(*) FROM d",

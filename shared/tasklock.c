@@ -14,23 +14,16 @@
 
 #include "mem.h"
 #include "tasklock.h"
-
-#define ID_MAX 24
-
-static void
-id_str(char buf[ID_MAX], int64_t id)
-{
-	snprintf(buf, ID_MAX, "%lld", (long long)id);
-}
+#include "db.h"
 
 int
 tasklock_release_items(struct db *db, const struct fb_config *cfg, int64_t id,
                        const char *detail_ids, long long *n, struct fb_err *err)
 {
-	char bid[ID_MAX], limit[16], window[16];
+	char bid[DB_ID_MAX], limit[16], window[16];
 	PGresult *res;
 
-	id_str(bid, id);
+	db_id(bid, id);
 	snprintf(limit, sizeof(limit), "%d", cfg->batch_retry_limit);
 	snprintf(window, sizeof(window), "%d", cfg->batch_retry_window_seconds);
 	res = db_query(db, "tasklock_release_items",
@@ -98,10 +91,10 @@ tasklock_release_tasks(struct db *db, const char *task_ids, long long *n, struct
 int
 tasklock_release_batch(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
-	char bid[ID_MAX];
+	char bid[DB_ID_MAX];
 	PGresult *res;
 
-	id_str(bid, id);
+	db_id(bid, id);
 	res = db_query(db, "tasklock_release_batch",
 	               "WITH r AS (UPDATE tasks t SET lock_kind = NULL, lock_owner = NULL,"
 	               "  locked_at = NULL FROM batch_task_detail d"
@@ -197,12 +190,12 @@ int
 tasklock_takeover(struct db *db, int64_t id, int64_t uid, int64_t node_id,
                   const char *task_ids, int slot, long long *n, struct fb_err *err)
 {
-	char bid[ID_MAX], user[ID_MAX], node[ID_MAX], owner[40], slots[8];
+	char bid[DB_ID_MAX], user[DB_ID_MAX], node[DB_ID_MAX], owner[40], slots[8];
 	PGresult *res;
 
-	id_str(bid, id);
-	id_str(user, uid);
-	id_str(node, node_id);
+	db_id(bid, id);
+	db_id(user, uid);
+	db_id(node, node_id);
 	snprintf(owner, sizeof(owner), "batch:%lld", (long long)id);
 	snprintf(slots, sizeof(slots), "%d", slot);
 	/*

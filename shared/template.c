@@ -37,6 +37,7 @@
 #include "schema.h"
 #include "crypto.h"
 #include "template.h"
+#include "db.h"
 
 #define PAGE_ROWS 500
 #define CELL_MAX 32767   /* characters in an Excel cell */
@@ -1567,8 +1568,8 @@ for_rows(struct db *db, const struct node_info *node, int64_t user_id, const int
 	int sent = 0;
 
 	*written = 0;
-	snprintf(nid, sizeof(nid), "%lld", (long long)node->id);
-	snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+	db_id(nid, node->id);
+	db_id(uid, user_id);
 	if (n == 0)
 		return 0;
 	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
@@ -1839,7 +1840,7 @@ single_row(void *arg, int64_t task_id, const char *title, struct json_object *fo
 		cells[i].kind = CELL_NONE;
 		switch (c->kind) {
 		case COL_TASK_ID:
-			snprintf(id, sizeof(id), "%lld", (long long)task_id);
+			db_id(id, task_id);
 			cell_str(&cells[i], id, &x->cur->text);
 			break;
 		case COL_TITLE:
@@ -2077,7 +2078,7 @@ form_write(struct book *b, int64_t task_id, const char *title, struct json_objec
 			return -1;
 		switch (c->kind) {
 		case COL_TASK_ID:
-			snprintf(id, sizeof(id), "%lld", (long long)task_id);
+			db_id(id, task_id);
 			rc = write_str(b->main, row, 1, id, b->id, err);
 			break;
 		case COL_TITLE:

@@ -99,3 +99,34 @@ utf8_clean(char *out, size_t cap, const char *s)
 	out[o] = '\0';
 	return o;
 }
+
+size_t
+utf8_floor(const char *s, size_t n)
+{
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+size_t
+utf8_prefix(const char *s, size_t max)
+{
+	size_t n = 0, chars = 0;
+
+	for (; s[n] != '\0'; n++)
+		if (((unsigned char)s[n] & 0xc0) != 0x80 && ++chars > max)
+			break;
+	return n;
+}
+
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -23,5 +23,14 @@ size_t utf8_chars(const char *s);
  * broken sequence) written as '?'.  Returns the bytes written before the NUL.
  */
 size_t utf8_clean(char *out, size_t cap, const char *s);
+/*
+ * The longest cut of s at most n bytes long that ends on a character boundary: n backed off
+ * over continuation bytes.  s must hold more than n bytes (the byte at s[n] is looked at).
+ */
+size_t utf8_floor(const char *s, size_t n);
+/* Bytes taken by the first max characters of the NUL-terminated, valid UTF-8 s. */
+size_t utf8_prefix(const char *s, size_t max);
+/* The value of the hexadecimal digit c (either case), or -1. */
+int hex_digit(int c);
 
 #endif

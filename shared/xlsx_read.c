@@ -446,18 +446,6 @@ attrs_get(xmlTextReaderPtr r, const char *const *names, char **vals, size_t n)
 
 /* ---- text helpers ------------------------------------------------------------------ */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The code unit of an "_xHHHH_" escape at s (n bytes left), or -1. */
 static long
 x_escape(const char *s, size_t n)
@@ -468,7 +456,7 @@ x_escape(const char *s, size_t n)
 	if (n < 7 || s[0] != '_' || (s[1] != 'x' && s[1] != 'X') || s[6] != '_')
 		return -1;
 	for (i = 2; i < 6; i++) {
-		if ((h = hexval((unsigned char)s[i])) < 0)
+		if ((h = hex_digit((unsigned char)s[i])) < 0)
 			return -1;
 		v = v * 16 + h;
 	}

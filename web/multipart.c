@@ -148,18 +148,6 @@ multipart_boundary(const char *content_type, char *out, size_t outlen, struct fb
 
 /* ---- parts ------------------------------------------------------------------------- */
 
-static int
-hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 5987 ext-value "UTF-8'lang'pct%20encoded" → a malloc'd string; NULL when the charset
  * is not UTF-8 or the encoding is bad. */
 static char *
@@ -179,7 +167,7 @@ ext_value(const char *v, size_t n)
 		if (*v == '%') {
 			int h, l;
 
-			if (end - v < 3 || (h = hex(v[1])) < 0 || (l = hex(v[2])) < 0) {
+			if (end - v < 3 || (h = hex_digit(v[1])) < 0 || (l = hex_digit(v[2])) < 0) {
 				free(out);
 				return NULL;
 			}

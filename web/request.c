@@ -24,18 +24,6 @@
 #include "utf8.h"
 #include "msg.h"
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A q-value in thousandths ("0", "0.5", "1.000"), or -1 when it is not one. */
 static int
 qvalue(const char *s, size_t n)
@@ -117,8 +105,8 @@ url_decode(struct arena *a, const char *s, size_t len, int form)
 
 			if (len - i < 3)
 				return NULL;
-			h = hexval(s[i + 1]);
-			l = hexval(s[i + 2]);
+			h = hex_digit(s[i + 1]);
+			l = hex_digit(s[i + 2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				return NULL;
 			out[o++] = (char)(h << 4 | l);

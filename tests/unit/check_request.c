@@ -98,6 +98,17 @@ START_TEST(utf8)
 	ck_assert(!utf8_valid("\xe5\xae", 2));
 	ck_assert(!utf8_valid("\xc0\x80", 2));
 	ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4));
+	/* "审批ab": cuts back to a character boundary, prefixes by characters. */
+	ck_assert_uint_eq(utf8_floor("审批ab", 4), 3);
+	ck_assert_uint_eq(utf8_floor("审批ab", 6), 6);
+	ck_assert_uint_eq(utf8_floor("审批ab", 2), 0);
+	ck_assert_uint_eq(utf8_prefix("审批ab", 1), 3);
+	ck_assert_uint_eq(utf8_prefix("审批ab", 3), 7);
+	ck_assert_uint_eq(utf8_prefix("审批ab", 10), 8);
+	ck_assert_int_eq(hex_digit('7'), 7);
+	ck_assert_int_eq(hex_digit('f'), 15);
+	ck_assert_int_eq(hex_digit('C'), 12);
+	ck_assert_int_eq(hex_digit('g'), -1);
 }
 END_TEST
 
