@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * schema: an app version's form schema, a node's view of it, and the validation and merge
- * of form values against both.  Pure: json-c only, no database (a user lookup is a
- * callback).
+ * schema: an app version's form schema, a node's view of it, the validation and merge
+ * of form values against both, and a value to and from a cell's text.  Pure: json-c only,
+ * no database (a user lookup is a callback).  Built from schema.c (the model),
+ * schema_view.c, schema_check.c, schema_cell.c and schema_value.c (one value's rules).
  *
  *   struct schema *s = schema_parse(form_schema_json, &err);        (caller: schema_free)
  *   struct view *v = view_parse(s, view_json, &err);                (caller: view_free;
@@ -129,6 +130,13 @@ int view_is_visible(const struct view *v, const char *key);
 int view_is_searchable(const struct view *v, const char *key);
 int view_is_writable(const struct view *v, const char *key);
 int view_is_required(const struct view *v, const char *key);
+/*
+ * The fields the view's "visible" list names, in that list's order, each once: the columns
+ * of the task listing.  Writable fields the list does not name are not among them.
+ * view_listed_at gives NULL past the end; fields are borrowed from the schema.
+ */
+size_t view_nlisted(const struct view *v);
+const struct schema_field *view_listed_at(const struct view *v, size_t i);
 
 /* ---- validation and merge ---------------------------------------------------------------- */
 

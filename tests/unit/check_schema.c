@@ -496,6 +496,28 @@ START_TEST(view_good)
 }
 END_TEST
 
+/* The visible list in its own order, each field once, without the unlisted writable ones. */
+START_TEST(view_listed_order)
+{
+	struct schema *s = schema_of(form_schema);
+	struct view *v = view_of(s, "{\"visible\":[\"count\",\"reason\",\"count\",\"items\"],"
+	                            "\"writable\":[\"amount\",\"reason\"]}");
+
+	ck_assert_uint_eq(view_nlisted(v), 3);
+	ck_assert_str_eq(schema_field_key(view_listed_at(v, 0)), "count");
+	ck_assert_str_eq(schema_field_key(view_listed_at(v, 1)), "reason");
+	ck_assert_str_eq(schema_field_key(view_listed_at(v, 2)), "items");
+	ck_assert_ptr_null(view_listed_at(v, 3));
+	ck_assert(view_is_visible(v, "amount")); /* visible, but not listed */
+	view_free(v);
+	v = view_of(s, "{\"writable\":[\"amount\"]}");
+	ck_assert_uint_eq(view_nlisted(v), 0);
+	ck_assert_ptr_null(view_listed_at(v, 0));
+	view_free(v);
+	schema_free(s);
+}
+END_TEST
+
 START_TEST(view_bad)
 {
 	static const struct {
@@ -1370,6 +1392,7 @@ main(void)
 	tcase_add_loop_test(tc, parse_bad, 0, (int)(sizeof(bad_schemas) / sizeof(bad_schemas[0])));
 	tcase_add_test(tc, parse_bad_misc);
 	tcase_add_test(tc, view_good);
+	tcase_add_test(tc, view_listed_order);
 	tcase_add_test(tc, view_bad);
 	tcase_add_test(tc, text_values);
 	tcase_add_test(tc, number_values);
