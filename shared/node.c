@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * node: loading a node with its app version's schema and its neighbours (two queries; the
- * result owns the parsed schema and view), and the node's form as JSON for the console
- * (a new object built from the schema accessors; the node is only read).
+ * result owns the parsed schema and view), loading only a node's parsed form (one query;
+ * the struct node_form owns it), and the node's form as JSON for the console (a new
+ * object built from the schema accessors; the node is only read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,15 +26,85 @@ fill_ref(struct node_ref *ref, const PGresult *res, int row)
 	ref->assignee_id = db_ll(res, row, 3);
 }
 
+/*
+ * Parse node id's form: schema_text (the app version's form_schema) and view_text (the
+ * node's view) into *schema and *view (new, the caller frees them; both NULL on failure).
+ * -1 with FB_EINTERNAL naming the node and what is wrong.
+ */
+static int
+parse_form(int64_t id, const char *schema_text, const char *view_text, struct schema **schema,
+           struct view **view, struct fb_err *err)
+{
+	struct json_object *schema_json, *view_json = NULL;
+	int rc = -1;
+
+	*schema = NULL;
+	*view = NULL;
+	schema_json = jsonh_parse(schema_text, strlen(schema_text), err);
+	if (schema_json != NULL)
+		view_json = jsonh_parse(view_text, strlen(view_text), err);
+	if (view_json != NULL && (*schema = schema_parse(schema_json, err)) != NULL &&
+	    (*view = view_parse(*schema, view_json, err)) != NULL)
+		rc = 0;
+	json_object_put(schema_json);
+	json_object_put(view_json);
+	if (rc < 0) {
+		char why[sizeof(err->msg)];
+
+		schema_free(*schema);
+		*schema = NULL;
+		snprintf(why, sizeof(why), "%s", err->msg);
+		fb_err_clear(err);
+		fb_err_set(err, FB_EINTERNAL, "node %lld has a broken form definition: %.400s",
+		           (long long)id, why);
+	}
+	return rc;
+}
+
+int
+node_form_load(struct db *db, int64_t id, struct node_form *form, struct fb_err *err)
+{
+	char idbuf[24];
+	const char *params[1] = {idbuf};
+	PGresult *res;
+	int rc;
+
+	form->schema = NULL;
+	form->view = NULL;
+	db_id(idbuf, id);
+	res = db_query(db, "node_form_load",
+	               "SELECT av.form_schema::text, n.view::text FROM nodes n "
+	               "JOIN app_versions av ON av.id = n.app_version_id WHERE n.id = $1",
+	               1, params, err);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		fb_err_msg(err, FB_ENOTFOUND, "node.not_found", msg_args("id", json_object_new_int64(id), NULL));
+		return -1;
+	}
+	rc = parse_form(id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), &form->schema,
+	                &form->view, err);
+	PQclear(res);
+	return rc;
+}
+
+void
+node_form_release(struct node_form *form)
+{
+	view_free(form->view);
+	schema_free(form->schema);
+	form->view = NULL;
+	form->schema = NULL;
+}
+
 struct node_info *
 node_load(struct db *db, int64_t id, struct fb_err *err)
 {
 	struct node_info *n = NULL;
-	struct json_object *schema_json = NULL, *view_json = NULL;
 	PGresult *res = NULL;
 	char idbuf[24];
 	const char *params[1] = {idbuf};
-	const char *s, *v;
 	int i;
 
 	db_id(idbuf, id);
@@ -58,21 +129,9 @@ node_load(struct db *db, int64_t id, struct fb_err *err)
 	n->app_version_id = db_ll(res, 0, 5);
 	n->app_id = db_ll(res, 0, 6);
 	snprintf(n->app_name, sizeof(n->app_name), "%s", PQgetvalue(res, 0, 7));
-	s = PQgetvalue(res, 0, 8);
-	v = PQgetvalue(res, 0, 9);
-	schema_json = jsonh_parse(s, strlen(s), err);
-	view_json = schema_json ? jsonh_parse(v, strlen(v), err) : NULL;
-	if (view_json == NULL ||
-	    (n->schema = schema_parse(schema_json, err)) == NULL ||
-	    (n->view = view_parse(n->schema, view_json, err)) == NULL) {
-		char why[sizeof(err->msg)];
-
-		snprintf(why, sizeof(why), "%s", err->msg);
-		fb_err_clear(err);
-		fb_err_set(err, FB_EINTERNAL, "node %lld has a broken form definition: %.400s",
-		           (long long)id, why);
+	if (parse_form(id, PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 9), &n->schema, &n->view,
+	               err) < 0)
 		goto fail;
-	}
 	PQclear(res);
 	{
 		char avbuf[24], seqbuf[16];
@@ -93,12 +152,8 @@ node_load(struct db *db, int64_t id, struct fb_err *err)
 	for (i = 0; i < PQntuples(res); i++)
 		fill_ref(strcmp(PQgetvalue(res, i, 4), "1") == 0 ? &n->next : &n->prev, res, i);
 	PQclear(res);
-	json_object_put(schema_json);
-	json_object_put(view_json);
 	return n;
 fail:
-	json_object_put(schema_json);
-	json_object_put(view_json);
 	PQclear(res);
 	node_free(n);
 	return NULL;

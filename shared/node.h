@@ -47,6 +47,22 @@ struct node_info {
 struct node_info *node_load(struct db *db, int64_t id, struct fb_err *err) FB_MUSTCHECK;
 void node_free(struct node_info *n);
 
+/* A node's form alone: its app version's schema and its view, parsed. */
+struct node_form {
+	struct schema *schema; /* owned; NULL when not loaded */
+	struct view *view;     /* owned; borrows schema */
+};
+
+/*
+ * Load and parse node id's form (one query: no names, no neighbours).  0 with *form
+ * filled (release it with node_form_release), or -1 with *form empty and err as
+ * node_load: FB_ENOTFOUND, FB_EINTERNAL when the schema or view is broken.
+ */
+int node_form_load(struct db *db, int64_t id, struct node_form *form,
+                   struct fb_err *err) FB_MUSTCHECK;
+/* Free what form holds and empty it; an empty form is fine. */
+void node_form_release(struct node_form *form);
+
 /*
  * The node's form as the batch console builds its inputs from it: {"node_id",
  * "node_name","app_id","app_name","app_version_id","next":{"id","name","choose"}|null,

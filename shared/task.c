@@ -8,7 +8,7 @@
  * values) travels as a parameter, never inside the SQL text.  The listing, its count and
  * the id selection share that one builder, so a batch submitted "by filter" acts on
  * exactly the tasks the console showed.  Field conditions are checked against the node's
- * view and the app version's form schema, read with json-c.
+ * view and the app version's form schema, parsed by node_form_load.
  *
  * Memory: a struct task_filter owns its strings and arrays (malloc'ed, task_filter_free).
  * The query builder owns copies of its parameters until it is freed; PGresults are cleared
@@ -24,6 +24,8 @@
 #include "jsonh.h"
 #include "mem.h"
 #include "msg.h"
+#include "node.h"
+#include "schema.h"
 #include "utf8.h"
 #include "task.h"
 #include "db.h"
@@ -244,112 +246,15 @@ task_filter_from_json(struct task_filter *f, const char *name, struct json_objec
 
 /* ---- the node's view and schema -------------------------------------------------------- */
 
-struct node_meta {
-	struct json_object *view;   /* new references, put by meta_free */
-	struct json_object *schema;
-};
-
-static void
-meta_free(struct node_meta *m)
-{
-	json_object_put(m->view);
-	json_object_put(m->schema);
-	m->view = m->schema = NULL;
-}
-
-/* 0 loaded, -1 error (FB_ENOTFOUND when the node does not exist). */
+/* Load node_id's parsed form into m; FB_ENOTFOUND names the node_id parameter. */
 static int
-meta_load(struct db *db, int64_t node_id, struct node_meta *m, struct fb_err *err)
+meta_load(struct db *db, int64_t node_id, struct node_form *m, struct fb_err *err)
 {
-	char id[24];
-	const char *params[1] = {id};
-	PGresult *res;
-
-	m->view = m->schema = NULL;
-	db_id(id, node_id);
-	res = db_query(db, "task_node_meta",
-	               "SELECT n.view::text, v.form_schema::text FROM nodes n "
-	               "JOIN app_versions v ON v.id = n.app_version_id WHERE n.id = $1",
-	               1, params, err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		fb_err_msg(err, FB_ENOTFOUND, "node.not_found",
-		           msg_args("id", json_object_new_int64(node_id), NULL));
+	if (node_form_load(db, node_id, m, err) == 0)
+		return 0;
+	if (err->code == FB_ENOTFOUND)
 		fb_err_detail(err, fb_err_detail_msg("node_id", "node.no_such", NULL));
-		return -1;
-	}
-	m->view = json_tokener_parse(PQgetvalue(res, 0, 0));
-	m->schema = json_tokener_parse(PQgetvalue(res, 0, 1));
-	PQclear(res);
-	if (m->view == NULL || m->schema == NULL) {
-		meta_free(m);
-		fb_err_set(err, FB_EINTERNAL, "node %lld has an unreadable view or schema",
-		           (long long)node_id);
-		return -1;
-	}
-	return 0;
-}
-
-/* The array view[list] ("visible", "searchable"), or NULL; borrowed from m. */
-static struct json_object *
-meta_list(const struct node_meta *m, const char *list)
-{
-	struct json_object *a;
-
-	if (!json_object_object_get_ex(m->view, list, &a) || !json_object_is_type(a, json_type_array))
-		return NULL;
-	return a;
-}
-
-static int
-meta_list_has(const struct node_meta *m, const char *list, const char *key)
-{
-	struct json_object *a = meta_list(m, list);
-	size_t i, n = a ? json_object_array_length(a) : 0;
-
-	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(a, i);
-
-		if (json_object_is_type(e, json_type_string) &&
-		    strcmp(json_object_get_string(e), key) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* The schema's field object for key, or NULL; borrowed from m. */
-static struct json_object *
-meta_field(const struct node_meta *m, const char *key)
-{
-	struct json_object *fields, *k;
-	size_t i, n;
-
-	if (!json_object_object_get_ex(m->schema, "fields", &fields) ||
-	    !json_object_is_type(fields, json_type_array))
-		return NULL;
-	n = json_object_array_length(fields);
-	for (i = 0; i < n; i++) {
-		struct json_object *fd = json_object_array_get_idx(fields, i);
-
-		if (json_object_object_get_ex(fd, "key", &k) && json_object_is_type(k, json_type_string) &&
-		    strcmp(json_object_get_string(k), key) == 0)
-			return fd;
-	}
-	return NULL;
-}
-
-/* A member string of a schema field, or def. */
-static const char *
-field_str(struct json_object *fd, const char *member, const char *def)
-{
-	struct json_object *v;
-
-	if (fd != NULL && json_object_object_get_ex(fd, member, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return def;
+	return -1;
 }
 
 /* A plain decimal: -?digits[.digits][e[+-]digits], what PostgreSQL's numeric reads. */
@@ -391,24 +296,22 @@ is_decimal(const char *s)
  * value of the field's type.  numeric[i] says whether condition i compares numerically.
  */
 static int
-check_fields(const struct task_filter *f, const struct node_meta *m, unsigned char *numeric,
+check_fields(const struct task_filter *f, const struct node_form *m, unsigned char *numeric,
              struct fb_err *err)
 {
 	size_t i;
 
 	for (i = 0; i < f->nfields; i++) {
 		const struct task_field_cond *c = &f->fields[i];
-		struct json_object *fd;
-		const char *type;
+		const struct schema_field *fd = schema_field_by_key(m->schema, c->key);
 
-		if (!meta_list_has(m, "searchable", c->key) || (fd = meta_field(m, c->key)) == NULL) {
+		if (fd == NULL || !view_is_searchable(m->view, c->key)) {
 			bad_param(err, c->param, "task.not_searchable",
 			          msg_args("key", json_object_new_string(c->key), NULL));
 			return -1;
 		}
-		type = field_str(fd, "type", "text");
-		numeric[i] = strcmp(type, "number") == 0;
-		if (strcmp(type, "table") == 0) {
+		numeric[i] = schema_field_type(fd) == SCHEMA_NUMBER;
+		if (schema_field_type(fd) == SCHEMA_TABLE) {
 			bad_param(err, c->param, "task.table_search", NULL);
 			return -1;
 		}
@@ -431,12 +334,13 @@ check_fields(const struct task_filter *f, const struct node_meta *m, unsigned ch
  * probed by someone without tasks there.  0 when the filter was checked, -1 with err.
  */
 static int
-prepare(struct db *db, int64_t user_id, const struct task_filter *f, struct node_meta *m,
+prepare(struct db *db, int64_t user_id, const struct task_filter *f, struct node_form *m,
         unsigned char *numeric, struct fb_err *err)
 {
 	int has;
 
-	m->view = m->schema = NULL;
+	m->view = NULL;
+	m->schema = NULL;
 	if (f->nfields > 0 && f->node_id == 0) {
 		bad_param(err, f->fields[0].param, "task.fields_need_node", NULL);
 		return -1;
@@ -448,7 +352,7 @@ prepare(struct db *db, int64_t user_id, const struct task_filter *f, struct node
 	if (meta_load(db, f->node_id, m, err) < 0)
 		return -1;
 	if (check_fields(f, m, numeric, err) < 0) {
-		meta_free(m);
+		node_form_release(m);
 		return -1;
 	}
 	return 0;
@@ -655,21 +559,17 @@ task_list_nodes(struct db *db, int64_t user_id, struct fb_err *err)
 
 /* ---- the list -------------------------------------------------------------------------- */
 
-/* labels: {key: label} for the node's visible fields, in view order. */
+/* labels: {key: label} for the fields the node's view lists as visible, in its order. */
 static struct json_object *
-labels_of(const struct node_meta *m)
+labels_of(const struct node_form *m)
 {
-	struct json_object *labels = json_object_new_object(), *vis = meta_list(m, "visible");
-	size_t i, n = vis ? json_object_array_length(vis) : 0;
+	struct json_object *labels = json_object_new_object();
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(vis, i);
-		const char *key;
+	for (i = 0; i < view_nlisted(m->view); i++) {
+		const struct schema_field *fd = view_listed_at(m->view, i);
 
-		if (!json_object_is_type(e, json_type_string))
-			continue;
-		key = json_object_get_string(e);
-		jsonh_add_str(labels, key, field_str(meta_field(m, key), "label", key));
+		jsonh_add_str(labels, schema_field_key(fd), schema_field_label(fd));
 	}
 	return labels;
 }
@@ -715,7 +615,7 @@ struct json_object *
 task_list(struct db *db, int64_t user_id, const struct task_filter *f, int64_t page,
           int64_t page_size, struct fb_err *err)
 {
-	struct node_meta m = {0};
+	struct node_form m = {0};
 	unsigned char numeric[TASK_FIELDS_MAX];
 	struct query q = {0};
 	struct buf sql = {0};
@@ -801,14 +701,14 @@ task_list(struct db *db, int64_t user_id, const struct task_filter *f, int64_t p
 	PQclear(res);
 	query_free(&q);
 	free(sql.data);
-	meta_free(&m);
+	node_form_release(&m);
 	return body;
 fail:
 	json_object_put(body);
 	PQclear(res);
 	query_free(&q);
 	free(sql.data);
-	meta_free(&m);
+	node_form_release(&m);
 	return NULL;
 }
 
@@ -816,7 +716,7 @@ int
 task_filter_ids(struct db *db, int64_t user_id, const struct task_filter *f, size_t max,
                 int64_t **ids, size_t *n, struct fb_err *err)
 {
-	struct node_meta m = {0};
+	struct node_form m = {0};
 	unsigned char numeric[TASK_FIELDS_MAX];
 	struct query q = {0};
 	struct buf sql = {0};
@@ -859,12 +759,12 @@ task_filter_ids(struct db *db, int64_t user_id, const struct task_filter *f, siz
 	PQclear(res);
 	query_free(&q);
 	free(sql.data);
-	meta_free(&m);
+	node_form_release(&m);
 	return 0;
 fail:
 	PQclear(res);
 	query_free(&q);
 	free(sql.data);
-	meta_free(&m);
+	node_form_release(&m);
 	return -1;
 }

@@ -21,7 +21,7 @@ lb="it_ls_b_$sfx"
 # Departments: 列表总部 > 华南区 > 深圳组, and a separate 西北区.
 # Creators: 王小明 (深圳组), 李四 (华南区), 赵六 (西北区), 钱七 (no department).
 # App 列表测试 v1, nodes 初审 (visible reason, amount, category; searchable category,
-# amount, city) and 复审 (visible reason, category; searchable category).
+# amount, city) and 复审 (visible category, reason; searchable category).
 # User A: 6 pending tasks at 初审 (one locked by a batch, two with the same created time),
 # 2 at 复审, 1 done and 1 cancelled at 初审 (never listed).  User B: 3 pending at 初审.
 it_sql "
@@ -51,7 +51,7 @@ INSERT INTO nodes (app_version_id, name, seq, view)
 	  \"searchable\":[\"category\",\"amount\",\"city\"],\"writable\":[],\"required\":[]}'::jsonb
 	FROM app_versions v JOIN apps a ON a.id = v.app_id WHERE a.name = '列表测试-' || :'s';
 INSERT INTO nodes (app_version_id, name, seq, view)
-	SELECT v.id, '复审', 2, '{\"visible\":[\"reason\",\"category\"],\"searchable\":[\"category\"],
+	SELECT v.id, '复审', 2, '{\"visible\":[\"category\",\"reason\"],\"searchable\":[\"category\"],
 	  \"writable\":[],\"required\":[]}'::jsonb
 	FROM app_versions v JOIN apps a ON a.id = v.app_id WHERE a.name = '列表测试-' || :'s';
 CREATE TEMP TABLE spec (n int, title text, creator text, fd jsonb, seq int, assignee text,
@@ -212,6 +212,8 @@ it_assert_eq "null" "$(pyq "[i['creator_dept'] for i in b['items'] if i['task_id
 	"a creator without a department"
 it_curl GET "/api/batch/tasks?node_id=$n2" "${ha[@]}"
 it_assert_eq '{"category": "类别", "reason": "事由"}' "$(pyq 'b["labels"]')" "复审's labels"
+it_assert_eq '["category", "reason"]' "$(pyq 'list(b["labels"])')" \
+	"复审's labels in its view's order (not the schema's)"
 it_assert_eq "$(expect "t.node_id = $n2")" "$(ids)" "复审's tasks"
 
 # --- keyword ------------------------------------------------------------------------------
