@@ -61,28 +61,39 @@ parse_form(int64_t id, const char *schema_text, const char *view_text, struct sc
 	return rc;
 }
 
-int
-node_form_load(struct db *db, int64_t id, struct node_form *form, struct fb_err *err)
+/* The row sql (a prepared statement name, $1 = id) gives for node id; NULL with err
+ * (FB_ENOTFOUND when there is none).  The caller clears it. */
+static PGresult *
+query_node(struct db *db, int64_t id, const char *name, const char *sql, struct fb_err *err)
 {
 	char idbuf[24];
 	const char *params[1] = {idbuf};
+	PGresult *res;
+
+	db_id(idbuf, id);
+	res = db_query(db, name, sql, 1, params, err);
+	if (res != NULL && PQntuples(res) == 0) {
+		PQclear(res);
+		res = NULL;
+		fb_err_msg(err, FB_ENOTFOUND, "node.not_found", msg_args("id", json_object_new_int64(id), NULL));
+	}
+	return res;
+}
+
+int
+node_form_load(struct db *db, int64_t id, struct node_form *form, struct fb_err *err)
+{
 	PGresult *res;
 	int rc;
 
 	form->schema = NULL;
 	form->view = NULL;
-	db_id(idbuf, id);
-	res = db_query(db, "node_form_load",
-	               "SELECT av.form_schema::text, n.view::text FROM nodes n "
-	               "JOIN app_versions av ON av.id = n.app_version_id WHERE n.id = $1",
-	               1, params, err);
+	res = query_node(db, id, "node_form_load",
+	                 "SELECT av.form_schema::text, n.view::text FROM nodes n "
+	                 "JOIN app_versions av ON av.id = n.app_version_id WHERE n.id = $1",
+	                 err);
 	if (res == NULL)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		fb_err_msg(err, FB_ENOTFOUND, "node.not_found", msg_args("id", json_object_new_int64(id), NULL));
-		return -1;
-	}
 	rc = parse_form(id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), &form->schema,
 	                &form->view, err);
 	PQclear(res);
@@ -102,24 +113,17 @@ struct node_info *
 node_load(struct db *db, int64_t id, struct fb_err *err)
 {
 	struct node_info *n = NULL;
-	PGresult *res = NULL;
-	char idbuf[24];
-	const char *params[1] = {idbuf};
+	PGresult *res;
 	int i;
 
-	db_id(idbuf, id);
-	res = db_query(db, "node_load",
-	               "SELECT n.id, n.name, n.assignee_rule, n.assignee_id, n.seq, n.app_version_id, "
-	               "a.id, a.name, av.form_schema, n.view "
-	               "FROM nodes n JOIN app_versions av ON av.id = n.app_version_id "
-	               "JOIN apps a ON a.id = av.app_id WHERE n.id = $1",
-	               1, params, err);
+	res = query_node(db, id, "node_load",
+	                 "SELECT n.id, n.name, n.assignee_rule, n.assignee_id, n.seq, n.app_version_id, "
+	                 "a.id, a.name, av.form_schema, n.view "
+	                 "FROM nodes n JOIN app_versions av ON av.id = n.app_version_id "
+	                 "JOIN apps a ON a.id = av.app_id WHERE n.id = $1",
+	                 err);
 	if (res == NULL)
 		goto fail;
-	if (PQntuples(res) == 0) {
-		fb_err_msg(err, FB_ENOTFOUND, "node.not_found", msg_args("id", json_object_new_int64(id), NULL));
-		goto fail;
-	}
 	n = xcalloc(1, sizeof(*n));
 	n->id = id;
 	snprintf(n->name, sizeof(n->name), "%s", PQgetvalue(res, 0, 1));
@@ -224,6 +228,18 @@ select_values(const struct schema_field *f, struct json_object *arr, int depth)
 	}
 }
 
+/* A new JSON array of the n strings v. */
+static struct json_object *
+strings_json(const char *const *v, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(v[i]));
+	return arr;
+}
+
 /* The type-specific members of a field or table column. */
 static void
 field_constraints(struct json_object *o, const struct schema_field *f)
@@ -244,12 +260,8 @@ field_constraints(struct json_object *o, const struct schema_field *f)
 	case SCHEMA_SELECT:
 		parent = schema_field_parent(f);
 		if (parent == NULL) {
-			struct json_object *arr = json_object_new_array();
-
 			opts = schema_field_options(f, &n);
-			for (i = 0; i < n; i++)
-				json_object_array_add(arr, json_object_new_string(opts[i]));
-			json_object_object_add(o, "options", arr);
+			json_object_object_add(o, "options", strings_json(opts, n));
 		} else {
 			struct json_object *by = json_object_new_object(), *pv = json_object_new_array();
 
@@ -257,13 +269,9 @@ field_constraints(struct json_object *o, const struct schema_field *f)
 			select_values(parent, pv, 0);
 			for (i = 0; i < json_object_array_length(pv); i++) {
 				const char *p = json_object_get_string(json_object_array_get_idx(pv, i));
-				struct json_object *arr = json_object_new_array();
-				size_t j;
 
 				opts = schema_field_child_options(f, p, &n);
-				for (j = 0; j < n; j++)
-					json_object_array_add(arr, json_object_new_string(opts[j]));
-				json_object_object_add(by, p, arr);
+				json_object_object_add(by, p, strings_json(opts, n));
 			}
 			json_object_put(pv);
 			json_object_object_add(o, "options_by_parent", by);

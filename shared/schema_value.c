@@ -17,6 +17,7 @@
 
 #include "msg.h"
 #include "schema_int.h"
+#include "tz.h"
 #include "utf8.h"
 
 const double schema_pow10[SCHEMA_MAX_DECIMALS + 1] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
@@ -98,21 +99,11 @@ schema_login_ok(const char *s, size_t len)
 	return 1;
 }
 
-static int
-days_in_month(int y, int m)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
 /* Whether y-m-d is a real calendar date in the supported range. */
 int
 schema_date_real(int y, int m, int d)
 {
-	return y >= 1900 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+	return y >= 1900 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= tz_days_in_month(y, m);
 }
 
 int

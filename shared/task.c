@@ -257,6 +257,17 @@ meta_load(struct db *db, int64_t node_id, struct node_form *m, struct fb_err *er
 	return -1;
 }
 
+/* Step *p over decimal digits; how many. */
+static size_t
+skip_digits(const char **p)
+{
+	size_t d = 0;
+
+	for (; **p >= '0' && **p <= '9'; (*p)++)
+		d++;
+	return d;
+}
+
 /* A plain decimal: -?digits[.digits][e[+-]digits], what PostgreSQL's numeric reads. */
 static int
 is_decimal(const char *s)
@@ -268,23 +279,18 @@ is_decimal(const char *s)
 		return 0;
 	if (*p == '-')
 		p++;
-	for (d = 0; *p >= '0' && *p <= '9'; p++)
-		d++;
-	if (d == 0)
+	if (skip_digits(&p) == 0)
 		return 0;
 	if (*p == '.') {
 		p++;
-		for (d = 0; *p >= '0' && *p <= '9'; p++)
-			d++;
-		if (d == 0)
+		if (skip_digits(&p) == 0)
 			return 0;
 	}
 	if (*p == 'e' || *p == 'E') {
 		p++;
 		if (*p == '+' || *p == '-')
 			p++;
-		for (d = 0; *p >= '0' && *p <= '9'; p++)
-			d++;
+		d = skip_digits(&p);
 		if (d == 0 || d > 3)
 			return 0;
 	}
