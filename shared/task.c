@@ -11,8 +11,9 @@
  * view and the app version's form schema, parsed by node_form_load.
  *
  * Memory: a struct task_filter owns its strings and arrays (malloc'ed, task_filter_free).
- * The query builder owns copies of its parameters until it is freed; PGresults are cleared
- * on every path; the JSON objects returned are new references for the caller.
+ * The query builder owns copies of its parameters until it is freed; the filtered node's
+ * parsed form is held for one call (node_form_release on every path); PGresults are
+ * cleared on every path; the JSON objects returned are new references for the caller.
  */
 #include <errno.h>
 #include <stdarg.h>
