@@ -15,7 +15,8 @@
  * (book_form) —, then book_meta() and book_close().
  *
  * Ownership: a struct book owns its workbook until book_close() and its plans until
- * book_done() (always call it, after a failure too).  cfg and node are borrowed for the
+ * book_done(); once book_open() was called, call both whatever it returned (a zeroed book
+ * may be passed to either).  cfg and node are borrowed for the
  * book's life.  The file at path is the caller's to unlink.  One thread per book.
  */
 #ifndef FB_BOOK_H
@@ -69,7 +70,7 @@ struct book {
  * Open a workbook at path (temporary files in cfg->web_tmpdir) in the single (multi 0) or
  * multi layout of node, plan it and write its Lists and 说明 sheets.  reason (borrowed,
  * single layout only) adds a last read-only column with that header: the error workbook.
- * 0, or -1 with err (FB_EIO, FB_EINTERNAL); book_done() in both cases.
+ * 0, or -1 with err (FB_EIO, FB_EINTERNAL).
  */
 int book_open(struct book *b, const struct fb_config *cfg, const struct node_info *node,
               int multi, const char *reason, const char *path, struct fb_err *err) FB_MUSTCHECK;

@@ -194,7 +194,7 @@ fmt_bound(char *out, size_t n, double v)
 
 /* The hint of a field column: what a cell expects. */
 static char *
-field_hint(const struct book *b, const struct schema_field *f, int writable, int required)
+field_hint(const struct schema_field *f, int writable, int required)
 {
 	struct buf h = {0};
 	int first = 1;
@@ -308,7 +308,7 @@ plan_field(struct book *b, const struct schema_field *f)
 	c->required = view_is_required(b->v, key);
 	c->label = c->required ? xasprintf("%s *", schema_field_label(f))
 	                       : xstrdup(schema_field_label(f));
-	c->hint = field_hint(b, f, c->writable, c->required);
+	c->hint = field_hint(f, c->writable, c->required);
 	c->fmt = schema_field_type(f) == SCHEMA_TABLE ? b->text[0] : value_format(b, f, c->writable);
 	c->width = type_width(schema_field_type(f));
 	col_finish_width(c);
@@ -589,7 +589,7 @@ plan_tables(struct book *b)
 			c->f = cf;
 			c->writable = t->writable;
 			c->label = xstrdup(schema_field_label(cf));
-			c->hint = field_hint(b, cf, t->writable, 0);
+			c->hint = field_hint(cf, t->writable, 0);
 			c->fmt = value_format(b, cf, t->writable);
 			c->width = type_width(schema_field_type(cf));
 			col_finish_width(c);

@@ -214,7 +214,7 @@ errbook_write(struct db *db, const struct fb_config *cfg, const struct user_rec 
 	struct book b;
 	struct node_info *node = NULL;
 	struct buf text = {0};
-	int i, n = 0, rc = -1, opened = 0;
+	int i, n = 0, rc = -1;
 
 	*rows = 0;
 	memset(&b, 0, sizeof(b));
@@ -222,7 +222,6 @@ errbook_write(struct db *db, const struct fb_config *cfg, const struct user_rec 
 		goto out;
 	if ((node = node_load(db, x.node_id, err)) == NULL)
 		goto out;
-	opened = 1;
 	if (book_open(&b, cfg, node, 0, IMPORT_ERROR_HEADER, path, err) < 0 ||
 	    book_head(&b, err) < 0)
 		goto out;
@@ -234,7 +233,7 @@ errbook_write(struct db *db, const struct fb_config *cfg, const struct user_rec 
 		goto out;
 	rc = 0;
 out:
-	if (opened && book_close(&b, rc == 0, err) < 0)
+	if (book_close(&b, rc == 0, err) < 0)
 		rc = -1;
 	if (rc == 0)
 		*rows = (size_t)n;
