@@ -205,7 +205,8 @@ book_meta(struct book *b, int64_t task_id, struct fb_err *err)
 		goto done;
 	}
 	template_meta_sign(b->cfg->auth_secret, text, sig);
-	if (cell_write_str(b->meta, 0, 0, text, NULL, err) < 0 || cell_write_str(b->meta, 1, 0, sig, NULL, err) < 0)
+	if (cell_write_str(b->meta, 0, 0, text, NULL, err) < 0 ||
+	    cell_write_str(b->meta, 1, 0, sig, NULL, err) < 0)
 		goto done;
 	if ((e = worksheet_set_column(b->meta, 0, 0, 80, NULL)) != LXW_NO_ERROR) {
 		cell_fail(err, "set_column", e);

@@ -316,8 +316,8 @@ single_consume(struct single_ctx *x, size_t *rows, struct fb_err *err)
 }
 
 int
-template_rows_single(struct db *db, struct book *b, int64_t user_id, const int64_t *ids, size_t n,
-            size_t *written, size_t *rows, struct fb_err *err)
+template_rows_single(struct db *db, struct book *b, int64_t user_id, const int64_t *ids,
+                     size_t n, size_t *written, size_t *rows, struct fb_err *err)
 {
 	struct single_ctx x;
 	struct hitem *left;
