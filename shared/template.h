@@ -6,6 +6,8 @@
  * the file.
  *
  * LAYOUT CONTRACT (version 1).  The import reads these files; keep it and them in step.
+ * book.h writes this layout, for the templates and for the error workbook (errbook.h: the
+ * single layout plus a last read-only column 错误原因, left out of "columns").
  *
  * Both layouts carry a hidden sheet "_meta":
  *   A1  a JSON document (compact, UTF-8):

@@ -30,6 +30,11 @@ size_t utf8_clean(char *out, size_t cap, const char *s);
 size_t utf8_floor(const char *s, size_t n);
 /* Bytes taken by the first max characters of the NUL-terminated, valid UTF-8 s. */
 size_t utf8_prefix(const char *s, size_t max);
+/*
+ * The character at s (NUL-terminated): its length in bytes (1..4) with its code point in
+ * *cp, or 0 when the bytes there are not a valid UTF-8 sequence (*cp unset).
+ */
+size_t utf8_decode(const char *s, unsigned long *cp);
 /* The value of the hexadecimal digit c (either case), or -1. */
 int hex_digit(int c);
 

@@ -5,9 +5,10 @@
 # with the most pending tasks there submits a batch of three of them, one of which someone
 # handles in person (so it fails at submission, no runner needed); the error workbook is
 # downloaded through nginx and opened with openpyxl: the failed row with its reason, the
-# columns of the node's layout, and the dropdown sources on the hidden Lists sheet (nodes
-# with a writable select have several Lists columns: 采购申请 / 部门审批 answered 500 with
-# "lists: Worksheet row or column index out of range" before).
+# columns of the node's layout, the protected sheet with its 操作 dropdown, and the dropdown
+# sources on the hidden Lists sheet (nodes with a writable select have several Lists
+# columns: 采购申请 / 部门审批 answered 500 with "lists: Worksheet row or column index out of
+# range" before).  errbook_layout.sh compares the whole layout with the template's.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 
@@ -35,10 +36,13 @@ out = {"sheets": wb.sheetnames, "head": head, "rows": len(rows),
        "reason": rows[0][head.index("错误原因")] if rows and "错误原因" in head else None,
        "lists_state": wb["Lists"].sheet_state,
        "lists_cols": [c.value for c in wb["Lists"][1]],
-       "validations": len(ws.data_validations.dataValidation)}
+       "protected": bool(ws.protection.sheet),
+       "action_list": [dv.formula1 for dv in ws.data_validations.dataValidation
+                       if dv.type == "list" and "操作" in head
+                       and str(dv.sqref).startswith(openpyxl.utils.get_column_letter(head.index("操作") + 1))]}
 ok = (out["rows"] == 1 and out["task"] == task and reason in (out["reason"] or "")
       and out["lists_state"] == "hidden" and "操作" in out["lists_cols"]
-      and out["validations"] == len(out["lists_cols"]))
+      and out["protected"] and out["action_list"] == ["Lists!$A$2:$A$3"])
 print(json.dumps(out, ensure_ascii=False))
 sys.exit(0 if ok else 1)
 PYEOF

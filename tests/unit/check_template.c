@@ -2,15 +2,22 @@
 /*
  * Unit tests: the pure helpers of the template module — zip entry and sheet names,
  * defined names, Content-Disposition, and the signed meta (tampered, wrong secret, wrong
- * node or form version).
+ * node or form version) — and the plan of a book (book.h, column.h): the error
+ * workbook's columns are the template's plus a read-only reason column kept out of the
+ * meta, a dependent select gets its lookup and defined names.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
+#include <unistd.h>
+
+#include "book.h"
+#include "config.h"
 #include "err.h"
 #include "node.h"
+#include "schema.h"
 #include "template.h"
 
 static const char *const secret = "s3cret-for-tests";
@@ -263,6 +270,101 @@ START_TEST(meta_node)
 }
 END_TEST
 
+static const char *const schema_json =
+    "{\"fields\":["
+    "{\"key\":\"reason\",\"label\":\"事由\",\"type\":\"text\",\"max_length\":200},"
+    "{\"key\":\"amount\",\"label\":\"金额\",\"type\":\"number\",\"min\":0,\"max\":1000,\"decimals\":2},"
+    "{\"key\":\"province\",\"label\":\"省份\",\"type\":\"select\",\"options\":[\"广东\",\"浙江\"]},"
+    "{\"key\":\"city\",\"label\":\"城市\",\"type\":\"select\",\"depends_on\":\"province\","
+    "\"options_by_parent\":{\"广东\":[\"广州\",\"深圳\"],\"浙江\":[\"杭州\"]}}]}";
+static const char *const view_json =
+    "{\"visible\":[\"reason\",\"amount\",\"province\",\"city\"],"
+    "\"writable\":[\"amount\",\"city\"],\"required\":[\"city\"]}";
+
+/* Open a book of node at a temporary path (removed again) with reason; 0 or -1. */
+static int
+plan_book(struct book *b, const struct fb_config *cfg, const struct node_info *node,
+          const char *reason, struct fb_err *err)
+{
+	char path[] = "/tmp/check_template-XXXXXX";
+	int fd = mkstemp(path), rc;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	rc = book_open(b, cfg, node, 0, reason, path, err);
+	if (rc == 0)
+		rc = book_head(b, err);
+	if (rc == 0)
+		rc = book_validations(b, 3, err);
+	if (rc == 0)
+		rc = book_meta(b, 0, err);
+	rc = book_close(b, rc == 0, err);
+	unlink(path);
+	return rc;
+}
+
+START_TEST(book_plans)
+{
+	struct fb_config cfg;
+	struct node_info node;
+	struct fb_err err = {0};
+	struct json_object *sj = json_tokener_parse(schema_json), *vj = json_tokener_parse(view_json);
+	struct book t, e;
+	char key[80];
+	size_t i, names = 0;
+
+	char tmpdir[] = "/tmp", key_text[] = "s3cret-for-tests";
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.web_tmpdir = tmpdir;
+	cfg.auth_secret = key_text;
+	memset(&node, 0, sizeof(node));
+	node.id = 12;
+	node.app_version_id = 3;
+	strcpy(node.app_name, "报销");
+	strcpy(node.name, "部门审批");
+	node.schema = schema_parse(sj, &err);
+	ck_assert_ptr_nonnull(node.schema);
+	node.view = view_parse(node.schema, vj, &err);
+	ck_assert_ptr_nonnull(node.view);
+
+	ck_assert_int_eq(plan_book(&t, &cfg, &node, NULL, &err), 0);
+	ck_assert_int_eq(plan_book(&e, &cfg, &node, "错误原因", &err), 0);
+	/* The template's columns, then the reason: read-only, locked, not in the meta. */
+	ck_assert_uint_eq(e.ncols, t.ncols + 1);
+	for (i = 0; i < t.ncols; i++) {
+		ck_assert_int_eq(e.cols[i].kind, t.cols[i].kind);
+		ck_assert_str_eq(e.cols[i].label, t.cols[i].label);
+		ck_assert_int_eq(e.cols[i].writable, t.cols[i].writable);
+		ck_assert_ptr_nonnull(column_key(&e.cols[i], key, sizeof(key)));
+	}
+	ck_assert_int_eq(e.cols[t.ncols].kind, COL_REASON);
+	ck_assert_str_eq(e.cols[t.ncols].label, "错误原因");
+	ck_assert_int_eq(e.cols[t.ncols].writable, 0);
+	ck_assert_ptr_eq(column_format(&e, &e.cols[t.ncols]), e.text[0]);
+	ck_assert_ptr_null(column_key(&e.cols[t.ncols], key, sizeof(key)));
+	/* The same Lists, with a defined name per parent value of the dependent 城市. */
+	ck_assert_uint_eq(e.nlc, t.nlc);
+	for (i = 0; i < e.nlc; i++) {
+		ck_assert_str_eq(e.lc[i].header, t.lc[i].header);
+		if (e.lc[i].name != NULL)
+			names++;
+	}
+	ck_assert_uint_eq(names, 2);
+	i = (size_t)column_of_field(&e, "city");
+	ck_assert_uint_gt(e.cols[i].dep_lookup, 0);
+	ck_assert_ptr_null(e.cols[i].list);
+	ck_assert_str_eq(e.cols[i].label, "城市 *");
+	ck_assert_int_eq(column_of_field(&e, "note"), -1);
+	book_done(&t);
+	book_done(&e);
+	view_free(node.view);
+	schema_free(node.schema);
+	json_object_put(sj);
+	json_object_put(vj);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -281,6 +383,7 @@ main(void)
 	tcase_add_test(tc, meta_tampered);
 	tcase_add_test(tc, meta_shape);
 	tcase_add_test(tc, meta_node);
+	tcase_add_test(tc, book_plans);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
