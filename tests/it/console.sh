@@ -335,7 +335,9 @@ def main():
     var("BATCH3", bid)
     c = counts(p)
     ok(c.get("失败") == 2 and c.get("成功") == 0, "failing batch: %s" % c)
-    p.wait("document.querySelectorAll('#details-body tr[data-task-id]').length === 2", 10, "2 failed rows")
+    # the rows drawn while the batch ran (all statuses) are replaced by the failed ones
+    p.wait("[...document.querySelectorAll('#details-body tr[data-task-id]')].filter(r => r.cells[2].textContent === '失败').length === 2",
+           10, "2 failed rows")
     ok(p.js("document.getElementById('details-status').value") == "failed", "details filtered by 失败 by default")
     reasons = p.js("[...document.querySelectorAll('#details-body tr[data-task-id]')].map(r => r.cells[2].textContent + ':' + r.cells[3].textContent).join(' / ')")
     ok(reasons.count("失败:") == 2 and len(reasons) > 12, "failed rows with reasons: %s" % reasons)
