@@ -335,7 +335,7 @@ chunk_claim(struct db *db, const struct chunk_kind *k, struct chunk_step *st, in
 	if (st->claimed == 1)
 		st->item = db_ll(*res, 0, 0);
 	if (st->claimed > 0)
-		return 1;
+		return st->claimed;
 	PQclear(*res);
 	*res = NULL;
 	return 0;

@@ -246,8 +246,9 @@ int chunk_drive(struct db *db, int chunk_size, const struct chunk_work *w,
  * A chunk's start, in its transaction: when work id is gone or cancelled, 0 with
  * st->cancelled set (if cancelled, its pending items not in flight are cancelled through
  * k->cancel_items and counted in slot); else claim up to st->limit items with stmt, sql
- * (CHUNK_CLAIM_SQL, $1 id, $2 the limit), setting st->claimed and st->item: 1 with *res
- * the claimed rows (caller PQclears) when there are any, 0 when none.  -1 on error.
+ * (CHUNK_CLAIM_SQL, $1 id, $2 the limit), setting st->claimed and st->item: their number
+ * with *res the claimed rows (caller PQclears) when there are any, 0 when none.  -1 on
+ * error.
  */
 int chunk_claim(struct db *db, const struct chunk_kind *k, struct chunk_step *st, int64_t id,
                 int slot, const char *stmt, const char *sql, PGresult **res,

@@ -525,17 +525,14 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	PGresult *res = NULL;
 	int i, j, n = 0, ret = -1;
 
-	switch (chunk_claim(db, &batch_kind, c, x->id, x->slot, "engine_claim",
-	                    CHUNK_CLAIM_SQL("id, task_id, post_data, retry_count",
-	                                    "batch_task_detail", "batch_id"),
-	                    &res, err)) {
-	case -1:
-		goto out;
-	case 0:
-		ret = 0;
+	n = chunk_claim(db, &batch_kind, c, x->id, x->slot, "engine_claim",
+	                CHUNK_CLAIM_SQL("id, task_id, post_data, retry_count", "batch_task_detail",
+	                                "batch_id"),
+	                &res, err);
+	if (n <= 0) { /* error, cancelled, or nothing left */
+		ret = n < 0 ? -1 : 0;
 		goto out;
 	}
-	n = c->claimed;
 	items = xcalloc((size_t)n, sizeof(*items));
 	buf_add(&tids, "{", 1);
 	for (i = 0; i < n; i++) {

@@ -274,15 +274,12 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	char uid[DB_ID_MAX];
 	int i, j, n = 0, nok = 0, ret = -1;
 
-	switch (chunk_claim(db, &procop_kind, c, x->id, x->slot, "procop_claim",
-	                    CHUNK_CLAIM_SQL("id, session_id", "proc_log", "bulk_op_id"), &res, err)) {
-	case -1:
-		goto out;
-	case 0:
-		ret = 0;
+	n = chunk_claim(db, &procop_kind, c, x->id, x->slot, "procop_claim",
+	                CHUNK_CLAIM_SQL("id, session_id", "proc_log", "bulk_op_id"), &res, err);
+	if (n <= 0) { /* error, cancelled, or nothing left */
+		ret = n < 0 ? -1 : 0;
 		goto out;
 	}
-	n = c->claimed;
 	items = xcalloc((size_t)n, sizeof(*items));
 	buf_puts(&sids, "{");
 	for (i = 0; i < n; i++) {
