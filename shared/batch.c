@@ -425,21 +425,53 @@ batch_submit(struct db *db, const struct fb_config *cfg, const struct user_rec *
 	return 0;
 }
 
-int
-batch_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
+/*
+ * Pending items not in flight become cancelled and their tasks unlocked; nothing will
+ * retry the failed items now either: their tasks go back to people.
+ */
+static int
+cancel_items(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
-	char bid[DB_ID_MAX];
+	char bid[DB_ID_MAX], owner[40];
 	PGresult *res;
 
 	db_id(bid, id);
-	res = db_query(db, "batch_pending",
-	               "SELECT count(*) FROM batch_task_detail WHERE batch_id = $1 AND status = 'pending'",
-	               1, (const char *[]){bid}, err);
+	snprintf(owner, sizeof(owner), "batch:%lld", (long long)id);
+	res = db_query(db, "batch_cancel_items",
+	               "WITH d AS (" CHUNK_CANCEL_ITEMS_SQL("batch_task_detail", "batch_id", "task_id") "),"
+	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
+	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $2)"
+	               " SELECT count(*) FROM d",
+	               2, (const char *[]){bid, owner}, err);
 	if (res == NULL)
 		return -1;
 	*n = db_ll(res, 0, 0);
 	PQclear(res);
-	return 0;
+	return tasklock_release_batch(db, id, NULL, err);
+}
+
+const struct chunk_kind batch_kind = {
+	CHUNK_KIND("batch", "batch_task", "batch_task_detail", "batch_id"),
+	.id_field = "batch_id",
+	.item_field = "detail_id",
+	.counter = CHUNK_COUNTER("engine_count", "batch_counter", "batch_id", "batch_task", "batch"),
+	.today_stmt = "batch_today",
+	.today_sql = CHUNK_TODAY_SQL("batch_task", BATCH_COUNTS_JOIN),
+	.finish_stmt = "engine_finish",
+	.finish_sql = TASKCENTER_BATCH_END_SQL(
+	    CHUNK_FINISH_UPDATE("batch_task", "batch_task_detail", "batch_id"), "true"),
+	/* A cancel that ends the batch tells its submitter (batch.finished, status cancelled). */
+	.cancel_stmt = "batch_cancel_count",
+	.cancel_sql = TASKCENTER_BATCH_END_SQL(CHUNK_CANCEL_SQL("batch_task"), TASKCENTER_CANCEL_ENDED),
+	.not_found = "batch.not_found",
+	.cancelled = "batch.cancelled",
+	.cancel_items = cancel_items,
+};
+
+int
+batch_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
+{
+	return chunk_pending(db, &batch_kind, id, n, err);
 }
 
 int
@@ -589,38 +621,6 @@ batch_list(struct db *db, const struct user_rec *u, const char *status, int64_t 
 	return 0;
 }
 
-/*
- * Find batch id of user uid: 1 with its status copied (the row locked FOR UPDATE when
- * lock), or -1 with FB_ENOTFOUND (someone else's batch is "not found" too) or a db error.
- */
-static int
-owned_batch(struct db *db, int64_t id, int64_t uid, int lock, char status[16],
-            struct fb_err *err)
-{
-	char bid[DB_ID_MAX], uidbuf[DB_ID_MAX];
-	const char *p[2] = {bid, uidbuf};
-	PGresult *res;
-
-	db_id(bid, id);
-	db_id(uidbuf, uid);
-	res = lock ? db_query(db, "batch_lock_owned",
-	                      "SELECT status FROM batch_task WHERE id = $1 AND creator = $2 "
-	                      "FOR UPDATE", 2, p, err)
-	           : db_query(db, "batch_owned",
-	                      "SELECT status FROM batch_task WHERE id = $1 AND creator = $2",
-	                      2, p, err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		fb_err_msg(err, FB_ENOTFOUND, "batch.not_found", msg_args("id", json_object_new_int64(id), NULL));
-		return -1;
-	}
-	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 1;
-}
-
 int
 batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *status,
               int64_t page, int64_t page_size, enum msg_lang lang, struct json_object **out,
@@ -642,7 +642,7 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	db_id(bid, id);
 	db_id(uid, u->id);
 	listing_page(page, page_size, lim, off);
-	if (owned_batch(db, id, u->id, 0, st, err) < 0)
+	if (chunk_owned(db, &batch_kind, id, u->id, 0, st, err) < 0)
 		return -1;
 	/* A title only through a task of the batch's creator: what the listing showed. */
 	res = db_query(db, "batch_details",
@@ -679,78 +679,23 @@ batch_details(struct db *db, const struct user_rec *u, int64_t id, const char *s
 	return 0;
 }
 
-struct cancel_ctx {
-	int64_t id, uid;
-	int n;
-};
-
-static int
-cancel_tx(struct db *db, void *arg, struct fb_err *err)
-{
-	struct cancel_ctx *c = arg;
-	char bid[DB_ID_MAX], owner[40], st[16];
-	const char *p[2] = {bid, owner};
-	PGresult *res;
-
-	db_id(bid, c->id);
-	snprintf(owner, sizeof(owner), "batch:%lld", (long long)c->id);
-	if (owned_batch(db, c->id, c->uid, 1, st, err) < 0)
-		return -1;
-	/*
-	 * Items in flight are locked by their executor and skipped: they finish rather than
-	 * being cancelled half-way.  Waiting for them instead would trail the executors
-	 * (they claim the next chunk before this commits) and deadlock with their heartbeat
-	 * on the batch row locked above.  An executor that finds the batch cancelled cancels
-	 * whatever is still pending (engine.c).
-	 */
-	res = db_query(db, "batch_cancel",
-	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
-	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
-	               "  WHERE id IN (SELECT id FROM batch_task_detail"
-	               "  WHERE batch_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)"
-	               "  RETURNING task_id),"
-	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
-	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $2)"
-	               " SELECT count(*) FROM d",
-	               2, p, err);
-	if (res == NULL)
-		return -1;
-	c->n = (int)db_ll(res, 0, 0);
-	PQclear(res);
-	/* A cancel that ends the batch tells its submitter (batch.finished, status cancelled). */
-	if (chunk_adjust(db, "batch_cancel_count",
-	                 TASKCENTER_BATCH_END_SQL(CHUNK_CANCEL_SQL("batch_task"),
-	                                          TASKCENTER_CANCEL_ENDED),
-	                 c->id, c->n, err) < 0)
-		return -1;
-	/* Nothing will retry the failed items now: their tasks go back to people. */
-	return tasklock_release_batch(db, c->id, NULL, err);
-}
-
 int
 batch_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n, struct fb_err *err)
 {
-	struct cancel_ctx c = {.id = id, .uid = u->id};
-
-	if (db_tx(db, cancel_tx, &c, err) < 0)
-		return -1;
-	*n = c.n;
-	return 0;
+	return chunk_cancel(db, &batch_kind, id, u->id, n, err);
 }
 
-struct retry_ctx {
-	int64_t id, uid;
+/* The batch's failed items (all, or those of the task ids arg) back to pending. */
+struct retry_ids {
 	const int64_t *task_ids;
-	size_t ntask_ids;
-	int n;
+	size_t n;
 };
 
-/* Failed items back to pending, with the failed count moved in the same commit. */
 static int
-retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *err)
+reopen_items(struct db *db, void *arg, int64_t id, int *n, struct fb_err *err)
 {
-	char bid[DB_ID_MAX];
-	const char *p[2] = {bid, ids};
+	struct retry_ids *r = arg;
+	char bid[DB_ID_MAX], *ids = r->task_ids != NULL ? db_id_array(r->task_ids, r->n) : NULL;
 	PGresult *res;
 
 	db_id(bid, id);
@@ -759,46 +704,22 @@ retry_items(struct db *db, int64_t id, const char *ids, int *n, struct fb_err *e
 	               "  finished = NULL WHERE batch_id = $1 AND status = 'failed'"
 	               "  AND ($2::bigint[] IS NULL OR task_id = ANY ($2::bigint[])) RETURNING 1)"
 	               " SELECT count(*) FROM d",
-	               2, p, err);
+	               2, (const char *[]){bid, ids}, err);
+	free(ids);
 	if (res == NULL)
 		return -1;
 	*n = (int)db_ll(res, 0, 0);
 	PQclear(res);
-	if (*n == 0)
-		return 0;
-	return chunk_adjust(db, "batch_retry_count", CHUNK_REOPEN_SQL("batch_task"), id, *n, err);
-}
-
-static int
-retry_tx(struct db *db, void *arg, struct fb_err *err)
-{
-	struct retry_ctx *c = arg;
-	char *ids = NULL, st[16];
-	int rc;
-
-	if (owned_batch(db, c->id, c->uid, 1, st, err) < 0)
-		return -1;
-	if (strcmp(st, "cancelled") == 0) {
-		fb_err_msg(err, FB_ECONFLICT, "batch.cancelled", msg_args("id", json_object_new_int64(c->id), NULL));
-		return -1;
-	}
-	if (c->task_ids != NULL)
-		ids = db_id_array(c->task_ids, c->ntask_ids);
-	rc = retry_items(db, c->id, ids, &c->n, err);
-	free(ids);
-	return rc;
+	return 0;
 }
 
 int
 batch_retry_prepare(struct db *db, const struct user_rec *u, int64_t id,
                     const int64_t *task_ids, size_t ntask_ids, int *n, struct fb_err *err)
 {
-	struct retry_ctx c = {.id = id, .uid = u->id, .task_ids = task_ids, .ntask_ids = ntask_ids};
+	struct retry_ids r = {.task_ids = task_ids, .n = ntask_ids};
 
-	if (db_tx(db, retry_tx, &c, err) < 0)
-		return -1;
-	*n = c.n;
-	return 0;
+	return chunk_retry(db, &batch_kind, id, u->id, reopen_items, &r, n, err);
 }
 
 struct recover_ctx {
@@ -832,7 +753,7 @@ recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 	db_id_list(res, &c->retry_ids, &c->nretry);
 	PQclear(res);
 	for (i = 0; i < c->nretry; i++) {
-		char bid[DB_ID_MAX], cnt[16];
+		char bid[DB_ID_MAX];
 		int n;
 
 		db_id(bid, c->retry_ids[i]);
@@ -847,11 +768,8 @@ recover_retry_tx(struct db *db, void *arg, struct fb_err *err)
 			return -1;
 		n = (int)db_ll(res, 0, 0);
 		PQclear(res);
-		snprintf(cnt, sizeof(cnt), "%d", n);
-		if (db_exec(db, "batch_retry_count",
-		            "UPDATE batch_task SET failed = failed - $2::int, modified = now(),"
-		            " status = 'running', finished = NULL WHERE id = $1",
-		            2, (const char *[]){bid, cnt}, err) < 0)
+		if (chunk_adjust(db, batch_kind.reopen_stmt, batch_kind.reopen_sql, c->retry_ids[i], n,
+		                 err) < 0)
 			return -1;
 	}
 	return 0;
@@ -864,8 +782,7 @@ batch_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, si
 	struct recover_ctx c = {.cfg = cfg};
 
 	/* Running without a heartbeat, or never started: the job or its runner was lost. */
-	if (chunk_stale(db, cfg, "batch_recover_stale", CHUNK_STALE_SQL("batch_task"), ids, nids,
-	                err) < 0)
+	if (chunk_stale(db, cfg, &batch_kind, ids, nids, err) < 0)
 		return -1;
 	if (db_tx(db, recover_retry_tx, &c, err) < 0) {
 		free(*ids);
@@ -945,6 +862,5 @@ batch_active(struct db *db, int64_t creator, int limit, struct json_object **out
 int
 batch_today(struct db *db, int64_t creator, struct chunk_day *out, struct fb_err *err)
 {
-	return chunk_today(db, "batch_today", CHUNK_TODAY_SQL("batch_task", BATCH_COUNTS_JOIN),
-	                   creator, out, err);
+	return chunk_today(db, &batch_kind, creator, out, err);
 }

@@ -115,6 +115,9 @@ int batch_retry_prepare(struct db *db, const struct user_rec *u, int64_t id,
                         const int64_t *task_ids, size_t ntask_ids, int *n,
                         struct fb_err *err) FB_MUSTCHECK;
 
+/* What users and executors do to batches as to any chunked work (chunk.h). */
+extern const struct chunk_kind batch_kind;
+
 /* Items of batch id still pending (not final). */
 int batch_pending(struct db *db, int64_t id, long long *n, struct fb_err *err) FB_MUSTCHECK;
 

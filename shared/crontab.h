@@ -25,6 +25,10 @@
  *
  * Memory: JSON answers are new json-c objects the caller puts; nothing is kept between
  * calls.
+ *
+ * Where: crontab.c (the clock, times, rules, next due times), crontab_spec.c (the body of
+ * a create or update checked), crontab_store.c (list, get, create, update, delete, enable,
+ * run now), crontab_runs.c (history, misfires, statistics); firing is crontab_fire.h's.
  */
 #ifndef FB_CRONTAB_H
 #define FB_CRONTAB_H

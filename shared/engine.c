@@ -12,6 +12,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "batch.h"
 #include "chunk.h"
 #include "engine.h"
 #include "jsonh.h"
@@ -24,9 +25,6 @@
 #include "tasklock.h"
 #include "user.h"
 #include "db.h"
-
-static const struct chunk_counter counter =
-    CHUNK_COUNTER("engine_count", "batch_counter", "batch_id", "batch_task", "batch");
 
 enum outcome { OUT_NONE, OUT_SUCCESS, OUT_FAILED, OUT_IGNORED, OUT_DEFER };
 
@@ -44,7 +42,7 @@ struct exec {
 	struct json_object *form;  /* the batch's form values, or NULL */
 	struct node_info *node;
 	char owner[40];            /* "batch:<id>" */
-	struct engine_result res;
+	struct chunk_result res;
 };
 
 /* One claimed item and what became of it. */
@@ -124,14 +122,6 @@ exec_free(struct exec *x)
 	free(x->assignee);
 	json_object_put(x->form);
 	node_free(x->node);
-}
-
-static int
-user_exists_cb(void *arg, const char *login, struct fb_err *err)
-{
-	struct user_rec u;
-
-	return user_find(arg, login, &u, err);
 }
 
 /* The item ends as out, for the reason code with params (stolen, may be NULL). */
@@ -239,7 +229,7 @@ static int
 step(struct db *db, struct exec *x, struct item *it, struct fb_err *err)
 {
 	const struct node_info *node = x->node;
-	struct schema_env env = {.user_exists = user_exists_cb, .arg = db};
+	struct schema_env env = {.user_exists = user_exists, .arg = db};
 	struct json_object *input = NULL, *merged = NULL, *diff = NULL;
 	struct fb_err verr = {0};
 	const char *action, *comment, *who;
@@ -511,12 +501,8 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 		if (taskcenter_tasks_advanced(db, ok.data, err) < 0)
 			goto out;
 	}
-	if (chunk_settle(db, &counter, "engine_heartbeat", CHUNK_HEARTBEAT_SQL("batch_task"), x->id,
-	                 x->slot, s, f, g, err) < 0)
+	if (chunk_settle(db, &batch_kind, x->id, x->slot, s, f, g, &x->res, err) < 0)
 		goto out;
-	x->res.success += s;
-	x->res.failed += f;
-	x->res.ignored += g;
 	ret = 0;
 out:
 	json_object_put(errors);
@@ -528,38 +514,6 @@ out:
 	return ret;
 }
 
-/*
- * The batch was cancelled while items were in flight (or a chunk rolled back, or
- * deferred items were left): cancel what is still pending and not in flight, unlock
- * those tasks, and count them.  Items that failed meanwhile let go of their tasks too.
- */
-static int
-sweep_cancelled(struct db *db, struct exec *x, struct fb_err *err)
-{
-	char bid[DB_ID_MAX];
-	PGresult *res;
-	long long n;
-
-	db_id(bid, x->id);
-	res = db_query(db, "engine_sweep_cancelled",
-	               "WITH d AS (UPDATE batch_task_detail SET status = 'cancelled', finished = now(),"
-	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
-	               "  WHERE id IN (SELECT id FROM batch_task_detail"
-	               "  WHERE batch_id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)"
-	               "  RETURNING task_id),"
-	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
-	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $2)"
-	               " SELECT count(*) FROM d",
-	               2, (const char *[]){bid, x->owner}, err);
-	if (res == NULL)
-		return -1;
-	n = db_ll(res, 0, 0);
-	PQclear(res);
-	if (tasklock_release_batch(db, x->id, NULL, err) < 0)
-		return -1;
-	return chunk_count(db, &counter, x->id, x->slot, 0, 0, 0, n, err);
-}
-
 /* One chunk (chunk.h: struct chunk_step): claim, lock, classify and advance its items. */
 static int
 chunk_tx(struct db *db, void *arg, struct fb_err *err)
@@ -569,38 +523,17 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	struct item *items = NULL;
 	struct buf tids = {0};
 	PGresult *res = NULL;
-	char bid[DB_ID_MAX], lim[16];
 	int i, j, n = 0, ret = -1;
 
-	c->claimed = 0;
-	c->cancelled = 0;
-	c->item = 0;
-	db_id(bid, x->id);
-	snprintf(lim, sizeof(lim), "%d", c->limit);
-	res = db_query(db, "engine_status", "SELECT status FROM batch_task WHERE id = $1", 1,
-	               (const char *[]){bid}, err);
-	if (res == NULL)
-		goto out;
-	if (PQntuples(res) == 0) {
-		c->cancelled = 1;
-		ret = 0;
+	n = chunk_claim(db, &batch_kind, c, x->id, x->slot, "engine_claim",
+	                CHUNK_CLAIM_SQL("id, task_id, post_data, retry_count", "batch_task_detail",
+	                                "batch_id"),
+	                &res, err);
+	if (n <= 0) { /* error, cancelled, or nothing left */
+		ret = n < 0 ? -1 : 0;
 		goto out;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
-		c->cancelled = 1;
-		ret = sweep_cancelled(db, x, err);
-		goto out;
-	}
-	PQclear(res);
-	res = db_query(db, "engine_claim",
-	               "SELECT id, task_id, post_data, retry_count FROM batch_task_detail"
-	               " WHERE batch_id = $1 AND status = 'pending' ORDER BY id LIMIT $2"
-	               " FOR UPDATE SKIP LOCKED",
-	               2, (const char *[]){bid, lim}, err);
-	if (res == NULL)
-		goto out;
-	n = PQntuples(res);
-	items = xcalloc((size_t)(n ? n : 1), sizeof(*items));
+	items = xcalloc((size_t)n, sizeof(*items));
 	buf_add(&tids, "{", 1);
 	for (i = 0; i < n; i++) {
 		const char *row = db_val(res, i, 2);
@@ -614,14 +547,6 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	}
 	buf_add(&tids, "}", 1);
 	PQclear(res);
-	res = NULL;
-	c->claimed = n;
-	if (n == 1)
-		c->item = items[0].detail_id;
-	if (n == 0) {
-		ret = 0;
-		goto out;
-	}
 	/* Lock the tasks and their sessions, sessions first in id order. */
 	res = db_query(db, "engine_lock",
 	               "SELECT t.id, t.session_id, t.node_id, t.assignee, t.state, t.lock_kind,"
@@ -685,54 +610,32 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 	struct chunk_fail *a = arg;
 	struct exec *x = a->arg;
 	char did[DB_ID_MAX], limit[16];
-	PGresult *res;
-	int n;
 
 	db_id(did, a->item);
 	snprintf(limit, sizeof(limit), "%d", x->cfg->batch_retry_limit);
-	res = db_query(db, "engine_fail_one",
-	               "WITH d AS (UPDATE batch_task_detail SET status = 'failed', finished = now(),"
-	               "  error = $2, error_code = 'item.unexpected', error_params = $5::jsonb,"
-	               "  retry_count = greatest(retry_count + 1, $4::int),"
-	               "  next_retry_at = NULL WHERE id = $1 AND status = 'pending' RETURNING task_id),"
-	               " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
-	               "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $3)"
-	               " SELECT count(*) FROM d",
-	               5, (const char *[]){did, a->why, x->owner, limit, a->why_params}, err);
-	if (res == NULL)
-		return -1;
-	n = (int)db_ll(res, 0, 0);
-	PQclear(res);
-	if (n == 0)
-		return 0;
-	x->res.failed++;
-	return chunk_count(db, &counter, x->id, x->slot, 0, 1, 0, 0, err);
+	return chunk_fail_item(
+	    db, &batch_kind, x->id, x->slot, "engine_fail_one",
+	    "WITH d AS (" CHUNK_FAIL_ITEM_SQL("batch_task_detail",
+	                                      ", retry_count = greatest(retry_count + 1, $5::int),"
+	                                      " next_retry_at = NULL",
+	                                      "task_id") "),"
+	    " t AS (UPDATE tasks SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
+	    "  WHERE id IN (SELECT task_id FROM d) AND lock_owner = $4)"
+	    " SELECT count(*) FROM d",
+	    5, (const char *[]){did, a->why, a->why_params, x->owner, limit}, &x->res, err);
 }
 
 int
 engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
-           volatile int *stopping, struct engine_result *out, struct fb_err *err)
+           volatile int *stopping, struct chunk_result *out, struct fb_err *err)
 {
 	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
-	struct chunk_work w = {
-	    .id_field = "batch_id", .item_field = "detail_id", .id = id, .arg = &x,
-	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "engine_finish",
-	    .finish_sql = TASKCENTER_BATCH_END_SQL(
-	        CHUNK_FINISH_UPDATE("batch_task", "batch_task_detail", "batch_id"), "true"),
-	    .start_stmt = "engine_start", .start_sql = CHUNK_START_SQL("batch_task")};
-	struct chunk_end end = {0};
+	const struct chunk_work w = {
+	    .kind = &batch_kind, .id = id, .arg = &x, .chunk = chunk_tx, .fail_one = fail_tx};
 	int rc = -1;
 
-	if (exec_load(db, &x, err) < 0)
-		goto out;
-	rc = chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err);
-	x.res.started = end.started;
-	if (rc < 0)
-		goto out;
-	x.res.more = end.more;
-	x.res.finished = end.finished;
-	rc = 0;
-out:
+	if (exec_load(db, &x, err) == 0)
+		rc = chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &x.res, err);
 	*out = x.res;
 	exec_free(&x);
 	return rc;

@@ -15,22 +15,18 @@
 
 #include <stdint.h>
 
+#include "chunk.h"
 #include "config.h"
 #include "db.h"
 #include "err.h"
 
-struct engine_result {
-	int success, failed, ignored;
-	int finished; /* this executor saw the batch end */
-	int more;     /* stopped early with items left: publish a continuation */
-	int started;  /* this executor moved the batch from init to running */
-};
-
 /*
- * Execute batch id until nothing is left to claim or *stopping is set.  slot spreads the
- * counter updates of concurrent executors over rows of batch_counter.
+ * Execute batch id until nothing is left to claim or *stopping is set (out->more: items
+ * are left, publish a continuation).  slot spreads the counter updates of concurrent
+ * executors over rows of batch_counter.  *out is filled also on failure (the chunks
+ * committed before it).
  */
 int engine_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
-               volatile int *stopping, struct engine_result *out, struct fb_err *err) FB_MUSTCHECK;
+               volatile int *stopping, struct chunk_result *out, struct fb_err *err) FB_MUSTCHECK;
 
 #endif

@@ -24,12 +24,10 @@
 #include "mem.h"
 #include "msg.h"
 #include "procexec.h"
+#include "procop.h"
 #include "taskcenter.h"
 #include "tasklock.h"
 #include "db.h"
-
-static const struct chunk_counter counter =
-    CHUNK_COUNTER("procop_count", "process_bulk_counter", "op_id", "process_bulk_op", "process");
 
 /* ---- the semantics table ----------------------------------------------------------------- */
 
@@ -87,10 +85,7 @@ procexec_cancel_pending(struct db *db, int64_t id, long long *n, struct fb_err *
 
 	db_id(oid, id);
 	res = db_query(db, "procop_cancel_pending",
-	               "WITH l AS (UPDATE proc_log SET status = 'cancelled', finished = now(),"
-	               "  error = 'cancelled by the user', error_code = 'item.cancelled', error_params = NULL"
-	               "  WHERE id IN (SELECT id FROM proc_log WHERE bulk_op_id = $1"
-	               "  AND status = 'pending' FOR UPDATE SKIP LOCKED) RETURNING 1)"
+	               "WITH l AS (" CHUNK_CANCEL_ITEMS_SQL("proc_log", "bulk_op_id", "1") ")"
 	               " SELECT count(*) FROM l",
 	               1, (const char *[]){oid}, err);
 	if (res == NULL)
@@ -110,7 +105,7 @@ struct exec {
 	int slot;
 	const struct opdef *op;
 	int64_t creator;
-	struct procexec_result res;
+	struct chunk_result res;
 };
 
 struct item {
@@ -255,12 +250,8 @@ finish_chunk(struct db *db, struct exec *x, struct item *items, int n, struct fb
 	            5, (const char *[]){ids.data, st.data, old.data, jsonh_str(news), jsonh_str(errors)},
 	            err) < 0)
 		goto out;
-	if (chunk_settle(db, &counter, "procop_heartbeat", CHUNK_HEARTBEAT_SQL("process_bulk_op"),
-	                 x->id, x->slot, s, f, g, err) < 0)
+	if (chunk_settle(db, &procop_kind, x->id, x->slot, s, f, g, &x->res, err) < 0)
 		goto out;
-	x->res.success += s;
-	x->res.failed += f;
-	x->res.ignored += g;
 	ret = 0;
 out:
 	json_object_put(errors);
@@ -280,37 +271,16 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	struct item *items = NULL;
 	struct buf sids = {0}, ok = {0};
 	PGresult *res = NULL;
-	char oid[DB_ID_MAX], lim[16], uid[DB_ID_MAX];
+	char uid[DB_ID_MAX];
 	int i, j, n = 0, nok = 0, ret = -1;
 
-	c->claimed = 0;
-	c->cancelled = 0;
-	c->item = 0;
-	db_id(oid, x->id);
-	db_id(uid, x->creator);
-	snprintf(lim, sizeof(lim), "%d", c->limit);
-	res = db_query(db, "procop_op_status", "SELECT status FROM process_bulk_op WHERE id = $1", 1,
-	               (const char *[]){oid}, err);
-	if (res == NULL)
-		goto out;
-	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "cancelled") == 0) {
-		long long nc = 0;
-
-		c->cancelled = 1;
-		ret = PQntuples(res) == 0 ? 0
-		      : (procexec_cancel_pending(db, x->id, &nc, err) < 0 ||
-		         chunk_count(db, &counter, x->id, x->slot, 0, 0, 0, nc, err) < 0) ? -1 : 0;
+	n = chunk_claim(db, &procop_kind, c, x->id, x->slot, "procop_claim",
+	                CHUNK_CLAIM_SQL("id, session_id", "proc_log", "bulk_op_id"), &res, err);
+	if (n <= 0) { /* error, cancelled, or nothing left */
+		ret = n < 0 ? -1 : 0;
 		goto out;
 	}
-	PQclear(res);
-	res = db_query(db, "procop_claim",
-	               "SELECT id, session_id FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending'"
-	               " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
-	               2, (const char *[]){oid, lim}, err);
-	if (res == NULL)
-		goto out;
-	n = PQntuples(res);
-	items = xcalloc((size_t)(n ? n : 1), sizeof(*items));
+	items = xcalloc((size_t)n, sizeof(*items));
 	buf_puts(&sids, "{");
 	for (i = 0; i < n; i++) {
 		items[i].log_id = db_ll(res, i, 0);
@@ -319,14 +289,7 @@ chunk_tx(struct db *db, void *arg, struct fb_err *err)
 	}
 	buf_puts(&sids, "}");
 	PQclear(res);
-	res = NULL;
-	c->claimed = n;
-	if (n == 1)
-		c->item = items[0].log_id;
-	if (n == 0) {
-		ret = 0;
-		goto out;
-	}
+	db_id(uid, x->creator);
 	/* Lock the sessions in id order (as the engine does); the permission as of now. */
 	res = db_query(db, "procop_lock",
 	               "SELECT s.id, s.state, (u.is_admin OR EXISTS (SELECT 1 FROM app_monitors m"
@@ -379,47 +342,25 @@ fail_tx(struct db *db, void *arg, struct fb_err *err)
 	struct chunk_fail *a = arg;
 	struct exec *x = a->arg;
 	char lid[DB_ID_MAX];
-	PGresult *res;
-	int n;
 
 	db_id(lid, a->item);
-	res = db_query(db, "procop_fail_one",
-	               "WITH l AS (UPDATE proc_log SET status = 'failed', finished = now(), error = $2,"
-	               "  error_code = 'item.unexpected', error_params = $3::jsonb"
-	               "  WHERE id = $1 AND status = 'pending' RETURNING 1) SELECT count(*) FROM l",
-	               3, (const char *[]){lid, a->why, a->why_params}, err);
-	if (res == NULL)
-		return -1;
-	n = (int)db_ll(res, 0, 0);
-	PQclear(res);
-	if (n == 0)
-		return 0;
-	x->res.failed++;
-	return chunk_count(db, &counter, x->id, x->slot, 0, 1, 0, 0, err);
+	return chunk_fail_item(db, &procop_kind, x->id, x->slot, "procop_fail_one",
+	                       "WITH l AS (" CHUNK_FAIL_ITEM_SQL("proc_log", "", "1") ")"
+	                       " SELECT count(*) FROM l",
+	                       3, (const char *[]){lid, a->why, a->why_params}, &x->res, err);
 }
 
 int
 procexec_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
-             volatile int *stopping, struct procexec_result *out, struct fb_err *err)
+             volatile int *stopping, struct chunk_result *out, struct fb_err *err)
 {
 	struct exec x = {.cfg = cfg, .id = id, .slot = slot};
-	struct chunk_work w = {
-	    .id_field = "op_id", .item_field = "proc_log_id", .id = id, .arg = &x,
-	    .chunk = chunk_tx, .fail_one = fail_tx, .finish_stmt = "procop_finish",
-	    .finish_sql = TASKCENTER_OP_END_SQL(
-	        CHUNK_FINISH_UPDATE("process_bulk_op", "proc_log", "bulk_op_id"), "true"),
-	    .start_stmt = "procop_start", .start_sql = CHUNK_START_SQL("process_bulk_op")};
-	struct chunk_end end;
+	const struct chunk_work w = {
+	    .kind = &procop_kind, .id = id, .arg = &x, .chunk = chunk_tx, .fail_one = fail_tx};
 	int rc = -1;
 
-	if (exec_load(db, &x, err) < 0)
-		goto out;
-	if (chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &end, err) < 0)
-		goto out;
-	x.res.more = end.more;
-	x.res.finished = end.finished;
-	rc = 0;
-out:
+	if (exec_load(db, &x, err) == 0)
+		rc = chunk_drive(db, cfg->batch_chunk_size, &w, stopping, &x.res, err);
 	*out = x.res;
 	return rc;
 }

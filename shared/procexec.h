@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "chunk.h"
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -15,18 +16,13 @@
 /* 1 when name is one of the six operations. */
 int procexec_known(const char *name);
 
-struct procexec_result {
-	int success, failed, ignored;
-	int finished; /* this executor saw the operation end */
-	int more;     /* stopped early with sessions left: publish a continuation */
-};
-
 /*
- * Execute operation id until nothing is left to claim or *stopping is set.  slot spreads
- * the counter updates of concurrent executors over rows of process_bulk_counter.
+ * Execute operation id until nothing is left to claim or *stopping is set (out->more:
+ * sessions are left, publish a continuation).  slot spreads the counter updates of
+ * concurrent executors over rows of process_bulk_counter.
  */
 int procexec_run(struct db *db, const struct fb_config *cfg, int64_t id, int slot,
-                 volatile int *stopping, struct procexec_result *out,
+                 volatile int *stopping, struct chunk_result *out,
                  struct fb_err *err) FB_MUSTCHECK;
 
 /*

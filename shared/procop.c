@@ -628,38 +628,29 @@ procop_active(struct db *db, int64_t creator, int limit, struct json_object **ou
 	return 0;
 }
 
+const struct chunk_kind procop_kind = {
+	CHUNK_KIND("procop", "process_bulk_op", "proc_log", "bulk_op_id"),
+	.id_field = "op_id",
+	.item_field = "proc_log_id",
+	.counter = CHUNK_COUNTER("procop_count", "process_bulk_counter", "op_id", "process_bulk_op",
+	                         "process"),
+	.today_stmt = "procop_today",
+	.today_sql = CHUNK_TODAY_SQL("process_bulk_op", OP_COUNTS_JOIN("b")),
+	.finish_stmt = "procop_finish",
+	.finish_sql = TASKCENTER_OP_END_SQL(
+	    CHUNK_FINISH_UPDATE("process_bulk_op", "proc_log", "bulk_op_id"), "true"),
+	/* A cancel that ends the operation tells its submitter (batch.finished, cancelled). */
+	.cancel_stmt = "procop_cancel",
+	.cancel_sql = TASKCENTER_OP_END_SQL(CHUNK_CANCEL_SQL("process_bulk_op"), TASKCENTER_CANCEL_ENDED),
+	.not_found = "proc.not_found",
+	.cancelled = "proc.cancelled",
+	.cancel_items = procexec_cancel_pending,
+};
+
 int
 procop_today(struct db *db, int64_t creator, struct chunk_day *out, struct fb_err *err)
 {
-	return chunk_today(db, "procop_today",
-	                   CHUNK_TODAY_SQL("process_bulk_op", OP_COUNTS_JOIN("b")), creator, out, err);
-}
-
-/* Operation id of uid: its status (row locked FOR UPDATE when lock), or FB_ENOTFOUND. */
-static int
-owned_op(struct db *db, int64_t id, int64_t uid, int lock, char status[16], struct fb_err *err)
-{
-	char oid[DB_ID_MAX], u[DB_ID_MAX];
-	PGresult *res;
-
-	db_id(oid, id);
-	db_id(u, uid);
-	res = lock ? db_query(db, "procop_lock_owned",
-	                      "SELECT status FROM process_bulk_op WHERE id = $1 AND creator = $2"
-	                      " FOR UPDATE", 2, (const char *[]){oid, u}, err)
-	           : db_query(db, "procop_owned",
-	                      "SELECT status FROM process_bulk_op WHERE id = $1 AND creator = $2",
-	                      2, (const char *[]){oid, u}, err);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		fb_err_msg(err, FB_ENOTFOUND, "proc.not_found", msg_args("id", json_object_new_int64(id), NULL));
-		return -1;
-	}
-	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	return chunk_today(db, &procop_kind, creator, out, err);
 }
 
 int
@@ -679,7 +670,7 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 	                   "list.item_status",
 	                   err) < 0)
 		return -1;
-	if (owned_op(db, id, u->id, 0, st, err) < 0)
+	if (chunk_owned(db, &procop_kind, id, u->id, 0, st, err) < 0)
 		return -1;
 	db_id(oid, id);
 	listing_page(page, page_size, lim, off);
@@ -718,56 +709,21 @@ procop_items(struct db *db, const struct user_rec *u, int64_t id, const char *st
 	return 0;
 }
 
-struct cancel_ctx {
-	int64_t id, uid;
-	int n;
-};
-
-static int
-cancel_tx(struct db *db, void *arg, struct fb_err *err)
-{
-	struct cancel_ctx *c = arg;
-	char st[16];
-	long long n;
-
-	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
-		return -1;
-	/* Rows in flight finish in their executor, which then cancels what is left. */
-	if (procexec_cancel_pending(db, c->id, &n, err) < 0)
-		return -1;
-	c->n = (int)n;
-	/* A cancel that ends the operation tells its submitter (batch.finished, cancelled). */
-	return chunk_adjust(db, "procop_cancel",
-	                    TASKCENTER_OP_END_SQL(CHUNK_CANCEL_SQL("process_bulk_op"),
-	                                          TASKCENTER_CANCEL_ENDED),
-	                    c->id, n, err);
-}
-
 int
 procop_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n, struct fb_err *err)
 {
-	struct cancel_ctx c = {.id = id, .uid = u->id};
-
-	if (db_tx(db, cancel_tx, &c, err) < 0)
-		return -1;
-	*n = c.n;
-	return 0;
+	return chunk_cancel(db, &procop_kind, id, u->id, n, err);
 }
 
+/* Every failed row of the operation back to pending, as if never run. */
 static int
-retry_tx(struct db *db, void *arg, struct fb_err *err)
+reopen_items(struct db *db, void *arg, int64_t id, int *n, struct fb_err *err)
 {
-	struct cancel_ctx *c = arg;
-	char oid[DB_ID_MAX], st[16];
+	char oid[DB_ID_MAX];
 	PGresult *res;
 
-	if (owned_op(db, c->id, c->uid, 1, st, err) < 0)
-		return -1;
-	if (strcmp(st, "cancelled") == 0) {
-		fb_err_msg(err, FB_ECONFLICT, "proc.cancelled", msg_args("id", json_object_new_int64(c->id), NULL));
-		return -1;
-	}
-	db_id(oid, c->id);
+	(void)arg;
+	db_id(oid, id);
 	res = db_query(db, "procop_retry_items",
 	               "WITH l AS (UPDATE proc_log SET status = 'pending', finished = NULL, error = NULL,"
 	               "  error_code = NULL, error_params = NULL,"
@@ -777,40 +733,22 @@ retry_tx(struct db *db, void *arg, struct fb_err *err)
 	               1, (const char *[]){oid}, err);
 	if (res == NULL)
 		return -1;
-	c->n = (int)db_ll(res, 0, 0);
+	*n = (int)db_ll(res, 0, 0);
 	PQclear(res);
-	if (c->n == 0)
-		return 0;
-	return chunk_adjust(db, "procop_retry", CHUNK_REOPEN_SQL("process_bulk_op"), c->id, c->n, err);
+	return 0;
 }
 
 int
 procop_retry_prepare(struct db *db, const struct user_rec *u, int64_t id, int *n,
                      struct fb_err *err)
 {
-	struct cancel_ctx c = {.id = id, .uid = u->id};
-
-	if (db_tx(db, retry_tx, &c, err) < 0)
-		return -1;
-	*n = c.n;
-	return 0;
+	return chunk_retry(db, &procop_kind, id, u->id, reopen_items, NULL, n, err);
 }
 
 int
 procop_pending(struct db *db, int64_t id, long long *n, struct fb_err *err)
 {
-	char oid[DB_ID_MAX];
-	PGresult *res;
-
-	db_id(oid, id);
-	res = db_query(db, "procop_pending",
-	               "SELECT count(*) FROM proc_log WHERE bulk_op_id = $1 AND status = 'pending'", 1,
-	               (const char *[]){oid}, err);
-	if (res == NULL)
-		return -1;
-	*n = db_ll(res, 0, 0);
-	PQclear(res);
-	return 0;
+	return chunk_pending(db, &procop_kind, id, n, err);
 }
 
 int
@@ -832,6 +770,5 @@ int
 procop_recover_scan(struct db *db, const struct fb_config *cfg, int64_t **ids, size_t *n,
                     struct fb_err *err)
 {
-	return chunk_stale(db, cfg, "procop_recover_stale", CHUNK_STALE_SQL("process_bulk_op"), ids,
-	                   n, err);
+	return chunk_stale(db, cfg, &procop_kind, ids, n, err);
 }

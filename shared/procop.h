@@ -115,7 +115,6 @@ int procop_items(struct db *db, const struct user_rec *u, int64_t id, const char
                  int64_t page, int64_t page_size, enum msg_lang lang,
                  struct json_object **out,
                  struct fb_err *err) FB_MUSTCHECK;
-/* Pending sessions become cancelled; *n counts them. */
 /*
  * Operations not yet settled (init, running), newest first, at most limit, of creator
  * (0: everyone's), as procop_status JSON in an array (caller json_object_put).
@@ -128,11 +127,15 @@ struct chunk_day;
 int procop_today(struct db *db, int64_t creator, struct chunk_day *out,
                  struct fb_err *err) FB_MUSTCHECK;
 
+/* Pending sessions become cancelled; *n counts them. */
 int procop_cancel(struct db *db, const struct user_rec *u, int64_t id, int *n,
                   struct fb_err *err) FB_MUSTCHECK;
 /* Failed sessions become pending again; *n counts them (publish process.bulk when > 0). */
 int procop_retry_prepare(struct db *db, const struct user_rec *u, int64_t id, int *n,
                          struct fb_err *err) FB_MUSTCHECK;
+
+/* What users and executors do to operations as to any chunked work (chunk.h). */
+extern const struct chunk_kind procop_kind;
 
 /* Sessions of operation id still pending. */
 int procop_pending(struct db *db, int64_t id, long long *n, struct fb_err *err) FB_MUSTCHECK;

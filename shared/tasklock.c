@@ -114,6 +114,48 @@ tasklock_release_batch(struct db *db, int64_t id, long long *n, struct fb_err *e
 	               1, (const char *[]){bid}, err);
 }
 
+/*
+ * The sweep's statement over the tasks WHERE allows: the locks of tasks locked by a batch
+ * that is gone, or final with an item that cannot be retried, released; each one's task,
+ * batch and reason answered.  c lists the tasks of the items that can have lost their
+ * reason to stay locked since the last round (tasklock.h); as arrays, so that the planner
+ * probes primary keys whatever it guesses of their number (as a join, it hashed all of
+ * tasks, or all of batch_task_detail).  A pending item of a cancelled batch is left to the
+ * executor that cancels it; a task in an executor's hands is skipped (its row is locked)
+ * and seen again while its batch is within the overlap, or while its failed item has a
+ * retry planned.
+ */
+#define SWEEP_SQL(where)                                                                     \
+	"WITH c AS ("                                                                            \
+	"  SELECT task_id FROM batch_task_detail WHERE batch_id = ANY (ARRAY(SELECT id"           \
+	"   FROM batch_task WHERE status IN ('finished', 'cancelled')"                           \
+	"   AND modified >= (SELECT swept_to FROM tasklock_sweep_mark)"                          \
+	"    - interval '" TASKLOCK_SWEEP_OVERLAP "'))"                                          \
+	"  AND status <> 'pending'"                                                              \
+	"  UNION"                                                                                \
+	"  SELECT task_id FROM batch_task_detail"                                                \
+	"  WHERE status = 'failed' AND next_retry_at IS NOT NULL),"                              \
+	" s AS ("                                                                                \
+	"  SELECT t.id AS task_id, b.id AS batch_id, d.id AS detail_id,"                         \
+	"   CASE WHEN b.id IS NULL THEN 'the batch does not exist'"                              \
+	"        WHEN d.id IS NULL THEN 'the batch has no item for the task'"                    \
+	"        WHEN b.status = 'cancelled' THEN 'the batch was cancelled'"                     \
+	"        WHEN d.status <> 'failed' THEN 'the item is ' || d.status"                      \
+	"        WHEN d.retry_count >= $1::int THEN 'the item reached the retry limit'"          \
+	"        WHEN d.next_retry_at IS NULL THEN 'no retry is planned'"                        \
+	"        ELSE 'the retry window has passed' END AS reason"                               \
+	"  FROM tasks t"                                                                         \
+	"  LEFT JOIN batch_task b ON b.id = CASE WHEN t.lock_owner ~ '^batch:[0-9]{1,18}$'"      \
+	"   THEN substr(t.lock_owner, 7)::bigint END"                                            \
+	"  LEFT JOIN batch_task_detail d ON d.batch_id = b.id AND d.task_id = t.id"              \
+	"  WHERE " where " AND t.lock_owner IS NOT NULL AND t.lock_kind = 'batch'"                \
+	"  AND (b.id IS NULL OR (b.status IN ('finished', 'cancelled') AND (d.id IS NULL"        \
+	"   OR (d.status <> 'pending' AND NOT " TASKLOCK_RETRYABLE("$1", "$2") "))))"             \
+	"  ORDER BY t.id LIMIT $3 FOR UPDATE OF t SKIP LOCKED),"                                 \
+	" r AS (UPDATE tasks t SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"        \
+	"  FROM s WHERE t.id = s.task_id)"                                                       \
+	" SELECT task_id, batch_id, reason FROM s ORDER BY task_id"
+
 int
 tasklock_sweep(struct db *db, const struct fb_config *cfg, int max,
                struct tasklock_release **out, size_t *n, struct fb_err *err)
@@ -121,41 +163,27 @@ tasklock_sweep(struct db *db, const struct fb_config *cfg, int max,
 	char limit[16], window[16], maxs[16];
 	const char *p[3] = {limit, window, maxs};
 	PGresult *res;
-	int i, rows;
+	int i, rows, full;
 
 	*out = NULL;
 	*n = 0;
 	snprintf(limit, sizeof(limit), "%d", cfg->batch_retry_limit);
 	snprintf(window, sizeof(window), "%d", cfg->batch_retry_window_seconds);
 	snprintf(maxs, sizeof(maxs), "%d", max);
-	/*
-	 * Tasks locked by a batch that is gone, or final with an item that cannot be retried.
-	 * A pending item of a cancelled batch is left to the executor that cancels it; a task
-	 * in an executor's hands is skipped (its row is locked) and seen next time.
-	 */
-	res = db_query(
-	    db, "tasklock_sweep",
-	    "WITH s AS ("
-	    "  SELECT t.id AS task_id, b.id AS batch_id, d.id AS detail_id,"
-	    "   CASE WHEN b.id IS NULL THEN 'the batch does not exist'"
-	    "        WHEN d.id IS NULL THEN 'the batch has no item for the task'"
-	    "        WHEN b.status = 'cancelled' THEN 'the batch was cancelled'"
-	    "        WHEN d.status <> 'failed' THEN 'the item is ' || d.status"
-	    "        WHEN d.retry_count >= $1::int THEN 'the item reached the retry limit'"
-	    "        WHEN d.next_retry_at IS NULL THEN 'no retry is planned'"
-	    "        ELSE 'the retry window has passed' END AS reason"
-	    "  FROM tasks t"
-	    "  LEFT JOIN batch_task b ON b.id = CASE WHEN t.lock_owner ~ '^batch:[0-9]{1,18}$'"
-	    "   THEN substr(t.lock_owner, 7)::bigint END"
-	    "  LEFT JOIN batch_task_detail d ON d.batch_id = b.id AND d.task_id = t.id"
-	    "  WHERE t.lock_owner IS NOT NULL AND t.lock_kind = 'batch'"
-	    "  AND (b.id IS NULL OR (b.status IN ('finished', 'cancelled') AND (d.id IS NULL"
-	    "   OR (d.status <> 'pending' AND NOT " TASKLOCK_RETRYABLE("$1", "$2") "))))"
-	    "  ORDER BY t.id LIMIT $3 FOR UPDATE OF t SKIP LOCKED),"
-	    " r AS (UPDATE tasks t SET lock_kind = NULL, lock_owner = NULL, locked_at = NULL"
-	    "  FROM s WHERE t.id = s.task_id)"
-	    " SELECT task_id, batch_id, reason FROM s ORDER BY task_id",
-	    3, p, err);
+	/* The mark, locked until the commit: one sweep at a time moves it. */
+	res = db_query(db, "tasklock_sweep_due",
+	               "SELECT full_to <= now() - interval '" TASKLOCK_SWEEP_FULL "'"
+	               " FROM tasklock_sweep_mark FOR UPDATE",
+	               0, NULL, err);
+	if (res == NULL)
+		return -1;
+	full = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (full)
+		res = db_query(db, "tasklock_sweep_all", SWEEP_SQL("true"), 3, p, err);
+	else
+		res = db_query(db, "tasklock_sweep",
+		               SWEEP_SQL("t.id = ANY (ARRAY(SELECT task_id FROM c))"), 3, p, err);
 	if (res == NULL)
 		return -1;
 	rows = PQntuples(res);
@@ -171,13 +199,21 @@ tasklock_sweep(struct db *db, const struct fb_config *cfg, int max,
 	PQclear(res);
 	/*
 	 * Retries that can no longer happen are dropped, so that the recovery scan's index of
-	 * planned retries holds only live ones.
+	 * planned retries holds only live ones; not while the item's task is still locked by
+	 * its batch (past max, or skipped), whose planned retry brings it back next round.
+	 * Then, when this round left nothing behind, the next one starts from this one.
 	 */
 	if (db_exec(db, "tasklock_drop_retries",
 	            "UPDATE batch_task_detail d SET next_retry_at = NULL FROM batch_task b"
 	            " WHERE b.id = d.batch_id AND d.status = 'failed' AND d.next_retry_at IS NOT NULL"
-	            " AND NOT " TASKLOCK_RETRYABLE("$1", "$2"),
-	            2, p, err) < 0) {
+	            " AND NOT " TASKLOCK_RETRYABLE("$1", "$2") " AND NOT EXISTS (SELECT 1 FROM tasks t"
+	            " WHERE t.id = d.task_id AND t.lock_kind = 'batch'"
+	            " AND t.lock_owner = 'batch:' || d.batch_id)",
+	            2, p, err) < 0 ||
+	    (rows < max && db_exec(db, "tasklock_sweep_mark",
+	                           "UPDATE tasklock_sweep_mark SET swept_to = now(),"
+	                           " full_to = CASE WHEN $1::boolean THEN now() ELSE full_to END",
+	                           1, (const char *[]){full ? "t" : "f"}, err) < 0)) {
 		free(*out);
 		*out = NULL;
 		*n = 0;

@@ -14,7 +14,8 @@
  *     abandons its planned retries;
  *   - tasklock_release_sessions, tasklock_release_tasks: sessions ended by an operator,
  *     tasks timed out let go of every lock;
- *   - tasklock_sweep: the periodic backstop over all batch locks;
+ *   - tasklock_sweep: the periodic backstop over the locks of items that changed since its
+ *     last round;
  *   - tasklock_takeover: a new batch of the same user takes over the locks of that user's
  *     failed items (the old items become 'superseded').
  *
@@ -89,7 +90,21 @@ struct tasklock_release {
  * Release up to max batch locks whose batch is final (finished or cancelled) or gone and
  * whose item cannot be retried; drop retries planned past the window.  *out gets a
  * malloc'ed list of what was released (caller frees; NULL when *n is 0).
+ *
+ * Only the tasks of items that can have lost their reason to stay locked are read: the
+ * items of batches settled since the last round that left nothing behind (migration 0017,
+ * TASKLOCK_SWEEP_OVERLAP earlier still), and failed items with a retry planned.  A lock no
+ * such item names (one naming a batch that does not exist, written by hand) is seen by
+ * the full pass over all of tasks, one round in TASKLOCK_SWEEP_FULL.
  */
+/*
+ * How far before the last round's start the sweep looks: a batch settled by a transaction
+ * still open then has an older modified time (its transaction's start) and commits within
+ * this.
+ */
+#define TASKLOCK_SWEEP_OVERLAP "10 minutes"
+/* How often a round reads all of tasks instead (also the first round of all). */
+#define TASKLOCK_SWEEP_FULL "1 day"
 int tasklock_sweep(struct db *db, const struct fb_config *cfg, int max,
                    struct tasklock_release **out, size_t *n, struct fb_err *err) FB_MUSTCHECK;
 

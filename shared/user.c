@@ -34,3 +34,11 @@ user_find(struct db *db, const char *login, struct user_rec *rec, struct fb_err 
 	PQclear(res);
 	return 1;
 }
+
+int
+user_exists(void *db, const char *login, struct fb_err *err)
+{
+	struct user_rec u;
+
+	return user_find(db, login, &u, err);
+}

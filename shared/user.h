@@ -20,5 +20,10 @@ struct user_rec {
 
 /* 1 found (rec filled), 0 no such user, -1 error. */
 int user_find(struct db *db, const char *login, struct user_rec *rec, struct fb_err *err) FB_MUSTCHECK;
+/*
+ * 1 when login is a user, 0 when not, -1 error; db is the struct db *.  The shape of the
+ * user_exists callback of form validation (schema.h: struct schema_env).
+ */
+int user_exists(void *db, const char *login, struct fb_err *err) FB_MUSTCHECK;
 
 #endif

@@ -21,7 +21,7 @@
 
 /* The items this executor settled, into the runner's metrics. */
 static void
-count_items(struct job_ctx *ctx, const char *type, const struct engine_result *r)
+count_items(struct job_ctx *ctx, const char *type, const struct chunk_result *r)
 {
 	const char *outcome[3] = {"success", "failed", "ignored"};
 	const int n[3] = {r->success, r->failed, r->ignored};
@@ -56,7 +56,7 @@ static int
 run(struct job_ctx *ctx, struct json_object *args, const char *type, struct fb_err *err)
 {
 	const struct job_exec x = {"batch_id", batch_pending, publish_helpers, type};
-	struct engine_result r = {0};
+	struct chunk_result r = {0};
 	int64_t id;
 	int slot;
 

@@ -31,7 +31,7 @@ int
 job_process_bulk(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 {
 	const struct job_exec x = {"op_id", procop_pending, publish_helpers, NULL};
-	struct procexec_result r = {0};
+	struct chunk_result r = {0};
 	int64_t id;
 	int slot;
 

@@ -7,8 +7,9 @@
 #      cancel; cancelling a finished batch drops its planned retries and lets go too;
 #   2. a failed item whose retry window has passed (moved into the past in SQL) is released
 #      by the lock sweep of batch.recover (enqueued with flowbatchctl), which logs each
-#      release with batch and task ids; a lock naming no batch goes too; an item still
-#      retryable keeps its lock; an item that fails past its window is released at once;
+#      release with batch and task ids; a lock naming no batch goes too (in the round that
+#      reads all of tasks, once a day, asked for here); an item still retryable keeps its
+#      lock; an item that fails past its window is released at once;
 #   3. POST /api/batch naming tasks that failed items of my earlier batch hold locked takes
 #      the locks over: the new batch succeeds, the old items become superseded (counts =
 #      details); a task locked by another user's batch is never taken over;
@@ -114,6 +115,8 @@ it_sql "UPDATE tasks SET lock_kind = 'batch', lock_owner = 'batch:987654321', lo
 # The retry window of three of them opened 25 hours ago.
 it_sql "UPDATE batch_task_detail SET created = created - interval '25 hours' WHERE batch_id = :b
 	AND task_id = ANY (:'ids'::bigint[])" b="$B3" ids="$(bf_arr_sql "${w[@]:0:3}")" >/dev/null
+# The next round reads all of tasks, as one does once a day: it sees a lock no item names.
+it_sql "UPDATE tasklock_sweep_mark SET full_to = '-infinity'" >/dev/null
 it_ctl enqueue batch.recover '{}' >/dev/null || it_fail "2: flowbatchctl enqueue batch.recover"
 swept() {
 	[[ $(locked_by "$B3" "${w[@]:0:3}") == 0 &&

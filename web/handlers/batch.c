@@ -20,6 +20,7 @@
 #include "task.h"
 #include "taskcenter.h"
 #include "msg.h"
+#include "work.h"
 
 static void
 free_ptr(void *p)
@@ -166,56 +167,33 @@ batch_respond_created(struct request *r, const struct batch_created *made, const
 int
 handle_batch_list(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-	int64_t page, size;
-
-	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
-		return -1;
-	if (batch_list(db, r->user, request_param(r, "status"), page, size, &out, err) < 0)
-		return -1;
-	respond_json(r, 200, out);
-	return 0;
+	return work_list(r, batch_list, err);
 }
 
 int
 handle_batch_get(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-
-	if ((db = request_db(r, err)) == NULL)
-		return -1;
-	if (batch_status(db, r->user, handler_path_id(r), &out, err) < 0)
-		return -1;
-	respond_json(r, 200, out);
-	return 0;
+	return work_get(r, batch_status, err);
 }
 
 int
 handle_batch_details(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-	int64_t page, size;
+	return work_items(r, batch_details, err);
+}
 
-	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
-		return -1;
-	if (batch_details(db, r->user, handler_path_id(r), request_param(r, "status"), page, size,
-	                  r->lang, &out,
-	                  err) < 0)
-		return -1;
-	respond_json(r, 200, out);
-	return 0;
+/* batch.retry for batch id, as work.h publishes. */
+static int
+publish_retry(struct queue *q, int64_t id, struct fb_err *err)
+{
+	return batch_publish(q, "batch.retry", id, err);
 }
 
 int
 handle_batch_retry(struct request *r, struct fb_err *err)
 {
 	static const char *const keys[] = {"task_ids", NULL};
-	struct json_object *body = NULL, *ids = NULL, *out;
-	struct fb_err perr = {0};
-	struct queue *q;
+	struct json_object *body = NULL, *ids = NULL;
 	struct db *db;
 	int64_t *task_ids = NULL, id = handler_path_id(r);
 	size_t n = 0;
@@ -236,16 +214,7 @@ handle_batch_retry(struct request *r, struct fb_err *err)
 		return -1;
 	if (batch_retry_prepare(db, r->user, id, task_ids, n, &count, err) < 0)
 		return -1;
-	if (count > 0 && ((q = request_queue(r, &perr)) == NULL ||
-	                  batch_publish(q, "batch.retry", id, &perr) < 0))
-		log_warn("retry not published; recovery will resume it", "batch_id", LOG_INT(id),
-		         "error", LOG_STR(perr.msg), NULL);
-	fb_err_clear(&perr);
-	out = json_object_new_object();
-	jsonh_add_int(out, "batch_id", id);
-	jsonh_add_int(out, "retrying", count);
-	respond_json(r, 202, out);
-	return 0;
+	return work_retried(r, "batch_id", id, count, publish_retry);
 }
 
 void
@@ -263,19 +232,5 @@ handler_publish_push(struct request *r)
 int
 handle_batch_cancel(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-	int64_t id = handler_path_id(r);
-	int count;
-
-	if ((db = request_db(r, err)) == NULL)
-		return -1;
-	if (batch_cancel(db, r->user, id, &count, err) < 0)
-		return -1;
-	handler_publish_push(r);
-	out = json_object_new_object();
-	jsonh_add_int(out, "batch_id", id);
-	jsonh_add_int(out, "cancelled", count);
-	respond_json(r, 202, out);
-	return 0;
+	return work_cancel(r, batch_cancel, "batch_id", err);
 }

@@ -23,6 +23,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "procop.h"
+#include "work.h"
 
 #define SESSION_IDS_QUERY_MAX 1000
 
@@ -208,75 +209,37 @@ handle_process_bulk_submit(struct request *r, struct fb_err *err)
 int
 handle_process_bulk_list(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-	int64_t page, size;
-
-	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
-		return -1;
-	if (procop_list(db, r->user, request_param(r, "status"), page, size, &out, err) < 0)
-		return -1;
-	respond_json(r, 200, out);
-	return 0;
+	return work_list(r, procop_list, err);
 }
 
 int
 handle_process_bulk_get(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-
-	if ((db = request_db(r, err)) == NULL)
-		return -1;
-	if (procop_status(db, r->user, handler_path_id(r), &out, err) < 0)
-		return -1;
-	respond_json(r, 200, out);
-	return 0;
+	return work_get(r, procop_status, err);
 }
 
 int
 handle_process_bulk_items(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-	int64_t page, size;
-
-	if (handler_paging(r, &page, &size, err) < 0 || (db = request_db(r, err)) == NULL)
-		return -1;
-	if (procop_items(db, r->user, handler_path_id(r), request_param(r, "status"), page, size,
-	                  r->lang, &out,
-	                 err) < 0)
-		return -1;
-	respond_json(r, 200, out);
-	return 0;
+	return work_items(r, procop_items, err);
 }
 
 int
 handle_process_bulk_cancel(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct db *db;
-	int64_t id = handler_path_id(r);
-	int n;
+	return work_cancel(r, procop_cancel, "op_id", err);
+}
 
-	if ((db = request_db(r, err)) == NULL)
-		return -1;
-	if (procop_cancel(db, r->user, id, &n, err) < 0)
-		return -1;
-	handler_publish_push(r);
-	out = json_object_new_object();
-	jsonh_add_int(out, "op_id", id);
-	jsonh_add_int(out, "cancelled", n);
-	respond_json(r, 202, out);
-	return 0;
+/* process.bulk for operation id, as work.h publishes. */
+static int
+publish_retry(struct queue *q, int64_t id, struct fb_err *err)
+{
+	return procop_publish(q, id, 0, err);
 }
 
 int
 handle_process_bulk_retry(struct request *r, struct fb_err *err)
 {
-	struct json_object *out;
-	struct fb_err perr = {0};
-	struct queue *q;
 	struct db *db;
 	int64_t id = handler_path_id(r);
 	int n;
@@ -285,15 +248,7 @@ handle_process_bulk_retry(struct request *r, struct fb_err *err)
 		return -1;
 	if (procop_retry_prepare(db, r->user, id, &n, err) < 0)
 		return -1;
-	if (n > 0 && ((q = request_queue(r, &perr)) == NULL || procop_publish(q, id, 0, &perr) < 0))
-		log_warn("retry not published; recovery will resume it", "op_id", LOG_INT(id), "error",
-		         LOG_STR(perr.msg), NULL);
-	fb_err_clear(&perr);
-	out = json_object_new_object();
-	jsonh_add_int(out, "op_id", id);
-	jsonh_add_int(out, "retrying", n);
-	respond_json(r, 202, out);
-	return 0;
+	return work_retried(r, "op_id", id, n, publish_retry);
 }
 
 int
