@@ -37,97 +37,106 @@ static int
 text_scan(struct xlsx_part *p, const char *buf, size_t n)
 {
 	static const char cdata[] = "[CDATA[";
+	/* The scan's state in locals: p is not reloaded after every byte. */
+	enum xlsx_scan scan = p->scan;
+	char quote = p->quote;
+	int seen = p->seen, rc = 0;
+	size_t run = p->run, run_cap = p->run_cap, i;
 	const char *target;
-	size_t i;
 
 	for (i = 0; i < n; i++) {
 		char c = buf[i];
 
-		switch (p->scan) {
+		switch (scan) {
 		case SCAN_TEXT: {
 			/* Most bytes are text: skip to the next '<' at once. */
 			const char *lt = memchr(buf + i, '<', n - i);
 			size_t k = lt ? (size_t)(lt - (buf + i)) : n - i;
 
-			p->run += k;
-			if (p->run > p->run_cap)
-				return -1;
+			run += k;
+			if (run > run_cap) {
+				rc = -1;
+				goto out;
+			}
 			i += k;
 			if (lt != NULL)
-				p->scan = SCAN_LT;
+				scan = SCAN_LT;
 			break;
 		}
 		case SCAN_LT:
-			p->seen = 0;
+			seen = 0;
 			if (c == '!') {
-				p->scan = SCAN_BANG;
+				scan = SCAN_BANG;
 			} else if (c == '?') {
-				p->scan = SCAN_PI;
+				scan = SCAN_PI;
 			} else {
-				p->scan = c == '>' ? SCAN_TEXT : SCAN_TAG;
-				p->run = 0;
+				scan = c == '>' ? SCAN_TEXT : SCAN_TAG;
+				run = 0;
 			}
 			break;
-		case SCAN_TAG: {
+		case SCAN_TAG:
 			/* Skip to the next quote or '>' at once. */
-			const char *e = buf + i;
-
-			while (e < buf + n && *e != '"' && *e != '\'' && *e != '>')
-				e++;
-			if (e == buf + n)
-				return 0;
-			i = (size_t)(e - buf);
-			if (*e == '>') {
-				p->scan = SCAN_TEXT;
+			while (c != '"' && c != '\'' && c != '>') {
+				if (++i == n)
+					goto out;
+				c = buf[i];
+			}
+			if (c == '>') {
+				scan = SCAN_TEXT;
 			} else {
-				p->quote = *e;
-				p->scan = SCAN_QUOTE;
+				quote = c;
+				scan = SCAN_QUOTE;
 			}
 			break;
-		}
 		case SCAN_QUOTE: {
-			const char *q = memchr(buf + i, p->quote, n - i);
+			const char *q = memchr(buf + i, quote, n - i);
 
 			if (q == NULL)
-				return 0;
+				goto out;
 			i = (size_t)(q - buf);
-			p->scan = SCAN_TAG;
+			scan = SCAN_TAG;
 			break;
 		}
 		case SCAN_BANG:
 			/* "--" opens a comment, "[CDATA[" a CDATA section; the rest are declarations
 			 * (DOCTYPE...), which the reader refuses anyway. */
-			if (p->seen == 0)
-				p->quote = c;
-			target = p->quote == '-' ? "--" : cdata;
-			if (c != target[p->seen]) {
-				p->scan = c == '>' ? SCAN_TEXT : SCAN_TAG;
-			} else if (target[++p->seen] == '\0') {
-				p->scan = p->quote == '-' ? SCAN_COMMENT : SCAN_CDATA;
-				p->seen = 0;
+			if (seen == 0)
+				quote = c;
+			target = quote == '-' ? "--" : cdata;
+			if (c != target[seen]) {
+				scan = c == '>' ? SCAN_TEXT : SCAN_TAG;
+			} else if (target[++seen] == '\0') {
+				scan = quote == '-' ? SCAN_COMMENT : SCAN_CDATA;
+				seen = 0;
 			}
 			break;
 		case SCAN_COMMENT:
-			if (c == '>' && p->seen >= 2)
-				p->scan = SCAN_TEXT;
-			p->seen = c == '-' ? p->seen + 1 : 0;
+			if (c == '>' && seen >= 2)
+				scan = SCAN_TEXT;
+			seen = c == '-' ? seen + 1 : 0;
 			break;
 		case SCAN_CDATA:
-			if (c == '>' && p->seen >= 2) {
-				p->scan = SCAN_TEXT;
-			} else if (++p->run > p->run_cap) {
-				return -1;
+			if (c == '>' && seen >= 2) {
+				scan = SCAN_TEXT;
+			} else if (++run > run_cap) {
+				rc = -1;
+				goto out;
 			}
-			p->seen = c == ']' ? p->seen + 1 : 0;
+			seen = c == ']' ? seen + 1 : 0;
 			break;
 		case SCAN_PI:
-			if (c == '>' && p->seen)
-				p->scan = SCAN_TEXT;
-			p->seen = c == '?';
+			if (c == '>' && seen)
+				scan = SCAN_TEXT;
+			seen = c == '?';
 			break;
 		}
 	}
-	return 0;
+out:
+	p->scan = scan;
+	p->quote = quote;
+	p->seen = seen;
+	p->run = run;
+	return rc;
 }
 
 /* ---- attributes -------------------------------------------------------------------- */
