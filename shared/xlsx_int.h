@@ -18,7 +18,10 @@
 #include <zip.h>
 
 #include "mem.h"
+#include "msg.h"
 #include "xlsx_read.h"
+
+struct json_object;
 
 #define XLSX_MAX_DEPTH 64
 #define XLSX_MAX_SHEETS 4096
@@ -135,6 +138,16 @@ int xlsx_part_parse(struct xlsx *x, const char *name, const struct xlsx_handler 
 int xlsx_part_exists(struct xlsx *x, const char *name);
 
 /* ---- shared helpers ---------------------------------------------------------------- */
+
+/* Fill err with message mcode of msg.c's catalogue ("xlsx.*"): code is the fb_code, then
+ * (name, value) pairs of parameters as msg_args takes them. */
+#define xlsx_fail(err, code, mcode, ...) \
+	fb_err_msg((err), (code), (mcode), msg_args(__VA_ARGS__, NULL))
+/* Parameter values (new json-c objects): a string; at most max bytes of the len bytes at s,
+ * cut on a character boundary; a number. */
+struct json_object *xlsx_str(const char *s);
+struct json_object *xlsx_quote(const char *s, size_t len, size_t max);
+struct json_object *xlsx_num(long long n);
 
 /* A non-negative decimal of n bytes with no sign or spaces; -1 when not one or above max. */
 long xlsx_parse_uint(const char *s, size_t n, long max);

@@ -19,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "utf8.h"
 #include "xlsx_int.h"
 
 /* Inflated bytes handed to the parser at a time. */
@@ -181,8 +183,7 @@ refuse_dtd(struct xlsx_part *p)
 {
 	if (p->status != 0)
 		return;
-	fb_err_set(p->err, FB_EINVAL, "xlsx: part %s has a DOCTYPE or entity reference "
-	           "(not allowed)", p->name);
+	xlsx_fail(p->err, FB_EINVAL, "xlsx.doctype", "part", xlsx_str(p->name));
 	halt(p, -1);
 }
 
@@ -202,8 +203,8 @@ sax_start(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar 
 	if (p->status != 0)
 		return;
 	if (depth > XLSX_MAX_DEPTH) {
-		fb_err_set(p->err, FB_EINVAL, "xlsx: part %s nests deeper than %d", p->name,
-		           XLSX_MAX_DEPTH);
+		xlsx_fail(p->err, FB_EINVAL, "xlsx.too_deep", "part", xlsx_str(p->name), "max",
+		          xlsx_num(XLSX_MAX_DEPTH));
 		halt(p, -1);
 		return;
 	}
@@ -330,21 +331,22 @@ static int
 part_fail(struct xlsx_part *p, struct fb_err *err)
 {
 	if (p->over == XLSX_OVER_PART)
-		fb_err_set(err, FB_ETOOBIG, "xlsx: part %s inflates to more than %zu bytes", p->name,
-		           p->cap);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.part_inflates", "part", xlsx_str(p->name), "max",
+		          xlsx_num((long long)p->cap));
 	else if (p->over == XLSX_OVER_TOTAL)
-		fb_err_set(err, FB_ETOOBIG, "xlsx: archive inflates to more than %zu bytes",
-		           p->x->lim.max_total_bytes);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.archive_inflates", "max",
+		          xlsx_num((long long)p->x->lim.max_total_bytes));
 	else if (p->over == XLSX_OVER_TEXT)
-		fb_err_set(err, FB_ETOOBIG, "xlsx: part %s holds a text longer than %zu characters "
-		           "(Excel's limit for a cell)", p->name, p->x->lim.max_cell_chars);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.part_text_long", "part", xlsx_str(p->name), "max",
+		          xlsx_num((long long)p->x->lim.max_cell_chars));
 	else if (p->zip_failed)
-		fb_err_set(err, FB_EINVAL, "xlsx: part %s is corrupt: %s", p->name, p->zmsg);
+		xlsx_fail(err, FB_EINVAL, "xlsx.part_corrupt", "part", xlsx_str(p->name), "detail",
+		          xlsx_str(p->zmsg));
 	else if (p->xmsg[0] != '\0')
-		fb_err_set(err, FB_EINVAL, "xlsx: malformed XML in %s line %d: %s", p->name, p->xline,
-		           p->xmsg);
+		xlsx_fail(err, FB_EINVAL, "xlsx.xml_line", "part", xlsx_str(p->name), "line",
+		          xlsx_num(p->xline), "detail", xlsx_str(p->xmsg));
 	else
-		fb_err_set(err, FB_EINVAL, "xlsx: malformed XML in %s", p->name);
+		xlsx_fail(err, FB_EINVAL, "xlsx.xml", "part", xlsx_str(p->name));
 	return -1;
 }
 
@@ -356,20 +358,20 @@ part_open(struct xlsx_part *p, struct fb_err *err)
 	zip_stat_t st;
 
 	if (idx < 0) {
-		fb_err_set(err, FB_EINVAL, "xlsx: part %s is missing", p->name);
+		xlsx_fail(err, FB_EINVAL, "xlsx.part_missing", "part", xlsx_str(p->name));
 		return -1;
 	}
 	zip_stat_init(&st);
 	if (zip_stat_index(p->x->za, (zip_uint64_t)idx, 0, &st) == 0 &&
 	    (st.valid & ZIP_STAT_SIZE) && st.size > p->cap) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: part %s is larger than %zu bytes", p->name,
-		           p->cap);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.part_large", "part", xlsx_str(p->name), "max",
+		          xlsx_num((long long)p->cap));
 		return -1;
 	}
 	p->zf = zip_fopen_index(p->x->za, (zip_uint64_t)idx, 0);
 	if (p->zf == NULL) {
-		fb_err_set(err, FB_EINVAL, "xlsx: cannot read part %s: %s", p->name,
-		           zip_strerror(p->x->za));
+		xlsx_fail(err, FB_EINVAL, "xlsx.part_unreadable", "part", xlsx_str(p->name), "detail",
+		          xlsx_str(zip_strerror(p->x->za)));
 		return -1;
 	}
 	return 0;
@@ -450,7 +452,25 @@ out:
 	return rc;
 }
 
-/* ---- numbers ----------------------------------------------------------------------- */
+/* ---- numbers and message parameters ----------------------------------------------- */
+
+struct json_object *
+xlsx_str(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+struct json_object *
+xlsx_quote(const char *s, size_t len, size_t max)
+{
+	return json_object_new_string_len(s, (int)(len > max ? utf8_floor(s, max) : len));
+}
+
+struct json_object *
+xlsx_num(long long n)
+{
+	return json_object_new_int64(n);
+}
 
 long
 xlsx_parse_uint(const char *s, size_t n, long max)

@@ -134,8 +134,8 @@ rels_start(void *arg, const char *el, int depth, int empty, const struct xlsx_at
 	                                                      memcmp(mode, "Internal", 8) != 0)))
 		return 0;
 	if (r->n == XLSX_MAX_RELS) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: %s has more than %d relationships", r->name,
-		           XLSX_MAX_RELS);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.rels_many", "part", xlsx_str(r->name), "max",
+		          xlsx_num(XLSX_MAX_RELS));
 		return -1;
 	}
 	if (r->n == r->cap) {
@@ -218,11 +218,11 @@ workbook_start(void *arg, const char *el, int depth, int empty, const struct xls
 		return 0;
 	name = xlsx_attr(at, "name", &nlen);
 	if (name == NULL || nlen == 0 || xlsx_attr(at, "id", &len) == NULL) {
-		fb_err_set(err, FB_EINVAL, "xlsx: a sheet in %s has no name or id", w->name);
+		xlsx_fail(err, FB_EINVAL, "xlsx.sheet_no_name", "part", xlsx_str(w->name));
 		return -1;
 	}
 	if (x->nsheets == XLSX_MAX_SHEETS) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: more than %d sheets", XLSX_MAX_SHEETS);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.sheets_many", "max", xlsx_num(XLSX_MAX_SHEETS));
 		return -1;
 	}
 	if (x->nsheets == w->cap) {
@@ -251,7 +251,7 @@ workbook_load(struct xlsx *x, const char *name, struct fb_err *err)
 	if (xlsx_part_parse(x, name, &h, &w, &p, err) < 0)
 		return -1;
 	if (x->nsheets == 0) {
-		fb_err_set(err, FB_EINVAL, "xlsx: the workbook has no sheets");
+		fb_err_msg(err, FB_EINVAL, "xlsx.no_sheets", NULL);
 		return -1;
 	}
 	return 0;
@@ -278,27 +278,26 @@ xlsx_load(struct xlsx *x, struct fb_err *err)
 	zip_stat_t st;
 
 	if (nent < 0 || (zip_uint64_t)nent > x->lim.max_entries) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: the archive has %lld entries (limit %zu)",
-		           (long long)nent, x->lim.max_entries);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.entries", "n", xlsx_num(nent), "max",
+		          xlsx_num((long long)x->lim.max_entries));
 		goto fail;
 	}
 	for (i = 0; i < (size_t)nent; i++) {
 		zip_stat_init(&st);
 		if (zip_stat_index(x->za, i, 0, &st) < 0) {
-			fb_err_set(err, FB_EMEDIA, "not an xlsx (or encrypted): %s",
-			           zip_strerror(x->za));
+			xlsx_fail(err, FB_EMEDIA, "xlsx.not_xlsx", "detail", xlsx_str(zip_strerror(x->za)));
 			goto fail;
 		}
 		if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
 		    st.encryption_method != ZIP_EM_NONE) {
-			fb_err_set(err, FB_EMEDIA, "not an xlsx (or encrypted): entry %s is encrypted",
-			           st.name ? st.name : "?");
+			xlsx_fail(err, FB_EMEDIA, "xlsx.entry_encrypted", "entry",
+			          xlsx_str(st.name ? st.name : "?"));
 			goto fail;
 		}
 		if ((st.valid & ZIP_STAT_COMP_METHOD) &&
 		    !zip_compression_method_supported(st.comp_method, 0)) {
-			fb_err_set(err, FB_EMEDIA, "not an xlsx: entry %s uses an unsupported "
-			           "compression method", st.name ? st.name : "?");
+			xlsx_fail(err, FB_EMEDIA, "xlsx.entry_method", "entry",
+			          xlsx_str(st.name ? st.name : "?"));
 			goto fail;
 		}
 	}
@@ -316,7 +315,7 @@ xlsx_load(struct xlsx *x, struct fb_err *err)
 	if (wb == NULL)
 		wb = xstrdup("xl/workbook.xml");
 	if (!xlsx_part_exists(x, wb)) {
-		fb_err_set(err, FB_EMEDIA, "not an xlsx: no workbook part (%s)", wb);
+		xlsx_fail(err, FB_EMEDIA, "xlsx.no_workbook", "part", xlsx_str(wb));
 		goto fail;
 	}
 	if (workbook_load(x, wb, err) < 0)
@@ -325,8 +324,7 @@ xlsx_load(struct xlsx *x, struct fb_err *err)
 	wbdir = dir_of(wb);
 	wbrels = xasprintf("%s_rels/%s.rels", wbdir, wb + strlen(wbdir));
 	if (!xlsx_part_exists(x, wbrels)) {
-		fb_err_set(err, FB_EINVAL, "xlsx: the workbook relationships (%s) are missing",
-		           wbrels);
+		xlsx_fail(err, FB_EINVAL, "xlsx.wb_rels_missing", "part", xlsx_str(wbrels));
 		goto fail;
 	}
 	if (rels_load(x, wbrels, &rels, &nrels, err) < 0)
@@ -386,10 +384,9 @@ zip_open_error(int code, struct fb_err *err)
 	zip_error_init_with_code(&ze, code);
 	if (code == ZIP_ER_OPEN || code == ZIP_ER_READ || code == ZIP_ER_NOENT ||
 	    code == ZIP_ER_SEEK)
-		fb_err_set(err, FB_EIO, "xlsx: cannot open: %s", zip_error_strerror(&ze));
+		xlsx_fail(err, FB_EIO, "xlsx.cannot_open", "detail", xlsx_str(zip_error_strerror(&ze)));
 	else
-		fb_err_set(err, FB_EMEDIA, "not an xlsx (or encrypted): %s",
-		           zip_error_strerror(&ze));
+		xlsx_fail(err, FB_EMEDIA, "xlsx.not_xlsx", "detail", xlsx_str(zip_error_strerror(&ze)));
 	zip_error_fini(&ze);
 }
 
@@ -402,7 +399,7 @@ xlsx_open_buffer(const void *data, size_t len, const struct xlsx_limits *lim,
 	zip_error_t ze;
 
 	if (len == 0 || data == NULL) {
-		fb_err_set(err, FB_EMEDIA, "not an xlsx (or encrypted): the file is empty");
+		fb_err_msg(err, FB_EMEDIA, "xlsx.empty", NULL);
 		return NULL;
 	}
 	zip_error_init(&ze);

@@ -54,12 +54,6 @@ struct rowstate {
 	struct buf val;
 };
 
-static int
-quote_len(size_t len, size_t max)
-{
-	return (int)(len < max ? len : max);
-}
-
 static void
 cell_name(int col, long row, char out[24])
 {
@@ -86,6 +80,20 @@ cell_here(const struct rowstate *rs, char name[24])
 {
 	cell_name(rs->col, rs->row, name);
 	return name;
+}
+
+/* Fail with message mcode naming the sheet and the cell being read, then the message's
+ * other (name, value) parameters. */
+#define cell_fail(rs, err, code, mcode, ...)                                               \
+	xlsx_fail((err), (code), (mcode), "sheet", xlsx_str((rs)->sheet), "cell",          \
+	          cell_param(rs), ##__VA_ARGS__)
+
+static struct json_object *
+cell_param(const struct rowstate *rs)
+{
+	char name[24];
+
+	return xlsx_str(cell_here(rs, name));
 }
 
 /* "B12" (len bytes) → col 1, row 12.  -1 when malformed or beyond Excel's grid. */
@@ -141,20 +149,21 @@ row_start(struct rowstate *rs, const struct xlsx_attrs *at, struct fb_err *err)
 	if (v != NULL) {
 		n = xlsx_parse_uint(v, len, XLSX_EXCEL_ROWS);
 		if (n < 1) {
-			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s: bad row number \"%.*s\"",
-			           rs->sheet, quote_len(len, QUOTE_MAX), v);
+			xlsx_fail(err, FB_EINVAL, "xlsx.row_bad", "sheet", xlsx_str(rs->sheet), "value",
+			          xlsx_quote(v, len, QUOTE_MAX));
 			return -1;
 		}
 	} else {
 		n = rs->prev_row + 1;
 	}
 	if (n <= rs->prev_row) {
-		fb_err_set(err, FB_EINVAL, "xlsx: sheet %s: row %ld is out of order", rs->sheet, n);
+		xlsx_fail(err, FB_EINVAL, "xlsx.row_order", "sheet", xlsx_str(rs->sheet), "row",
+		          xlsx_num(n));
 		return -1;
 	}
 	if (n > rs->x->lim.max_rows || n > XLSX_EXCEL_ROWS) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s has more than %ld rows", rs->sheet,
-		           rs->x->lim.max_rows);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.rows_many", "sheet", xlsx_str(rs->sheet), "max",
+		          xlsx_num(rs->x->lim.max_rows));
 		return -1;
 	}
 	rs->row = n;
@@ -192,24 +201,24 @@ cell_ref(struct rowstate *rs, const char *r, size_t len, int *col, struct fb_err
 	long row;
 
 	if (parse_ref(r, len, col, &row) < 0) {
-		fb_err_set(err, FB_EINVAL, "xlsx: sheet %s row %ld: bad or out of range cell "
-		           "reference \"%.*s\"", rs->sheet, rs->row, quote_len(len, QUOTE_MAX), r);
+		xlsx_fail(err, FB_EINVAL, "xlsx.ref_bad", "sheet", xlsx_str(rs->sheet), "row",
+		          xlsx_num(rs->row), "value", xlsx_quote(r, len, QUOTE_MAX));
 		return -1;
 	}
 	if (!rs->row_has_r && !rs->row_ref_seen && row != rs->row) {
 		/* a row without r takes the row its first cell names */
 		if (row <= rs->prev_row || row > rs->x->lim.max_rows) {
-			fb_err_set(err, row <= rs->prev_row ? FB_EINVAL : FB_ETOOBIG,
-			           "xlsx: sheet %s: cell %.*s is out of order or beyond %ld rows",
-			           rs->sheet, (int)len, r, rs->x->lim.max_rows);
+			xlsx_fail(err, row <= rs->prev_row ? FB_EINVAL : FB_ETOOBIG, "xlsx.ref_order",
+			          "sheet", xlsx_str(rs->sheet), "cell", xlsx_quote(r, len, len),
+			          "max", xlsx_num(rs->x->lim.max_rows));
 			return -1;
 		}
 		rs->row = row;
 	}
 	rs->row_ref_seen = 1;
 	if (row != rs->row) {
-		fb_err_set(err, FB_EINVAL, "xlsx: sheet %s: cell %.*s is not in row %ld", rs->sheet,
-		           (int)len, r, rs->row);
+		xlsx_fail(err, FB_EINVAL, "xlsx.ref_row", "sheet", xlsx_str(rs->sheet), "cell",
+		          xlsx_quote(r, len, len), "row", xlsx_num(rs->row));
 		return -1;
 	}
 	return 0;
@@ -246,23 +255,23 @@ cell_start(struct rowstate *rs, const struct xlsx_attrs *at, struct fb_err *err)
 	}
 	if (col <= rs->prev_col) {
 		cell_name(col, rs->row, name);
-		fb_err_set(err, FB_EINVAL, "xlsx: sheet %s: cell %s is out of order", rs->sheet,
-		           name);
+		xlsx_fail(err, FB_EINVAL, "xlsx.cell_order", "sheet", xlsx_str(rs->sheet), "cell",
+		          xlsx_str(name));
 		return -1;
 	}
 	if (col >= XLSX_EXCEL_COLS) {
-		fb_err_set(err, FB_EINVAL, "xlsx: sheet %s row %ld: column beyond XFD", rs->sheet,
-		           rs->row);
+		xlsx_fail(err, FB_EINVAL, "xlsx.col_xfd", "sheet", xlsx_str(rs->sheet), "row",
+		          xlsx_num(rs->row));
 		return -1;
 	}
 	if (col >= rs->x->lim.max_cols) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s row %ld: more than %d columns",
-		           rs->sheet, rs->row, rs->x->lim.max_cols);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.cols_many", "sheet", xlsx_str(rs->sheet), "row",
+		          xlsx_num(rs->row), "max", xlsx_num(rs->x->lim.max_cols));
 		return -1;
 	}
 	if (t != NULL && tlen >= sizeof(rs->ctype)) {
-		fb_err_set(err, FB_EINVAL, "xlsx: sheet %s: unknown cell type \"%.*s\"", rs->sheet,
-		           quote_len(tlen, 16), t);
+		xlsx_fail(err, FB_EINVAL, "xlsx.type_unknown", "sheet", xlsx_str(rs->sheet), "value",
+		          xlsx_quote(t, tlen, 16));
 		return -1;
 	}
 	if (t != NULL) {
@@ -278,6 +287,14 @@ cell_start(struct rowstate *rs, const struct xlsx_attrs *at, struct fb_err *err)
 	rs->in_v = rs->in_is = rs->in_t = rs->have_v = rs->have_is = rs->have_f = rs->skip = 0;
 	buf_reset(&rs->val);
 	return 0;
+}
+
+static int
+cell_too_many_chars(struct rowstate *rs, struct fb_err *err)
+{
+	cell_fail(rs, err, FB_ETOOBIG, "xlsx.cell_chars", "max",
+	          xlsx_num((long long)rs->x->lim.max_cell_chars));
+	return -1;
 }
 
 static int
@@ -298,7 +315,6 @@ static int
 cell_end(struct rowstate *rs, struct fb_err *err)
 {
 	struct xlsx_cell c = {.col = rs->col};
-	char name[24];
 	size_t off = SIZE_MAX;
 	char *s;
 
@@ -323,9 +339,8 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 				return 0;
 			idx = xlsx_parse_uint(s, rs->val.len, LONG_MAX);
 			if (idx < 0 || (size_t)idx >= rs->x->nsst) {
-				fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: shared string \"%.20s\" "
-				           "out of range (%zu strings)", rs->sheet, cell_here(rs, name), s,
-				           rs->x->nsst);
+				cell_fail(rs, err, FB_EINVAL, "xlsx.sst_range", "value",
+				          xlsx_quote(s, rs->val.len, 20), "n", xlsx_num((long long)rs->x->nsst));
 				return -1;
 			}
 			c.type = XLSX_STRING;
@@ -339,20 +354,16 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 				return 0;
 			c.type = XLSX_STRING;
 			c.len = xlsx_decode_x(s, rs->val.len);
-			if (utf8_chars(s) > rs->x->lim.max_cell_chars) {
-				fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s cell %s: text longer than %zu "
-				           "characters (Excel's limit for a cell)", rs->sheet,
-				           cell_here(rs, name), rs->x->lim.max_cell_chars);
-				return -1;
-			}
+			if (utf8_chars(s) > rs->x->lim.max_cell_chars)
+				return cell_too_many_chars(rs, err);
 			off = 0;
 			break;
 		case K_BOOL:
 			if (!rs->have_v)
 				return 0;
 			if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0) {
-				fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: bad boolean \"%.20s\"",
-				           rs->sheet, cell_here(rs, name), s);
+				cell_fail(rs, err, FB_EINVAL, "xlsx.bool_bad", "value",
+				          xlsx_quote(s, rs->val.len, 20));
 				return -1;
 			}
 			c.type = XLSX_BOOL;
@@ -376,8 +387,8 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 			errno = 0;
 			c.num = strtod(s, &end);
 			if (!is_number_text(s) || *end != '\0' || !isfinite(c.num)) {
-				fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: bad number \"%.20s\"",
-				           rs->sheet, cell_here(rs, name), s);
+				cell_fail(rs, err, FB_EINVAL, "xlsx.number_bad", "value",
+				          xlsx_quote(s, rs->val.len, 20));
 				return -1;
 			}
 			c.type = XLSX_NUMBER;
@@ -389,8 +400,8 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 		}
 		case K_UNKNOWN:
 		default:
-			fb_err_set(err, FB_EINVAL, "xlsx: sheet %s cell %s: unknown cell type \"%s\"",
-			           rs->sheet, cell_here(rs, name), rs->ctype);
+			cell_fail(rs, err, FB_EINVAL, "xlsx.cell_type_unknown", "value",
+			          xlsx_str(rs->ctype));
 			return -1;
 		}
 	}
@@ -414,10 +425,8 @@ cell_end(struct rowstate *rs, struct fb_err *err)
 static int
 value_too_long(struct rowstate *rs, struct fb_err *err)
 {
-	char name[24];
-
-	fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s cell %s: value longer than %zu bytes",
-	           rs->sheet, cell_here(rs, name), rs->x->lim.max_cell_bytes);
+	cell_fail(rs, err, FB_ETOOBIG, "xlsx.cell_bytes", "max",
+	          xlsx_num((long long)rs->x->lim.max_cell_bytes));
 	return -1;
 }
 
@@ -538,26 +547,22 @@ xlsx_read_sheet(struct xlsx *x, const char *sheet, xlsx_row_fn fn, void *arg,
 
 	se = sheet == NULL ? (x->nsheets ? &x->sheets[0] : NULL) : xlsx_sheet_lookup(x, sheet);
 	if (se == NULL) {
-		fb_err_set(err, FB_EINVAL, "xlsx: no sheet named \"%.64s\"", sheet ? sheet : "");
+		xlsx_fail(err, FB_EINVAL, "xlsx.no_sheet", "sheet",
+		          xlsx_quote(sheet ? sheet : "", sheet ? strlen(sheet) : 0, 64));
 		return -1;
 	}
 	rs.sheet = se->pub.name;
 	if (se->part == NULL || !xlsx_part_exists(x, se->part)) {
-		fb_err_set(err, FB_EINVAL, "xlsx: the part of sheet %s is missing", rs.sheet);
+		xlsx_fail(err, FB_EINVAL, "xlsx.sheet_part_missing", "sheet", xlsx_str(rs.sheet));
 		return -1;
 	}
 	rc = xlsx_part_parse(x, se->part, &h, &rs, &p, err);
 	if (rc < 0 && p.over == XLSX_OVER_TEXT) {
-		char name[24];
-
 		if (rs.in_c)
-			fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s cell %s: text longer than %zu "
-			           "characters (Excel's limit for a cell)", rs.sheet,
-			           cell_here(&rs, name), x->lim.max_cell_chars);
+			cell_too_many_chars(&rs, err);
 		else
-			fb_err_set(err, FB_ETOOBIG, "xlsx: sheet %s holds a text longer than %zu "
-			           "characters (Excel's limit for a cell)", rs.sheet,
-			           x->lim.max_cell_chars);
+			xlsx_fail(err, FB_ETOOBIG, "xlsx.sheet_text_long", "sheet", xlsx_str(rs.sheet),
+			          "max", xlsx_num((long long)x->lim.max_cell_chars));
 	}
 	free(rs.cells);
 	free(rs.off);

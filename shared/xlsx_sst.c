@@ -116,26 +116,31 @@ struct sst_load {
 };
 
 static int
+sst_too_many_chars(struct xlsx *x, struct fb_err *err)
+{
+	xlsx_fail(err, FB_ETOOBIG, "xlsx.sst_chars", "index", xlsx_num((long long)x->nsst), "max",
+	          xlsx_num((long long)x->lim.max_cell_chars));
+	return -1;
+}
+
+static int
 sst_add(struct sst_load *s, struct fb_err *err)
 {
 	struct xlsx *x = s->x;
 	size_t n;
 
 	if (x->nsst == x->lim.max_shared_strings) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: more than %zu shared strings",
-		           x->lim.max_shared_strings);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.sst_many", "max",
+		          xlsx_num((long long)x->lim.max_shared_strings));
 		return -1;
 	}
 	buf_cstr(&s->cur);
 	n = xlsx_decode_x(s->cur.data, s->cur.len);
-	if (utf8_chars(s->cur.data) > x->lim.max_cell_chars) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: shared string %zu is longer than %zu characters "
-		           "(Excel's limit for a cell)", x->nsst, x->lim.max_cell_chars);
-		return -1;
-	}
+	if (utf8_chars(s->cur.data) > x->lim.max_cell_chars)
+		return sst_too_many_chars(x, err);
 	if (x->sst.len + n + 1 > x->lim.max_shared_bytes) {
-		fb_err_set(err, FB_ETOOBIG, "xlsx: shared strings exceed %zu bytes",
-		           x->lim.max_shared_bytes);
+		xlsx_fail(err, FB_ETOOBIG, "xlsx.sst_total", "max",
+		          xlsx_num((long long)x->lim.max_shared_bytes));
 		return -1;
 	}
 	if (x->nsst == s->cap) {
@@ -151,8 +156,8 @@ sst_add(struct sst_load *s, struct fb_err *err)
 static int
 sst_too_long(struct sst_load *s, struct fb_err *err)
 {
-	fb_err_set(err, FB_ETOOBIG, "xlsx: shared string %zu is longer than %zu bytes",
-	           s->x->nsst, s->x->lim.max_cell_bytes);
+	xlsx_fail(err, FB_ETOOBIG, "xlsx.sst_bytes", "index", xlsx_num((long long)s->x->nsst),
+	          "max", xlsx_num((long long)s->x->lim.max_cell_bytes));
 	return -1;
 }
 
@@ -230,8 +235,7 @@ xlsx_sst_load(struct xlsx *x, const char *name, struct fb_err *err)
 	int rc = xlsx_part_parse(x, name, &h, &s, &p, err);
 
 	if (rc < 0 && p.over == XLSX_OVER_TEXT)
-		fb_err_set(err, FB_ETOOBIG, "xlsx: shared string %zu is longer than %zu characters "
-		           "(Excel's limit for a cell)", x->nsst, x->lim.max_cell_chars);
+		sst_too_many_chars(x, err);
 	free(s.cur.data);
 	return rc;
 }

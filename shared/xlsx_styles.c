@@ -104,8 +104,7 @@ styles_start(void *arg, const char *el, int depth, int empty, const struct xlsx_
 		char *code;
 
 		if (s->nfmts == XLSX_MAX_NUMFMTS) {
-			fb_err_set(err, FB_ETOOBIG, "xlsx: more than %d number formats",
-			           XLSX_MAX_NUMFMTS);
+			xlsx_fail(err, FB_ETOOBIG, "xlsx.numfmts_many", "max", xlsx_num(XLSX_MAX_NUMFMTS));
 			return -1;
 		}
 		if (s->nfmts == s->fcap) {
@@ -119,7 +118,7 @@ styles_start(void *arg, const char *el, int depth, int empty, const struct xlsx_
 		free(code);
 	} else if (s->in_xfs && depth == 2 && strcmp(el, "xf") == 0) {
 		if (x->nxf == XLSX_MAX_XFS) {
-			fb_err_set(err, FB_ETOOBIG, "xlsx: more than %d cell styles", XLSX_MAX_XFS);
+			xlsx_fail(err, FB_ETOOBIG, "xlsx.styles_many", "max", xlsx_num(XLSX_MAX_XFS));
 			return -1;
 		}
 		if (x->nxf == s->xcap) {

@@ -12,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <libxml/parser.h>
 #include <xlsxwriter.h>
 #include <zip.h>
 
 #include "mem.h"
+#include "msg.h"
 #include "xlsx_read.h"
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -943,6 +945,47 @@ START_TEST(value_bytes_in_pieces)
 }
 END_TEST
 
+/* The reader's errors carry their message code and parameters: said in zh-CN to a user,
+ * the same English text as before in err.msg. */
+static void
+expect_said(const char *sheet, const char *sst, const char *mcode, const char *en,
+            const char *zh)
+{
+	struct fb_err err = {0};
+	struct json_object *p;
+	char *out = read_sheet_xml(sheet, sst, NULL, NULL, &err), *said;
+
+	ck_assert_ptr_null(out);
+	ck_assert_msg(err.mcode != NULL && strcmp(err.mcode, mcode) == 0, "%s: %s",
+	              err.mcode ? err.mcode : "(no code)", err.msg);
+	ck_assert_str_eq(err.msg, en);
+	p = json_tokener_parse(err.margs);
+	said = msg_render(err.mcode, p, MSG_ZH);
+	ck_assert_str_eq(said, zh);
+	free(said);
+	said = msg_render(err.mcode, p, MSG_EN);
+	ck_assert_str_eq(said, en);
+	free(said);
+	json_object_put(p);
+}
+
+START_TEST(errors_said_in_zh)
+{
+	expect_said(SHEET_HEAD "<sheetData><row><c r=\"B2\" t=\"s\"><v>3</v></c></row></sheetData>"
+	            "</worksheet>", "<sst><si><t>a</t></si></sst>", "xlsx.sst_range",
+	            "xlsx: sheet S cell B2: shared string \"3\" out of range (1 strings)",
+	            "工作表 S 单元格 B2：共享字符串“3”超出范围（共 1 个）");
+	expect_said("<!DOCTYPE worksheet [<!ENTITY e \"x\">]>" SHEET_HEAD "<sheetData/></worksheet>",
+	            NULL, "xlsx.doctype",
+	            "xlsx: part xl/worksheets/sheet1.xml has a DOCTYPE or entity reference "
+	            "(not allowed)",
+	            "xlsx 文件的部件 xl/worksheets/sheet1.xml 含有 DOCTYPE 或实体引用（不允许）");
+	expect_said(SHEET_HEAD "<sheetData><row r=\"x\"/></sheetData></worksheet>", NULL,
+	            "xlsx.row_bad", "xlsx: sheet S: bad row number \"x\"",
+	            "工作表 S：行号“x”无效");
+}
+END_TEST
+
 /* Shared string indexes too large for a long are out of range, not an overflow. */
 START_TEST(sst_index_overflow)
 {
@@ -1019,6 +1062,7 @@ main(void)
 	tcase_add_test(tc, sst_index_overflow);
 	tcase_add_test(tc, chunk_boundaries);
 	tcase_add_test(tc, value_bytes_in_pieces);
+	tcase_add_test(tc, errors_said_in_zh);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
