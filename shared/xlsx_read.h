@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xlsx_read: a streaming reader for untrusted .xlsx files (libzip + libxml2 xmlTextReader).
+ * xlsx_read: a streaming reader for untrusted .xlsx files (libzip + libxml2's SAX2 push
+ * parser; the implementation is xlsx_read.c with xlsx_part.c, xlsx_sst.c, xlsx_styles.c and
+ * xlsx_sheet.c, sharing xlsx_int.h).
  *
  *   struct xlsx_limits lim = xlsx_limits_default();
  *   struct xlsx *x = xlsx_open_buffer(body, len, &lim, &err);    (body borrowed until close)
@@ -11,7 +13,8 @@
  * sizes an archive declares are not trusted).  Only the shared string table (capped) and the
  * small parts' results (sheet list, styles) are kept in memory; sheets are streamed row by
  * row.  Errors: FB_EMEDIA (not an xlsx, or encrypted), FB_ETOOBIG (a cap was hit),
- * FB_EINVAL (malformed or hostile content), FB_EIO (a file could not be read).
+ * FB_EINVAL (malformed or hostile content), FB_EIO (a file could not be read); they carry
+ * a message code of msg.c ("xlsx.*") and its parameters, but for FB_EINTERNAL.
  * The caller calls xmlInitParser() once (in main) before using this module.
  */
 #ifndef FB_XLSX_READ_H
@@ -43,8 +46,7 @@ struct xlsx_limits {
  *
  * Text is bounded twice: any run of character data (text and CDATA between two tags) in
  * any part is refused while the part is being inflated, once it passes max_cell_chars *
- * XLSX_RAW_BYTES_PER_CHAR raw bytes, so that the XML parser never builds a huge text
- * node; and the decoded text of a cell or shared string is refused past max_cell_chars
+ * XLSX_RAW_BYTES_PER_CHAR raw bytes, so that the XML parser never sees a huge text; and the decoded text of a cell or shared string is refused past max_cell_chars
  * characters or max_cell_bytes bytes.  Both errors name the shared string or the cell. */
 struct xlsx_limits xlsx_limits_default(void);
 

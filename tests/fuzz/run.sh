@@ -20,7 +20,8 @@ case $secs in '' | *[!0-9]*) usage ;; esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $name in
 xlsx)
-	srcs="shared/err.c shared/mem.c shared/msg.c shared/utf8.c shared/xlsx_read.c"
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/utf8.c shared/xlsx_read.c
+		shared/xlsx_part.c shared/xlsx_sst.c shared/xlsx_styles.c shared/xlsx_sheet.c"
 	pkgs="libzip libxml-2.0 json-c"
 	;;
 multipart)

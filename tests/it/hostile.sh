@@ -112,7 +112,9 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
 PYEOF
 for kind in text cdata; do
 	$PY "$IT_DIR/bigtext.py" "$kind" "$IT_DIR/big-$kind.xlsx" || it_bail "bigtext.py $kind"
+	# The reader's message in English (users get it in their language, zh-CN by default).
 	t=$(curl -sS -o "$IT_DIR/big.body" -w '%{http_code} %{time_total}' --max-time 30 \
+		-H 'Accept-Language: en' \
 		"${AUTH[@]}" -F "file=@$IT_DIR/big-$kind.xlsx" "$IT_BASE/api/batch/import") ||
 		t="curl-error 30"
 	IT_STATUS=${t%% *}

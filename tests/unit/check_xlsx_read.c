@@ -12,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <libxml/parser.h>
 #include <xlsxwriter.h>
 #include <zip.h>
 
 #include "mem.h"
+#include "msg.h"
 #include "xlsx_read.h"
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -876,6 +878,114 @@ START_TEST(huge_text_refused)
 }
 END_TEST
 
+/* The SAX parser gets a part in 64 KiB chunks and text in pieces: values cut anywhere by a
+ * chunk boundary (entities, escapes, CDATA, multi-byte characters, tags) come out whole;
+ * an empty <c/> of an unknown type is no cell, <c></c> of one is refused. */
+START_TEST(chunk_boundaries)
+{
+	struct buf sheet = {0}, want = {0};
+	struct fb_err err = {0};
+	size_t i;
+	long r;
+	char *out;
+
+	buf_puts(&sheet, SHEET_HEAD "<sheetData>");
+	for (r = 1; r <= 4000; r++) {
+		size_t pad = (size_t)(r * 37 % 61);
+
+		buf_printf(&sheet, "<row r=\"%ld\"><c r=\"A%ld\" t=\"inlineStr\"><is><t>", r, r);
+		buf_printf(&want, "R%ld A=s:", r);
+		for (i = 0; i < pad; i++) {
+			buf_puts(&sheet, "é");
+			buf_puts(&want, "é");
+		}
+		buf_printf(&sheet, "&amp;_x0041_<![CDATA[<%ld>]]></t></is></c><c r=\"C%ld\">"
+		           "<v>%ld.5</v></c><c r=\"D%ld\"/><c r=\"E%ld\" t=\"zz\"/></row>",
+		           r, r, r, r, r);
+		buf_printf(&want, "&A<%ld> C=n:%ld.5\n", r, r);
+	}
+	buf_puts(&sheet, "</sheetData></worksheet>");
+	ck_assert_uint_gt(sheet.len, 4u * 65536);
+	out = read_sheet_xml(sheet.data, NULL, NULL, NULL, &err);
+	ck_assert_msg(out != NULL, "%s", err.msg);
+	ck_assert_str_eq(out, want.data);
+	free(out);
+	free(sheet.data);
+	free(want.data);
+	expect_fail(SHEET_HEAD "<sheetData><row><c t=\"zz\"></c></row></sheetData></worksheet>",
+	            NULL, NULL, FB_EINVAL, "unknown cell type");
+}
+END_TEST
+
+/* A value over max_cell_bytes that reaches the parser in several pieces (but is short of
+ * the raw text scan's cap) is refused by its bytes, naming the cell or the string; a
+ * DOCTYPE with only an external subset is refused too. */
+START_TEST(value_bytes_in_pieces)
+{
+	size_t n = (128u << 10) + 1;
+	char *text = xmalloc(n + 1), *xml;
+
+	memset(text, 'a', n);
+	text[n] = '\0';
+	xml = xasprintf(SHEET_HEAD "<sheetData><row><c r=\"B3\" t=\"inlineStr\"><is><t>%s</t>"
+	                "</is></c></row></sheetData></worksheet>", text);
+	expect_fail(xml, NULL, NULL, FB_ETOOBIG, "cell B3: value longer than 131072 bytes");
+	free(xml);
+	xml = xasprintf(SHEET_HEAD "<sheetData><row><c r=\"B3\"><v>%s</v></c></row></sheetData>"
+	                "</worksheet>", text);
+	expect_fail(xml, NULL, NULL, FB_ETOOBIG, "cell B3: value longer than 131072 bytes");
+	free(xml);
+	xml = xasprintf("<sst><si><t>x</t></si><si><r><t>%s</t></r></si></sst>", text);
+	expect_fail(SHEET_HEAD "<sheetData/></worksheet>", xml, NULL, FB_ETOOBIG,
+	            "shared string 1 is longer than 131072 bytes");
+	free(xml);
+	free(text);
+	expect_fail("<!DOCTYPE worksheet SYSTEM \"file:///etc/passwd\">" SHEET_HEAD
+	            "<sheetData/></worksheet>", NULL, NULL, FB_EINVAL, "DOCTYPE");
+}
+END_TEST
+
+/* The reader's errors carry their message code and parameters: said in zh-CN to a user,
+ * the same English text as before in err.msg. */
+static void
+expect_said(const char *sheet, const char *sst, const char *mcode, const char *en,
+            const char *zh)
+{
+	struct fb_err err = {0};
+	struct json_object *p;
+	char *out = read_sheet_xml(sheet, sst, NULL, NULL, &err), *said;
+
+	ck_assert_ptr_null(out);
+	ck_assert_msg(err.mcode != NULL && strcmp(err.mcode, mcode) == 0, "%s: %s",
+	              err.mcode ? err.mcode : "(no code)", err.msg);
+	ck_assert_str_eq(err.msg, en);
+	p = json_tokener_parse(err.margs);
+	said = msg_render(err.mcode, p, MSG_ZH);
+	ck_assert_str_eq(said, zh);
+	free(said);
+	said = msg_render(err.mcode, p, MSG_EN);
+	ck_assert_str_eq(said, en);
+	free(said);
+	json_object_put(p);
+}
+
+START_TEST(errors_said_in_zh)
+{
+	expect_said(SHEET_HEAD "<sheetData><row><c r=\"B2\" t=\"s\"><v>3</v></c></row></sheetData>"
+	            "</worksheet>", "<sst><si><t>a</t></si></sst>", "xlsx.sst_range",
+	            "xlsx: sheet S cell B2: shared string \"3\" out of range (1 strings)",
+	            "工作表 S 单元格 B2：共享字符串“3”超出范围（共 1 个）");
+	expect_said("<!DOCTYPE worksheet [<!ENTITY e \"x\">]>" SHEET_HEAD "<sheetData/></worksheet>",
+	            NULL, "xlsx.doctype",
+	            "xlsx: part xl/worksheets/sheet1.xml has a DOCTYPE or entity reference "
+	            "(not allowed)",
+	            "xlsx 文件的部件 xl/worksheets/sheet1.xml 含有 DOCTYPE 或实体引用（不允许）");
+	expect_said(SHEET_HEAD "<sheetData><row r=\"x\"/></sheetData></worksheet>", NULL,
+	            "xlsx.row_bad", "xlsx: sheet S: bad row number \"x\"",
+	            "工作表 S：行号“x”无效");
+}
+END_TEST
+
 /* Shared string indexes too large for a long are out of range, not an overflow. */
 START_TEST(sst_index_overflow)
 {
@@ -950,6 +1060,9 @@ main(void)
 	tcase_add_test(tc, text_scan_markup);
 	tcase_add_test(tc, huge_text_refused);
 	tcase_add_test(tc, sst_index_overflow);
+	tcase_add_test(tc, chunk_boundaries);
+	tcase_add_test(tc, value_bytes_in_pieces);
+	tcase_add_test(tc, errors_said_in_zh);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
