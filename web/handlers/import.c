@@ -154,7 +154,7 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	res = arena_alloc(r->arena, sizeof(*res));
 	memset(res, 0, sizeof(*res));
 	arena_defer(r->arena, result_free, res);
-	if (import_load(db, r->cfg, r->user, node_id, file->data, file->len, res, err) < 0) {
+	if (import_load(db, r->cfg, r->user, node_id, dry_run, file->data, file->len, res, err) < 0) {
 		log_info("import rejected", "request_id", LOG_STR(r->request_id), "user",
 		         LOG_STR(r->user->login), "error", LOG_STR(err->msg), NULL);
 		return -1;
