@@ -403,6 +403,7 @@ import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u
 	struct imp m = {.db = db, .cfg = cfg, .u = u};
 	struct buf posts = {0};
 	size_t *post_off = NULL, i;
+	long t0 = import_ms();
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -436,6 +437,8 @@ import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u
 		fb_err_detail(err, fb_err_detail_msg("action", "import.no_action_detail", NULL));
 		goto out;
 	}
+	out->read_ms = import_ms() - t0;
+	t0 = import_ms();
 	if (m.map.nrows > 0) {
 		m.check.db = db;
 		m.check.u = u;
@@ -445,6 +448,8 @@ import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u
 		if (icheck_rows(&m.check, check_only ? NULL : &posts, post_off, err) < 0)
 			goto out;
 	}
+	out->check_ms = import_ms() - t0;
+	out->tasks_ms = m.check.tasks_ms;
 	if (import_report_end(&m.rep) < 0)
 		goto out;
 	out->node_id = m.node->id;

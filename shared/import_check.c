@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "batch.h"
@@ -93,6 +94,15 @@ import_report_end(struct import_report *rep)
 	return -1;
 }
 
+long
+import_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A task id as a message parameter. */
 static struct json_object *
 task_arg(int64_t id)
@@ -122,6 +132,7 @@ load_tasks(struct icheck *c, size_t from, size_t to, struct fb_err *err)
 	int64_t *ids = xmalloc(sizeof(*ids) * (to > from ? to - from : 1));
 	char uid[DB_ID_MAX], *arr;
 	size_t i, n = 0, k = 0;
+	long t0;
 	int nt;
 
 	PQclear(c->tasks);
@@ -136,12 +147,14 @@ load_tasks(struct icheck *c, size_t from, size_t to, struct fb_err *err)
 	arr = db_id_array(ids, k);
 	free(ids);
 	db_id(uid, c->u->id);
+	t0 = import_ms();
 	c->tasks = db_query(c->db, "import_tasks",
 	                    "SELECT t.id, t.state, t.node_id, s.form_data::text "
 	                    "FROM tasks t JOIN app_sessions s ON s.id = t.session_id "
 	                    "WHERE t.id = ANY ($1::bigint[]) AND t.assignee = $2 ORDER BY t.id",
 	                    2, (const char *[]){arr, uid}, err);
 	free(arr);
+	c->tasks_ms += import_ms() - t0;
 	if (c->tasks == NULL)
 		return -1;
 	nt = PQntuples(c->tasks);

@@ -49,6 +49,9 @@ void import_report_err(struct import_report *rep, const char *file, long row,
 /* Close the report: 0 when it holds no problem, else -1 with rep->err's summary message. */
 int import_report_end(struct import_report *rep);
 
+/* A monotonic clock in milliseconds, for the phase times of struct import_result. */
+long import_ms(void);
+
 struct icheck_users {
 	char **keys;
 	signed char *vals;
@@ -64,6 +67,7 @@ struct icheck {
 	struct icheck_users users;
 	struct json_tokener *tok;        /* for the sessions' form data */
 	struct json_object *post;        /* a row's post_data, reused */
+	long tasks_ms;                   /* spent in the tasks' queries */
 };
 
 /*

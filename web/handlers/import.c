@@ -159,6 +159,9 @@ handle_batch_import(struct request *r, struct fb_err *err)
 		         LOG_STR(r->user->login), "error", LOG_STR(err->msg), NULL);
 		return -1;
 	}
+	log_info("import checked", "request_id", LOG_STR(r->request_id), "rows", LOG_INT(res->n),
+	         "read_ms", LOG_INT(res->read_ms), "check_ms", LOG_INT(res->check_ms), "tasks_ms",
+	         LOG_INT(res->tasks_ms), NULL);
 	if (dry_run) {
 		out = json_object_new_object();
 		jsonh_add_bool(out, "valid", 1);
