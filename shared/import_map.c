@@ -6,10 +6,9 @@
  * A single-layout workbook is streamed once: the header row is mapped to the signed
  * meta's columns by text, and each row with an action keeps the cells that matter
  * (writable fields, comment, assignee) as compact records in one buffer for all rows: a
- * row costs no allocation of its own.  A multi-layout workbook gives one row: its form
- * sheet is read label by label, its writable tables from their own sheets.  When the
- * rows are checked, imap_row_values turns a row's records into form values with the
- * schema's cell conversion.
+ * row costs no allocation of its own.  (A multi-layout workbook is mapped the same way by
+ * import_form.c, one row per workbook.)  When the rows are checked, imap_row_values turns
+ * a row's records into form values with the schema's cell conversion.
  *
  * Memory: struct imap owns its rows, records and columns (imap_free); labels and keys are
  * borrowed from the meta, which outlives the mapping of its workbook.
@@ -30,11 +29,6 @@
 #include "schema.h"
 #include "template.h"
 #include "xlsx_read.h"
-
-/* Kinds of a stored cell. */
-#define CK_TEXT 's'
-#define CK_NUMBER 'n'
-#define CK_ERROR 'e'
 
 /* ---- text helpers and the header row ------------------------------------------------------ */
 
@@ -198,8 +192,8 @@ cols_reset(struct imap *m)
 }
 
 /* Build the column list from a verified meta.  -1 when a column names an unknown field. */
-static int
-cols_from_meta(struct imap *m, struct json_object *meta, struct fb_err *err)
+int
+imap_columns(struct imap *m, struct json_object *meta, struct fb_err *err)
 {
 	struct json_object *arr, *v;
 	size_t i, n;
@@ -254,8 +248,8 @@ cols_from_meta(struct imap *m, struct json_object *meta, struct fb_err *err)
 }
 
 /* Which columns must be present in the file: the task id, the action, required writable fields. */
-static int
-col_required(const struct imap *m, const struct imap_col *c)
+int
+imap_col_required(const struct imap *m, const struct imap_col *c)
 {
 	if (c->kind == IMAP_TASK || c->kind == IMAP_ACTION)
 		return 1;
@@ -264,28 +258,28 @@ col_required(const struct imap *m, const struct imap_col *c)
 }
 
 /* Whether a column's value is kept for the second pass. */
-static int
-col_kept(const struct imap_col *c)
+int
+imap_col_kept(const struct imap_col *c)
 {
 	return (c->kind == IMAP_FIELD && c->writable) || c->kind == IMAP_COMMENT ||
 	       c->kind == IMAP_ASSIGNEE;
 }
 
 /* The text of a cell: *kind CK_*; buf holds converted dates and booleans. */
-static const char *
-cell_text(const struct imap *m, const struct xlsx_cell *c, char buf[32], char *kind)
+const char *
+imap_cell_text(const struct imap *m, const struct xlsx_cell *c, char buf[32], char *kind)
 {
-	*kind = CK_TEXT;
+	*kind = IMAP_CELL_TEXT;
 	switch (c->type) {
 	case XLSX_NUMBER:
 		if (c->is_date && xlsx_serial_to_date(c->num, m->date1904, buf) == 0)
 			return buf;
-		*kind = CK_NUMBER;
+		*kind = IMAP_CELL_NUMBER;
 		return c->value;
 	case XLSX_BOOL:
 		return strcmp(c->value, "1") == 0 ? "TRUE" : "FALSE";
 	case XLSX_ERROR:
-		*kind = CK_ERROR;
+		*kind = IMAP_CELL_ERROR;
 		return c->value;
 	case XLSX_STRING:
 	case XLSX_DATE:
@@ -294,8 +288,8 @@ cell_text(const struct imap *m, const struct xlsx_cell *c, char buf[32], char *k
 	}
 }
 
-static void
-rec_add(struct buf *b, int col, char kind, long srow, const char *text)
+void
+imap_rec_add(struct buf *b, int col, char kind, long srow, const char *text)
 {
 	unsigned char h[7];
 	uint32_t r = (uint32_t)srow;
@@ -308,8 +302,8 @@ rec_add(struct buf *b, int col, char kind, long srow, const char *text)
 	buf_add(b, text, strlen(text) + 1);
 }
 
-static void
-rec_end(struct buf *b)
+void
+imap_rec_end(struct buf *b)
 {
 	unsigned char h[2] = {0xff, 0xff};
 
@@ -335,8 +329,8 @@ rec_next(const struct buf *b, size_t *off, int *col, char *kind, long *srow, con
 }
 
 /* A new row, or NULL with FB_ETOOBIG (message code too_many) past batch.max_tasks. */
-static struct imap_row *
-row_push(struct imap *m, const char *too_many, struct fb_err *err)
+struct imap_row *
+imap_row_push(struct imap *m, const char *too_many, struct fb_err *err)
 {
 	struct imap_row *r;
 
@@ -356,8 +350,8 @@ row_push(struct imap *m, const char *too_many, struct fb_err *err)
 }
 
 /* A task id from a cell: digits (text or a whole number); 0 when it is not one. */
-static int64_t
-parse_task_id(const struct xlsx_cell *c)
+int64_t
+imap_task_id(const struct xlsx_cell *c)
 {
 	const char *s;
 	size_t n, i;
@@ -408,7 +402,7 @@ single_header(struct imap *m, long row, const struct xlsx_cell *cells, size_t n,
 	for (i = 0; i < m->ncols; i++) {
 		ic[i].key = m->cols[i].key;
 		ic[i].label = m->cols[i].label;
-		ic[i].required = col_required(m, &m->cols[i]);
+		ic[i].required = imap_col_required(m, &m->cols[i]);
 	}
 	rc = import_map_headers(ic, m->ncols, headers, (size_t)maxcol, col_of, err);
 	if (rc == 0) {
@@ -453,7 +447,7 @@ single_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct 
 		m->skipped++;
 		return 0;
 	}
-	if ((r = row_push(m, "import.too_many_rows", err)) == NULL)
+	if ((r = imap_row_push(m, "import.too_many_rows", err)) == NULL)
 		return -1;
 	r->row = row;
 	r->row_no = (int)row;
@@ -467,7 +461,7 @@ single_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct 
 		import_report_add(m->rep, NULL, row, m->cols[m->c_task].label, "task_id",
 		                  "import.task_required", NULL);
 		r->bad = 1;
-	} else if ((r->task_id = parse_task_id(task)) == 0) {
+	} else if ((r->task_id = imap_task_id(task)) == 0) {
 		import_report_add(m->rep, NULL, row, m->cols[m->c_task].label, "task_id",
 		                  "import.task_bad", NULL);
 		r->bad = 1;
@@ -477,19 +471,19 @@ single_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct 
 		char buf[32], kind;
 		const char *text;
 
-		if (k < 0 || !col_kept(&m->cols[k]))
+		if (k < 0 || !imap_col_kept(&m->cols[k]))
 			continue;
-		text = cell_text(m, &cells[i], buf, &kind);
-		rec_add(&m->cells, k, kind, row, text);
+		text = imap_cell_text(m, &cells[i], buf, &kind);
+		imap_rec_add(&m->cells, k, kind, row, text);
 	}
-	rec_end(&m->cells);
+	imap_rec_end(&m->cells);
 	return 0;
 }
 
 int
 imap_single(struct imap *m, struct xlsx *x, struct json_object *meta, struct fb_err *err)
 {
-	if (cols_from_meta(m, meta, err) < 0)
+	if (imap_columns(m, meta, err) < 0)
 		return -1;
 	if (xlsx_sheet_find(x, TEMPLATE_SHEET_SINGLE) == NULL) {
 		fb_err_msg(err, FB_EVALIDATION, "import.form_sheet_missing",
@@ -509,302 +503,6 @@ imap_single(struct imap *m, struct xlsx *x, struct json_object *meta, struct fb_
 		return -1;
 	}
 	return 0;
-}
-
-/* ---- multi layout ------------------------------------------------------------------------- */
-
-/* The index of the column whose label is text, or -1. */
-static int
-col_by_label(const struct imap *m, const char *text)
-{
-	char *want = import_header_norm(text);
-	size_t i;
-	int found = -1;
-
-	for (i = 0; i < m->ncols && found < 0; i++) {
-		char *have = import_header_norm(m->cols[i].label);
-
-		if (strcmp(have, want) == 0)
-			found = (int)i;
-		free(have);
-	}
-	free(want);
-	return found;
-}
-
-struct form_state {
-	struct imap *m;
-	int *seen;                   /* per col: the sheet row it was on, 0 if not yet */
-	const struct xlsx_cell *dummy;
-	struct imap_row *r;
-	int64_t task_cell;
-	long action_row;
-	int act;
-};
-
-static int
-form_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct fb_err *err)
-{
-	struct form_state *fs = arg;
-	struct imap *m = fs->m;
-	const struct xlsx_cell *label = NULL, *value = NULL;
-	size_t i;
-	int k;
-
-	(void)err;
-	if (row == 1)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (cells[i].col == 0)
-			label = &cells[i];
-		else if (cells[i].col == 1)
-			value = &cells[i];
-	}
-	if (label == NULL || label->type != XLSX_STRING || (k = col_by_label(m, label->value)) < 0)
-		return 0;
-	if (fs->seen[k]) {
-		import_report_add(m->rep, m->file, row, m->cols[k].label, m->cols[k].key,
-		                  "import.row_twice",
-		                  msg_args("label", json_object_new_string(m->cols[k].label), "other",
-		                           json_object_new_int(fs->seen[k]), NULL));
-		fs->r->bad = 1;
-		return 0;
-	}
-	fs->seen[k] = (int)row;
-	if (value == NULL)
-		return 0;
-	if (k == m->c_task) {
-		fs->task_cell = parse_task_id(value);
-		return 0;
-	}
-	if (k == m->c_action) {
-		fs->action_row = row;
-		fs->act = value->type == XLSX_STRING ? (int)import_parse_action(value->value)
-		                                     : IMPORT_ACTION_INVALID;
-		return 0;
-	}
-	if (col_kept(&m->cols[k]) &&
-	    !(m->cols[k].kind == IMAP_FIELD && schema_field_type(m->cols[k].f) == SCHEMA_TABLE)) {
-		char buf[32], kind;
-		const char *text = cell_text(m, value, buf, &kind);
-
-		rec_add(&m->cells, k, kind, row, text);
-	}
-	return 0;
-}
-
-struct table_state {
-	struct imap *m;
-	const struct schema_field *f;
-	const char *sheet;
-	int *col_at;      /* sheet column -> table column index, or -1 */
-	int ncol_at;
-	int have_header;
-	struct json_object *arr;
-	int bad;
-};
-
-static int
-table_row(void *arg, long row, const struct xlsx_cell *cells, size_t n, struct fb_err *err)
-{
-	struct table_state *ts = arg;
-	struct imap *m = ts->m;
-	struct json_object *obj;
-	size_t i;
-
-	(void)err;
-	if (!ts->have_header) {
-		int maxcol = 0;
-
-		ts->have_header = 1;
-		if (row != 1)
-			return 0;
-		for (i = 0; i < n; i++)
-			if (cells[i].col + 1 > maxcol)
-				maxcol = cells[i].col + 1;
-		ts->ncol_at = maxcol;
-		ts->col_at = xmalloc(sizeof(int) * ((size_t)maxcol + 1));
-		for (i = 0; i < (size_t)maxcol + 1; i++)
-			ts->col_at[i] = -1;
-		for (i = 0; i < n; i++) {
-			size_t j, nc = schema_field_ncolumns(ts->f);
-			char *h;
-
-			if (cells[i].type != XLSX_STRING)
-				continue;
-			h = import_header_norm(cells[i].value);
-			for (j = 0; j < nc; j++) {
-				char *l = import_header_norm(schema_field_label(schema_field_column(ts->f, j)));
-
-				if (strcmp(h, l) == 0)
-					ts->col_at[cells[i].col] = (int)j;
-				free(l);
-			}
-			free(h);
-		}
-		return 0;
-	}
-	if ((long)json_object_array_length(ts->arr) >= schema_field_max_rows(ts->f)) {
-		import_report_add(m->rep, m->file, row, ts->sheet, schema_field_key(ts->f),
-		                  "import.table_rows",
-		                  msg_args("max", json_object_new_int64(schema_field_max_rows(ts->f)),
-		                           NULL));
-		ts->bad = 1;
-		return 0;
-	}
-	obj = json_object_new_object();
-	for (i = 0; i < n; i++) {
-		int j = cells[i].col < ts->ncol_at ? ts->col_at[cells[i].col] : -1;
-		const struct schema_field *c;
-		struct json_object *v = NULL;
-		struct fb_err verr = {0};
-		char buf[32], kind;
-		const char *text;
-
-		if (j < 0)
-			continue;
-		c = schema_field_column(ts->f, (size_t)j);
-		text = cell_text(m, &cells[i], buf, &kind);
-		if (kind == CK_ERROR) {
-			import_report_add(m->rep, m->file, row, schema_field_label(c), schema_field_key(ts->f),
-			                  "import.cell_error",
-			                  msg_args("value", json_object_new_string(text), NULL));
-			ts->bad = 1;
-			continue;
-		}
-		if (kind == CK_NUMBER && schema_field_type(c) == SCHEMA_DATE &&
-		    xlsx_serial_to_date(cells[i].num, m->date1904, buf) == 0)
-			text = buf;
-		if (schema_value_from_text(c, text, &v, &verr) < 0) {
-			import_report_err(m->rep, m->file, row, schema_field_label(c),
-			                  schema_field_key(ts->f), &verr);
-			fb_err_clear(&verr);
-			ts->bad = 1;
-			continue;
-		}
-		if (v != NULL)
-			json_object_object_add(obj, schema_field_key(c), v);
-	}
-	if (json_object_object_length(obj) > 0)
-		json_object_array_add(ts->arr, obj);
-	else
-		json_object_put(obj);
-	return 0;
-}
-
-/* The writable tables of a multi meta, read from their sheets into r->tables. */
-static int
-read_tables(struct imap *m, struct xlsx *x, struct json_object *meta, struct imap_row *r,
-            struct fb_err *err)
-{
-	struct json_object *tables, *t, *v;
-	size_t i, n;
-
-	if (!json_object_object_get_ex(meta, "tables", &tables) ||
-	    !json_object_is_type(tables, json_type_array))
-		return 0;
-	n = json_object_array_length(tables);
-	for (i = 0; i < n; i++) {
-		struct table_state ts = {.m = m};
-		const char *key;
-		int rc;
-
-		t = json_object_array_get_idx(tables, i);
-		if (!json_object_object_get_ex(t, "key", &v) || strncmp(json_object_get_string(v), "f:", 2))
-			continue;
-		key = json_object_get_string(v) + 2;
-		ts.f = schema_field_by_key(m->node->schema, key);
-		if (ts.f == NULL || schema_field_type(ts.f) != SCHEMA_TABLE ||
-		    !view_is_writable(m->node->view, key))
-			continue;
-		if (!json_object_object_get_ex(t, "sheet", &v))
-			continue;
-		ts.sheet = json_object_get_string(v);
-		if (xlsx_sheet_find(x, ts.sheet) == NULL) {
-			import_report_add(m->rep, m->file, 0, ts.sheet, key, "import.sheet_missing",
-			                  msg_args("sheet", json_object_new_string(ts.sheet), NULL));
-			r->bad = 1;
-			continue;
-		}
-		ts.arr = json_object_new_array();
-		rc = xlsx_read_sheet(x, ts.sheet, table_row, &ts, err);
-		free(ts.col_at);
-		if (rc < 0) {
-			json_object_put(ts.arr);
-			return -1;
-		}
-		if (ts.bad)
-			r->bad = 1;
-		if (r->tables == NULL)
-			r->tables = json_object_new_object();
-		json_object_object_add(r->tables, key, ts.arr);
-	}
-	return 0;
-}
-
-/* One workbook of the multi layout (meta verified): one row, unless its action is blank. */
-int
-imap_multi(struct imap *m, struct xlsx *x, struct json_object *meta, struct fb_err *err)
-{
-	struct form_state fs = {.m = m, .act = IMPORT_ACTION_NONE};
-	size_t saved_off = m->cells.len, i;
-	struct imap_row *r;
-	int rc = -1;
-
-	if (cols_from_meta(m, meta, err) < 0)
-		return -1;
-	if (xlsx_sheet_find(x, TEMPLATE_SHEET_FORM) == NULL) {
-		import_report_add(m->rep, m->file, 0, TEMPLATE_SHEET_FORM, NULL,
-		                  "import.form_sheet_missing",
-		                  msg_args("sheet", json_object_new_string(TEMPLATE_SHEET_FORM), NULL));
-		return 0;
-	}
-	if ((r = row_push(m, "import.too_many_books", err)) == NULL)
-		return -1;
-	r->file = xstrdup(m->file);
-	r->row_no = m->workbook_no;
-	fs.r = r;
-	fs.seen = xcalloc(m->ncols, sizeof(int));
-	if (xlsx_read_sheet(x, TEMPLATE_SHEET_FORM, form_row, &fs, err) < 0)
-		goto out;
-	rec_end(&m->cells);
-	for (i = 0; i < m->ncols; i++)
-		if (!fs.seen[i] && col_required(m, &m->cols[i])) {
-			import_report_add(m->rep, m->file, 0, m->cols[i].label, m->cols[i].key,
-			                  "import.row_missing",
-			                  msg_args("label", json_object_new_string(m->cols[i].label), NULL));
-			r->bad = 1;
-		}
-	r->task_id = imap_meta_id(meta, "task_id");
-	r->action = fs.act;
-	r->row = fs.action_row;
-	if (fs.task_cell != 0 && fs.task_cell != r->task_id) {
-		import_report_add(m->rep, m->file, fs.seen[m->c_task], m->cols[m->c_task].label, "task_id",
-		                  "import.task_changed",
-		                  msg_args("task", json_object_new_int64(r->task_id), NULL));
-		r->bad = 1;
-	}
-	if (fs.act == IMPORT_ACTION_NONE && !r->bad) {
-		/* Not processed: drop the row and its records. */
-		m->nrows--;
-		free(r->file);
-		m->cells.len = saved_off;
-		m->skipped++;
-		rc = 0;
-		goto out;
-	}
-	if (fs.act == IMPORT_ACTION_INVALID) {
-		import_report_add(m->rep, m->file, fs.action_row, m->cols[m->c_action].label, "action",
-		                  "import.action", NULL);
-		r->bad = 1;
-	} else if (fs.act == IMPORT_ACTION_NONE) {
-		import_report_add(m->rep, m->file, 0, m->cols[m->c_action].label, "action",
-		                  "import.action_required", NULL);
-	}
-	rc = read_tables(m, x, meta, r, err);
-out:
-	free(fs.seen);
-	return rc;
 }
 
 /* ---- a row's values ------------------------------------------------------------------------ */
@@ -835,14 +533,14 @@ imap_row_values(const struct imap *m, const struct imap_row *r, struct json_obje
 			*assignee = text;
 			continue;
 		}
-		if (kind == CK_ERROR) {
+		if (kind == IMAP_CELL_ERROR) {
 			import_report_add(m->rep, r->file, srow, c->label, schema_field_key(c->f),
 			                  "import.cell_error",
 			                  msg_args("value", json_object_new_string(text), NULL));
 			bad = 1;
 			continue;
 		}
-		if (kind == CK_NUMBER && schema_field_type(c->f) == SCHEMA_DATE &&
+		if (kind == IMAP_CELL_NUMBER && schema_field_type(c->f) == SCHEMA_DATE &&
 		    xlsx_serial_to_date(strtod(text, NULL), m->date1904, buf) == 0)
 			text = buf;
 		if (schema_value_from_text(c->f, text, &v, &verr) < 0) {

@@ -3,7 +3,9 @@
  * import_map: the sheets of a filled template (its meta verified) mapped to the rows of a
  * submission.  Columns are found by the labels the template's meta gives them; a row's
  * cells become a task id, an action and, later, its form values converted by the schema.
- * Used by the import driver (import.c) and the checker (import_check.c) only.
+ * The single layout is mapped in import_map.c, the multi layout (one workbook, one row)
+ * in import_form.c.  Used by the import driver (import.c) and the checker
+ * (import_check.c) only.
  *
  *   struct imap m = {.cfg = cfg, .node = node, .rep = &rep};
  *   imap_single(&m, x, meta, &err);        (or imap_multi for each workbook of a pack)
@@ -78,7 +80,7 @@ struct imap {
 int imap_single(struct imap *m, struct xlsx *x, struct json_object *meta,
                 struct fb_err *err) FB_MUSTCHECK;
 /* The one row of a multi-layout workbook (its form sheet and table sheets), unless its
- * action is blank.  As imap_single. */
+ * action is blank (import_form.c).  As imap_single. */
 int imap_multi(struct imap *m, struct xlsx *x, struct json_object *meta,
                struct fb_err *err) FB_MUSTCHECK;
 
@@ -90,6 +92,33 @@ int imap_multi(struct imap *m, struct xlsx *x, struct json_object *meta,
  */
 int imap_row_values(const struct imap *m, const struct imap_row *r, struct json_object **form,
                     const char **comment, const char **assignee);
+
+/* ---- for the mappers of the two layouts (import_map.c, import_form.c) ---------------- */
+
+/* Kinds of a stored cell. */
+#define IMAP_CELL_TEXT 's'
+#define IMAP_CELL_NUMBER 'n'
+#define IMAP_CELL_ERROR 'e'
+
+struct xlsx_cell;
+
+/* The column list of a verified meta (the node set); -1 with err when a column names a
+ * field the form no longer has. */
+int imap_columns(struct imap *m, struct json_object *meta, struct fb_err *err) FB_MUSTCHECK;
+/* Whether a column must be in the file (task id, action, required writable fields) / whether
+ * its values are kept for the checks (writable fields, comment, assignee). */
+int imap_col_required(const struct imap *m, const struct imap_col *c);
+int imap_col_kept(const struct imap_col *c);
+/* A cell's text: *kind IMAP_CELL_*; buf holds converted dates and booleans. */
+const char *imap_cell_text(const struct imap *m, const struct xlsx_cell *c, char buf[32],
+                           char *kind);
+/* A cell record of the current row (column index col, sheet row srow) / the row's end. */
+void imap_rec_add(struct buf *b, int col, char kind, long srow, const char *text);
+void imap_rec_end(struct buf *b);
+/* A new row, or NULL with FB_ETOOBIG (message code too_many) past batch.max_tasks. */
+struct imap_row *imap_row_push(struct imap *m, const char *too_many, struct fb_err *err);
+/* A task id from a cell: digits (text or a whole number); 0 when it is not one. */
+int64_t imap_task_id(const struct xlsx_cell *c);
 
 /* The number meta holds under key (node_id, task_id), 0 when none. */
 int64_t imap_meta_id(struct json_object *meta, const char *key);
