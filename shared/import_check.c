@@ -4,13 +4,15 @@
  * before anything is written; and the report that collects every problem of the file.
  *
  * Rows are checked IMPORT_TASK_CHUNK at a time: one query fetches the chunk's tasks with
- * their sessions' form data (a set, never a task at a time).  Each row's task must be the
+ * their sessions' form data (a set, never a task at a time), and the next chunk's query
+ * is sent before this chunk is checked, so that PostgreSQL works while we do.  Each
+ * row's task must be the
  * user's, pending and at the node; its values (converted by the mapping) are merged over
  * the session's form by schema_merge, whose schema and view were parsed once with the
  * node; comment and next assignee are checked, users looked up once per import.  A task
  * named by two rows is an error on the later one.
  *
- * Memory: struct icheck owns the chunk's task result, its index, the user cache, the
+ * Memory: struct icheck owns the chunks' task results, the index, the user cache, the
  * tokener and the post_data object it reuses; icheck_free releases them.  Post texts go
  * into the caller's buffer, one after the other.
  */
@@ -120,23 +122,20 @@ cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * Fetch the tasks named by rows [from, to), each once, in one query; the previous
- * chunk's result is released.  Chunks keep the sessions' form data of a large import from
- * being held all at once.
- */
-static int
-load_tasks(struct icheck *c, size_t from, size_t to, struct fb_err *err)
+#define TASKS_SQL                                                                             \
+	"SELECT t.id, t.state, t.node_id, s.form_data::text "                                 \
+	"FROM tasks t JOIN app_sessions s ON s.id = t.session_id "                            \
+	"WHERE t.id = ANY ($1::bigint[]) AND t.assignee = $2 ORDER BY t.id"
+
+/* The ids of rows [from, to), each once, as the text of a bigint[] (caller frees). */
+static char *
+chunk_ids(const struct icheck *c, size_t from, size_t to)
 {
 	const struct imap_row *rows = c->map->rows;
 	int64_t *ids = xmalloc(sizeof(*ids) * (to > from ? to - from : 1));
-	char uid[DB_ID_MAX], *arr;
 	size_t i, n = 0, k = 0;
-	long t0;
-	int nt;
+	char *arr;
 
-	PQclear(c->tasks);
-	c->tasks = NULL;
 	for (i = from; i < to; i++)
 		if (rows[i].task_id > 0)
 			ids[n++] = rows[i].task_id;
@@ -146,21 +145,97 @@ load_tasks(struct icheck *c, size_t from, size_t to, struct fb_err *err)
 			ids[k++] = ids[i];
 	arr = db_id_array(ids, k);
 	free(ids);
-	db_id(uid, c->u->id);
-	t0 = import_ms();
-	c->tasks = db_query(c->db, "import_tasks",
-	                    "SELECT t.id, t.state, t.node_id, s.form_data::text "
-	                    "FROM tasks t JOIN app_sessions s ON s.id = t.session_id "
-	                    "WHERE t.id = ANY ($1::bigint[]) AND t.assignee = $2 ORDER BY t.id",
-	                    2, (const char *[]){arr, uid}, err);
+	return arr;
+}
+
+/* Send the query of rows [from, to) without waiting for it (at most one in flight). */
+static int
+prefetch_send(struct icheck *c, size_t from, size_t to, struct fb_err *err)
+{
+	PGconn *pg = db_pg(c->db);
+	char uid[DB_ID_MAX], *arr = chunk_ids(c, from, to);
+	int ok;
+
+	ok = PQsendQueryParams(pg, TASKS_SQL, 2, NULL, (const char *[]){arr, db_id(uid, c->u->id)},
+	                       NULL, NULL, 0);
 	free(arr);
-	c->tasks_ms += import_ms() - t0;
-	if (c->tasks == NULL)
+	if (!ok) {
+		fb_err_set(err, FB_EDB, "tasks of the import: %s", PQerrorMessage(pg));
 		return -1;
+	}
+	c->inflight = 1;
+	return 0;
+}
+
+/*
+ * The answer of the query in flight into c->next; the connection is free again.  0, or -1
+ * with err (FB_EDB and its SQLSTATE).
+ */
+static int
+prefetch_recv(struct icheck *c, struct fb_err *err)
+{
+	PGconn *pg = db_pg(c->db);
+	PGresult *res, *got = NULL;
+	long t0 = import_ms();
+
+	while ((res = PQgetResult(pg)) != NULL) {
+		if (got == NULL)
+			got = res;
+		else
+			PQclear(res);
+	}
+	c->inflight = 0;
+	c->tasks_ms += import_ms() - t0;
+	if (got == NULL || PQresultStatus(got) != PGRES_TUPLES_OK) {
+		const char *st = got ? PQresultErrorField(got, PG_DIAG_SQLSTATE) : NULL;
+
+		fb_err_set(err, FB_EDB, "tasks of the import: %s",
+		           got ? PQresultErrorMessage(got) : PQerrorMessage(pg));
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", st ? st : "");
+		PQclear(got);
+		return -1;
+	}
+	c->next = got;
+	return 0;
+}
+
+/*
+ * The tasks named by rows [from, to), each once, from one query: the one sent ahead
+ * while the previous chunk was checked, or (the first chunk) a query of its own.  The
+ * previous chunk's result is released: chunks keep the sessions' form data of a large
+ * import from being held all at once.  Then the query of [to, next_to) is sent, so that
+ * PostgreSQL reads the next chunk while this one is checked.
+ */
+static int
+load_tasks(struct icheck *c, size_t from, size_t to, size_t next_to, struct fb_err *err)
+{
+	size_t i;
+	int nt;
+
+	PQclear(c->tasks);
+	c->tasks = NULL;
+	if (c->inflight && prefetch_recv(c, err) < 0)
+		return -1;
+	if (c->next != NULL) {
+		c->tasks = c->next;
+		c->next = NULL;
+	} else {
+		char uid[DB_ID_MAX], *arr = chunk_ids(c, from, to);
+		long t0 = import_ms();
+
+		c->tasks = db_query(c->db, "import_tasks", TASKS_SQL, 2,
+		                    (const char *[]){arr, db_id(uid, c->u->id)}, err);
+		free(arr);
+		c->tasks_ms += import_ms() - t0;
+		if (c->tasks == NULL)
+			return -1;
+	}
 	nt = PQntuples(c->tasks);
 	c->task_index = xrealloc(c->task_index, sizeof(int64_t) * (size_t)(nt ? nt : 1));
 	for (i = 0; i < (size_t)nt; i++)
 		c->task_index[i] = db_ll(c->tasks, (int)i, 0);
+	if (next_to > to && prefetch_send(c, to, next_to, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -225,6 +300,9 @@ user_cached(void *arg, const char *login, struct fb_err *err)
 	for (i = hash_str(login) % c->cap; c->keys[i] != NULL; i = (i + 1) % c->cap)
 		if (strcmp(c->keys[i], login) == 0)
 			return c->vals[i];
+	/* The connection carries one query at a time: take the chunk sent ahead first. */
+	if (ck->inflight && prefetch_recv(ck, err) < 0)
+		return -1;
 	found = user_find(ck->db, login, &rec, err);
 	if (found < 0)
 		return -1;
@@ -499,8 +577,9 @@ icheck_rows(struct icheck *c, struct buf *posts, size_t *post_off, struct fb_err
 	check_duplicates(m);
 	for (i = 0; i < m->nrows; i++) {
 		size_t end = i + IMPORT_TASK_CHUNK < m->nrows ? i + IMPORT_TASK_CHUNK : m->nrows;
+		size_t next = end + IMPORT_TASK_CHUNK < m->nrows ? end + IMPORT_TASK_CHUNK : m->nrows;
 
-		if (i % IMPORT_TASK_CHUNK == 0 && load_tasks(c, i, end, err) < 0)
+		if (i % IMPORT_TASK_CHUNK == 0 && load_tasks(c, i, end, next, err) < 0)
 			return -1;
 		if (check_row(c, &m->rows[i], posts, post_off ? &post_off[i] : NULL, err) < 0)
 			return -1;
@@ -513,6 +592,14 @@ icheck_free(struct icheck *c)
 {
 	size_t i;
 
+	if (c->inflight) {
+		struct fb_err ignored = {0};
+
+		/* Left in flight by a failure: read it, so that the connection is free again. */
+		if (prefetch_recv(c, &ignored) < 0)
+			fb_err_clear(&ignored);
+	}
+	PQclear(c->next);
 	PQclear(c->tasks);
 	free(c->task_index);
 	for (i = 0; i < c->users.cap; i++)

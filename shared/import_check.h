@@ -10,8 +10,10 @@
  *   icheck_rows(&c, &posts, post_off, &err);      (NULL, NULL for a dry run)
  *   icheck_free(&c);
  *
- * Memory: struct icheck owns the current chunk's task rows and the user cache; the map,
- * user and database are borrowed.  Details go to rep->err->details (at most
+ * Memory: struct icheck owns the current and next chunk's task rows and the user cache;
+ * the map, user and database are borrowed.  While a chunk is checked, the next chunk's
+ * query may be in flight on the database's connection: nothing else may use that
+ * connection until icheck_rows returns (icheck_free reads a query a failure left).  Details go to rep->err->details (at most
  * IMPORT_MAX_DETAILS; the rest are only counted).
  */
 #ifndef FB_IMPORT_CHECK_H
@@ -63,6 +65,8 @@ struct icheck {
 	const struct user_rec *u;        /* borrowed */
 	struct imap *map;                /* borrowed: its rows are checked */
 	PGresult *tasks;                 /* the current chunk's tasks */
+	PGresult *next;                  /* the next chunk's, once received */
+	int inflight;                    /* the next chunk's query is sent, not yet read */
 	int64_t *task_index;             /* ids of the tasks rows, ascending */
 	struct icheck_users users;
 	struct json_tokener *tok;        /* for the sessions' form data */
