@@ -5,7 +5,8 @@
  * Submission writes the batch row, its idempotency key, one detail per task and the
  * batch lock of every free task (or taken over from the user's own failed items) in one
  * transaction of a few statements, whatever the number of tasks: ids go to PostgreSQL as
- * one array parameter.  Reads are scoped to the batch's creator; another user's batch is
+ * one array parameter, an import's per-task values (post_data, row number) by COPY into a
+ * temporary table of that transaction.  Reads are scoped to the batch's creator; another user's batch is
  * "not found", not "forbidden", so that ids reveal nothing.
  */
 #include <stdio.h>
