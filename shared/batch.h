@@ -41,8 +41,11 @@ struct batch_spec {
 	const char *assignee;        /* next assignee login for a 'choose' node; may be NULL */
 	const char *source;          /* "web" or "import" */
 	int is_single;
-	/* Per-task values from an import, parallel to task_ids; NULL for web submissions. */
-	struct json_object *const *row_data;
+	/*
+	 * Per-task values from an import, parallel to task_ids: each item's post_data as JSON
+	 * text (NULL entries are SQL NULL) and its row number; NULL for web submissions.
+	 */
+	const char *const *row_data;
 	const int *row_no;
 	/* The request's Idempotency-Key and fingerprint (idem.h); NULL without a key. */
 	const char *idem_key;

@@ -4,7 +4,7 @@
  * validated as a batch would be, row by row, before anything is written.
  *
  *   struct import_result res;
- *   if (import_load(db, cfg, user, 0, body, len, &res, &err) == 0) {
+ *   if (import_load(db, cfg, user, 0, 0, body, len, &res, &err) == 0) {
  *       spec.node_id = res.node_id; spec.task_ids = res.task_ids; spec.ntasks = res.n;
  *       spec.row_data = res.row_data; spec.row_no = res.row_no; spec.is_single = ...;
  *       batch_submit(...);
@@ -17,7 +17,7 @@
  * {"row","column","field","message"} (plus "file" for a workbook of a zip), at most
  * IMPORT_MAX_DETAILS of them and the number left out in the message.
  *
- * Memory: a result owns its arrays and the row_data objects; import_result_free releases
+ * Memory: a result owns its arrays and the row_data texts; import_result_free releases
  * them.  The body passed in is borrowed for the duration of the call.
  */
 #ifndef FB_IMPORT_H
@@ -30,8 +30,6 @@
 #include "db.h"
 #include "err.h"
 #include "user.h"
-
-struct json_object;
 
 #define IMPORT_MAX_DETAILS 1000   /* error details reported; the rest are counted */
 #define IMPORT_ROW_SLACK 1000     /* rows accepted past batch.max_tasks (blank ones) */
@@ -47,24 +45,29 @@ struct import_result {
 	int64_t *task_ids;              /* n, malloc'ed */
 	int *row_no;                    /* n: sheet row (single) or workbook number (multi) */
 	/*
-	 * n json objects for batch_spec.row_data.  Each serializes to the row's post_data
-	 * {"form":{..},"action":"approve"|"reject","comment":..,"assignee":..}; it is held as
-	 * that compact text (a string object with its own serializer) so that 50,000 rows
-	 * stay small: serialize it, do not read it as an object.
+	 * n texts for batch_spec.row_data: each row's post_data as compact JSON,
+	 * {"form":{..},"action":"approve"|"reject","comment":..,"assignee":..}, pointing into
+	 * row_text (all of them in one buffer, so that 50,000 rows stay small).  NULL after a
+	 * check-only load.
 	 */
-	struct json_object **row_data;
+	const char **row_data;
+	char *row_text;
+	/* Where the time went, for the log: reading and mapping the file, checking the rows
+	 * (of which waiting for the tasks' query), in milliseconds. */
+	long read_ms, check_ms, tasks_ms;
 };
 
 /*
  * Read and validate an upload for user u; node_id, when not 0, is the node the user
- * means to import at (a template of another node is then refused).  0 with *out filled (n >= 1), or -1 with err:
+ * means to import at (a template of another node is then refused); check_only (a dry
+ * run) checks everything but builds no row_data.  0 with *out filled (n >= 1), or -1 with err:
  * FB_EMEDIA (not an xlsx or a zip, or encrypted), FB_ETOOBIG (a size or row cap),
  * FB_EVALIDATION (wrong template, or problems in rows: see above), FB_EINVAL (hostile
  * or malformed content), FB_EDB.  *out is always safe to pass to import_result_free.
  */
 int import_load(struct db *db, const struct fb_config *cfg, const struct user_rec *u,
-                int64_t node_id, const void *data, size_t len, struct import_result *out,
-                struct fb_err *err) FB_MUSTCHECK;
+                int64_t node_id, int check_only, const void *data, size_t len,
+                struct import_result *out, struct fb_err *err) FB_MUSTCHECK;
 void import_result_free(struct import_result *res);
 
 /* ---- pure helpers (also for tests) --------------------------------------------------- */

@@ -656,6 +656,21 @@ static const struct msg_def catalogue[] = {
 	  "xlsx: sheet {sheet} cell {cell}: bad boolean \"{value}\""),
 	M("xlsx.number_bad", "工作表 {sheet} 单元格 {cell}：数字“{value}”无效",
 	  "xlsx: sheet {sheet} cell {cell}: bad number \"{value}\""),
+	/* Excel import: the file as a whole. */
+	M("import.column_twice", "“{column}”列出现了两次", "the column \"{column}\" appears twice"),
+	M("import.column_missing", "缺少“{column}”列", "the column \"{column}\" is missing"),
+	M("import.header_missing", "缺少表头行", "the header row is missing"),
+	M("import.meta_columns", "模板的元数据中没有任务ID或操作列：请重新下载模板",
+	  "the template's meta data has no task id or action: download the template again"),
+	M("import.workbook_bad", "{file}：{detail}", "{file}: {detail}"),
+	M("import.zip_unreadable", "无法读取 zip 中的 {file}：{detail}", "cannot read {file}: {detail}"),
+	M("import.zip_workbook_big", "zip 中有工作簿解压后超过 {mib} MiB",
+	  "a workbook in the zip inflates to more than {mib} MiB"),
+	M("import.zip_damaged", "zip 压缩包已损坏：{detail}", "the zip is damaged: {detail}"),
+	M("import.zip_big", "zip 解压后超过 {mib} MiB", "the zip inflates to more than {mib} MiB"),
+	M("import.zip_entries", "zip 中有 {n} 个条目；一个模板包最多 {max} 个工作簿",
+	  "the zip has {n} entries; a pack holds at most {max} workbooks"),
+	M("import.zip_books", "zip 中的工作簿超过 {max} 个", "the zip holds more than {max} workbooks"),
 };
 
 #undef M

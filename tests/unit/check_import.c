@@ -7,6 +7,7 @@
 
 #include "import.h"
 #include "mem.h"
+#include "msg.h"
 
 START_TEST(action_text)
 {
@@ -90,7 +91,47 @@ START_TEST(map_missing_and_twice)
 	ck_assert_msg(strstr(s, "appears twice") != NULL, "%s", s);
 	ck_assert_msg(strstr(s, "\"column\":\"城市\"") != NULL || strstr(s, "城市") != NULL, "%s", s);
 	ck_assert_msg(strstr(s, "is missing") != NULL, "%s", s);
+	/* Each said by code, so that it reads in the reader's language. */
+	ck_assert_msg(strstr(s, "\"import.column_twice\"") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, "\"import.column_missing\"") != NULL, "%s", s);
+	{
+		char *zh = msg_render_detail(json_object_array_get_idx(err.details, 0), MSG_ZH);
+
+		ck_assert_str_eq(zh, "“金额”列出现了两次");
+		free(zh);
+	}
 	fb_err_clear(&err);
+}
+END_TEST
+
+/* Every code the import's file-level problems use is in the catalogue, in both languages. */
+START_TEST(codes_known)
+{
+	static const char *const codes[] = {
+	    "import.column_twice",  "import.column_missing", "import.header_missing",
+	    "import.meta_columns",  "import.workbook_bad",   "import.zip_unreadable",
+	    "import.zip_workbook_big", "import.zip_damaged", "import.zip_big",
+	    "import.zip_entries",   "import.zip_books",      "import.sheet_missing",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		struct json_object *p = msg_args("column", json_object_new_string("c"), "file",
+		                                 json_object_new_string("f.xlsx"), "detail",
+		                                 json_object_new_string("d"), "mib",
+		                                 json_object_new_int(32), "n", json_object_new_int(3),
+		                                 "max", json_object_new_int(2), "sheet",
+		                                 json_object_new_string("s"), NULL);
+		char *zh = msg_render(codes[i], p, MSG_ZH), *en = msg_render(codes[i], p, MSG_EN);
+
+		ck_assert_msg(msg_known(codes[i]), "%s not in the catalogue", codes[i]);
+		ck_assert_msg(strcmp(zh, en) != 0, "%s: zh and en are the same: %s", codes[i], en);
+		ck_assert_msg(strchr(en, '{') == NULL && strchr(zh, '{') == NULL, "%s: %s / %s",
+		              codes[i], zh, en);
+		free(zh);
+		free(en);
+		json_object_put(p);
+	}
 }
 END_TEST
 
@@ -128,6 +169,7 @@ main(void)
 	tcase_add_test(tc, header_norm);
 	tcase_add_test(tc, map_by_text);
 	tcase_add_test(tc, map_missing_and_twice);
+	tcase_add_test(tc, codes_known);
 	tcase_add_test(tc, entry_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -154,11 +154,14 @@ handle_batch_import(struct request *r, struct fb_err *err)
 	res = arena_alloc(r->arena, sizeof(*res));
 	memset(res, 0, sizeof(*res));
 	arena_defer(r->arena, result_free, res);
-	if (import_load(db, r->cfg, r->user, node_id, file->data, file->len, res, err) < 0) {
+	if (import_load(db, r->cfg, r->user, node_id, dry_run, file->data, file->len, res, err) < 0) {
 		log_info("import rejected", "request_id", LOG_STR(r->request_id), "user",
 		         LOG_STR(r->user->login), "error", LOG_STR(err->msg), NULL);
 		return -1;
 	}
+	log_info("import checked", "request_id", LOG_STR(r->request_id), "rows", LOG_INT(res->n),
+	         "read_ms", LOG_INT(res->read_ms), "check_ms", LOG_INT(res->check_ms), "tasks_ms",
+	         LOG_INT(res->tasks_ms), NULL);
 	if (dry_run) {
 		out = json_object_new_object();
 		jsonh_add_bool(out, "valid", 1);
