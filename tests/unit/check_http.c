@@ -41,8 +41,9 @@ answer(int fd, const char *status, const char *extra, const char *body, size_t l
 {
 	char head[512];
 
-	snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
-	         status, len, extra);
+	snprintf(head, sizeof(head),
+	         "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status, len,
+	         extra);
 	send_all(fd, head, strlen(head));
 	send_all(fd, body, len);
 }
@@ -143,6 +144,28 @@ opts(char *url, size_t n, const char *path, const char *method, size_t keep, enu
 	return o;
 }
 
+/* Make the request o says; its answer into a.  Caller frees with http_req_free. */
+static struct http_req *
+fetch(const struct http_opts *o, struct http_answer *a)
+{
+	struct fb_err err = {0};
+	struct http_req *q = http_req_new(o, &err);
+
+	ck_assert_ptr_nonnull(q);
+	http_req_answer(q, http_req_perform(q), a);
+	return q;
+}
+
+/* Bytes of the answer body libcurl read. */
+static long
+bytes_read(struct http_req *q)
+{
+	curl_off_t got = 0;
+
+	curl_easy_getinfo(http_req_easy(q), CURLINFO_SIZE_DOWNLOAD_T, &got);
+	return (long)got;
+}
+
 static double
 now_s(void)
 {
@@ -152,50 +175,31 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-START_TEST(drop_reads_to_the_end)
+/* Both ways keep the first bytes and give the status; a drop reads all, a stop does not. */
+START_TEST(drop_reads_on_stop_ends)
 {
 	char url[128];
 	struct http_opts o = opts(url, sizeof(url), "/big", "GET", 2000, HTTP_REST_DROP);
-	struct fb_err err = {0};
-	struct http_req *q = http_req_new(&o, &err);
 	struct http_answer a;
+	struct http_req *q = fetch(&o, &a);
 
-	ck_assert_ptr_nonnull(q);
-	http_req_answer(q, http_req_perform(q), &a);
 	ck_assert_int_eq(a.answered, 1);
 	ck_assert_int_eq(a.status, 200);
 	ck_assert_uint_eq(a.len, 2000);
 	ck_assert_int_eq(a.cut, 1);
 	ck_assert_uint_eq(strlen(a.body), 2000);
 	ck_assert_int_eq(a.retry_after_s, -1);
-	{
-		curl_off_t got = 0;
-
-		/* Everything was read, only the first bytes kept. */
-		curl_easy_getinfo(http_req_easy(q), CURLINFO_SIZE_DOWNLOAD_T, &got);
-		ck_assert_int_eq((long)got, BIG);
-	}
+	ck_assert_int_eq(bytes_read(q), BIG);
 	http_req_free(q);
-}
-END_TEST
 
-START_TEST(stop_ends_the_transfer)
-{
-	char url[128];
-	struct http_opts o = opts(url, sizeof(url), "/big", "GET", 1024, HTTP_REST_STOP);
-	struct fb_err err = {0};
-	struct http_req *q = http_req_new(&o, &err);
-	struct http_answer a;
-	curl_off_t got = 0;
-
-	ck_assert_ptr_nonnull(q);
-	http_req_answer(q, http_req_perform(q), &a);
+	o.keep = 1024;
+	o.rest = HTTP_REST_STOP;
+	q = fetch(&o, &a);
 	ck_assert_int_eq(a.answered, 1);
 	ck_assert_int_eq(a.status, 200);
 	ck_assert_uint_eq(a.len, 1024);
 	ck_assert_int_eq(a.cut, 1);
-	curl_easy_getinfo(http_req_easy(q), CURLINFO_SIZE_DOWNLOAD_T, &got);
-	ck_assert_int_lt((long)got, BIG);
+	ck_assert_int_lt(bytes_read(q), BIG);
 	http_req_free(q);
 }
 END_TEST
@@ -205,14 +209,12 @@ START_TEST(stall_after_the_bytes_kept)
 {
 	char url[128];
 	struct http_opts o = opts(url, sizeof(url), "/stall", "GET", 1024, HTTP_REST_STOP);
-	struct fb_err err = {0};
-	struct http_req *q;
 	struct http_answer a;
+	struct http_req *q;
 	double t0 = now_s();
 
 	o.timeout_ms = 1500;
-	q = http_req_new(&o, &err);
-	http_req_answer(q, http_req_perform(q), &a);
+	q = fetch(&o, &a);
 	ck_assert_int_eq(a.answered, 1);
 	ck_assert_int_eq(a.status, 200);
 	ck_assert_uint_eq(a.len, 1024);
@@ -220,8 +222,7 @@ START_TEST(stall_after_the_bytes_kept)
 	http_req_free(q);
 
 	o.rest = HTTP_REST_DROP;
-	q = http_req_new(&o, &err);
-	http_req_answer(q, http_req_perform(q), &a);
+	q = fetch(&o, &a);
 	ck_assert_int_eq(a.answered, 0);
 	ck_assert_int_eq(a.status, 0);
 	ck_assert_str_eq(a.body, "");
@@ -234,11 +235,9 @@ START_TEST(retry_after_and_no_redirect)
 {
 	char url[128];
 	struct http_opts o = opts(url, sizeof(url), "/busy", "POST", 100, HTTP_REST_STOP);
-	struct fb_err err = {0};
-	struct http_req *q = http_req_new(&o, &err);
 	struct http_answer a;
+	struct http_req *q = fetch(&o, &a);
 
-	http_req_answer(q, http_req_perform(q), &a);
 	ck_assert_int_eq(a.status, 503);
 	ck_assert_int_eq(a.retry_after_s, 7);
 	ck_assert_str_eq(a.body, "busy");
@@ -246,8 +245,7 @@ START_TEST(retry_after_and_no_redirect)
 	http_req_free(q);
 
 	o = opts(url, sizeof(url), "/moved", "GET", 100, HTTP_REST_DROP);
-	q = http_req_new(&o, &err);
-	http_req_answer(q, http_req_perform(q), &a);
+	q = fetch(&o, &a);
 	ck_assert_int_eq(a.status, 302);
 	ck_assert_uint_eq(a.len, 0);
 	http_req_free(q);
@@ -289,8 +287,7 @@ START_TEST(what_the_server_gets)
 	}
 
 	o = opts(url, sizeof(url), "/echo", "GET", 4000, HTTP_REST_DROP);
-	q = http_req_new(&o, &err);
-	http_req_answer(q, http_req_perform(q), &a);
+	q = fetch(&o, &a);
 	ck_assert_ptr_nonnull(strstr(a.body, "GET /echo HTTP/1.1\r\n"));
 	ck_assert_ptr_null(strstr(a.body, "Content-Length"));
 	http_req_free(q);
@@ -317,7 +314,8 @@ START_TEST(refused_before_sending)
 	q = http_req_new(&o, &err);
 	ck_assert_ptr_nonnull(q);
 	/* A header line that would smuggle in another header, or one too long. */
-	ck_assert_int_eq(http_req_header(q, &err, "Content-Type: %s", "text/plain\r\nX-Evil: 1"), -1);
+	ck_assert_int_eq(http_req_header(q, &err, "Content-Type: %s", "text/plain\r\nX-Evil: 1"),
+	                 -1);
 	ck_assert_int_eq(err.code, FB_EINVAL);
 	fb_err_clear(&err);
 	ck_assert_int_eq(http_req_header(q, &err, "X-Id: 1\n"), -1);
@@ -335,11 +333,9 @@ START_TEST(no_server)
 {
 	struct http_opts o = {.url = "http://127.0.0.1:1/x", .method = "POST", .body = "{}",
 	                      .connect_timeout_ms = 500, .timeout_ms = 1000, .keep = 10};
-	struct fb_err err = {0};
-	struct http_req *q = http_req_new(&o, &err);
 	struct http_answer a;
+	struct http_req *q = fetch(&o, &a);
 
-	http_req_answer(q, http_req_perform(q), &a);
 	ck_assert_int_eq(a.answered, 0);
 	ck_assert_int_eq(a.status, 0);
 	ck_assert_ptr_nonnull(strstr(a.error, "onnect"));
@@ -358,8 +354,7 @@ main(void)
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	server = server_start();
-	tcase_add_test(tc, drop_reads_to_the_end);
-	tcase_add_test(tc, stop_ends_the_transfer);
+	tcase_add_test(tc, drop_reads_on_stop_ends);
 	tcase_add_test(tc, stall_after_the_bytes_kept);
 	tcase_add_test(tc, retry_after_and_no_redirect);
 	tcase_add_test(tc, what_the_server_gets);
