@@ -90,7 +90,8 @@ http_req_new(const struct http_opts *o, struct fb_err *err)
 		fb_err_set(err, FB_EINVAL, "a URL must be http:// or https://");
 		return NULL;
 	}
-	if (o->method == NULL || (strcmp(o->method, "GET") != 0 && strcmp(o->method, "POST") != 0)) {
+	if (o->method == NULL ||
+	    (strcmp(o->method, "GET") != 0 && strcmp(o->method, "POST") != 0)) {
 		fb_err_set(err, FB_EINVAL, "method must be GET or POST");
 		return NULL;
 	}
@@ -139,7 +140,8 @@ http_req_header(struct http_req *q, struct fb_err *err, const char *fmt, ...)
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line)) {
-		fb_err_set(err, FB_EINVAL, "a header line must be at most %d bytes", HTTP_HEADER_MAX);
+		fb_err_set(err, FB_EINVAL, "a header line must be at most %d bytes",
+		           HTTP_HEADER_MAX);
 		return -1;
 	}
 	if (strpbrk(line, "\r\n") != NULL) {

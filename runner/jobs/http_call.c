@@ -64,7 +64,8 @@ job_http_call(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 			.rest = HTTP_REST_DROP,
 		};
 
-		if ((req = http_req_new(&o, err)) == NULL) /* also refuses methods but GET and POST */
+		/* http_req_new also refuses methods other than GET and POST. */
+		if ((req = http_req_new(&o, err)) == NULL)
 			goto out;
 		if (post && (http_req_header(req, err, "Content-Type: %s", ctype) < 0 ||
 		             http_req_header(req, err, "Accept: */*") < 0))
