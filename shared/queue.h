@@ -6,6 +6,10 @@
  * stream entry.  A struct queue owns one hiredis context (one per thread); after any error
  * the context is dropped and the next call reconnects, re-creating the groups.  Entries are
  * acknowledged only by queue_ack(), after the job's effects are committed.
+ *
+ * Built from queue.c (the connection, publishing), queue_consume.c (take, reclaim, ack,
+ * touch), queue_liveness.c (runners, dead consumers), queue_stats.c (numbers, consumer
+ * counts) and queue_lock.c (locks).
  */
 #ifndef FB_QUEUE_H
 #define FB_QUEUE_H

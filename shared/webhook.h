@@ -4,9 +4,10 @@
  *
  * A request is POST <url> with a JSON body and the headers webhook-id, webhook-timestamp
  * and, when the target has a secret, webhook-signature "v1,<base64 HMAC-SHA256 of
- * id.timestamp.body under the secret's bytes>".  TLS is verified, redirects are not
- * followed, only http and https are spoken, the answer body is read up to
- * WEBHOOK_ANSWER_MAX bytes (a longer answer ends the transfer there and counts as read).
+ * id.timestamp.body under the secret's bytes>".  The request is an http.h one: TLS is
+ * verified, redirects are not followed, only http and https are spoken, the answer body is
+ * read up to WEBHOOK_ANSWER_MAX bytes (a longer answer ends the transfer there and counts
+ * as read: HTTP_REST_STOP).
  *
  * The answer is classified once, here, for every sender: 2xx delivered; 408, 429 (with
  * its Retry-After), 5xx, timeouts and connection errors retry; any other answer rejected.

@@ -10,16 +10,19 @@
  * or no answer, fails the run (and the crontab's retry policy applies).  The status and the
  * first HTTP_CALL_KEEP bytes of the answer go into the run's history row either way.
  *
- * Memory: the transfer and the answer buffer live for the call only.
+ * The request is an http.h one (TLS verified, no redirects, http and https only); the rest
+ * of a long answer is read and dropped (HTTP_REST_DROP) so that the status stays meaningful.
+ *
+ * Memory: the request and the answer text live for the call only.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "crontab.h"
 #include "crontab_fire.h"
+#include "http.h"
 #include "jobs.h"
 #include "jsonh.h"
 #include "mem.h"
@@ -27,43 +30,15 @@
 #define HTTP_CALL_KEEP 2000            /* bytes of the answer kept */
 #define HTTP_CALL_DEFAULT_TIMEOUT 30   /* seconds, when the crontab names none */
 
-struct answer {
-	char data[HTTP_CALL_KEEP + 1];
-	size_t len;
-	int cut;
-};
-
-/* Keep the first bytes; read (and drop) the rest so that the status stays meaningful. */
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct answer *a = arg;
-	size_t n = size * nmemb, room = HTTP_CALL_KEEP - a->len;
-
-	if (n > room) {
-		memcpy(a->data + a->len, data, room);
-		a->len += room;
-		a->cut = 1;
-	} else {
-		memcpy(a->data + a->len, data, n);
-		a->len += n;
-	}
-	return n;
-}
-
 int
 job_http_call(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 {
 	static const char *const allowed[] = {"url", "method", "body", "content_type", NULL};
 	const char *url = NULL, *method = "POST", *body = "", *ctype = "application/json";
-	struct curl_slist *headers = NULL;
-	struct answer *ans = xcalloc(1, sizeof(*ans));
-	char errbuf[CURL_ERROR_SIZE] = "", *ct_header = NULL;
+	struct http_req *req = NULL;
+	struct http_answer ans;
 	struct buf out = {0};
 	int timeout = HTTP_CALL_DEFAULT_TIMEOUT, rc = -1;
-	long status = 0;
-	CURL *easy = NULL;
-	CURLcode cc;
 
 	if (jsonh_only_keys(args, allowed, err) < 0 || jsonh_get_str(args, "url", &url, err) < 0 ||
 	    jsonh_get_str(args, "method", &method, err) < 0 ||
@@ -75,52 +50,40 @@ job_http_call(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 		           url != NULL ? url : "(none)");
 		goto out;
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
-		fb_err_set(err, FB_EINVAL, "method must be GET or POST");
-		goto out;
-	}
 	if (crontab_run_timeout(ctx->db, ctx->job_id, &timeout, err) < 0)
 		goto out;
-	if ((easy = curl_easy_init()) == NULL) {
-		fb_err_set(err, FB_EINTERNAL, "libcurl: no handle");
+	{
+		const int post = strcmp(method, "POST") == 0;
+		const struct http_opts o = {
+			.url = url,
+			.method = method,
+			.body = post ? body : NULL,
+			.user_agent = "flowbatch-scheduler/1",
+			.timeout_ms = (long)timeout * 1000L,
+			.keep = HTTP_CALL_KEEP,
+			.rest = HTTP_REST_DROP,
+		};
+
+		/* http_req_new also refuses methods other than GET and POST. */
+		if ((req = http_req_new(&o, err)) == NULL)
+			goto out;
+		if (post && (http_req_header(req, err, "Content-Type: %s", ctype) < 0 ||
+		             http_req_header(req, err, "Accept: */*") < 0))
+			goto out;
+	}
+	http_req_answer(req, http_req_perform(req), &ans);
+	if (!ans.answered) {
+		fb_err_set(err, FB_EIO, "%s %s: %s", method, url, ans.error);
 		goto out;
 	}
-	curl_easy_setopt(easy, CURLOPT_URL, url);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)timeout * 1000L);
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, "flowbatch-scheduler/1");
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, ans);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-	ct_header = xasprintf("Content-Type: %s", ctype);
-	headers = curl_slist_append(headers, ct_header);
-	headers = curl_slist_append(headers, "Accept: */*");
-	if (headers == NULL) {
-		fb_err_set(err, FB_EINTERNAL, "libcurl: no header list");
-		goto out;
-	}
-	if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	cc = curl_easy_perform(easy);
-	if (cc != CURLE_OK) {
-		fb_err_set(err, FB_EIO, "%s %s: %s", method, url,
-		           errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	buf_printf(&out, "HTTP %ld", status);
-	if (ans->len > 0) {
+	buf_printf(&out, "HTTP %ld", ans.status);
+	if (ans.len > 0) {
 		buf_puts(&out, ": ");
-		buf_add(&out, ans->data, ans->len);
-		if (ans->cut)
+		buf_add(&out, ans.body, ans.len);
+		if (ans.cut)
 			buf_puts(&out, " [cut]");
 	}
-	if (status < 200 || status > 299) {
+	if (ans.status < 200 || ans.status > 299) {
 		/* The answer becomes the run's error (the history row's content). */
 		fb_err_set(err, FB_EIO, "%.500s", buf_cstr(&out));
 		goto out;
@@ -129,11 +92,7 @@ job_http_call(struct job_ctx *ctx, struct json_object *args, struct fb_err *err)
 		goto out;
 	rc = 0;
 out:
-	if (easy != NULL)
-		curl_easy_cleanup(easy);
-	curl_slist_free_all(headers);
-	free(ct_header);
+	http_req_free(req);
 	free(out.data);
-	free(ans);
 	return rc;
 }
