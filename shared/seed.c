@@ -15,7 +15,6 @@
  * Memory: the user pool (ids, logins, names) is owned by a struct seed_ctx that seed_run
  * frees; pgcopy owns its chunk and frees it when each COPY ends.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,22 +67,17 @@ ctx_reset(struct seed_ctx *c)
 	c->ndone = 0;
 }
 
-/* Run a statement expected to return one bigint (e.g. RETURNING id). */
+/* Run a statement expected to return one id (e.g. RETURNING id). */
 static int
 query_id(struct db *db, const char *sql, int n, const char *const *params, long long *out,
          struct fb_err *err)
 {
-	PGresult *res = db_query(db, NULL, sql, n, params, err);
-
-	if (res == NULL)
+	if (db_query_ll(db, NULL, sql, n, params, out, err) < 0)
 		return -1;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
+	if (*out == 0) {
 		fb_err_set(err, FB_EINTERNAL, "seed: expected one id from: %.80s", sql);
 		return -1;
 	}
-	*out = db_ll(res, 0, 0);
-	PQclear(res);
 	return 0;
 }
 
@@ -93,11 +87,11 @@ upsert_depts(struct db *db, struct seed_ctx *c, struct fb_err *err)
 	int i;
 
 	for (i = 0; i < SEED_NDEPTS; i++) {
-		char parent[32];
+		char parent[DB_ID_MAX];
 		const char *params[2] = {seed_depts[i].name, NULL};
 
 		if (seed_depts[i].parent >= 0) {
-			snprintf(parent, sizeof(parent), "%lld", c->dept_ids[seed_depts[i].parent]);
+			db_id(parent, c->dept_ids[seed_depts[i].parent]);
 			params[1] = parent;
 		}
 		if (query_id(db,
@@ -154,12 +148,12 @@ upsert_users(struct db *db, struct seed_ctx *c, struct fb_err *err)
 {
 	struct buf logins = {0}, names = {0}, deptv = {0}, all = {0};
 	int i, rc = -1;
-	char root[32], fin[32];
+	char root[DB_ID_MAX], fin[DB_ID_MAX];
 	const char *params[2];
 	PGresult *res = NULL;
 
-	snprintf(root, sizeof(root), "%lld", c->dept_ids[0]);
-	snprintf(fin, sizeof(fin), "%lld", c->dept_ids[SEED_DEPT_FINANCE]);
+	db_id(root, c->dept_ids[0]);
+	db_id(fin, c->dept_ids[SEED_DEPT_FINANCE]);
 	params[0] = root;
 	if (query_id(db,
 	             "INSERT INTO users (login, name, dept_id, is_admin)"
@@ -175,11 +169,11 @@ upsert_users(struct db *db, struct seed_ctx *c, struct fb_err *err)
 		goto out;
 	arr_add(&all, "demo");
 	for (i = 1; i <= c->o->users; i++) {
-		char login[16], name[32], dept[32];
+		char login[16], name[32], dept[DB_ID_MAX];
 
 		seed_login(i, login, sizeof(login));
 		seed_person_name(c->o->seed, i, name, sizeof(name));
-		snprintf(dept, sizeof(dept), "%lld", c->dept_ids[seed_user_dept(c->o->seed, i)]);
+		db_id(dept, c->dept_ids[seed_user_dept(c->o->seed, i)]);
 		arr_add(&logins, login);
 		arr_add(&names, name);
 		arr_add(&deptv, dept);
@@ -242,7 +236,7 @@ upsert_apps(struct db *db, struct seed_ctx *c, struct fb_err *err)
 
 	for (a = 0; a < SEED_NAPPS; a++) {
 		long long app_id;
-		char idbuf[32], vbuf[32], monitor[32];
+		char idbuf[DB_ID_MAX], vbuf[DB_ID_MAX], monitor[DB_ID_MAX];
 		const char *p[2];
 
 		p[0] = seed_apps[a].name;
@@ -251,7 +245,7 @@ upsert_apps(struct db *db, struct seed_ctx *c, struct fb_err *err)
 		             " DO UPDATE SET name = EXCLUDED.name RETURNING id",
 		             1, p, &app_id, err) < 0)
 			return -1;
-		snprintf(idbuf, sizeof(idbuf), "%lld", app_id);
+		db_id(idbuf, app_id);
 		p[0] = idbuf;
 		p[1] = seed_apps[a].schema;
 		if (query_id(db,
@@ -260,24 +254,24 @@ upsert_apps(struct db *db, struct seed_ctx *c, struct fb_err *err)
 		             " DO UPDATE SET app_id = EXCLUDED.app_id RETURNING id",
 		             2, p, &c->version_ids[a], err) < 0)
 			return -1;
-		snprintf(monitor, sizeof(monitor), "%lld", c->admin_id);
+		db_id(monitor, c->admin_id);
 		p[1] = monitor;
 		if (db_exec(db, NULL,
 		            "INSERT INTO app_monitors (app_id, user_id) VALUES ($1::bigint, $2::bigint)"
 		            " ON CONFLICT DO NOTHING",
 		            2, p, err) < 0)
 			return -1;
-		snprintf(vbuf, sizeof(vbuf), "%lld", c->version_ids[a]);
+		db_id(vbuf, c->version_ids[a]);
 		for (s = 0; s < seed_apps[a].nnodes; s++) {
 			const struct seed_node *n = &seed_apps[a].nodes[s];
-			char seq[16], who[32];
+			char seq[16], who[DB_ID_MAX];
 			const char *np[6] = {vbuf, n->name, seq, n->rule, NULL, n->view};
 
 			snprintf(seq, sizeof(seq), "%d", s + 1);
 			long long fixed = n->assignee ? login_id(c, n->assignee) : 0;
 
 			if (fixed != 0) {
-				snprintf(who, sizeof(who), "%lld", fixed);
+				db_id(who, fixed);
 				np[4] = who;
 			}
 			if (query_id(db,
@@ -485,10 +479,10 @@ id_bases(struct db *db, struct seed_ctx *c, struct fb_err *err)
 static int
 set_seq(struct db *db, const char *table, long long last, struct fb_err *err)
 {
-	char v[32];
+	char v[DB_ID_MAX];
 	const char *p[2] = {table, v};
 
-	snprintf(v, sizeof(v), "%lld", last);
+	db_id(v, last);
 	return db_exec(db, NULL, "SELECT setval(pg_get_serial_sequence($1, 'id'), $2::bigint)", 2,
 	               p, err);
 }
