@@ -359,8 +359,8 @@ copy_tasks(struct db *db, struct seed_ctx *c, struct fb_err *err)
 	int rc = 0;
 
 	if (pgcopy_begin(&cp, db,
-	                 "COPY tasks (id, session_id, node_id, assignee, state, lock_kind, lock_owner,"
-	                 " locked_at, created, finished) FROM STDIN",
+	                 "COPY tasks (id, session_id, node_id, assignee, state, lock_kind,"
+	                 " lock_owner, locked_at, created, finished) FROM STDIN",
 	                 err) < 0)
 		return -1;
 	for (k = 0; k < ntasks && rc == 0; k++) {
@@ -372,7 +372,8 @@ copy_tasks(struct db *db, struct seed_ctx *c, struct fb_err *err)
 		/* The nodes already passed: done tasks, ids after all pending ones. */
 		for (j = 0; j < p.seq - 1 && rc == 0; j++) {
 			pgcopy_int(&cp, c->base_task + ntasks + ++done);
-			task_fields(&cp, gk, c->node_ids[p.app][j], c->pool[p.actors[j]].id, "done");
+			task_fields(&cp, gk, c->node_ids[p.app][j], c->pool[p.actors[j]].id,
+			            "done");
 			pgcopy_text(&cp, NULL); /* lock_kind, lock_owner, locked_at */
 			pgcopy_sep(&cp);
 			pgcopy_text(&cp, NULL);
@@ -415,8 +416,8 @@ copy_history(struct db *db, struct seed_ctx *c, struct fb_err *err)
 	int rc = 0;
 
 	if (pgcopy_begin(&cp, db,
-	                 "COPY task_history (id, task_id, session_id, node_id, actor, action, comment,"
-	                 " created) FROM STDIN",
+	                 "COPY task_history (id, task_id, session_id, node_id, actor, action,"
+	                 " comment, created) FROM STDIN",
 	                 err) < 0)
 		return -1;
 	for (k = 0; k < ntasks && rc == 0; k++) {
@@ -515,7 +516,8 @@ seed_tx(struct db *db, void *arg, struct fb_err *err)
 	struct seed_ctx *c = arg;
 
 	ctx_reset(c);
-	if (upsert_depts(db, c, err) < 0 || upsert_users(db, c, err) < 0 || upsert_apps(db, c, err) < 0)
+	if (upsert_depts(db, c, err) < 0 || upsert_users(db, c, err) < 0 ||
+	    upsert_apps(db, c, err) < 0)
 		return -1;
 	return seed_bulk(db, c, err);
 }
