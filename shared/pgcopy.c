@@ -58,6 +58,17 @@ pgcopy_int(struct pgcopy *c, long long v)
 }
 
 void
+pgcopy_time(struct pgcopy *c, time_t t)
+{
+	struct tm tm;
+	char s[40];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S+00", &tm);
+	buf_puts(&c->b, s);
+}
+
+void
 pgcopy_sep(struct pgcopy *c)
 {
 	buf_add(&c->b, "\t", 1);

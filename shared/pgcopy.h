@@ -6,7 +6,7 @@
  *
  *   struct pgcopy c;
  *   if (pgcopy_begin(&c, db, "COPY t (a, b) FROM STDIN", &err) < 0) ...
- *   pgcopy_text(&c, "x"); pgcopy_sep(&c); pgcopy_text(&c, NULL); 
+ *   pgcopy_text(&c, "x"); pgcopy_sep(&c); pgcopy_text(&c, NULL);
  *   if (pgcopy_row(&c, &err) < 0) ...         (after each row)
  *   rc = pgcopy_end(&c, rc == 0, &err);       (always: ends the COPY, frees the buffer)
  *
@@ -14,6 +14,8 @@
  */
 #ifndef FB_PGCOPY_H
 #define FB_PGCOPY_H
+
+#include <time.h>
 
 #include "db.h"
 #include "err.h"
@@ -33,6 +35,8 @@ int pgcopy_begin(struct pgcopy *c, struct db *db, const char *sql,
 void pgcopy_text(struct pgcopy *c, const char *s);
 /* A whole number as a field. */
 void pgcopy_int(struct pgcopy *c, long long v);
+/* A time as UTC timestamptz text ("2026-01-31 08:00:00+00"). */
+void pgcopy_time(struct pgcopy *c, time_t t);
 /* The tab between two fields. */
 void pgcopy_sep(struct pgcopy *c);
 /* End a row; what has gathered is sent once it passes PGCOPY_CHUNK.  0 / -1 with err. */

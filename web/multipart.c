@@ -8,14 +8,21 @@
  * name and file name (browsers percent-encode '"', CR and LF and do not backslash-escape, so
  * a quoted value ends at the next '"'), Content-Type is kept as sent.
  *
+ * Errors carry a code of msg.c's catalogue (multipart.*) with the part's number and what
+ * is wrong, so that the uploader reads them in the request's language; err->msg is English.
+ *
  * Memory: the parts array and its name/filename/content_type strings are malloc'd and
  * released by multipart_free; part data points into the caller's body.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
+
 #include "mem.h"
+#include "msg.h"
 #include "multipart.h"
 #include "utf8.h"
 
@@ -23,6 +30,30 @@ static int
 is_ws(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+/* A problem of part idx (from 1): msg.c's code with params {"part": idx}. */
+static void
+part_error(struct fb_err *err, const char *code, size_t idx)
+{
+	fb_err_msg(err, FB_EINVAL, code, msg_args("part", json_object_new_int64((int64_t)idx), NULL));
+}
+
+/* Part idx has a second what (a multipart.twice.* suffix: name, filename, ...). */
+static void
+part_twice(struct fb_err *err, const char *what, size_t idx)
+{
+	fb_err_msg(err, FB_EINVAL, "multipart.twice",
+	           msg_args("part", json_object_new_int64((int64_t)idx), "what",
+	                    json_object_new_string(what), NULL));
+}
+
+static void
+headers_long(struct fb_err *err, size_t idx)
+{
+	fb_err_msg(err, FB_EINVAL, "multipart.headers_long",
+	           msg_args("part", json_object_new_int64((int64_t)idx), "max",
+	                    json_object_new_int(MULTIPART_MAX_HEADER_BYTES), NULL));
 }
 
 /* Header values: UTF-8 without NUL bytes. */
@@ -95,7 +126,7 @@ multipart_boundary(const char *content_type, char *out, size_t outlen, struct fb
 	int rc, found = 0;
 
 	if (s == NULL) {
-		fb_err_set(err, FB_EMEDIA, "expected multipart/form-data, got no Content-Type");
+		fb_err_msg(err, FB_EMEDIA, "multipart.no_type", NULL);
 		return -1;
 	}
 	while (is_ws(*s))
@@ -104,8 +135,11 @@ multipart_boundary(const char *content_type, char *out, size_t outlen, struct fb
 	if (strncasecmp(s, type, sizeof(type) - 1) != 0 ||
 	    (s[sizeof(type) - 1] != '\0' && s[sizeof(type) - 1] != ';' &&
 	     !is_ws(s[sizeof(type) - 1]))) {
-		fb_err_set(err, FB_EMEDIA, "expected multipart/form-data, got \"%.64s\"",
-		           content_type);
+		char got[65];
+
+		utf8_clean(got, sizeof(got), content_type);
+		fb_err_msg(err, FB_EMEDIA, "multipart.not_form_data",
+		           msg_args("got", json_object_new_string(got), NULL));
 		return -1;
 	}
 	s += sizeof(type) - 1;
@@ -113,22 +147,21 @@ multipart_boundary(const char *content_type, char *out, size_t outlen, struct fb
 		if (!key_is(key, klen, "boundary"))
 			continue;
 		if (found) {
-			fb_err_set(err, FB_EINVAL, "multipart: two boundary parameters");
+			fb_err_msg(err, FB_EINVAL, "multipart.boundary_twice", NULL);
 			return -1;
 		}
 		found = 1;
 		if (vlen == 0 || vlen > MULTIPART_BOUNDARY_MAX || vlen + 1 > outlen ||
 		    val[vlen - 1] == ' ') {
-			fb_err_set(err, FB_EINVAL, "multipart: the boundary must be 1 to %d "
-			           "characters, not ending in a space", MULTIPART_BOUNDARY_MAX);
+			fb_err_msg(err, FB_EINVAL, "multipart.boundary_length",
+			           msg_args("max", json_object_new_int(MULTIPART_BOUNDARY_MAX), NULL));
 			return -1;
 		}
 		for (i = 0; i < vlen; i++) {
 			unsigned char c = (unsigned char)val[i];
 
 			if (c < 0x20 || c >= 0x7f) {
-				fb_err_set(err, FB_EINVAL, "multipart: the boundary has a character "
-				           "outside printable ASCII");
+				fb_err_msg(err, FB_EINVAL, "multipart.boundary_char", NULL);
 				return -1;
 			}
 		}
@@ -136,11 +169,11 @@ multipart_boundary(const char *content_type, char *out, size_t outlen, struct fb
 		out[vlen] = '\0';
 	}
 	if (rc < 0) {
-		fb_err_set(err, FB_EINVAL, "multipart: malformed Content-Type parameters");
+		fb_err_msg(err, FB_EINVAL, "multipart.bad_params", NULL);
 		return -1;
 	}
 	if (!found) {
-		fb_err_set(err, FB_EINVAL, "multipart: the Content-Type has no boundary");
+		fb_err_msg(err, FB_EINVAL, "multipart.no_boundary", NULL);
 		return -1;
 	}
 	return 0;
@@ -186,7 +219,7 @@ set_once(char **slot, const char *v, size_t n, const char *what, size_t idx,
          struct fb_err *err)
 {
 	if (*slot != NULL) {
-		fb_err_set(err, FB_EINVAL, "multipart: part %zu has two %s", idx, what);
+		part_twice(err, what, idx);
 		return -1;
 	}
 	*slot = xstrndup(v, n);
@@ -205,28 +238,27 @@ parse_disposition(struct multipart_part *p, const char *v, size_t n, size_t idx,
 
 	if (n < sizeof(fd) - 1 || strncasecmp(v, fd, sizeof(fd) - 1) != 0 ||
 	    (n > sizeof(fd) - 1 && v[sizeof(fd) - 1] != ';' && !is_ws(v[sizeof(fd) - 1]))) {
-		fb_err_set(err, FB_EINVAL, "multipart: part %zu is not form-data", idx);
+		part_error(err, "multipart.not_part_form_data", idx);
 		return -1;
 	}
 	s += sizeof(fd) - 1;
 	while ((rc = next_param(&s, end, &key, &klen, &val, &vlen)) == 1) {
 		if (key_is(key, klen, "name")) {
-			if (set_once(&p->name, val, vlen, "names", idx, err) < 0)
+			if (set_once(&p->name, val, vlen, "name", idx, err) < 0)
 				goto fail;
 		} else if (key_is(key, klen, "filename")) {
-			if (set_once(&p->filename, val, vlen, "file names", idx, err) < 0)
+			if (set_once(&p->filename, val, vlen, "filename", idx, err) < 0)
 				goto fail;
 		} else if (key_is(key, klen, "filename*") && ext == NULL) {
 			ext = ext_value(val, vlen);
 			if (ext == NULL) {
-				fb_err_set(err, FB_EINVAL, "multipart: part %zu: filename* is not "
-				           "UTF-8''percent-encoded", idx);
+				part_error(err, "multipart.filename_ext", idx);
 				goto fail;
 			}
 		}
 	}
 	if (rc < 0) {
-		fb_err_set(err, FB_EINVAL, "multipart: part %zu: malformed Content-Disposition", idx);
+		part_error(err, "multipart.bad_disposition", idx);
 		goto fail;
 	}
 	if (ext != NULL) {
@@ -254,13 +286,12 @@ parse_headers(struct multipart_part *p, const char *h, size_t n, size_t idx,
 		if (eol == NULL)
 			eol = end;
 		if (is_ws(*h)) {
-			fb_err_set(err, FB_EINVAL, "multipart: part %zu has a folded header line", idx);
+			part_error(err, "multipart.folded", idx);
 			return -1;
 		}
 		colon = memchr(h, ':', (size_t)(eol - h));
 		if (colon == NULL || colon == h) {
-			fb_err_set(err, FB_EINVAL, "multipart: part %zu has a header line without a "
-			           "name", idx);
+			part_error(err, "multipart.header_no_name", idx);
 			return -1;
 		}
 		v = colon + 1;
@@ -270,32 +301,30 @@ parse_headers(struct multipart_part *p, const char *h, size_t n, size_t idx,
 		while (ve > v && is_ws(ve[-1]))
 			ve--;
 		if (memchr(v, '\0', (size_t)(ve - v)) != NULL) {
-			fb_err_set(err, FB_EINVAL, "multipart: part %zu has a NUL in a header", idx);
+			part_error(err, "multipart.header_nul", idx);
 			return -1;
 		}
 		if (key_is(h, (size_t)(colon - h), "Content-Disposition")) {
 			if (seen_cd++) {
-				fb_err_set(err, FB_EINVAL, "multipart: part %zu has two "
-				           "Content-Disposition headers", idx);
+				part_twice(err, "disposition", idx);
 				return -1;
 			}
 			if (parse_disposition(p, v, (size_t)(ve - v), idx, err) < 0)
 				return -1;
 		} else if (key_is(h, (size_t)(colon - h), "Content-Type")) {
-			if (set_once(&p->content_type, v, (size_t)(ve - v), "Content-Type headers", idx,
+			if (set_once(&p->content_type, v, (size_t)(ve - v), "content_type", idx,
 			             err) < 0)
 				return -1;
 		}
 		h = eol == end ? end : eol + 2;
 	}
 	if (p->name == NULL || p->name[0] == '\0') {
-		fb_err_set(err, FB_EINVAL, "multipart: part %zu has no field name", idx);
+		part_error(err, "multipart.no_name", idx);
 		return -1;
 	}
 	if (!utf8_ok(p->name, strlen(p->name)) ||
 	    (p->filename != NULL && !utf8_ok(p->filename, strlen(p->filename)))) {
-		fb_err_set(err, FB_EINVAL, "multipart: part %zu: name or file name is not UTF-8",
-		           idx);
+		part_error(err, "multipart.not_utf8", idx);
 		return -1;
 	}
 	return 0;
@@ -360,7 +389,7 @@ multipart_parse(const char *body, size_t len, const char *boundary,
 	*nparts = 0;
 	blen = boundary ? strlen(boundary) : 0;
 	if (blen == 0 || blen > MULTIPART_BOUNDARY_MAX) {
-		fb_err_set(err, FB_EINVAL, "multipart: bad boundary");
+		fb_err_msg(err, FB_EINVAL, "multipart.bad_boundary", NULL);
 		return -1;
 	}
 	delim = xasprintf("\r\n--%s", boundary);
@@ -376,7 +405,7 @@ multipart_parse(const char *body, size_t len, const char *boundary,
 	} else if ((hit = find_delim(body, len, 0, delim, dlen)) != NULL) {
 		pos = (size_t)(hit - body) + dlen;
 	} else {
-		fb_err_set(err, FB_EINVAL, "multipart: the body has no boundary line");
+		fb_err_msg(err, FB_EINVAL, "multipart.no_boundary_line", NULL);
 		goto fail;
 	}
 	for (;;) {
@@ -387,12 +416,12 @@ multipart_parse(const char *body, size_t len, const char *boundary,
 		if (rc == 1)
 			break;
 		if (rc < 0) {
-			fb_err_set(err, FB_EINVAL, "multipart: malformed boundary line after part %zu",
-			           n);
+			part_error(err, "multipart.bad_delimiter", n);
 			goto fail;
 		}
 		if (n == max_parts) {
-			fb_err_set(err, FB_EINVAL, "multipart: more than %zu parts", max_parts);
+			fb_err_msg(err, FB_EINVAL, "multipart.too_many_parts",
+			           msg_args("max", json_object_new_int64((int64_t)max_parts), NULL));
 			goto fail;
 		}
 		/* headers end at an empty line; an immediate CRLF means no headers */
@@ -407,16 +436,13 @@ multipart_parse(const char *body, size_t len, const char *boundary,
 			hdr_end = memmem(body + pos, room, "\r\n\r\n", 4);
 			if (hdr_end == NULL) {
 				if (len - pos > MULTIPART_MAX_HEADER_BYTES)
-					fb_err_set(err, FB_EINVAL, "multipart: part %zu has headers longer "
-					           "than %d bytes", n + 1, MULTIPART_MAX_HEADER_BYTES);
+					headers_long(err, n + 1);
 				else
-					fb_err_set(err, FB_EINVAL, "multipart: part %zu ends inside its "
-					           "headers", n + 1);
+					part_error(err, "multipart.headers_cut", n + 1);
 				goto fail;
 			}
 			if ((size_t)(hdr_end - (body + pos)) > MULTIPART_MAX_HEADER_BYTES) {
-				fb_err_set(err, FB_EINVAL, "multipart: part %zu has headers longer than "
-				           "%d bytes", n + 1, MULTIPART_MAX_HEADER_BYTES);
+				headers_long(err, n + 1);
 				goto fail;
 			}
 			cstart = (size_t)(hdr_end - body) + 4;
@@ -428,8 +454,12 @@ multipart_parse(const char *body, size_t len, const char *boundary,
 		 * headers when the part has no content at all */
 		hit = find_delim(body, len, cstart - 2, delim, dlen);
 		if (hit == NULL) {
-			fb_err_set(err, FB_EINVAL, "multipart: part %zu (\"%.64s\") has no closing "
-			           "boundary", n + 1, cur.name);
+			char name[65];
+
+			utf8_clean(name, sizeof(name), cur.name);
+			fb_err_msg(err, FB_EINVAL, "multipart.unclosed",
+			           msg_args("part", json_object_new_int64((int64_t)(n + 1)), "name",
+			                    json_object_new_string(name), NULL));
 			goto fail;
 		}
 		cur.data = body + cstart;

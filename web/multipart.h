@@ -37,7 +37,8 @@ int multipart_boundary(const char *content_type, char *out, size_t outlen,
 
 /* Split body into its parts (at most max_parts).  On success *parts is an array of *nparts
  * entries the caller releases with multipart_free (NULL when there are none); on failure
- * nothing is left to free and err (FB_EINVAL) says what is wrong. */
+ * nothing is left to free and err (FB_EINVAL, a multipart.* message code of msg.c) says
+ * what is wrong. */
 int multipart_parse(const char *body, size_t len, const char *boundary,
                     struct multipart_part **parts, size_t *nparts, size_t max_parts,
                     struct fb_err *err) FB_MUSTCHECK;

@@ -279,6 +279,22 @@ it_curl POST /api/batch/import "${H[@]}" -H 'Content-Type: application/json' --d
 it_assert_status 415 "not multipart"
 it_curl POST /api/batch/import "${H[@]}" -F "other=@$IT_DIR/f1.xlsx"
 it_assert_status 400 "no file part"
+# A broken upload (the body cut inside the file) is explained in the request's language.
+printf -- '--XX\r\nContent-Disposition: form-data; name="file"; filename="a.xlsx"\r\n\r\nPK\3\4' \
+	>"$IT_DIR/cut.body"
+IT_LANG=zh-CN it_curl POST /api/batch/import "${H[@]}" \
+	-H 'Content-Type: multipart/form-data; boundary=XX' --data-binary "@$IT_DIR/cut.body"
+it_assert_status 400 "a cut upload"
+it_assert_eq "上传格式有误：第 1 部分（“file”）没有结束分隔行" "$(it_json error.message <<<"$IT_BODY")" \
+	"a cut upload, said in zh-CN"
+it_curl POST /api/batch/import "${H[@]}" \
+	-H 'Content-Type: multipart/form-data; boundary=XX' --data-binary "@$IT_DIR/cut.body"
+it_assert_eq 'multipart: part 1 ("file") has no closing boundary' \
+	"$(it_json error.message <<<"$IT_BODY")" "the same, said in en"
+IT_LANG=zh-CN it_curl POST /api/batch/import "${H[@]}" -H 'Content-Type: multipart/form-data'
+it_assert_status 400 "no boundary"
+it_assert_eq "上传格式有误：Content-Type 中没有 boundary" "$(it_json error.message <<<"$IT_BODY")" \
+	"no boundary, said in zh-CN"
 it_assert_eq "$n0" "$(batches)" "still nothing created"
 it_assert_eq "0" "$(find "$IT_DIR" -mindepth 1 -maxdepth 1 -name 'fb-*' | wc -l)" "no temp file left after the errors"
 

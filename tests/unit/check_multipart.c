@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests: the multipart/form-data boundary and body parser. */
+/* Unit tests: the multipart/form-data boundary and body parser, and its errors' codes. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "mem.h"
+#include "msg.h"
 #include "multipart.h"
 
 START_TEST(boundary_ok)
@@ -185,6 +188,54 @@ START_TEST(parse_bad)
 }
 END_TEST
 
+/* err carries code; rendered from its params in zh-CN and en it says zh and en. */
+static void
+said(const struct fb_err *err, const char *code, const char *zh, const char *en)
+{
+	struct json_object *params;
+	char *text;
+
+	ck_assert_ptr_nonnull(err->mcode);
+	ck_assert_str_eq(err->mcode, code);
+	params = err->margs[0] ? json_tokener_parse(err->margs) : NULL;
+	text = msg_render(err->mcode, params, MSG_ZH);
+	ck_assert_str_eq(text, zh);
+	free(text);
+	text = msg_render(err->mcode, params, MSG_EN);
+	ck_assert_str_eq(text, en);
+	ck_assert_str_eq(err->msg, en);
+	free(text);
+	json_object_put(params);
+}
+
+START_TEST(errors_have_codes)
+{
+	static const char two_files[] = "--b\r\nContent-Disposition: form-data; name=\"a\"; "
+	                                "filename=\"x\"; filename=\"y\"\r\n\r\nx\r\n--b--";
+	static const char cut[] = "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n"
+	                          "PK\x03\x04";
+	char b[MULTIPART_BOUNDARY_MAX + 1];
+	struct multipart_part *p;
+	struct fb_err err = {0};
+	size_t n;
+
+	ck_assert_int_eq(multipart_boundary("multipart/form-data", b, sizeof(b), &err), -1);
+	said(&err, "multipart.no_boundary", "上传格式有误：Content-Type 中没有 boundary",
+	     "multipart: the Content-Type has no boundary");
+	ck_assert_int_eq(multipart_boundary("text/plain; x=\"\xff\"", b, sizeof(b), &err), -1);
+	ck_assert_int_eq(err.code, FB_EMEDIA);
+	said(&err, "multipart.not_form_data", "需要 multipart/form-data，而不是“text/plain; x=\"?\"”",
+	     "expected multipart/form-data, got \"text/plain; x=\"?\"\"");
+	ck_assert_int_eq(multipart_parse(two_files, sizeof(two_files) - 1, "b", &p, &n, 10, &err),
+	                 -1);
+	said(&err, "multipart.twice", "上传格式有误：第 1 部分有两个文件名",
+	     "multipart: part 1 has two file names");
+	ck_assert_int_eq(multipart_parse(cut, sizeof(cut) - 1, "b", &p, &n, 10, &err), -1);
+	said(&err, "multipart.unclosed", "上传格式有误：第 1 部分（“file”）没有结束分隔行",
+	     "multipart: part 1 (\"file\") has no closing boundary");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -198,6 +249,7 @@ main(void)
 	tcase_add_test(tc, parse_basic);
 	tcase_add_test(tc, parse_rfc5987_and_empty);
 	tcase_add_test(tc, parse_bad);
+	tcase_add_test(tc, errors_have_codes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests: COPY's text format as pgcopy writes a row (no server needed). */
+/* Unit tests: COPY's text format as pgcopy writes a row, times included (no server needed). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +45,19 @@ START_TEST(row)
 }
 END_TEST
 
+START_TEST(time_field)
+{
+	struct pgcopy c = {0};
+
+	pgcopy_time(&c, 0);
+	pgcopy_sep(&c);
+	pgcopy_time(&c, 1767225599); /* 2025-12-31 23:59:59 UTC */
+	buf_add(&c.b, "", 1);
+	ck_assert_str_eq(c.b.data, "1970-01-01 00:00:00+00\t2025-12-31 23:59:59+00");
+	free(c.b.data);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -55,6 +68,7 @@ main(void)
 
 	tcase_add_test(tc, escapes);
 	tcase_add_test(tc, row);
+	tcase_add_test(tc, time_field);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
