@@ -47,7 +47,7 @@ struct rows_query {
 	struct buf arr;      /* the ids of the page being sent, as an array literal */
 };
 
-/* Send the query of the cnt ids at ids without waiting for it. */
+/* Queue the query of the cnt ids at ids, with its own Sync, without waiting for it. */
 static int
 rows_send(struct rows_query *q, const int64_t *ids, size_t cnt, struct fb_err *err)
 {
@@ -63,7 +63,8 @@ rows_send(struct rows_query *q, const int64_t *ids, size_t cnt, struct fb_err *e
 	}
 	buf_add(&q->arr, "}", 1);
 	q->params[0] = buf_cstr(&q->arr);
-	if (!PQsendQueryPrepared(q->pg, "", q->nparams, q->params, NULL, NULL, 0)) {
+	if (!PQsendQueryPrepared(q->pg, "", q->nparams, q->params, NULL, NULL, 0) ||
+	    !PQpipelineSync(q->pg)) {
 		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q->pg));
 		return -1;
 	}
@@ -71,18 +72,32 @@ rows_send(struct rows_query *q, const int64_t *ids, size_t cnt, struct fb_err *e
 }
 
 /*
- * The result of the command sent last (NULL and err unless its status is want); the
- * connection is idle.
+ * The result of the oldest page query in the pipeline (NULL and err unless it returned
+ * rows), its end and its Sync consumed.
  */
 static PGresult *
-rows_result(PGconn *pg, ExecStatusType want, struct fb_err *err)
+rows_page_result(PGconn *pg, struct fb_err *err)
 {
 	PGresult *res = PQgetResult(pg), *more;
+	int ends = 0;
 
-	while ((more = PQgetResult(pg)) != NULL)
+	while (res != NULL) {
+		more = PQgetResult(pg);
+		if (more == NULL) {
+			/* One NULL ends the query's results; a second one, a lost connection. */
+			if (++ends > 1 || PQstatus(pg) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		if (PQresultStatus(more) == PGRES_PIPELINE_SYNC) {
+			PQclear(more);
+			break;
+		}
 		PQclear(more);
-	if (res == NULL || PQresultStatus(res) != want) {
-		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(pg));
+	}
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fb_err_set(err, FB_EDB, "template rows: %s",
+		           res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(pg));
 		PQclear(res);
 		return NULL;
 	}
@@ -92,17 +107,19 @@ rows_result(PGconn *pg, ExecStatusType want, struct fb_err *err)
 /*
  * Run sql (select list + rows_from, nparams parameters of which params[0] is left to this
  * function) over the n ids, PAGE_ROWS at a time, and hand each page to fn in order.  The
- * query of the next page is sent before the current one is handed over, so that
- * PostgreSQL reads while fn works.  0, or -1 with err (FB_EDB, or fn's error).
+ * statement is parsed once; the page queries go through libpq's pipeline, PIPE_AHEAD of
+ * them in flight, so that PostgreSQL goes on to the next pages while fn works (and
+ * while this thread waits for a core).  0, or -1 with err (FB_EDB, or fn's error).
  */
+#define PIPE_AHEAD 3
+
 static int
 rows_pages(struct db *db, const char *sql, const char **params, int nparams, const int64_t *ids,
            size_t n, rows_page_fn fn, void *arg, struct fb_err *err)
 {
 	struct rows_query q = {0};
-	PGresult *res = NULL;
-	size_t off;
-	int sent = 0;
+	PGresult *res, *more;
+	size_t sent = 0, got = 0, inflight = 0;
 
 	q.pg = db_pg(db);
 	q.params = params;
@@ -117,42 +134,54 @@ rows_pages(struct db *db, const char *sql, const char **params, int nparams, con
 		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
 		return -1;
 	}
-	res = rows_result(q.pg, PGRES_COMMAND_OK, err);
-	if (res == NULL)
+	res = PQgetResult(q.pg);
+	while ((more = PQgetResult(q.pg)) != NULL)
+		PQclear(more);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
+		PQclear(res);
 		return -1;
+	}
 	PQclear(res);
 	res = NULL;
-	if (rows_send(&q, ids, n < PAGE_ROWS ? n : PAGE_ROWS, err) < 0)
-		goto fail;
-	sent = 1;
-	for (off = 0; off < n; off += PAGE_ROWS) {
-		size_t next = off + PAGE_ROWS;
+	if (!PQenterPipelineMode(q.pg)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
+		return -1;
+	}
+	while (got < n) {
+		size_t cnt;
 
-		res = rows_result(q.pg, PGRES_TUPLES_OK, err);
-		sent = 0;
+		for (; inflight < PIPE_AHEAD && sent < n; inflight++, sent += cnt) {
+			cnt = n - sent < PAGE_ROWS ? n - sent : PAGE_ROWS;
+			if (rows_send(&q, ids + sent, cnt, err) < 0)
+				goto fail;
+		}
+		res = rows_page_result(q.pg, err);
+		inflight--;
 		if (res == NULL)
 			goto fail;
-		if (next < n) {
-			if (rows_send(&q, ids + next, n - next < PAGE_ROWS ? n - next : PAGE_ROWS, err) < 0)
-				goto fail;
-			sent = 1;
-		}
+		got += n - got < PAGE_ROWS ? n - got : PAGE_ROWS;
 		if (fn(arg, res, err) < 0)
 			goto fail;
 		PQclear(res);
 		res = NULL;
 	}
 	free(q.arr.data);
+	if (!PQexitPipelineMode(q.pg)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
+		return -1;
+	}
 	return 0;
 fail:
 	PQclear(res);
-	if (sent) {
-		/* Leave the connection idle for the next user. */
+	/* Leave the connection idle for the next user. */
+	for (; inflight > 0; inflight--) {
 		struct fb_err ignored = {0};
 
-		PQclear(rows_result(q.pg, PGRES_TUPLES_OK, &ignored));
+		PQclear(rows_page_result(q.pg, &ignored));
 		fb_err_clear(&ignored);
 	}
+	PQexitPipelineMode(q.pg);
 	free(q.arr.data);
 	return -1;
 }
