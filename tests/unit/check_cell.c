@@ -2,8 +2,12 @@
 /*
  * Unit tests: the export's values as PostgreSQL returns them (template_rows_value_sql,
  * cell_of_typed) make the same cells as the whole form parsed with json-c (cell_of), for
- * a value of every JSON kind in a field of every type; and the typed text alone (no
- * database): plain numbers, strings, dates, blanks, a table.
+ * a value of every JSON kind in a field of every type; the typed text alone (no
+ * database): plain numbers, strings, dates, blanks, a table; and template_rows_each over
+ * temporary tasks and sessions: every pending row of the node and user once, in the
+ * order of the ids, across page boundaries (the page queries pipelined), and a callback
+ * failing while later pages are in flight leaves the connection idle, out of pipeline
+ * mode and usable, the next export reading every row.
  */
 #include <check.h>
 #include <math.h>
@@ -15,8 +19,10 @@
 #include <libpq-fe.h>
 
 #include "cell.h"
+#include "db.h"
 #include "jsonh.h"
 #include "mem.h"
+#include "node.h"
 #include "schema.h"
 #include "schema_fixture.h"
 #include "template_rows.h"
@@ -148,6 +154,99 @@ START_TEST(typed_text)
 }
 END_TEST
 
+#define NTASKS 2345
+
+/* Tasks 1..NTASKS of node 5 for user 7, pending except every 100th; session i has title
+ * "t<i>" and form {"n": i}. */
+static const char *const fixture[] = {
+	"CREATE TEMP TABLE app_sessions (id bigint PRIMARY KEY, title text NOT NULL,"
+	" form_data jsonb NOT NULL)",
+	"CREATE TEMP TABLE tasks (id bigint PRIMARY KEY, session_id bigint NOT NULL,"
+	" node_id bigint NOT NULL, assignee bigint NOT NULL, state text NOT NULL)",
+	"INSERT INTO app_sessions SELECT g, 't' || g, jsonb_build_object('n', g)"
+	" FROM generate_series(1, 2345) g",
+	"INSERT INTO tasks SELECT g, g, 5, 7, CASE WHEN g % 100 = 0 THEN 'done' ELSE 'pending' END"
+	" FROM generate_series(1, 2345) g",
+	NULL,
+};
+
+struct seen {
+	int64_t last;     /* the previous task id (ids are asked for in descending order) */
+	size_t n;
+	size_t fail_at;   /* fail on this row (1-based), 0 never */
+};
+
+static int
+row(void *arg, int64_t task_id, const char *title, struct json_object *form, struct fb_err *err)
+{
+	struct seen *s = arg;
+	struct json_object *n = NULL;
+	char want[32];
+
+	s->n++;
+	snprintf(want, sizeof(want), "t%lld", (long long)task_id);
+	ck_assert_str_eq(title, want);
+	ck_assert(json_object_object_get_ex(form, "n", &n));
+	ck_assert_int_eq(json_object_get_int64(n), task_id);
+	ck_assert_msg(s->last == 0 || task_id < s->last, "%lld after %lld", (long long)task_id,
+	              (long long)s->last);
+	ck_assert_int_ne(task_id % 100, 0);
+	s->last = task_id;
+	json_object_put(form);
+	if (s->n == s->fail_at) {
+		fb_err_set(err, FB_EINTERNAL, "stop here");
+		return -1;
+	}
+	return 0;
+}
+
+START_TEST(pages_in_order_and_after_a_failure)
+{
+	struct fb_err err = {0};
+	struct db *db = db_open(conninfo, &err);
+	const char *const *sql;
+	struct node_info node;
+	int64_t *ids = xcalloc(NTASKS + 1, sizeof(*ids));
+	struct seen s;
+	size_t i, written = 0;
+	int round;
+
+	ck_assert_msg(db != NULL, "db_open: %s", err.msg);
+	for (sql = fixture; *sql != NULL; sql++)
+		ck_assert_msg(db_exec(db, NULL, *sql, 0, NULL, &err) == 0, "fixture: %s", err.msg);
+	memset(&node, 0, sizeof(node));
+	node.id = 5;
+	for (i = 0; i < NTASKS; i++)
+		ids[i] = NTASKS - (int64_t)i;
+	ids[NTASKS] = 999999; /* unknown: skipped */
+	for (round = 0; round < 2; round++) {
+		/* Fail in the second page, three pages still in flight. */
+		memset(&s, 0, sizeof(s));
+		s.fail_at = 600;
+		ck_assert_int_eq(template_rows_each(db, &node, 7, ids, NTASKS + 1, row, &s, &written,
+		                                    &err), -1);
+		ck_assert_str_eq(err.msg, "stop here");
+		fb_err_clear(&err);
+		ck_assert_int_eq(PQpipelineStatus(db_pg(db)), PQ_PIPELINE_OFF);
+		ck_assert_int_eq(PQtransactionStatus(db_pg(db)), PQTRANS_IDLE);
+		ck_assert_msg(db_exec(db, NULL, "SELECT 1", 0, NULL, &err) == 0, "%s", err.msg);
+		/* Then every row, in order. */
+		memset(&s, 0, sizeof(s));
+		ck_assert_msg(template_rows_each(db, &node, 7, ids, NTASKS + 1, row, &s, &written,
+		                                 &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq(written, NTASKS - NTASKS / 100);
+		ck_assert_uint_eq(s.n, written);
+		ck_assert_int_eq(s.last, 1);
+	}
+	/* Another user's, nothing. */
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(template_rows_each(db, &node, 8, ids, NTASKS, row, &s, &written, &err), 0);
+	ck_assert_uint_eq(written, 0);
+	free(ids);
+	db_close(db);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -159,9 +258,10 @@ main(void)
 	conninfo = testenv_get("FLOWBATCH_DB_CONNINFO");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, typed_text);
-	if (conninfo != NULL)
+	if (conninfo != NULL) {
 		tcase_add_test(tc, typed_equals_parsed);
-	else if (!testenv_may_skip()) {
+		tcase_add_test(tc, pages_in_order_and_after_a_failure);
+	} else if (!testenv_may_skip()) {
 		fprintf(stderr, "check_cell: FB_TEST_ENV names no FLOWBATCH_DB_CONNINFO\n");
 		return EXIT_FAILURE;
 	}
