@@ -43,6 +43,15 @@ void cell_str(struct cell *c, const char *s, struct buf *text);
  */
 void cell_of(const struct schema_field *f, struct json_object *value, struct buf *text,
              struct cell *c);
+/*
+ * The same cell as cell_of() for a form value given as text: NULL (no member, or JSON
+ * null) for none, else the first letter of its JSON type as PostgreSQL's jsonb_typeof()
+ * names it ('s'tring, 'n'umber, 'o'bject, 'a'rray, 'b'oolean) followed by its text as
+ * jsonb's ->> gives it (a string unquoted, anything else as JSON).  Strings and plain
+ * numbers are converted without a JSON parser.  0, or -1 with err (text not JSON).
+ */
+int cell_of_typed(const struct schema_field *f, const char *v, struct buf *text, struct cell *c,
+                  struct fb_err *err) FB_MUSTCHECK;
 /* Write c (its text in text) at row, col; CELL_NONE writes nothing.  0, or -1 with err. */
 int cell_write(lxw_worksheet *ws, size_t row, size_t col, const struct cell *c,
                const char *text, lxw_format *fmt, struct fb_err *err) FB_MUSTCHECK;

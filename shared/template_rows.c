@@ -24,48 +24,80 @@
 
 /*
  * One primary-key lookup per id, fenced (OFFSET 0) so that the planner cannot trade it for
- * a scan of the whole node when its statistics are stale (after a bulk load).
+ * a scan of the whole node when its statistics are stale (after a bulk load).  $1 the ids
+ * of a page, $2 the node, $3 the user; the select list comes before it.
  */
-static const char rows_sql[] =
-    "SELECT t.id, s.title, s.form_data::text "
-    "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
+static const char rows_from[] =
+    " FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
     "CROSS JOIN LATERAL (SELECT id, session_id FROM tasks WHERE id = u.id "
     " AND node_id = $2 AND assignee = $3 AND state = 'pending' OFFSET 0) t "
     "JOIN app_sessions s ON s.id = t.session_id ORDER BY u.ord";
 
-/* Send the query of the cnt ids at ids without waiting for it. */
+/* Called with each page's result (borrowed); 0, or -1 with err. */
+typedef int (*rows_page_fn)(void *arg, const PGresult *res, struct fb_err *err);
+
+/*
+ * The page query, parsed once (the unnamed statement: the connection is ours until the
+ * pages are read), sent for each page of PAGE_ROWS ids.
+ */
+struct rows_query {
+	PGconn *pg;
+	const char **params; /* params[0] is set for each page */
+	int nparams;
+	struct buf arr;      /* the ids of the page being sent, as an array literal */
+};
+
+/* Queue the query of the cnt ids at ids, with its own Sync, without waiting for it. */
 static int
-rows_send(PGconn *pg, const int64_t *ids, size_t cnt, const char *nid, const char *uid,
-          struct buf *arr, struct fb_err *err)
+rows_send(struct rows_query *q, const int64_t *ids, size_t cnt, struct fb_err *err)
 {
-	const char *params[3];
+	char id[DB_ID_MAX];
 	size_t i;
 
-	buf_reset(arr);
-	buf_puts(arr, "{");
-	for (i = 0; i < cnt; i++)
-		buf_printf(arr, "%s%lld", i ? "," : "", (long long)ids[i]);
-	buf_puts(arr, "}");
-	params[0] = buf_cstr(arr);
-	params[1] = nid;
-	params[2] = uid;
-	if (!PQsendQueryParams(pg, rows_sql, 3, NULL, params, NULL, NULL, 0)) {
-		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(pg));
+	buf_reset(&q->arr);
+	buf_add(&q->arr, "{", 1);
+	for (i = 0; i < cnt; i++) {
+		if (i > 0)
+			buf_add(&q->arr, ",", 1);
+		buf_puts(&q->arr, db_id(id, ids[i]));
+	}
+	buf_add(&q->arr, "}", 1);
+	q->params[0] = buf_cstr(&q->arr);
+	if (!PQsendQueryPrepared(q->pg, "", q->nparams, q->params, NULL, NULL, 0) ||
+	    !PQpipelineSync(q->pg)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q->pg));
 		return -1;
 	}
 	return 0;
 }
 
-/* The result of the query sent last (NULL and err when it failed); the connection is idle. */
+/*
+ * The result of the oldest page query in the pipeline (NULL and err unless it returned
+ * rows), its end and its Sync consumed.
+ */
 static PGresult *
-rows_result(PGconn *pg, struct fb_err *err)
+rows_page_result(PGconn *pg, struct fb_err *err)
 {
 	PGresult *res = PQgetResult(pg), *more;
+	int ends = 0;
 
-	while ((more = PQgetResult(pg)) != NULL)
+	while (res != NULL) {
+		more = PQgetResult(pg);
+		if (more == NULL) {
+			/* One NULL ends the query's results; a second one, a lost connection. */
+			if (++ends > 1 || PQstatus(pg) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		if (PQresultStatus(more) == PGRES_PIPELINE_SYNC) {
+			PQclear(more);
+			break;
+		}
 		PQclear(more);
+	}
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(pg));
+		fb_err_set(err, FB_EDB, "template rows: %s",
+		           res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(pg));
 		PQclear(res);
 		return NULL;
 	}
@@ -73,80 +105,133 @@ rows_result(PGconn *pg, struct fb_err *err)
 }
 
 /*
- * PAGE_ROWS rows per query.  The query of the next page is sent before the rows of the
- * current one are handed to fn, so that PostgreSQL reads while fn works.
+ * Run sql (select list + rows_from, nparams parameters of which params[0] is left to this
+ * function) over the n ids, PAGE_ROWS at a time, and hand each page to fn in order.  The
+ * statement is parsed once; the page queries go through libpq's pipeline, PIPE_AHEAD of
+ * them in flight, so that PostgreSQL goes on to the next pages while fn works (and
+ * while this thread waits for a core).  0, or -1 with err (FB_EDB, or fn's error).
  */
+#define PIPE_AHEAD 3
+
+static int
+rows_pages(struct db *db, const char *sql, const char **params, int nparams, const int64_t *ids,
+           size_t n, rows_page_fn fn, void *arg, struct fb_err *err)
+{
+	struct rows_query q = {0};
+	PGresult *res, *more;
+	size_t sent = 0, got = 0, inflight = 0;
+
+	q.pg = db_pg(db);
+	q.params = params;
+	q.nparams = nparams;
+	if (n == 0)
+		return 0;
+	if (q.pg == NULL || PQstatus(q.pg) != CONNECTION_OK) {
+		fb_err_set(err, FB_EDB, "PostgreSQL connection lost");
+		return -1;
+	}
+	if (!PQsendPrepare(q.pg, "", sql, nparams, NULL)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
+		return -1;
+	}
+	res = PQgetResult(q.pg);
+	while ((more = PQgetResult(q.pg)) != NULL)
+		PQclear(more);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	res = NULL;
+	if (!PQenterPipelineMode(q.pg)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
+		return -1;
+	}
+	while (got < n) {
+		size_t cnt;
+
+		for (; inflight < PIPE_AHEAD && sent < n; inflight++, sent += cnt) {
+			cnt = n - sent < PAGE_ROWS ? n - sent : PAGE_ROWS;
+			if (rows_send(&q, ids + sent, cnt, err) < 0)
+				goto fail;
+		}
+		res = rows_page_result(q.pg, err);
+		inflight--;
+		if (res == NULL)
+			goto fail;
+		got += n - got < PAGE_ROWS ? n - got : PAGE_ROWS;
+		if (fn(arg, res, err) < 0)
+			goto fail;
+		PQclear(res);
+		res = NULL;
+	}
+	free(q.arr.data);
+	if (!PQexitPipelineMode(q.pg)) {
+		fb_err_set(err, FB_EDB, "template rows: %s", PQerrorMessage(q.pg));
+		return -1;
+	}
+	return 0;
+fail:
+	PQclear(res);
+	/* Leave the connection idle for the next user. */
+	for (; inflight > 0; inflight--) {
+		struct fb_err ignored = {0};
+
+		PQclear(rows_page_result(q.pg, &ignored));
+		fb_err_clear(&ignored);
+	}
+	PQexitPipelineMode(q.pg);
+	free(q.arr.data);
+	return -1;
+}
+
+/* template_rows_each's pages: each row's form parsed and handed to its fn. */
+struct each_ctx {
+	template_row_fn fn;
+	void *arg;
+	size_t *written;
+};
+
+static int
+each_page(void *arg, const PGresult *res, struct fb_err *err)
+{
+	struct each_ctx *x = arg;
+	int rows = PQntuples(res), r;
+
+	for (r = 0; r < rows; r++) {
+		const char *fd = db_val(res, r, 2), *title = db_val(res, r, 1);
+		struct json_object *form;
+		struct fb_err perr = {0};
+
+		form = jsonh_parse(fd != NULL ? fd : "{}", fd != NULL ? strlen(fd) : 2, &perr);
+		if (form == NULL) {
+			fb_err_set(err, FB_EINTERNAL, "task %lld: form data: %s",
+			           (long long)db_ll(res, r, 0), perr.msg);
+			fb_err_clear(&perr);
+			return -1;
+		}
+		if (x->fn(x->arg, db_ll(res, r, 0), title != NULL ? title : "", form, err) < 0)
+			return -1;
+		(*x->written)++;
+	}
+	return 0;
+}
+
 int
 template_rows_each(struct db *db, const struct node_info *node, int64_t user_id,
                    const int64_t *ids, size_t n, template_row_fn fn, void *arg, size_t *written,
                    struct fb_err *err)
 {
-	PGconn *pg = db_pg(db);
-	char nid[24], uid[24];
-	struct buf arr = {0};
-	PGresult *res = NULL;
-	size_t off;
-	int sent = 0;
+	struct each_ctx x = {fn, arg, written};
+	char nid[DB_ID_MAX], uid[DB_ID_MAX], sql[sizeof(rows_from) + 64];
+	const char *params[3] = {NULL, nid, uid};
 
 	*written = 0;
 	db_id(nid, node->id);
 	db_id(uid, user_id);
-	if (n == 0)
-		return 0;
-	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
-		fb_err_set(err, FB_EDB, "PostgreSQL connection lost");
-		return -1;
-	}
-	if (rows_send(pg, ids, n < PAGE_ROWS ? n : PAGE_ROWS, nid, uid, &arr, err) < 0)
-		goto fail;
-	sent = 1;
-	for (off = 0; off < n; off += PAGE_ROWS) {
-		size_t next = off + PAGE_ROWS;
-		int rows, r;
-
-		res = rows_result(pg, err);
-		sent = 0;
-		if (res == NULL)
-			goto fail;
-		if (next < n) {
-			if (rows_send(pg, ids + next, n - next < PAGE_ROWS ? n - next : PAGE_ROWS, nid, uid,
-			              &arr, err) < 0)
-				goto fail;
-			sent = 1;
-		}
-		rows = PQntuples(res);
-		for (r = 0; r < rows; r++) {
-			const char *fd = db_val(res, r, 2), *title = db_val(res, r, 1);
-			struct json_object *form;
-			struct fb_err perr = {0};
-
-			form = jsonh_parse(fd != NULL ? fd : "{}", fd != NULL ? strlen(fd) : 2, &perr);
-			if (form == NULL) {
-				fb_err_set(err, FB_EINTERNAL, "task %lld: form data: %s",
-				           (long long)db_ll(res, r, 0), perr.msg);
-				fb_err_clear(&perr);
-				goto fail;
-			}
-			if (fn(arg, db_ll(res, r, 0), title != NULL ? title : "", form, err) < 0)
-				goto fail;
-			(*written)++;
-		}
-		PQclear(res);
-		res = NULL;
-	}
-	free(arr.data);
-	return 0;
-fail:
-	PQclear(res);
-	if (sent) {
-		/* Leave the connection idle for the next user. */
-		struct fb_err ignored = {0};
-
-		PQclear(rows_result(pg, &ignored));
-		fb_err_clear(&ignored);
-	}
-	free(arr.data);
-	return -1;
+	snprintf(sql, sizeof(sql), "SELECT t.id, s.title, s.form_data::text%s", rows_from);
+	return rows_pages(db, sql, params, 3, ids, n, each_page, &x, err);
 }
 
 /*
@@ -231,42 +316,85 @@ page_take(struct single_ctx *x)
 	return pg;
 }
 
-/* Convert one task row into the current page (producer); row_fn. */
+/*
+ * The single layout's query: the task id, the title and, for each field column in column
+ * order, its value as cell_of_typed() takes it (the first letter of its JSON type, then
+ * its text), so that neither whole forms nor JSON parsing reach this side for strings
+ * and numbers.  The keys are parameters $4...
+ */
+static char *
+single_sql(const struct book *b, const char ***params, int *nparams)
+{
+	struct buf sql = {0};
+	size_t i;
+	int k = 3;
+
+	*params = xcalloc(3 + b->ncols, sizeof(**params));
+	buf_puts(&sql, "SELECT t.id, s.title");
+	for (i = 0; i < b->ncols; i++) {
+		if (b->cols[i].kind != COL_FIELD)
+			continue;
+		(*params)[k++] = schema_field_key(b->cols[i].f);
+		buf_puts(&sql, ", ");
+		template_rows_value_sql(&sql, "s.form_data", k);
+	}
+	buf_add(&sql, rows_from, sizeof(rows_from)); /* with its NUL */
+	*nparams = k;
+	return sql.data;
+}
+
+void
+template_rows_value_sql(struct buf *sql, const char *form, int param)
+{
+	buf_printf(sql, "left(jsonb_typeof(%s -> $%d::text), 1) || (%s ->> $%d::text)", form, param,
+	           form, param);
+}
+
+/* Convert a page of rows into pages of cells (producer); rows_page_fn. */
 static int
-single_row(void *arg, int64_t task_id, const char *title, struct json_object *form,
-           struct fb_err *err)
+single_page(void *arg, const PGresult *res, struct fb_err *err)
 {
 	struct single_ctx *x = arg;
 	struct book *b = x->b;
-	struct cell *cells;
-	size_t i;
-	char id[24];
+	int nrows = PQntuples(res), r;
 
-	if (x->cur == NULL)
-		x->cur = page_take(x);
-	cells = x->cur->cells + x->cur->nrows * b->ncols;
-	for (i = 0; i < b->ncols; i++) {
-		const struct col *c = &b->cols[i];
+	for (r = 0; r < nrows; r++) {
+		struct cell *cells;
+		const char *title = db_val(res, r, 1), *id = db_val(res, r, 0);
+		struct fb_err perr = {0};
+		size_t i;
+		int k = 2;
 
-		cells[i].kind = CELL_NONE;
-		switch (c->kind) {
-		case COL_TASK_ID:
-			db_id(id, task_id);
-			cell_str(&cells[i], id, &x->cur->text);
-			break;
-		case COL_TITLE:
-			cell_str(&cells[i], title, &x->cur->text);
-			break;
-		case COL_FIELD:
-			cell_of(c->f, cell_form_value(form, schema_field_key(c->f)), &x->cur->text, &cells[i]);
-			break;
-		default:
-			break;
+		if (x->cur == NULL)
+			x->cur = page_take(x);
+		cells = x->cur->cells + x->cur->nrows * b->ncols;
+		for (i = 0; i < b->ncols; i++) {
+			const struct col *c = &b->cols[i];
+
+			cells[i].kind = CELL_NONE;
+			switch (c->kind) {
+			case COL_TASK_ID:
+				cell_str(&cells[i], id != NULL ? id : "", &x->cur->text);
+				break;
+			case COL_TITLE:
+				cell_str(&cells[i], title != NULL ? title : "", &x->cur->text);
+				break;
+			case COL_FIELD:
+				if (cell_of_typed(c->f, db_val(res, r, k++), &x->cur->text, &cells[i],
+				                  &perr) < 0) {
+					fb_err_set(err, FB_EINTERNAL, "task %s: form data: %s", id, perr.msg);
+					fb_err_clear(&perr);
+					return -1;
+				}
+				break;
+			default:
+				break;
+			}
 		}
+		x->written++;
+		if (++x->cur->nrows == PAGE_ROWS && page_put(x, err) < 0)
+			return -1;
 	}
-	json_object_put(form);
-	if (++x->cur->nrows == PAGE_ROWS)
-		return page_put(x, err);
 	return 0;
 }
 
@@ -275,9 +403,17 @@ static void *
 single_producer(void *arg)
 {
 	struct single_ctx *x = arg;
+	char nid[DB_ID_MAX], uid[DB_ID_MAX];
+	const char **params;
+	char *sql;
+	int nparams;
 
-	x->rc = template_rows_each(x->db, x->b->node, x->user_id, x->ids, x->n, single_row, x, &x->written,
-	                 &x->err);
+	sql = single_sql(x->b, &params, &nparams);
+	params[1] = db_id(nid, x->b->node->id);
+	params[2] = db_id(uid, x->user_id);
+	x->rc = rows_pages(x->db, sql, params, nparams, x->ids, x->n, single_page, x, &x->err);
+	free(sql);
+	free(params);
 	if (x->rc == 0 && x->cur != NULL && x->cur->nrows > 0)
 		x->rc = page_put(x, &x->err);
 	pages_free(x->cur);

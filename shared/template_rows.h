@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "mem.h"
 
 struct book;
 struct json_object;
@@ -32,6 +33,12 @@ typedef int (*template_row_fn)(void *arg, int64_t task_id, const char *title,
 int template_rows_each(struct db *db, const struct node_info *node, int64_t user_id,
                        const int64_t *ids, size_t n, template_row_fn fn, void *arg,
                        size_t *written, struct fb_err *err) FB_MUSTCHECK;
+
+/*
+ * Append to sql the SQL expression of the member named by parameter $param of the jsonb
+ * form, as cell_of_typed() (cell.h) takes it.
+ */
+void template_rows_value_sql(struct buf *sql, const char *form, int param);
 
 /*
  * Write the rows of the n ids into the single sheet of b (opened, header written) from
