@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notice: the "finished since your last visit" notice (see notice.h).  Both reads go over
- * the partial indexes (creator, finished) WHERE status = 'finished' of batch_task and
- * process_bulk_op; the counts are a row's columns plus its counter rows, as everywhere.
+ * notice: the "ended since your last visit" notice (see notice.h).  Finished rows are read
+ * over the partial indexes (creator, finished) WHERE status = 'finished' of batch_task and
+ * process_bulk_op, cancelled ones over (creator, id); the counts are a row's columns plus
+ * its counter rows, as everywhere.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,26 +13,34 @@
 /* Items listed at the most (total counts them all). */
 #define NOTICE_MAX_STR "20"
 
+/* The last acknowledgement; never acknowledged: the last 7 days. */
+#define NOTICE_SINCE "coalesce((SELECT seen FROM s), now() - interval '7 days')"
+
+/*
+ * The user's rows of TABLE (counter rows COUNTER by KEY) that ended with STATUS since the
+ * last acknowledgement: one branch per status, so finished rows keep their partial index.
+ */
+#define NOTICE_BRANCH(kind, label, table, counter, key, status)                               \
+	" SELECT " kind " AS kind, w.id, " label " AS label, w.status, w.finished, w.total,"      \
+	"  w.success + coalesce(c.success, 0) AS success, w.failed + coalesce(c.failed, 0) AS failed," \
+	"  w.ignored + coalesce(c.ignored, 0) AS ignored,"                                       \
+	"  w.cancelled + coalesce(c.cancelled, 0) AS cancelled"                                  \
+	"  FROM " table " w"                                                                     \
+	"  LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed,"            \
+	"   sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM " counter                  \
+	"   WHERE " key " = w.id) c ON true"                                                     \
+	"  WHERE w.creator = $1 AND w.status = '" status "' AND w.finished > " NOTICE_SINCE
+#define NOTICE_BATCH(status)                                                                  \
+	NOTICE_BRANCH("'batch'", "(SELECT name FROM nodes WHERE id = w.node_id)", "batch_task",  \
+	              "batch_counter", "batch_id", status)
+#define NOTICE_OP(status)                                                                     \
+	NOTICE_BRANCH("'operation'", "w.operation", "process_bulk_op", "process_bulk_counter",   \
+	              "op_id", status)
+
 static const char list_sql[] =
     "WITH s AS (SELECT (SELECT seen_at FROM user_notice_seen WHERE user_id = $1) AS seen),"
-    " x AS (SELECT 'batch' AS kind, b.id, n.name AS label, b.finished, b.total,"
-    "  b.success + coalesce(c.success, 0) AS success, b.failed + coalesce(c.failed, 0) AS failed,"
-    "  b.ignored + coalesce(c.ignored, 0) AS ignored, b.cancelled + coalesce(c.cancelled, 0) AS cancelled"
-    "  FROM batch_task b JOIN nodes n ON n.id = b.node_id"
-    "  LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed,"
-    "   sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM batch_counter"
-    "   WHERE batch_id = b.id) c ON true"
-    "  WHERE b.creator = $1 AND b.status = 'finished'"
-    "  AND b.finished > coalesce((SELECT seen FROM s), now() - interval '7 days')"
-    " UNION ALL SELECT 'operation', o.id, o.operation, o.finished, o.total,"
-    "  o.success + coalesce(c.success, 0), o.failed + coalesce(c.failed, 0),"
-    "  o.ignored + coalesce(c.ignored, 0), o.cancelled + coalesce(c.cancelled, 0)"
-    "  FROM process_bulk_op o"
-    "  LEFT JOIN LATERAL (SELECT sum(success) AS success, sum(failed) AS failed,"
-    "   sum(ignored) AS ignored, sum(cancelled) AS cancelled FROM process_bulk_counter"
-    "   WHERE op_id = o.id) c ON true"
-    "  WHERE o.creator = $1 AND o.status = 'finished'"
-    "  AND o.finished > coalesce((SELECT seen FROM s), now() - interval '7 days')),"
+    " x AS (" NOTICE_BATCH("finished") " UNION ALL" NOTICE_BATCH("cancelled")
+    " UNION ALL" NOTICE_OP("finished") " UNION ALL" NOTICE_OP("cancelled") "),"
     " top AS (SELECT * FROM x ORDER BY finished DESC, id DESC LIMIT " NOTICE_MAX_STR ")"
     " SELECT json_build_object('since', (SELECT seen FROM s),"
     "  'until', (SELECT max(finished) FROM x), 'total', (SELECT count(*) FROM x),"

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notice: the console's "finished since your last visit" — the batches and bulk process
- * operations a user submitted that finished after the last time the user acknowledged
- * the notice (user_notice_seen, one row per user).  Functions take a struct db borrowed
- * for the call; results are owned by the caller.
+ * notice: the console's "ended since your last visit" — the batches and bulk process
+ * operations a user submitted that finished or were cancelled (by the user or an admin)
+ * after the last time the user acknowledged the notice (user_notice_seen, one row per
+ * user).  Functions take a struct db borrowed for the call; results are owned by the
+ * caller.
  */
 #ifndef FB_NOTICE_H
 #define FB_NOTICE_H
@@ -16,11 +17,12 @@ struct db;
 struct json_object;
 
 /*
- * The batches and operations of user_id finished after the user's last acknowledgement
- * (never acknowledged: the last 7 days), newest first: a new {"since" (the last
- * acknowledgement or null), "until" (the newest finish, or null), "total" (all of them),
- * "items": [{"kind": "batch"|"operation", "id", "label", "finished", "total", "success",
- * "failed", "ignored", "cancelled"}] (the newest 20)} the caller puts, or NULL with err.
+ * The batches and operations of user_id that ended (finished or cancelled; "finished" is
+ * when) after the user's last acknowledgement (never acknowledged: the last 7 days),
+ * newest first: a new {"since" (the last acknowledgement or null), "until" (the newest
+ * end, or null), "total" (all of them), "items": [{"kind": "batch"|"operation", "id",
+ * "label", "status": "finished"|"cancelled", "finished", "total", "success", "failed",
+ * "ignored", "cancelled"}] (the newest 20)} the caller puts, or NULL with err.
  */
 struct json_object *notice_list(struct db *db, int64_t user_id, struct fb_err *err) FB_MUSTCHECK;
 

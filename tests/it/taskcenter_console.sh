@@ -6,8 +6,9 @@
 # once, never in the list), gets a validation error at the URL field, tests a platform
 # that answers 410 (outcome, status and answer shown), changes the retry settings (a bad
 # value refused at its field), filters the log, pushes one row again and then every
-# matching one.  The "finished since your last visit" notice links to a finished batch
-# and is dismissed for good.
+# matching one.  The "ended since your last visit" notice links to a finished batch and a
+# cancelled one, each worded by how it ended in Chinese and English, and is dismissed for
+# good.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 . "$top_srcdir/tests/it/taskcenter_fixture.sh"
@@ -36,13 +37,15 @@ it_sql "INSERT INTO task_center_log (task_id, platform_id, event, webhook_id, st
 	FROM unnest(:'ids'::bigint[]) WITH ORDINALITY u(t, n)" p="$P_OK" ids="$(bf_arr_sql "${T[@]}")" >/dev/null
 BATCH=$(it_sql "INSERT INTO batch_task (app_version_id, node_id, status, total, success, creator, started, finished)
 	VALUES (:v, :n, 'finished', 5, 5, :u, now(), now()) RETURNING id" v="$BF_AV" n="$BF_N2" u="$BF_ME_ID")
+CBATCH=$(it_sql "INSERT INTO batch_task (app_version_id, node_id, status, total, success, cancelled, creator, started, finished)
+	VALUES (:v, :n, 'cancelled', 5, 2, 3, :u, now(), now()) RETURNING id" v="$BF_AV" n="$BF_N2" u="$BF_ME_ID")
 
 cat >"$IT_DIR/tc_cdp.py" <<'PYEOF'
 import json, sys, time
-sys.path.insert(0, sys.argv[9])
+sys.path.insert(0, sys.argv[10])
 import cdp
 
-base, me, other, profile, p_ok, p_gone, sink, batch = sys.argv[1:9]
+base, me, other, profile, p_ok, p_gone, sink, batch, cbatch = sys.argv[1:10]
 b = cdp.Browser(profile)
 ok, call, js, wait, q, click, setv = b.ok, b.call, b.js, b.wait, b.q, b.click, b.setv
 try:
@@ -59,7 +62,21 @@ try:
     # The admin: the notice first.
     call("Page.navigate", url=base + "/auth/login?token=" + me)
     ok(wait("!document.getElementById('notices').hidden"), "the notice of finished batches shows at load")
-    ok(q("#notices a[data-kind=batch]", "getAttribute('href')") == "#/batch/" + batch, "it links to the finished batch")
+    ok(q("#notices a[data-kind=batch][data-status=finished]", "getAttribute('href')") == "#/batch/" + batch, "it links to the finished batch")
+    fin, can = "#notices a[data-status=finished]", "#notices a[data-status=cancelled]"
+    ok(q(can, "getAttribute('href')") == "#/batch/" + cbatch, "and to the cancelled one")
+    ok("已完成" in (q(fin) or "") and "已取消" in (q(can) or "") and "成功 2" in (q(can) or "") and "取消 3" in (q(can) or ""),
+       "zh-CN: worded finished and cancelled, with the counts: %s / %s" % (q(fin), q(can)))
+    ok("2 项已结束" in (q("#notices strong") or ""), "zh-CN title: %s" % q("#notices strong"))
+    js("localStorage.setItem('flowbatch.lang', 'en')")
+    call("Page.reload")
+    ok(wait("!document.getElementById('notices').hidden && document.documentElement.lang === 'en'"), "the notice in English")
+    ok("finished:" in (q(fin) or "") and "was cancelled:" in (q(can) or "") and "2 succeeded" in (q(can) or "") and "3 cancelled" in (q(can) or ""),
+       "en: worded finished and cancelled, with the counts: %s / %s" % (q(fin), q(can)))
+    ok((q("#notices strong") or "").startswith("2 ended"), "en title: %s" % q("#notices strong"))
+    js("localStorage.setItem('flowbatch.lang', 'zh-CN')")
+    call("Page.reload")
+    ok(wait("!document.getElementById('notices').hidden && document.documentElement.lang === 'zh-CN'"), "back in Chinese")
     click("#notices-dismiss")
     ok(wait("document.getElementById('notices').hidden"), "dismissed")
 
@@ -126,7 +143,7 @@ PYEOF
 
 SECRET=
 it_browser_checks < <($PY "$IT_DIR/tc_cdp.py" "$IT_BASE" "$BF_ME_TOKEN" "$BF_OTHER_TOKEN" "$IT_DIR/chrome" \
-	"$P_OK" "$P_GONE" "$SINK" "$BATCH" "$top_srcdir/tests/it" 2>&1)
+	"$P_OK" "$P_GONE" "$SINK" "$BATCH" "$CBATCH" "$top_srcdir/tests/it" 2>&1)
 
 it_assert_eq "7|2" "$(it_sql "SELECT max_retries, retry_interval_minutes FROM task_center_config")" "the settings are stored"
 it_assert_eq "$SECRET" "$(it_sql "SELECT secret FROM task_center_platform WHERE name = '控制台新建'")" "the secret shown is the one stored"

@@ -8,8 +8,9 @@
 #    that finishes the work (its created = the work's finished time); signed;
 #  - a batch or operation that its submitter cancels sends the same event with status
 #    cancelled, written by the cancelling transaction, once;
-#  - GET /api/me/notices lists the caller's batches and operations finished since the
-#    last acknowledgement, POST acknowledges them (up to "until"), per user.
+#  - GET /api/me/notices lists the caller's batches and operations finished or cancelled
+#    since the last acknowledgement (with their status), POST acknowledges them (up to
+#    "until"), per user, never moving back.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/it/lib.sh"
 . "$top_srcdir/tests/it/batch_fixture.sh"
 . "$top_srcdir/tests/it/process_fixture.sh"
@@ -120,6 +121,20 @@ it_wait_for 30 fin_n 5 || it_fail "the cancelled ones' batch.finished not delive
 it_assert_eq "[('batch', $B3, 'cancelled', '$BF_ME', 5, 0, 5, '${CONSOLE}#/batch/$B3', '/fin', True), ('operation', $OP2, 'cancelled', '$BF_ME', 3, 0, 3, '${CONSOLE}#/process/op/$OP2', '/fin', True)]" \
 	"$(sink_q 'sorted([(lambda b: (b["kind"], b["id"], b["status"], b["submitter"], b["total"], b["success"], b["cancelled"], b["url"], x["path"], x["sig_ok"]))(x["body"]["batch"]) for x in r if x["event"] == "batch.finished" and x["body"]["batch"]["status"] == "cancelled"])')" \
 	"delivered to the platform that opts in: status cancelled, the counts, the link, signed"
+# The notice tells how they ended: status cancelled, the counts settled at cancel time.
+items() { $PY -c 'import json,sys; print(" ".join("%s:%s:%s:%s:%s:%s" % (i["kind"], i["id"], i["status"], i["total"], i["success"], i["cancelled"]) for i in json.load(sys.stdin)["items"]))'; }
+notices "$BF_ME_TOKEN"
+it_assert_eq "200 2 operation:$OP2:cancelled:3:0:3 batch:$B3:cancelled:5:0:5" "$IT_STATUS $(it_json total <<<"$IT_BODY") $(items <<<"$IT_BODY")" \
+	"the notice lists the cancelled batch and operation, newest first, with status and counts"
+it_assert_eq "t" "$(it_sql "SELECT :'u'::timestamptz = (SELECT finished FROM process_bulk_op WHERE id = :o)" u="$(it_json until <<<"$IT_BODY")" o="$OP2")" \
+	"until is the last cancel time"
+UNTIL3=$(it_json until <<<"$IT_BODY")
+it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data "{\"until\":\"$UNTIL\"}"
+it_assert_eq "200 2" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "an older until still does not move the last visit back"
+it_curl POST /api/me/notices -H "Authorization: Bearer $BF_ME_TOKEN" -H 'Content-Type: application/json' --data "{\"until\":\"$UNTIL3\"}"
+it_assert_eq "200 0" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "the cancelled ones acknowledged"
+notices "$BF_OTHER_TOKEN"
+it_assert_eq "200 0" "$IT_STATUS $(it_json total <<<"$IT_BODY")" "not another user's"
 it_assert_eq 0 "$(it_sql "SELECT count(*) FROM task_center_log WHERE platform_id IN (:a, :b) AND event = 'batch.finished'" a="$P_NOFIN" b="$P_OFF")" \
 	"no batch.finished row for the platform that does not opt in or is disabled"
 it_assert_eq 0 "$(grep -c -F -e "$S_FIN" "$IT_DIR"/web.log "$IT_DIR"/runner.*.log | awk -F: '{s += $NF} END {print s}')" "no secret in any log"

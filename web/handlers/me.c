@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * me: GET /api/me — the user nginx authenticated, as flowbatch knows them; and the
- * caller's "finished since your last visit" notice:
+ * caller's "ended since your last visit" notice:
  *
- *   GET  /api/me/notices   batches and bulk operations of the caller finished since the
- *                          last acknowledgement (shared/notice.h)
+ *   GET  /api/me/notices   batches and bulk operations of the caller finished or
+ *                          cancelled since the last acknowledgement (shared/notice.h)
  *   POST /api/me/notices   {"until": <the list's until>} (or {}: now) acknowledges them
  */
 #include <json-c/json.h>
