@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notice: the "ended since your last visit" notice (see notice.h).  Finished rows are read
- * over the partial indexes (creator, finished) WHERE status = 'finished' of batch_task and
- * process_bulk_op, cancelled ones over (creator, id); the counts are a row's columns plus
- * its counter rows, as everywhere.
+ * notice: the "ended since your last visit" notice (see notice.h).  Both ends are read over
+ * the partial indexes (creator, finished) WHERE status IN ('finished', 'cancelled') of
+ * batch_task and process_bulk_op (migration 0018); the counts are a row's columns plus its
+ * counter rows, as everywhere.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 
 /*
  * The user's rows of TABLE (counter rows COUNTER by KEY) that ended with STATUS since the
- * last acknowledgement: one branch per status, so finished rows keep their partial index.
+ * last acknowledgement: one branch per status, each an index range of the partial index.
  */
 #define NOTICE_BRANCH(kind, label, table, counter, key, status)                               \
 	" SELECT " kind " AS kind, w.id, " label " AS label, w.status, w.finished, w.total,"      \
