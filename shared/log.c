@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log: JSON lines on stderr.  The level is the only state; it is set once at start-up (or
- * on SIGHUP) and read without locking, which is harmless for an int.
+ * log: JSON lines on stderr.  The level is the only state; it is set at start-up and again
+ * by the runner's main thread on SIGHUP while other threads log, so it is atomic (relaxed:
+ * nothing else is published with it).
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +15,14 @@
 #include "log.h"
 #include "mem.h"
 
-static volatile enum log_level min_level = LOG_INFO;
+static atomic_int min_level = LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void
 log_set_level(enum log_level level)
 {
-	min_level = level;
+	atomic_store_explicit(&min_level, (int)level, memory_order_relaxed);
 }
 
 int
@@ -71,7 +73,7 @@ log_msg(enum log_level level, const char *msg, ...)
 	const char *key;
 	va_list ap;
 
-	if (level < min_level)
+	if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

@@ -7,11 +7,16 @@
  * request, freed after FCGX_Finish_r.  Stopping follows LIBNOTES: the main thread waits
  * for SIGTERM/SIGINT with sigwait, tells libfcgi to shut down, and interrupts the threads
  * blocked in accept() with SIGUSR1 until all have left.  A request in progress finishes.
+ * The main thread and the request threads share two flags, both atomic: stopping (set by
+ * the main thread, read by each thread before it accepts again) and each worker's done
+ * (set by its thread as it leaves, read by the main thread's SIGUSR1 loop); their other
+ * state is handed over by pthread_create and pthread_join.
  */
 #include <errno.h>
 #include <grp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +44,12 @@
 struct server {
 	const struct fb_config *cfg;
 	int listen_fd;
-	volatile sig_atomic_t stopping;
+	atomic_int stopping;
 	struct worker {
 		struct server *srv;
 		pthread_t tid;
 		int started;
-		volatile int done;
+		atomic_int done; /* the thread has left (or never started) */
 		struct web_thread thread;
 	} *workers;
 	int nworkers;
@@ -216,10 +221,10 @@ worker_main(void *arg)
 
 	if (FCGX_InitRequest(&fr, w->srv->listen_fd, 0) != 0) {
 		log_error("FCGX_InitRequest failed", NULL);
-		w->done = 1;
+		atomic_store(&w->done, 1);
 		return NULL;
 	}
-	while (!w->srv->stopping) {
+	while (!atomic_load(&w->srv->stopping)) {
 		if (FCGX_Accept_r(&fr) < 0)
 			break;
 		serve_one(w, &fr);
@@ -228,7 +233,7 @@ worker_main(void *arg)
 	FCGX_Free(&fr, 1);
 	db_close(w->thread.db);
 	queue_close(w->thread.queue);
-	w->done = 1;
+	atomic_store(&w->done, 1);
 	return NULL;
 }
 
@@ -374,7 +379,7 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 		w->thread.instance = srv.instance;
 		if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
 			log_error("cannot start a request thread", "index", LOG_INT(i), NULL);
-			w->done = 1;
+			atomic_store(&w->done, 1);
 			continue;
 		}
 		w->started = 1;
@@ -391,14 +396,14 @@ server_run(const struct fb_config *cfg, struct fb_err *err)
 			sig = SIGTERM;
 	} while (sig != SIGTERM && sig != SIGINT);
 	log_info("stopping", "signal", LOG_INT(sig), NULL);
-	srv.stopping = 1;
+	atomic_store(&srv.stopping, 1);
 	FCGX_ShutdownPending();
 	do {
 		struct timespec ts = {0, 50 * 1000000L};
 
 		alive = 0;
 		for (i = 0; i < srv.nworkers; i++) {
-			if (srv.workers[i].started && !srv.workers[i].done) {
+			if (srv.workers[i].started && !atomic_load(&srv.workers[i].done)) {
 				alive = 1;
 				pthread_kill(srv.workers[i].tid, SIGUSR1);
 			}
