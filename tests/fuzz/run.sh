@@ -20,16 +20,16 @@ case $secs in '' | *[!0-9]*) usage ;; esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case $name in
 xlsx)
-	srcs="shared/err.c shared/mem.c shared/msg.c shared/utf8.c shared/xlsx_read.c
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/msg_catalogue.c shared/utf8.c shared/xlsx_read.c
 		shared/xlsx_part.c shared/xlsx_sst.c shared/xlsx_styles.c shared/xlsx_sheet.c"
 	pkgs="libzip libxml-2.0 json-c"
 	;;
 multipart)
-	srcs="shared/err.c shared/mem.c shared/msg.c shared/utf8.c web/multipart.c"
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/msg_catalogue.c shared/utf8.c web/multipart.c"
 	pkgs="json-c"
 	;;
 cron)
-	srcs="shared/err.c shared/mem.c shared/msg.c shared/tz.c shared/cron.c"
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/msg_catalogue.c shared/tz.c shared/cron.c"
 	pkgs="json-c"
 	;;
 *) usage ;;
