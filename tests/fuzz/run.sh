@@ -29,7 +29,7 @@ multipart)
 	pkgs="json-c"
 	;;
 cron)
-	srcs="shared/err.c shared/mem.c shared/msg.c shared/msg_catalogue.c shared/tz.c shared/cron.c"
+	srcs="shared/err.c shared/mem.c shared/msg.c shared/msg_catalogue.c shared/utf8.c shared/tz.c shared/cron.c"
 	pkgs="json-c"
 	;;
 *) usage ;;
