@@ -25,7 +25,9 @@ it_assert_status 201 "2000-task batch submitted"
 B=$BF_BATCH
 [[ -n $B ]] || it_bail "no batch id"
 # Two tasks 900 apart are held by another transaction: the two chunks that hold them
-# wait, so at least 400 items are left when the runner is killed.
+# wait, so at least 200 items (the whole chunk around the first; the one around the second
+# may be cut short by the end of the list, as chunk boundaries follow the claims' timing)
+# are left when the runner is killed.
 bf_blocker_start "${ids[1000]},${ids[1900]}" 120
 it_start_runner
 
@@ -41,7 +43,7 @@ it_stop_runner KILL 10
 done1=$(bf_count "$B" success)
 pend1=$(bf_count "$B" pending)
 echo "# killed the runner with $done1 done, $pend1 pending"
-((pend1 >= 400 && done1 > 0)) && it_ok "killed mid-batch" || it_fail "not mid-batch: $done1 done, $pend1 pending"
+((pend1 >= 200 && done1 > 0)) && it_ok "killed mid-batch" || it_fail "not mid-batch: $done1 done, $pend1 pending"
 bf_blocker_stop
 bf_check_invariant "$B" "$BF_ME_TOKEN" "after kill -9"
 
